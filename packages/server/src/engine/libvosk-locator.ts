@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import koffi from 'koffi';
+import { EngineError } from './errors.js';
+
+export interface LocatedLibrary {
+  path: string;
+  library: ReturnType<typeof koffi.load>;
+}
+
+/** libvosk.so as shipped in the npm package vosk@0.3.39 (the only platform it ships that we run on). */
+export function bundledLibvoskPath(): string | { reason: string } {
+  if (process.platform !== 'linux' || process.arch !== 'x64') {
+    return { reason: `the vosk npm package ships no library for ${process.platform}-${process.arch}` };
+  }
+  try {
+    const pkg = createRequire(import.meta.url).resolve('vosk/package.json');
+    return join(dirname(pkg), 'lib', 'linux-x86_64', 'libvosk.so');
+  } catch {
+    return { reason: 'the npm package "vosk" is not installed' };
+  }
+}
+
+/**
+ * Loads libvosk: an explicit path first (ASR_LIBVOSK), else the bundled one. When nothing loads,
+ * the error names every path tried and why each failed.
+ */
+export function loadLibvosk(explicitPath?: string): LocatedLibrary {
+  const candidates: Array<{ path: string; source: string } | { failure: string }> = [];
+  if (explicitPath) candidates.push({ path: explicitPath, source: 'ASR_LIBVOSK / --libvosk' });
+  const bundled = bundledLibvoskPath();
+  candidates.push(typeof bundled === 'string' ? { path: bundled, source: 'npm package vosk@0.3.39' } : { failure: `bundled library: ${bundled.reason}` });
+
+  const tried: string[] = [];
+  for (const candidate of candidates) {
+    if ('failure' in candidate) {
+      tried.push(candidate.failure);
+      continue;
+    }
+    const { path, source } = candidate;
+    if (!existsSync(path)) {
+      tried.push(`${path} (${source}): no such file`);
+      continue;
+    }
+    try {
+      return { path, library: koffi.load(path) };
+    } catch (err) {
+      tried.push(`${path} (${source}): ${(err as Error).message}`);
+    }
+  }
+  throw new EngineError(
+    'libvosk_not_found',
+    `could not load libvosk; tried:\n  - ${tried.join('\n  - ')}\n` +
+      'Install dependencies (pnpm install) or set ASR_LIBVOSK to the path of a libvosk.so built for this machine.',
+  );
+}

@@ -1,0 +1,70 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Engine } from '../engine/engine.js';
+
+/** The server's Prometheus metrics, in a registry of its own (several servers may share a process). */
+export class ServerMetrics {
+  readonly registry = new Registry();
+  private readonly sessionsOpen: Gauge;
+  private readonly sessionsTotal: Counter<'protocol'>;
+  private readonly results: Counter<'kind'>;
+  private readonly errors: Counter<'code'>;
+  private readonly modelLoad: Gauge<'language' | 'model'>;
+
+  constructor(engine: Engine) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.sessionsOpen = new Gauge({ name: 'asr_sessions_open', help: 'WebSocket sessions open now', registers });
+    this.sessionsTotal = new Counter({ name: 'asr_sessions_total', help: 'Sessions opened since start', labelNames: ['protocol'], registers });
+    this.results = new Counter({ name: 'asr_results_total', help: 'Results sent to clients', labelNames: ['kind'], registers });
+    this.errors = new Counter({ name: 'asr_errors_total', help: 'Errors reported to clients, by code', labelNames: ['code'], registers });
+    this.modelLoad = new Gauge({ name: 'asr_model_load_seconds', help: 'Time each model took to load', labelNames: ['language', 'model'], registers });
+    // Engine figures are read at scrape time: the decode path stays free of metric bookkeeping.
+    new Counter({
+      name: 'asr_audio_seconds_total',
+      help: 'Seconds of audio decoded',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(engine.stats.audioSecondsDecoded);
+      },
+    });
+    new Counter({
+      name: 'asr_decode_seconds_total',
+      help: 'Thread time spent inside libvosk decode calls (one core each)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(engine.stats.decodeSeconds);
+      },
+    });
+    new Gauge({
+      name: 'asr_recognizers',
+      help: 'libvosk recognizers allocated now',
+      registers,
+      collect() {
+        this.set(engine.stats.liveRecognizers);
+      },
+    });
+  }
+
+  sessionOpened(protocol: string): void {
+    this.sessionsOpen.inc();
+    this.sessionsTotal.inc({ protocol });
+  }
+
+  sessionClosed(): void {
+    this.sessionsOpen.dec();
+  }
+
+  resultSent(kind: 'partial' | 'final'): void {
+    this.results.inc({ kind });
+  }
+
+  errorReported(code: string): void {
+    this.errors.inc({ code });
+  }
+
+  modelLoaded(language: string, model: string, seconds: number): void {
+    this.modelLoad.set({ language, model }, seconds);
+  }
+}

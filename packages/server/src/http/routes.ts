@@ -1,0 +1,43 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerMetrics } from './metrics.js';
+
+export interface Readiness {
+  ready: boolean;
+  status: 'loading' | 'ready' | 'draining' | 'failed';
+  reason?: string;
+  languages: string[];
+}
+
+export interface HttpDependencies {
+  readiness(): Readiness;
+  metrics: ServerMetrics;
+}
+
+/** Plain HTTP on the WebSocket's port: liveness, readiness and metrics. */
+export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies): Promise<void> {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    return json(res, 405, { error: 'method_not_allowed', message: `${req.method} is not supported; use GET` }, { allow: 'GET, HEAD' });
+  }
+  switch (path) {
+    case '/healthz':
+      return json(res, 200, { status: 'ok' });
+    case '/readyz': {
+      const r = deps.readiness();
+      return json(res, r.ready ? 200 : 503, r);
+    }
+    case '/metrics': {
+      const body = await deps.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': deps.metrics.registry.contentType, 'cache-control': 'no-store' });
+      res.end(body);
+      return;
+    }
+    default:
+      return json(res, 404, { error: 'not_found', message: `no resource at ${path}; WebSocket clients connect to / (see docs/protocol.md)` });
+  }
+}
+
+function json(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(`${JSON.stringify(body)}\n`);
+}

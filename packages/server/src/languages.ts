@@ -1,0 +1,11 @@
+/** Language codes as clients and operators write them; `zh` is accepted for Chinese (`cn`). */
+const ALIASES: Readonly<Record<string, string>> = { zh: 'cn' };
+
+export function normalizeLanguage(code: string): string {
+  const lower = code.trim().toLowerCase();
+  return ALIASES[lower] ?? lower;
+}
+
+export function isLanguageCode(code: string): boolean {
+  return /^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$/u.test(code);
+}

@@ -1,0 +1,173 @@
+import type { WebSocket } from 'ws';
+import type { EngineError } from '../engine/errors.js';
+import { type VoskPartial, type VoskResult, resultText } from '../engine/vosk-result.js';
+import { normalizeLanguage } from '../languages.js';
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type ResultContext, type SessionListener, type StreamSettings } from '../session.js';
+import { ClientError } from './client-error.js';
+import type { ClientConnection, ProtocolContext } from './connection.js';
+import { openConnection } from './connection.js';
+
+/** The guide's `wav_name`, kept as the default so its clients see what they expect. */
+const DEFAULT_WAV_NAME = 'h5';
+
+export type ClientCommand =
+  | { command: 'switch_language'; language: string }
+  | { command: 'reset' }
+  | { command: 'eof' }
+  | { command: 'configure'; sample_rate?: number; words?: boolean; wav_name?: string };
+
+export interface TranscriptMessage {
+  is_final: boolean;
+  mode: string;
+  text: string;
+  wav_name: string;
+  language: string;
+  timestamp: string;
+  words?: Array<{ word: string; start: number; end: number; conf: number }>;
+}
+
+/**
+ * asrctl's own protocol: a greeting, partials when their text changes, finals at endpoints and on
+ * request, and JSON commands answered in order. See docs/protocol.md.
+ */
+export function acceptAsrctlClient(ws: WebSocket, context: ProtocolContext): ClientConnection {
+  let lastPartial = '';
+  let wavName = DEFAULT_WAV_NAME;
+  let connection: ClientConnection | undefined;
+
+  const transcript = (text: string, isFinal: boolean, ctx: ResultContext): TranscriptMessage => ({
+    is_final: isFinal,
+    mode: ctx.model,
+    text,
+    wav_name: wavName,
+    language: ctx.language,
+    timestamp: new Date().toISOString(),
+  });
+
+  const listener: SessionListener = {
+    partial(partial: VoskPartial, ctx) {
+      if (partial.partial === lastPartial) return;
+      lastPartial = partial.partial;
+      connection?.send(transcript(partial.partial, false, ctx), 'partial');
+    },
+    final(result: VoskResult, ctx) {
+      const text = resultText(result);
+      // An empty final is sent only to retract a partial the client is showing.
+      if (text === '' && lastPartial === '') return;
+      lastPartial = '';
+      const message = transcript(text, true, ctx);
+      if (connection?.session.settings.words) {
+        message.words = (result.result ?? []).map(({ word, start, end, conf }) => ({ word, start, end, conf }));
+      }
+      connection?.send(message, 'final');
+    },
+    error(error: EngineError) {
+      connection?.sendError(new ClientError('decode_failed', error.message));
+    },
+  };
+
+  connection = openConnection(ws, context, 'asrctl', listener, {
+    onOpen(conn) {
+      conn.send({
+        type: 'connection_established',
+        supported_languages: context.engine.languages,
+        current_language: conn.session.settings.language,
+        mode: 'manual_switch',
+      });
+    },
+    async onText(conn, text) {
+      const command = parseCommand(text);
+      const session = conn.session;
+      switch (command.command) {
+        case 'switch_language': {
+          const language = requireLanguage(command.language, context.engine.languages);
+          await session.reconfigure({ language });
+          conn.send({ type: 'language_switched', language });
+          return;
+        }
+        case 'reset':
+          await session.reset();
+          lastPartial = '';
+          conn.send({ type: 'reset_complete' });
+          return;
+        case 'eof':
+          await session.flush();
+          conn.send({ type: 'eof_complete' });
+          return;
+        case 'configure': {
+          const changes: Partial<StreamSettings> = {};
+          if (command.sample_rate !== undefined) changes.sampleRate = command.sample_rate;
+          if (command.words !== undefined) changes.words = command.words;
+          if (command.wav_name !== undefined) wavName = command.wav_name;
+          if (Object.keys(changes).length > 0) await session.reconfigure(changes);
+          conn.send({ type: 'configured', sample_rate: session.settings.sampleRate, words: session.settings.words, wav_name: wavName });
+          return;
+        }
+      }
+    },
+  });
+  return connection;
+}
+
+/** Validates a text message into a command; throws ClientError with a stable code otherwise. */
+export function parseCommand(text: string): ClientCommand {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ClientError('invalid_json', `message is not valid JSON: ${preview(text)}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ClientError('invalid_message', 'a text message must be a JSON object with a "command" field');
+  }
+  const message = value as Record<string, unknown>;
+  const command = message.command;
+  if (typeof command !== 'string') {
+    throw new ClientError('invalid_message', 'missing "command": expected one of switch_language, reset, eof, configure');
+  }
+  switch (command) {
+    case 'reset':
+    case 'eof':
+      return { command };
+    case 'switch_language':
+      if (typeof message.language !== 'string') {
+        throw new ClientError('unsupported_language', 'switch_language needs "language", e.g. {"command":"switch_language","language":"en"}');
+      }
+      return { command, language: message.language };
+    case 'configure': {
+      const out: ClientCommand = { command };
+      if (message.sample_rate !== undefined) {
+        const rate = message.sample_rate;
+        if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < MIN_SAMPLE_RATE || rate > MAX_SAMPLE_RATE) {
+          throw new ClientError('invalid_sample_rate', `sample_rate ${JSON.stringify(rate)} is not supported: use a whole number of Hz from ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE}`);
+        }
+        out.sample_rate = rate;
+      }
+      if (message.words !== undefined) {
+        if (typeof message.words !== 'boolean') throw new ClientError('invalid_option', '"words" must be true or false');
+        out.words = message.words;
+      }
+      if (message.wav_name !== undefined) {
+        if (typeof message.wav_name !== 'string' || message.wav_name.length > 256) {
+          throw new ClientError('invalid_option', '"wav_name" must be a string of at most 256 characters');
+        }
+        out.wav_name = message.wav_name;
+      }
+      return out;
+    }
+    default:
+      throw new ClientError('unknown_command', `unknown command ${JSON.stringify(command).slice(0, 64)}: expected switch_language, reset, eof or configure`);
+  }
+}
+
+function requireLanguage(requested: string, available: string[]): string {
+  const language = normalizeLanguage(requested);
+  if (!available.includes(language)) {
+    throw new ClientError('unsupported_language', `language ${JSON.stringify(requested).slice(0, 40)} is not available; this server has: ${available.join(', ')}`);
+  }
+  return language;
+}
+
+function preview(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}...` : text);
+}

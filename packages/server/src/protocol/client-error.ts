@@ -1,0 +1,20 @@
+/** Stable error codes sent to clients as `{"type":"error","code":...}`. Documented in docs/protocol.md. */
+export type ClientErrorCode =
+  | 'invalid_json'
+  | 'invalid_message'
+  | 'unknown_command'
+  | 'unsupported_language'
+  | 'invalid_sample_rate'
+  | 'invalid_option'
+  | 'decode_failed';
+
+/** A client mistake or a failure the client must hear about; the session goes on. */
+export class ClientError extends Error {
+  override readonly name = 'ClientError';
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}

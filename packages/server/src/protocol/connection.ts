@@ -1,0 +1,107 @@
+import type { WebSocket } from 'ws';
+import type { Engine } from '../engine/engine.js';
+import type { ServerMetrics } from '../http/metrics.js';
+import type { Logger } from '../logger.js';
+import { Session, type SessionListener } from '../session.js';
+import { ClientError } from './client-error.js';
+
+export interface ProtocolContext {
+  engine: Engine;
+  defaultLanguage: string;
+  logger: Logger;
+  metrics: ServerMetrics;
+  /** Open connections, for draining on shutdown. */
+  connections: Set<ClientConnection>;
+}
+
+export interface ClientConnection {
+  readonly session: Session;
+  send(message: object, kind?: 'partial' | 'final'): void;
+  sendError(error: ClientError): void;
+  /** Flushes the session (its final goes out first), then closes with `code`. */
+  shutdown(code: number, reason: string): Promise<void>;
+}
+
+/** What a wire protocol adds to the shared plumbing below. */
+export interface ProtocolHandler {
+  onOpen?(connection: ClientConnection): void;
+  /**
+   * Handles one text message. Must hand its work to the session before its first await, so
+   * commands keep their order relative to audio; replies then go out in message order.
+   */
+  onText(connection: ClientConnection, text: string): Promise<void>;
+}
+
+/**
+ * The plumbing every protocol shares: the session, audio frames, replies kept in message order,
+ * errors as messages (the session goes on), metrics and logs, cleanup when the socket closes.
+ */
+export function openConnection(
+  ws: WebSocket,
+  context: ProtocolContext,
+  protocol: string,
+  listener: SessionListener,
+  handler: ProtocolHandler,
+): ClientConnection {
+  const { engine, logger, metrics } = context;
+  const session = new Session(engine, { language: context.defaultLanguage, sampleRate: 16000, words: false, maxAlternatives: 0 }, listener);
+  const log = logger.child({ session: session.id });
+  let replies: Promise<void> = Promise.resolve();
+  let audioBytes = 0;
+
+  const connection: ClientConnection = {
+    session,
+    send(message, kind) {
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(JSON.stringify(message));
+      if (kind) metrics.resultSent(kind);
+    },
+    sendError(error) {
+      metrics.errorReported(error.code);
+      log.info({ code: error.code, message: error.message }, 'client_error');
+      connection.send({ type: 'error', code: error.code, message: error.message });
+    },
+    async shutdown(code, reason) {
+      try {
+        await replies;
+        await session.flush();
+      } catch (err) {
+        log.warn({ err }, 'flush_failed');
+      }
+      if (ws.readyState === ws.OPEN) ws.close(code, reason);
+    },
+  };
+
+  context.connections.add(connection);
+  metrics.sessionOpened(protocol);
+  log.info({ protocol, language: session.settings.language }, 'session_opened');
+
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (isBinary) {
+      audioBytes += data.length;
+      session.audio(data);
+      return;
+    }
+    // The outcome is captured now (an unobserved rejection would crash the process); its error
+    // reply waits for the replies of earlier messages.
+    const outcome = handler.onText(connection, data.toString('utf8')).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    replies = replies
+      .then(() => outcome)
+      .then((err) => {
+        if (err === undefined || session.isClosed) return;
+        connection.sendError(err instanceof ClientError ? err : new ClientError('decode_failed', (err as Error).message));
+      });
+  });
+  ws.on('error', (err) => log.warn({ err: err.message }, 'socket_error'));
+  ws.on('close', (code: number) => {
+    context.connections.delete(connection);
+    metrics.sessionClosed();
+    void session.close().then(() => log.info({ code, audio_bytes: audioBytes }, 'session_closed'));
+  });
+
+  handler.onOpen?.(connection);
+  return connection;
+}

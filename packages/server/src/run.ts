@@ -1,0 +1,48 @@
+import { ConfigError, type ServerConfig } from './config.js';
+import { EngineError } from './engine/errors.js';
+import { createLogger } from './logger.js';
+import { AsrServer, ServerStartError } from './server.js';
+
+/**
+ * Runs the server as a process: start, wait for the models, drain on SIGTERM/SIGINT and exit 0.
+ * Start-up failures (libvosk, port, models) are logged with their reason and exit 1.
+ * Shared by the image's entry point and `asrctl serve`.
+ */
+export async function runServer(config: ServerConfig): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  let server: AsrServer;
+  try {
+    server = await AsrServer.start(config, logger);
+  } catch (err) {
+    fail(logger, err);
+    return;
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'signal');
+    server.drain().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ message: (err as Error).message }, 'drain_failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  try {
+    await server.ready;
+  } catch (err) {
+    await server.drain(0).catch(() => undefined);
+    fail(logger, err);
+  }
+}
+
+function fail(logger: ReturnType<typeof createLogger>, err: unknown): void {
+  const known = err instanceof ServerStartError || err instanceof EngineError || err instanceof ConfigError;
+  logger.error({ message: (err as Error).message, ...(known ? {} : { stack: (err as Error).stack }) }, 'start_failed');
+  process.exitCode = 1;
+  process.exit(1);
+}

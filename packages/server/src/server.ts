@@ -1,0 +1,176 @@
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { ServerConfig } from './config.js';
+import { Engine } from './engine/engine.js';
+import { ServerMetrics } from './http/metrics.js';
+import { type Readiness, handleHttp } from './http/routes.js';
+import { type Logger, createLogger } from './logger.js';
+import { acceptAsrctlClient } from './protocol/asrctl-protocol.js';
+import type { ClientConnection, ProtocolContext } from './protocol/connection.js';
+
+/** WebSocket close code sent on shutdown: "service restart", clients should reconnect. */
+export const CLOSE_SERVICE_RESTART = 1012;
+const WEBSOCKET_PATHS = new Set(['/', '/ws']);
+
+export class ServerStartError extends Error {
+  override readonly name = 'ServerStartError';
+}
+
+/**
+ * The speech recognition service: one HTTP server carrying the WebSocket protocol, health,
+ * readiness and metrics. It listens before the models are loaded so health checks answer while a
+ * large model loads; `ready` settles when loading does.
+ */
+export class AsrServer {
+  readonly ready: Promise<void>;
+  private draining = false;
+  private readonly connections = new Set<ClientConnection>();
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    readonly config: ServerConfig,
+    readonly logger: Logger,
+    readonly engine: Engine,
+    readonly metrics: ServerMetrics,
+    private readonly http: Server,
+  ) {
+    this.ready = this.loadModels();
+  }
+
+  static async start(config: ServerConfig, logger: Logger = createLogger(config.logLevel)): Promise<AsrServer> {
+    const engine = Engine.open({ libvoskPath: config.libvoskPath, voskLogLevel: config.voskLogLevel, logger });
+    const metrics = new ServerMetrics(engine);
+    const http = createServer();
+    await listen(http, config);
+    const server = new AsrServer(config, logger, engine, metrics, http);
+    server.attach();
+    logger.info({ url: server.url, models: Object.fromEntries(config.models), default_language: config.defaultLanguage }, 'listening');
+    return server;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  get url(): string {
+    const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? 'localhost' : this.config.host;
+    return `ws://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+  }
+
+  get openSessions(): number {
+    return this.connections.size;
+  }
+
+  readiness(): Readiness {
+    const languages = this.engine.languages;
+    if (this.draining) return { ready: false, status: 'draining', reason: 'the server is shutting down', languages };
+    switch (this.engine.state) {
+      case 'ready':
+        return { ready: true, status: 'ready', languages };
+      case 'loading':
+        return { ready: false, status: 'loading', reason: `loading models: ${[...this.config.models.keys()].join(', ')}`, languages };
+      default:
+        return { ready: false, status: 'failed', reason: this.engine.loadError?.message ?? 'engine closed', languages };
+    }
+  }
+
+  /**
+   * Stops accepting connections, delivers the final result of every open session's buffered audio,
+   * closes them with 1012, and frees the engine. Sessions still open after `timeoutMs` are closed
+   * without waiting further.
+   */
+  async drain(timeoutMs = this.config.shutdownTimeoutMs): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    this.logger.info({ sessions: this.connections.size, timeout_ms: timeoutMs }, 'draining');
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    this.http.closeIdleConnections();
+    const flushed = Promise.all([...this.connections].map((c) => c.shutdown(CLOSE_SERVICE_RESTART, 'server shutting down')));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    if ((await Promise.race([flushed, timedOut])) === 'timeout') {
+      this.logger.warn({ sessions: this.connections.size }, 'drain_timeout');
+    }
+    clearTimeout(timer);
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    await this.ready.catch(() => undefined);
+    this.engine.close();
+    this.logger.info({}, 'stopped');
+  }
+
+  private async loadModels(): Promise<void> {
+    try {
+      await this.engine.loadModels(this.config.models);
+      for (const language of this.engine.languages) {
+        const model = this.engine.model(language)!;
+        this.metrics.modelLoaded(language, model.name, model.loadSeconds);
+      }
+      this.logger.info({ languages: this.engine.languages }, 'ready');
+    } catch (err) {
+      this.logger.error({ message: (err as Error).message }, 'model_load_failed');
+      throw err;
+    }
+  }
+
+  private attach(): void {
+    const context: ProtocolContext = {
+      engine: this.engine,
+      defaultLanguage: this.config.defaultLanguage,
+      logger: this.logger,
+      metrics: this.metrics,
+      connections: this.connections,
+    };
+    const wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxMessageBytes, perMessageDeflate: false });
+    this.http.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    this.http.on('request', (req, res) => {
+      handleHttp(req, res, { readiness: () => this.readiness(), metrics: this.metrics }).catch((err: unknown) => {
+        this.logger.error({ message: (err as Error).message }, 'http_error');
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+    });
+    this.http.on('upgrade', (req, socket: Socket, head: Buffer) => {
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      if (!WEBSOCKET_PATHS.has(path)) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path}; connect to /`);
+      const readiness = this.readiness();
+      if (!readiness.ready) return refuseUpgrade(socket, 503, `not ready (${readiness.status}): ${readiness.reason ?? ''}`);
+      wss.handleUpgrade(req, socket, head, (ws) => acceptAsrctlClient(ws, context));
+    });
+  }
+}
+
+function refuseUpgrade(socket: Socket, status: 404 | 503, message: string): void {
+  const body = `${JSON.stringify({ error: status === 404 ? 'not_found' : 'not_ready', message })}\n`;
+  const reason = status === 404 ? 'Not Found' : 'Service Unavailable';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function listen(http: Server, config: ServerConfig): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const where = `${config.host}:${config.port}`;
+      const hint =
+        err.code === 'EADDRINUSE'
+          ? `port ${config.port} is already in use by another process; stop it or choose another port with --port / ASR_PORT`
+          : err.code === 'EACCES'
+            ? `no permission to listen on ${where}; use a port above 1023 or run with the needed privilege`
+            : err.code === 'EADDRNOTAVAIL'
+              ? `address ${config.host} is not on this machine; use --host 0.0.0.0 or a local address`
+              : err.message;
+      reject(new ServerStartError(`cannot listen on ${where}: ${hint}`, { cause: err }));
+    };
+    http.once('error', onError);
+    http.listen(config.port, config.host, () => {
+      http.off('error', onError);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import type { Engine } from './engine/engine.js';
+import type { EngineError } from './engine/errors.js';
+import type { DecodeEvent, Recognizer, RecognizerOptions } from './engine/recognizer.js';
+import type { VoskPartial, VoskResult } from './engine/vosk-result.js';
+
+export const MIN_SAMPLE_RATE = 8000;
+export const MAX_SAMPLE_RATE = 48000;
+
+/** Where results come from: the model and language that produced them. */
+export interface ResultContext {
+  language: string;
+  /** The model directory's name. */
+  model: string;
+  /** How many client frames the decode call covered (merged frames give one result). */
+  frames: number;
+}
+
+export interface SessionListener {
+  partial(partial: VoskPartial, context: ResultContext): void;
+  /** `cause`: libvosk found an endpoint, or the client asked for a flush (eof, switch, close). */
+  final(result: VoskResult, context: ResultContext, cause: 'endpoint' | 'flush'): void;
+  error(error: EngineError): void;
+}
+
+export interface StreamSettings {
+  language: string;
+  sampleRate: number;
+  words: boolean;
+  maxAlternatives: number;
+  grammar?: readonly string[];
+}
+
+/**
+ * One client's audio stream, independent of the wire protocol: the recognizer for its language and
+ * sample rate, the odd byte between frames, and the order of audio and commands. A command waits
+ * for the audio received before it; audio received after it goes to the recognizer it sets up.
+ */
+export class Session {
+  readonly id = randomUUID();
+  private recognizer: Recognizer;
+  private current: StreamSettings;
+  private carry: Buffer | undefined;
+  /** Work not yet handed to the recognizer because a command before it is still running. */
+  private readonly backlog: Array<(() => Promise<void>) | Buffer> = [];
+  private commandRunning = false;
+  private closed = false;
+
+  constructor(
+    private readonly engine: Engine,
+    settings: StreamSettings,
+    private readonly listener: SessionListener,
+    private readonly maxMergeSeconds?: number,
+  ) {
+    this.current = { ...settings };
+    this.recognizer = this.createRecognizer(this.current);
+  }
+
+  get settings(): Readonly<StreamSettings> {
+    return this.current;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** PCM16 little-endian bytes of any length; an odd trailing byte waits for the next frame. */
+  audio(frame: Buffer): void {
+    if (this.closed) return;
+    let data = this.carry ? Buffer.concat([this.carry, frame]) : frame;
+    this.carry = undefined;
+    if (data.length % 2 === 1) {
+      this.carry = Buffer.from(data.subarray(data.length - 1));
+      data = data.subarray(0, data.length - 1);
+    }
+    if (data.length === 0) return;
+    if (this.commandRunning) this.backlog.push(data);
+    else this.recognizer.acceptAudio(data);
+  }
+
+  /** The final result of everything received so far; the utterance starts afresh. */
+  flush(): Promise<VoskResult> {
+    return this.command(() => this.flushRecognizer());
+  }
+
+  /** Discards the current utterance (audio already received is dropped, not decoded). */
+  reset(): Promise<void> {
+    return this.command(async () => {
+      this.carry = undefined;
+      await this.recognizer.reset();
+    });
+  }
+
+  /**
+   * Finishes the utterance under the old settings (its final is delivered first), then continues
+   * with a recognizer for the new language, sample rate or options.
+   */
+  reconfigure(changes: Partial<StreamSettings>): Promise<VoskResult> {
+    return this.command(async () => {
+      const next = { ...this.current, ...changes };
+      const result = await this.flushRecognizer();
+      const replacement = this.createRecognizer(next);
+      const old = this.recognizer;
+      this.recognizer = replacement;
+      this.current = next;
+      await old.close();
+      return result;
+    });
+  }
+
+  /** Ends the stream: audio not yet decoded is dropped and the recognizer freed. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.backlog.length = 0;
+    await this.recognizer.close();
+  }
+
+  private async flushRecognizer(): Promise<VoskResult> {
+    const recognizer = this.recognizer;
+    const result = await recognizer.flush();
+    if (!this.closed) this.listener.final(result, this.context(recognizer, 1), 'flush');
+    return result;
+  }
+
+  private command<T>(run: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.backlog.push(() => run().then(resolve, reject));
+      if (!this.commandRunning) void this.runBacklog();
+    });
+  }
+
+  private async runBacklog(): Promise<void> {
+    this.commandRunning = true;
+    try {
+      for (let item = this.backlog.shift(); item; item = this.backlog.shift()) {
+        if (Buffer.isBuffer(item)) this.recognizer.acceptAudio(item);
+        else await item();
+      }
+    } finally {
+      this.commandRunning = false;
+    }
+  }
+
+  private createRecognizer(settings: StreamSettings): Recognizer {
+    const options: RecognizerOptions = {
+      sampleRate: settings.sampleRate,
+      words: settings.words,
+      maxAlternatives: settings.maxAlternatives,
+    };
+    if (settings.grammar) options.grammar = settings.grammar;
+    if (this.maxMergeSeconds !== undefined) options.maxMergeSeconds = this.maxMergeSeconds;
+    const recognizer: Recognizer = this.engine.createRecognizer(
+      settings.language,
+      options,
+      (event: DecodeEvent) => this.deliver(recognizer, event),
+      (error) => this.listener.error(error),
+    );
+    return recognizer;
+  }
+
+  private deliver(recognizer: Recognizer, event: DecodeEvent): void {
+    if (this.closed) return;
+    const context = this.context(recognizer, event.frames);
+    if (event.kind === 'partial') this.listener.partial(event.partial, context);
+    else this.listener.final(event.result, context, 'endpoint');
+  }
+
+  private context(recognizer: Recognizer, frames: number): ResultContext {
+    return { language: recognizer.language, model: recognizer.model.name, frames };
+  }
+}

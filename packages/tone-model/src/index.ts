@@ -1,0 +1,12 @@
+export {
+  CHINESE_TONE_WORDS,
+  ENGLISH_TONE_WORDS,
+  TONE_FREQUENCIES,
+  parseToneWords,
+  toneModelFiles,
+  toneWordsFor,
+  writeToneModel,
+  type ToneModelSpec,
+  type ToneWord,
+} from './tone-model.js';
+export { encodeWav, lowHighClip, pcmBytes, synthesize, type Segment, type SynthOptions } from './test-audio.js';

@@ -1,0 +1,122 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { acousticModel } from './acoustic-model.js';
+import { decodingGraph } from './decoding-graph.js';
+import { toneBins } from './mel.js';
+
+/** A word of a tone model: the text libvosk returns when it hears a pure tone at `hz`. */
+export interface ToneWord {
+  word: string;
+  hz: number;
+}
+
+export interface ToneModelSpec {
+  words: readonly ToneWord[];
+  /** Adds a TDNN-F stack with real compute (benchmarks); the output stays identical. */
+  heavy?: boolean;
+}
+
+export const TONE_FREQUENCIES = { low: 500, mid: 1000, high: 2000 } as const;
+
+export const ENGLISH_TONE_WORDS: readonly ToneWord[] = [
+  { word: 'low', hz: TONE_FREQUENCIES.low },
+  { word: 'mid', hz: TONE_FREQUENCIES.mid },
+  { word: 'high', hz: TONE_FREQUENCIES.high },
+];
+
+export const CHINESE_TONE_WORDS: readonly ToneWord[] = [
+  { word: '低', hz: TONE_FREQUENCIES.low },
+  { word: '中', hz: TONE_FREQUENCIES.mid },
+  { word: '高', hz: TONE_FREQUENCIES.high },
+];
+
+export function toneWordsFor(language: 'en' | 'cn'): readonly ToneWord[] {
+  return language === 'en' ? ENGLISH_TONE_WORDS : CHINESE_TONE_WORDS;
+}
+
+/** Parses `w:Hz,w:Hz` (as typed on a command line). */
+export function parseToneWords(text: string): ToneWord[] {
+  const words = text.split(',').map((pair) => {
+    const m = /^\s*([^:\s]+)\s*:\s*(\d+(?:\.\d+)?)\s*$/u.exec(pair);
+    if (!m) throw new Error(`invalid word "${pair}": expected word:Hz, e.g. low:500`);
+    return { word: m[1]!, hz: Number(m[2]) };
+  });
+  validateWords(words);
+  return words;
+}
+
+const MODEL_CONF = [
+  '--min-active=200',
+  '--max-active=3000',
+  '--beam=10.0',
+  '--lattice-beam=2.0',
+  '--acoustic-scale=1.0',
+  '--frame-subsampling-factor=3',
+  '--endpoint.silence-phones=1',
+  '--endpoint.rule2.min-trailing-silence=0.5',
+  '--endpoint.rule3.min-trailing-silence=0.75',
+  '--endpoint.rule4.min-trailing-silence=1.0',
+];
+
+const FBANK_CONF = [
+  '--sample-frequency=16000',
+  '--num-mel-bins=40',
+  '--low-freq=20',
+  '--high-freq=0',
+  '--dither=0.0',
+  '--snip-edges=true',
+  '--allow-upsample=true',
+];
+
+/** The files of a tone model directory, relative path to bytes. Deterministic. */
+export function toneModelFiles(spec: ToneModelSpec): Map<string, Buffer> {
+  validateWords(spec.words);
+  const n = spec.words.length;
+  const lines = (l: string[]): Buffer => Buffer.from(`${l.join('\n')}\n`, 'utf8');
+  return new Map([
+    ['am/final.mdl', acousticModel(spec.words.map((w) => w.hz), spec.heavy ?? false)],
+    ['conf/model.conf', lines(MODEL_CONF)],
+    ['conf/fbank.conf', lines(FBANK_CONF)],
+    ['graph/HCLG.fst', decodingGraph(n)],
+    ['graph/words.txt', lines(['<eps> 0', ...spec.words.map((w, i) => `${w.word} ${i + 1}`)])],
+    // Word PHONE ids (2..n+1), not word ids: otherwise word times come out wrong.
+    ['graph/phones/word_boundary.int', lines(['1 nonword', ...spec.words.map((_, i) => `${i + 2} singleton`)])],
+  ]);
+}
+
+/**
+ * Writes a tone model into `dir`. The files are written to a sibling temporary directory first and
+ * renamed into place, so a reader never sees a half-written model.
+ */
+export async function writeToneModel(dir: string, spec: ToneModelSpec): Promise<void> {
+  const target = resolve(dir);
+  const staging = join(dirname(target), `.${Date.now()}-${process.pid}.partial`);
+  await rm(staging, { recursive: true, force: true });
+  try {
+    for (const [path, bytes] of toneModelFiles(spec)) {
+      await mkdir(dirname(join(staging, path)), { recursive: true });
+      await writeFile(join(staging, path), bytes);
+    }
+    await rm(target, { recursive: true, force: true });
+    await rename(staging, target);
+  } catch (err) {
+    await rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+function validateWords(words: readonly ToneWord[]): void {
+  if (words.length === 0) throw new Error('a tone model needs at least one word');
+  const seen = new Set<string>();
+  for (const { word, hz } of words) {
+    if (/\s/u.test(word) || word.length === 0) throw new Error(`invalid word "${word}": no spaces allowed`);
+    if (word.startsWith('<')) throw new Error(`invalid word "${word}": names starting with "<" are reserved`);
+    if (seen.has(word)) throw new Error(`word "${word}" appears twice`);
+    seen.add(word);
+    toneBins(hz);
+  }
+  const bins = words.map((w) => toneBins(w.hz).b0);
+  if (new Set(bins).size !== bins.length) {
+    throw new Error('two words share a filterbank bin: space their frequencies further apart');
+  }
+}
