@@ -76,16 +76,14 @@ export class AsrServer {
   }
 
   /**
-   * Stops accepting connections, delivers the final result of every open session's buffered audio,
-   * closes them with 1012, and frees the engine. Sessions still open after `timeoutMs` are closed
-   * without waiting further.
+   * Refuses new sessions (readiness turns 503, so a load balancer moves clients away), delivers the
+   * final result of every open session's buffered audio, closes them with 1012, then stops
+   * listening and frees the engine. Sessions still open after `timeoutMs` are closed regardless.
    */
   async drain(timeoutMs = this.config.shutdownTimeoutMs): Promise<void> {
     if (this.draining) return;
     this.draining = true;
     this.logger.info({ sessions: this.connections.size, timeout_ms: timeoutMs }, 'draining');
-    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
-    this.http.closeIdleConnections();
     const flushed = Promise.all([...this.connections].map((c) => c.shutdown(CLOSE_SERVICE_RESTART, 'server shutting down')));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
@@ -95,6 +93,7 @@ export class AsrServer {
       this.logger.warn({ sessions: this.connections.size }, 'drain_timeout');
     }
     clearTimeout(timer);
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     for (const socket of this.sockets) socket.destroy();
     await closed;
     await this.ready.catch(() => undefined);

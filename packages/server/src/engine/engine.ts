@@ -9,6 +9,8 @@ export type EngineState = 'loading' | 'ready' | 'failed' | 'closed';
 
 export interface EngineStats {
   liveRecognizers: number;
+  /** libvosk calls running on worker threads now. */
+  nativeCallsInFlight: number;
   audioSecondsDecoded: number;
   /** Time spent inside libvosk decode calls (each on one core). */
   decodeSeconds: number;
@@ -21,8 +23,14 @@ export class Engine {
   private readonly models = new Map<string, VoskModel>();
   private stateValue: EngineState = 'loading';
   private failure: Error | undefined;
-  private readonly counters: EngineStats = { liveRecognizers: 0, audioSecondsDecoded: 0, decodeSeconds: 0 };
+  private readonly counters: EngineStats = { liveRecognizers: 0, nativeCallsInFlight: 0, audioSecondsDecoded: 0, decodeSeconds: 0 };
   private readonly observer: DecodeObserver = {
+    nativeCallStarted: () => {
+      this.counters.nativeCallsInFlight++;
+    },
+    nativeCallEnded: () => {
+      this.counters.nativeCallsInFlight--;
+    },
     decoded: (audio, call) => {
       this.counters.audioSecondsDecoded += audio;
       this.counters.decodeSeconds += call;
@@ -75,10 +83,16 @@ export class Engine {
       const { value: loaded, lines } = await captureNativeStderr(() =>
         Promise.allSettled(entries.map(([, dir]) => VoskModel.load(this.lib, dir))),
       );
-      this.logNative(lines);
+      const nativeErrors = this.logNative(lines);
       const failed = loaded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       loaded.forEach((r) => r.status === 'fulfilled' && failed && r.value.free());
-      if (failed) throw failed.reason;
+      if (failed) {
+        const err = failed.reason as Error;
+        if (err instanceof EngineError && err.code === 'model_load_failed' && nativeErrors.length > 0) {
+          throw new EngineError(err.code, `${err.message}\n  libvosk said: ${nativeErrors.join('\n  libvosk said: ')}`);
+        }
+        throw err;
+      }
       loaded.forEach((r, i) => {
         const model = (r as PromiseFulfilledResult<VoskModel>).value;
         const language = entries[i]![0];
@@ -113,11 +127,15 @@ export class Engine {
     this.stateValue = 'closed';
   }
 
-  private logNative(lines: string[]): void {
+  /** Sends libvosk's lines to the logger; returns its error lines. */
+  private logNative(lines: string[]): string[] {
+    const errors: string[] = [];
     for (const line of lines) {
       const { level, origin, text } = parseKaldiLine(line);
       this.logger[level]({ origin, text }, 'libvosk');
+      if (level === 'error') errors.push(text);
     }
+    return errors;
   }
 }
 

@@ -23,15 +23,18 @@ export function bundledLibvoskPath(): string | { reason: string } {
 }
 
 /**
- * Loads libvosk: an explicit path first (ASR_LIBVOSK), else the bundled one. When nothing loads,
+ * Loads libvosk: the explicit path (ASR_LIBVOSK) when given, and then only that one (an operator
+ * who names a library must not silently get another); else the bundled one. When nothing loads,
  * the error names every path tried and why each failed.
  */
 export function loadLibvosk(explicitPath?: string): LocatedLibrary {
   const candidates: Array<{ path: string; source: string } | { failure: string }> = [];
-  if (explicitPath) candidates.push({ path: explicitPath, source: 'ASR_LIBVOSK / --libvosk' });
-  const bundled = bundledLibvoskPath();
-  candidates.push(typeof bundled === 'string' ? { path: bundled, source: 'npm package vosk@0.3.39' } : { failure: `bundled library: ${bundled.reason}` });
-
+  if (explicitPath) {
+    candidates.push({ path: explicitPath, source: 'ASR_LIBVOSK / --libvosk' });
+  } else {
+    const bundled = bundledLibvoskPath();
+    candidates.push(typeof bundled === 'string' ? { path: bundled, source: 'npm package vosk@0.3.39' } : { failure: `bundled library: ${bundled.reason}` });
+  }
   const tried: string[] = [];
   for (const candidate of candidates) {
     if ('failure' in candidate) {
@@ -49,9 +52,8 @@ export function loadLibvosk(explicitPath?: string): LocatedLibrary {
       tried.push(`${path} (${source}): ${(err as Error).message}`);
     }
   }
-  throw new EngineError(
-    'libvosk_not_found',
-    `could not load libvosk; tried:\n  - ${tried.join('\n  - ')}\n` +
-      'Install dependencies (pnpm install) or set ASR_LIBVOSK to the path of a libvosk.so built for this machine.',
-  );
+  const fix = explicitPath
+    ? 'Point ASR_LIBVOSK at a libvosk.so built for this machine, or unset it to use the one in the npm package vosk.'
+    : 'Install dependencies (pnpm install), or set ASR_LIBVOSK to a libvosk.so built for this machine.';
+  throw new EngineError('libvosk_not_found', `could not load libvosk; tried:\n  - ${tried.join('\n  - ')}\n${fix}`);
 }

@@ -36,7 +36,7 @@ export class VoskModel {
     if (!handle) {
       throw new EngineError(
         'model_load_failed',
-        `libvosk could not load the model in ${absolute} (the files are present; one may be corrupt or from an incompatible Vosk version; see the libvosk lines logged before this error)`,
+        `libvosk could not load the model in ${absolute} (the files are present; one may be corrupt, truncated, or from an incompatible Vosk version: download it again)`,
       );
     }
     return new VoskModel(lib, handle, absolute, (performance.now() - started) / 1000);

@@ -46,10 +46,20 @@ function readLines(file: string): string[] {
     .filter((l) => l.length > 0);
 }
 
-/** Kaldi's log lines look like `LOG (VoskAPI:Model():model.cc:122) text`. */
+/**
+ * Kaldi's log lines look like `ERROR (VoskAPI:ExpectToken():io-funcs.cc:200) text`; OpenFst's like
+ * `ERROR: text`. Anything else (usage dumps after a config error) is detail for debugging.
+ */
 export function parseKaldiLine(line: string): { level: 'debug' | 'info' | 'warn' | 'error'; origin?: string; text: string } {
-  const m = /^(LOG|VLOG\[\d+\]|WARNING|ERROR|ASSERTION_FAILED) \(([^)]*)\) ?(.*)$/u.exec(line);
-  if (!m) return { level: 'info', text: line };
-  const level = m[1] === 'LOG' ? 'info' : m[1] === 'WARNING' ? 'warn' : m[1]!.startsWith('VLOG') ? 'debug' : 'error';
-  return { level, origin: m[2]!, text: m[3]! };
+  const kaldi = /^(LOG|VLOG\[\d+\]|WARNING|ERROR|ASSERTION_FAILED) \((.+?:\d+)\) ?(.*)$/u.exec(line);
+  if (kaldi) return { level: severity(kaldi[1]!), origin: kaldi[2]!, text: kaldi[3]! };
+  const fst = /^(ERROR|WARNING|INFO): (.*)$/u.exec(line);
+  if (fst) return { level: fst[1] === 'INFO' ? 'info' : severity(fst[1]!), origin: 'OpenFst', text: fst[2]! };
+  return { level: 'debug', text: line };
+}
+
+function severity(tag: string): 'debug' | 'info' | 'warn' | 'error' {
+  if (tag === 'LOG') return 'info';
+  if (tag === 'WARNING') return 'warn';
+  return tag.startsWith('VLOG') ? 'debug' : 'error';
 }

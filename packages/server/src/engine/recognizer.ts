@@ -23,6 +23,8 @@ export type DecodeEvent =
   | { kind: 'final'; result: VoskResult; frames: number };
 
 export interface DecodeObserver {
+  nativeCallStarted(): void;
+  nativeCallEnded(): void;
   /** Called after each decode call: seconds of audio fed and seconds the call took. */
   decoded(audioSeconds: number, callSeconds: number): void;
   freed(): void;
@@ -95,7 +97,7 @@ export class Recognizer {
 
   /** After all queued audio: the final result of the utterance (libvosk's final_result). */
   flush(): Promise<VoskResult> {
-    return this.task(async () => parseVoskJson<VoskResult>(await callAsync(this.lib.finalResult, this.handle), 'final_result'));
+    return this.task(async () => parseVoskJson<VoskResult>(await this.native(this.lib.finalResult, this.handle), 'final_result'));
   }
 
   /** After all queued audio: discards the current utterance. */
@@ -152,17 +154,27 @@ export class Recognizer {
   private async decode(pcm: Buffer, frames: number): Promise<void> {
     try {
       const started = performance.now();
-      const endpoint = await callAsync(this.lib.acceptWaveform, this.handle, pcm, pcm.length);
+      const endpoint = await this.native(this.lib.acceptWaveform, this.handle, pcm, pcm.length);
       if (endpoint < 0) throw new Error('vosk_recognizer_accept_waveform returned an error');
       if (this.closed) return;
       const event: DecodeEvent =
         endpoint === 1
-          ? { kind: 'final', result: parseVoskJson<VoskResult>(await callAsync(this.lib.result, this.handle), 'result'), frames }
-          : { kind: 'partial', partial: parseVoskJson<VoskPartial>(await callAsync(this.lib.partialResult, this.handle), 'partial_result'), frames };
+          ? { kind: 'final', result: parseVoskJson<VoskResult>(await this.native(this.lib.result, this.handle), 'result'), frames }
+          : { kind: 'partial', partial: parseVoskJson<VoskPartial>(await this.native(this.lib.partialResult, this.handle), 'partial_result'), frames };
       this.observer?.decoded(pcm.length / 2 / this.options.sampleRate, (performance.now() - started) / 1000);
       if (!this.closed) this.onEvent(event);
     } catch (err) {
       if (!this.closed) this.onError(new EngineError('decode_failed', `decoding failed: ${(err as Error).message}`, { cause: err }));
+    }
+  }
+
+  /** A libvosk call on a worker thread, counted while in flight. */
+  private async native<A extends unknown[], R>(f: Parameters<typeof callAsync<A, R>>[0], ...args: A): Promise<R> {
+    this.observer?.nativeCallStarted();
+    try {
+      return await callAsync(f, ...args);
+    } finally {
+      this.observer?.nativeCallEnded();
     }
   }
 

@@ -38,6 +38,14 @@ export class ServerMetrics {
       },
     });
     new Gauge({
+      name: 'asr_native_calls_in_flight',
+      help: 'libvosk calls running on worker threads now (saturation)',
+      registers,
+      collect() {
+        this.set(engine.stats.nativeCallsInFlight);
+      },
+    });
+    new Gauge({
       name: 'asr_recognizers',
       help: 'libvosk recognizers allocated now',
       registers,

@@ -1,0 +1,65 @@
+import { readFile } from 'node:fs/promises';
+
+export interface PcmAudio {
+  /** Mono PCM16 samples. */
+  samples: Int16Array;
+  sampleRate: number;
+  /** Channels in the file (downmixed to mono here). */
+  sourceChannels: number;
+}
+
+export class WavError extends Error {
+  override readonly name = 'WavError';
+}
+
+const FORMAT_PCM = 1;
+const FORMAT_EXTENSIBLE = 0xfffe;
+
+/** Reads a PCM16 WAV of any rate and channel count; channels are averaged to mono. */
+export async function readWavFile(path: string): Promise<PcmAudio> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new WavError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  return decodeWav(bytes, path);
+}
+
+export function decodeWav(bytes: Buffer, name = 'input'): PcmAudio {
+  if (bytes.length < 12 || bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') {
+    throw new WavError(`${name} is not a WAV file (no RIFF/WAVE header)`);
+  }
+  let format: { tag: number; channels: number; rate: number; bits: number } | undefined;
+  let data: Buffer | undefined;
+  for (let o = 12; o + 8 <= bytes.length; ) {
+    const id = bytes.toString('ascii', o, o + 4);
+    const declared = bytes.readUInt32LE(o + 4);
+    // Streamed WAVs leave sizes at 0 or 0xFFFFFFFF: the data then runs to the end of the file.
+    const size = Math.min(declared, bytes.length - o - 8);
+    if (id === 'fmt ') {
+      let tag = bytes.readUInt16LE(o + 8);
+      if (tag === FORMAT_EXTENSIBLE && size >= 40) tag = bytes.readUInt16LE(o + 8 + 24);
+      format = { tag, channels: bytes.readUInt16LE(o + 10), rate: bytes.readUInt32LE(o + 12), bits: bytes.readUInt16LE(o + 22) };
+    } else if (id === 'data') {
+      data = bytes.subarray(o + 8, o + 8 + (declared === 0 ? bytes.length - o - 8 : size));
+      break;
+    }
+    o += 8 + size + (size % 2);
+  }
+  if (!format) throw new WavError(`${name} has no "fmt " chunk`);
+  if (!data) throw new WavError(`${name} has no "data" chunk`);
+  if (format.tag !== FORMAT_PCM || format.bits !== 16) {
+    const what = format.tag === FORMAT_PCM ? `${format.bits}-bit PCM` : `format ${format.tag} (not integer PCM)`;
+    throw new WavError(`${name} is ${what}; 16-bit PCM is needed (convert with: sox ${name} -b 16 -e signed-integer out.wav)`);
+  }
+  if (format.channels < 1) throw new WavError(`${name} declares ${format.channels} channels`);
+  const frames = Math.floor(data.length / (2 * format.channels));
+  const samples = new Int16Array(frames);
+  for (let i = 0; i < frames; i++) {
+    let sum = 0;
+    for (let c = 0; c < format.channels; c++) sum += data.readInt16LE(2 * (i * format.channels + c));
+    samples[i] = Math.round(sum / format.channels);
+  }
+  return { samples, sampleRate: format.rate, sourceChannels: format.channels };
+}

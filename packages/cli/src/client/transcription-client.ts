@@ -1,0 +1,134 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import WebSocket from 'ws';
+
+/** A result as the server sends it (docs/protocol.md). */
+export interface Transcript {
+  is_final: boolean;
+  text: string;
+  language: string;
+  mode: string;
+  wav_name: string;
+  timestamp: string;
+  words?: Array<{ word: string; start: number; end: number; conf: number }>;
+}
+
+export interface TranscribeOptions {
+  url: string;
+  /** Mono PCM16 samples. */
+  samples: Int16Array;
+  sampleRate: number;
+  language?: string;
+  words?: boolean;
+  /** Pace the audio at its own speed, as a microphone would. Otherwise as fast as the server takes it. */
+  realtime?: boolean;
+  chunkSeconds?: number;
+  /** How long to wait for the server after the last audio, in ms. */
+  timeoutMs?: number;
+  onPartial?: (t: Transcript) => void;
+  onFinal?: (t: Transcript) => void;
+}
+
+export class TranscribeError extends Error {
+  override readonly name = 'TranscribeError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Streams audio through the asrctl protocol: greeting, optional language switch and configure,
+ * audio in chunks, eof; resolves with the finals once the server confirms eof. Rejects on any
+ * error message from the server, a refused or dropped connection, or a timeout.
+ */
+export async function transcribe(options: TranscribeOptions): Promise<Transcript[]> {
+  const finals: Transcript[] = [];
+  const ws = new WebSocket(options.url, { perMessageDeflate: false });
+  const waiters: Array<{ type: string; resolve: () => void }> = [];
+  let failure: TranscribeError | undefined;
+  let fail: (e: TranscribeError) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = (e) => {
+      failure ??= e;
+      reject(failure);
+    };
+  });
+  failed.catch(() => undefined);
+
+  ws.on('message', (raw: Buffer, isBinary: boolean) => {
+    if (isBinary) return;
+    let message: Record<string, unknown>;
+    try {
+      message = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return fail(new TranscribeError('protocol', `the server sent something that is not JSON: ${raw.toString('utf8').slice(0, 80)}`));
+    }
+    if (message.type === 'error') return fail(new TranscribeError(String(message.code), `server error ${String(message.code)}: ${String(message.message)}`));
+    if (typeof message.is_final === 'boolean') {
+      const t = message as unknown as Transcript;
+      if (t.is_final) {
+        finals.push(t);
+        options.onFinal?.(t);
+      } else {
+        options.onPartial?.(t);
+      }
+      return;
+    }
+    const index = waiters.findIndex((w) => w.type === message.type);
+    if (index >= 0) waiters.splice(index, 1)[0]!.resolve();
+  });
+  ws.on('error', (err: NodeJS.ErrnoException) => {
+    const hint = err.code === 'ECONNREFUSED' ? ' (is the server running? start one with `asrctl serve` or check `asrctl status`)' : '';
+    fail(new TranscribeError('connection', `cannot connect to ${options.url}: ${err.message}${hint}`));
+  });
+  ws.on('unexpected-response', (_req, res) => {
+    fail(new TranscribeError('connection', `${options.url} refused the WebSocket: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
+  });
+  ws.on('close', (code: number, reason: Buffer) => {
+    fail(new TranscribeError('connection', `the server closed the connection (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`));
+  });
+
+  const expect = (type: string, timeoutMs: number): Promise<void> =>
+    Promise.race([
+      failed,
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new TranscribeError('timeout', `no "${type}" from the server within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ type, resolve: () => (clearTimeout(timer), resolve()) });
+      }),
+    ]);
+
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  try {
+    await expect('connection_established', timeoutMs);
+    if (options.language) {
+      ws.send(JSON.stringify({ command: 'switch_language', language: options.language }));
+      await expect('language_switched', timeoutMs);
+    }
+    ws.send(JSON.stringify({ command: 'configure', sample_rate: options.sampleRate, words: options.words ?? false }));
+    await expect('configured', timeoutMs);
+
+    const chunk = Math.max(1, Math.round((options.chunkSeconds ?? 0.1) * options.sampleRate));
+    const bytes = Buffer.from(options.samples.buffer, options.samples.byteOffset, options.samples.byteLength);
+    const started = Date.now();
+    for (let i = 0; i < options.samples.length; i += chunk) {
+      if (failure) throw failure;
+      ws.send(bytes.subarray(2 * i, 2 * Math.min(i + chunk, options.samples.length)));
+      if (options.realtime) {
+        const due = started + ((i + chunk) / options.sampleRate) * 1000;
+        await sleep(Math.max(0, due - Date.now()));
+      } else if (ws.bufferedAmount > 1 << 20) {
+        // Keep the socket's send buffer bounded on long files.
+        while (ws.bufferedAmount > 1 << 18 && !failure) await sleep(5);
+      }
+    }
+    ws.send(JSON.stringify({ command: 'eof' }));
+    await expect('eof_complete', timeoutMs);
+    return finals;
+  } finally {
+    ws.removeAllListeners('close');
+    ws.on('error', () => undefined);
+    ws.close(1000);
+  }
+}

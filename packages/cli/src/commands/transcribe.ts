@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { readWavFile } from '../audio/wav-file.js';
+import { type Transcript, transcribe } from '../client/transcription-client.js';
+
+interface TranscribeCommandOptions {
+  url: string;
+  language?: string;
+  realtime?: boolean;
+  words?: boolean;
+  json?: boolean;
+  timeout: string;
+}
+
+/** `asrctl transcribe FILE.wav`: finals on stdout, partials on stderr, non-zero exit on any error. */
+export function registerTranscribe(program: Command): void {
+  program
+    .command('transcribe')
+    .description('stream a WAV file (PCM16, any rate, mono or stereo) to a server and print the transcript')
+    .argument('<file>', 'WAV file')
+    .option('--url <url>', 'server WebSocket URL', process.env.ASR_URL ?? 'ws://localhost:8765')
+    .option('--language <lang>', 'switch to this language first (cn, en, ...)')
+    .option('--realtime', 'send audio at its own pace, like a microphone')
+    .option('--words', 'ask for word times (shown with --json)')
+    .option('--json', 'print each final as a JSON line')
+    .option('--timeout <ms>', 'how long to wait for the server', '30000')
+    .action(async (file: string, options: TranscribeCommandOptions) => {
+      const audio = await readWavFile(file);
+      const live = process.stderr.isTTY;
+      const clearPartial = (): void => {
+        if (live) process.stderr.write('\r\x1b[2K');
+      };
+      const onPartial = (t: Transcript): void => {
+        if (live) process.stderr.write(`\r\x1b[2K… ${t.text}`);
+        else process.stderr.write(`partial: ${t.text}\n`);
+      };
+      const onFinal = (t: Transcript): void => {
+        clearPartial();
+        process.stdout.write(options.json ? `${JSON.stringify(t)}\n` : `${t.text}\n`);
+      };
+      try {
+        await transcribe({
+          url: options.url,
+          samples: audio.samples,
+          sampleRate: audio.sampleRate,
+          language: options.language,
+          realtime: options.realtime,
+          words: options.words,
+          timeoutMs: Number(options.timeout),
+          onPartial,
+          onFinal,
+        });
+      } finally {
+        clearPartial();
+      }
+    });
+}

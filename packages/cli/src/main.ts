@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { ConfigError } from '@asrctl/server';
+import { Command, CommanderError } from 'commander';
+import { registerModels } from './commands/models.js';
+import { registerServe } from './commands/serve.js';
+import { registerTranscribe } from './commands/transcribe.js';
+
+const program = new Command('asrctl')
+  .description('deploy and operate a self-hosted, offline streaming speech recognition service')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerServe(program);
+registerTranscribe(program);
+registerModels(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  process.stderr.write(`asrctl: ${(err as Error).message}\n`);
+  process.exit(err instanceof ConfigError ? 2 : 1);
+}

@@ -1,0 +1,159 @@
+import { cp, rm, truncate, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { lowHighClip, pcmBytes, synthesize } from '@asrctl/tone-model';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../logger.js';
+import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
+import { Engine } from './engine.js';
+import { EngineError } from './errors.js';
+import { loadLibvosk } from './libvosk-locator.js';
+import type { DecodeEvent, Recognizer } from './recognizer.js';
+import type { VoskResult } from './vosk-result.js';
+
+let models: ToneModelSet;
+let heavy: ToneModelSet;
+let engine: Engine;
+
+beforeAll(async () => {
+  models = await makeToneModels();
+  heavy = await makeToneModels({ heavy: true });
+  engine = Engine.open({ voskLogLevel: -1, logger: createLogger('silent') });
+  await engine.loadModels(new Map([['cn', models.cn], ['en', models.en], ['en-heavy', heavy.en]]));
+});
+
+afterAll(async () => {
+  engine.close();
+  await models.remove();
+  await heavy.remove();
+});
+
+/** Feeds audio in 0.2 s chunks; returns every event, then the final result of what is left. */
+async function decode(language: string, samples: Int16Array, sampleRate = 16000, words = true): Promise<{ events: DecodeEvent[]; last: VoskResult }> {
+  const events: DecodeEvent[] = [];
+  const errors: Error[] = [];
+  const recognizer: Recognizer = engine.createRecognizer(language, { sampleRate, words, maxMergeSeconds: 0 }, (e) => events.push(e), (e) => errors.push(e));
+  const pcm = pcmBytes(samples);
+  const chunk = Math.round(0.2 * sampleRate) * 2;
+  for (let o = 0; o < pcm.length; o += chunk) recognizer.acceptAudio(pcm.subarray(o, o + chunk));
+  const last = await recognizer.flush();
+  await recognizer.close();
+  expect(errors).toEqual([]);
+  return { events, last };
+}
+
+const finals = (events: DecodeEvent[]): VoskResult[] => events.flatMap((e) => (e.kind === 'final' ? [e.result] : []));
+const partials = (events: DecodeEvent[]): string[] => events.flatMap((e) => (e.kind === 'partial' ? [e.partial.partial] : []));
+
+describe('Engine on real libvosk with generated tone models', () => {
+  it('gives partials, then the final "low high" at the endpoint with word times', async () => {
+    const { events, last } = await decode('en', lowHighClip());
+    expect(partials(events)).toContain('low');
+    expect(partials(events).indexOf('low')).toBeLessThan(partials(events).indexOf('low high'));
+    const [final] = finals(events);
+    expect(final?.text).toBe('low high');
+    expect(final?.result?.map((w) => w.word)).toEqual(['low', 'high']);
+    expect(final?.result?.[0]?.start).toBeCloseTo(0.51, 1);
+    expect(final?.result?.[1]?.end).toBeCloseTo(1.62, 1);
+    expect(last.text).toBe('');
+  });
+
+  it('returns Chinese words with UTF-8 intact', async () => {
+    const { events } = await decode('cn', lowHighClip());
+    expect(finals(events).map((r) => r.text)).toEqual(['低 高']);
+  });
+
+  it('decodes the heavy model to the same words', async () => {
+    const { events } = await decode('en-heavy', lowHighClip());
+    expect(finals(events).map((r) => r.text)).toEqual(['low high']);
+  });
+
+  it('decodes 8 kHz and 48 kHz input (libvosk resamples)', async () => {
+    for (const rate of [8000, 48000]) {
+      const { events } = await decode('en', lowHighClip(rate), rate);
+      expect(finals(events).map((r) => r.text), `${rate} Hz`).toEqual(['low high']);
+    }
+  });
+
+  it('finishes an utterance without trailing silence through flush', async () => {
+    const clip = synthesize([{ silence: 0.3 }, { tone: 1000, seconds: 0.4 }]);
+    const { events, last } = await decode('en', clip);
+    expect(finals(events)).toEqual([]);
+    expect(last.text).toBe('mid');
+  });
+
+  it('runs decoding off the main thread: JavaScript runs while a native call is in flight', async () => {
+    const long = pcmBytes(synthesize([{ silence: 0.3 }, { tone: 500, seconds: 0.4 }, { silence: 30 }]));
+    const texts: string[] = [];
+    const recognizer = engine.createRecognizer(
+      'en-heavy',
+      { sampleRate: 16000, maxMergeSeconds: 0 },
+      (e) => e.kind === 'final' && texts.push(e.result.text),
+      () => undefined,
+    );
+    recognizer.acceptAudio(long); // one native call of 30.7 s of audio (about 0.7 s of CPU)
+    await new Promise((resolve) => setImmediate(resolve));
+    // A blocking call would have finished inside acceptAudio; here it is still running.
+    expect(engine.stats.nativeCallsInFlight).toBe(1);
+    texts.push((await recognizer.flush()).text);
+    await recognizer.close();
+    expect(engine.stats.nativeCallsInFlight).toBe(0);
+    expect(texts.filter((t) => t !== '')).toEqual(['low']);
+  });
+
+  it('frees every recognizer it creates', async () => {
+    const before = engine.stats.liveRecognizers;
+    const recognizers = [1, 2, 3].map(() => engine.createRecognizer('cn', { sampleRate: 16000 }, () => undefined, () => undefined));
+    expect(engine.stats.liveRecognizers).toBe(before + 3);
+    recognizers[0]!.acceptAudio(pcmBytes(lowHighClip()));
+    await Promise.all(recognizers.map((r) => r.close()));
+    expect(engine.stats.liveRecognizers).toBe(before);
+  });
+});
+
+describe('model and library errors', () => {
+  const load = async (dir: string): Promise<EngineError> => {
+    const other = Engine.open({ voskLogLevel: -1, logger: createLogger('silent') });
+    const err = await other.loadModels(new Map([['en', dir]])).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(other.state).toBe('failed');
+    expect(err).toBeInstanceOf(EngineError);
+    return err as EngineError;
+  };
+
+  it('names a missing directory', async () => {
+    const err = await load(join(models.root, 'nowhere'));
+    expect(err.code).toBe('model_invalid');
+    expect(err.message).toContain(join(models.root, 'nowhere'));
+  });
+
+  it('names the missing file of an incomplete model', async () => {
+    const dir = join(models.root, 'incomplete');
+    await cp(models.en, dir, { recursive: true });
+    await rm(join(dir, 'graph', 'HCLG.fst'));
+    const err = await load(dir);
+    expect(err.code).toBe('model_invalid');
+    expect(err.message).toMatch(/decoding graph missing: expected graph\/HCLG\.fst/);
+  });
+
+  it('reports what libvosk said about a corrupt model', async () => {
+    const dir = join(models.root, 'corrupt');
+    await cp(models.en, dir, { recursive: true });
+    await truncate(join(dir, 'am', 'final.mdl'), 300);
+    const err = await load(dir);
+    expect(err.code).toBe('model_load_failed');
+    expect(err.message).toContain(dir);
+    expect(err.message).toMatch(/libvosk said: .*expected <\/TransitionModel>|libvosk said: .*TransitionModel/);
+  });
+
+  it('names an explicit libvosk path that does not exist, without falling back', () => {
+    expect(() => loadLibvosk('/nonexistent/libvosk.so')).toThrow(/\/nonexistent\/libvosk\.so \(ASR_LIBVOSK \/ --libvosk\): no such file/);
+  });
+
+  it('says why a file that is not a library cannot load', async () => {
+    const fake = join(models.root, 'libvosk.so');
+    await writeFile(fake, 'not an ELF file');
+    expect(() => loadLibvosk(fake)).toThrow(new RegExp(`${fake.replace(/\//g, '\\/')} .*: .*(invalid ELF|too short|file)`, 'i'));
+  });
+});

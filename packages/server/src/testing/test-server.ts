@@ -1,0 +1,33 @@
+import { resolveConfig } from '../config.js';
+import { createLogger } from '../logger.js';
+import { AsrServer } from '../server.js';
+
+/** A real server in this process on a free loopback port, models loaded. */
+export async function startTestServer(models: Record<string, string>, overrides: { defaultLanguage?: string; waitReady?: boolean } = {}): Promise<AsrServer> {
+  const config = resolveConfig(
+    {},
+    {
+      host: '127.0.0.1',
+      port: '0',
+      model: Object.entries(models).map(([lang, dir]) => `${lang}=${dir}`),
+      ...(overrides.defaultLanguage ? { defaultLanguage: overrides.defaultLanguage } : {}),
+      logLevel: 'silent',
+    },
+  );
+  const server = await AsrServer.start(config, createLogger('silent'));
+  if (overrides.waitReady ?? true) await server.ready;
+  return server;
+}
+
+export function httpUrl(server: AsrServer, path: string): string {
+  return `http://127.0.0.1:${server.port}${path}`;
+}
+
+/** A metric's value from /metrics (the sum over its label sets). */
+export async function metric(server: AsrServer, name: string): Promise<number> {
+  const text = await (await fetch(httpUrl(server, '/metrics'))).text();
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
