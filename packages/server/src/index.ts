@@ -1,5 +1,14 @@
 export { AsrServer, CLOSE_SERVICE_RESTART, ServerStartError } from './server.js';
-export { ConfigError, DEFAULTS, SERVER_USAGE, configInputFromEnv, parseServerArgs, resolveConfig, type ConfigInput, type ServerConfig } from './config.js';
+export {
+  ConfigError,
+  DEFAULTS,
+  SERVER_USAGE,
+  configInputFromEnv,
+  parseServerArgs,
+  resolveConfig,
+  type ConfigInput,
+  type ServerConfig,
+} from './config.js';
 export { runServer } from './run.js';
 export { createLogger, type Logger, type LogLevel } from './logger.js';
 export { describeModelProblems, inspectModelDirectory, EngineError } from './engine/index.js';

@@ -14,9 +14,7 @@ const P = 192;
 const TDNNF_STRIDES = [1, 1, 1, 0, 3, 3, 3, 3, 3, 3, 3] as const;
 
 type Component =
-  | { kind: 'affine'; linear: Matrix; bias: Float32Array }
-  | { kind: 'relu' | 'log-softmax'; dim: number }
-  | { kind: 'noop'; dim: number };
+  { kind: 'affine'; linear: Matrix; bias: Float32Array } | { kind: 'relu' | 'log-softmax'; dim: number } | { kind: 'noop'; dim: number };
 
 /** Writes am/final.mdl: a TransitionModel with one single-state HMM per phone, then the nnet3. */
 export function acousticModel(frequencies: readonly number[], heavy: boolean): Buffer {
@@ -45,7 +43,10 @@ function writeTransitionModel(w: KaldiWriter, phones: number): void {
   w.int32(0).int32(2).int32(0).float(0.75).int32(1).float(0.25);
   w.int32(-1).int32(0); // state 1: final, non-emitting
   w.token('</Topology>').token('<Triples>').int32(phones);
-  for (const p of phoneIds) w.int32(p).int32(0).int32(p - 1);
+  for (const p of phoneIds)
+    w.int32(p)
+      .int32(0)
+      .int32(p - 1);
   w.token('</Triples>').token('<LogProbs>');
   const logProbs = [0];
   for (let i = 0; i < phones; i++) logProbs.push(Math.log(0.75), Math.log(0.25));

@@ -31,9 +31,7 @@ export function toneBins(hz: number): { responses: Float64Array; b0: number; b1:
   const b0 = active[0]!;
   const b1 = active[active.length - 1]!;
   if (b0 - 4 < 0 || b1 + 4 >= MEL_BINS) {
-    throw new RangeError(
-      `tone ${hz} Hz is too close to the filterbank edge (bins ${b0}-${b1}); use roughly 250-6000 Hz`,
-    );
+    throw new RangeError(`tone ${hz} Hz is too close to the filterbank edge (bins ${b0}-${b1}); use roughly 250-6000 Hz`);
   }
   return { responses, b0, b1 };
 }

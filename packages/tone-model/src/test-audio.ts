@@ -1,10 +1,7 @@
 import { seededGaussian } from './prng.js';
 
 /** One piece of synthetic audio. Levels are in dBFS (0 = full scale sine peak). */
-export type Segment =
-  | { tone: number; seconds: number; dbfs?: number }
-  | { silence: number }
-  | { noise: number; sigma: number };
+export type Segment = { tone: number; seconds: number; dbfs?: number } | { silence: number } | { noise: number; sigma: number };
 
 export interface SynthOptions {
   sampleRate?: number;
@@ -82,14 +79,7 @@ export function encodeWav(samples: Int16Array, sampleRate: number, channels = 1)
  * 1.5 s of trailing silence lets even the heavy model report the endpoint.
  */
 export function lowHighClip(sampleRate = 16000): Int16Array {
-  return synthesize(
-    [
-      { silence: 0.5 },
-      { tone: 500, seconds: 0.4 },
-      { silence: 0.3 },
-      { tone: 2000, seconds: 0.4 },
-      { silence: 1.5 },
-    ],
-    { sampleRate },
-  );
+  return synthesize([{ silence: 0.5 }, { tone: 500, seconds: 0.4 }, { silence: 0.3 }, { tone: 2000, seconds: 0.4 }, { silence: 1.5 }], {
+    sampleRate,
+  });
 }

@@ -74,7 +74,13 @@ export function toneModelFiles(spec: ToneModelSpec): Map<string, Buffer> {
   const n = spec.words.length;
   const lines = (l: string[]): Buffer => Buffer.from(`${l.join('\n')}\n`, 'utf8');
   return new Map([
-    ['am/final.mdl', acousticModel(spec.words.map((w) => w.hz), spec.heavy ?? false)],
+    [
+      'am/final.mdl',
+      acousticModel(
+        spec.words.map((w) => w.hz),
+        spec.heavy ?? false,
+      ),
+    ],
     ['conf/model.conf', lines(MODEL_CONF)],
     ['conf/fbank.conf', lines(FBANK_CONF)],
     ['graph/HCLG.fst', decodingGraph(n)],

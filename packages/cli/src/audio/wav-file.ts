@@ -21,7 +21,9 @@ export async function readWavFile(path: string): Promise<PcmAudio> {
   try {
     bytes = await readFile(path);
   } catch (err) {
-    throw new WavError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new WavError(
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
   return decodeWav(bytes, path);
 }
@@ -32,7 +34,7 @@ export function decodeWav(bytes: Buffer, name = 'input'): PcmAudio {
   }
   let format: { tag: number; channels: number; rate: number; bits: number } | undefined;
   let data: Buffer | undefined;
-  for (let o = 12; o + 8 <= bytes.length; ) {
+  for (let o = 12; o + 8 <= bytes.length;) {
     const id = bytes.toString('ascii', o, o + 4);
     const declared = bytes.readUInt32LE(o + 4);
     // Streamed WAVs leave sizes at 0 or 0xFFFFFFFF: the data then runs to the end of the file.

@@ -65,7 +65,8 @@ export async function transcribe(options: TranscribeOptions): Promise<Transcript
     } catch {
       return fail(new TranscribeError('protocol', `the server sent something that is not JSON: ${raw.toString('utf8').slice(0, 80)}`));
     }
-    if (message.type === 'error') return fail(new TranscribeError(String(message.code), `server error ${String(message.code)}: ${String(message.message)}`));
+    if (message.type === 'error')
+      return fail(new TranscribeError(String(message.code), `server error ${String(message.code)}: ${String(message.message)}`));
     if (typeof message.is_final === 'boolean') {
       const t = message as unknown as Transcript;
       if (t.is_final) {
@@ -84,17 +85,24 @@ export async function transcribe(options: TranscribeOptions): Promise<Transcript
     fail(new TranscribeError('connection', `cannot connect to ${options.url}: ${err.message}${hint}`));
   });
   ws.on('unexpected-response', (_req, res) => {
-    fail(new TranscribeError('connection', `${options.url} refused the WebSocket: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
+    fail(
+      new TranscribeError('connection', `${options.url} refused the WebSocket: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim()),
+    );
   });
   ws.on('close', (code: number, reason: Buffer) => {
-    fail(new TranscribeError('connection', `the server closed the connection (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`));
+    fail(
+      new TranscribeError('connection', `the server closed the connection (code ${code}${reason.length ? `: ${reason.toString()}` : ''})`),
+    );
   });
 
   const expect = (type: string, timeoutMs: number): Promise<void> =>
     Promise.race([
       failed,
       new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new TranscribeError('timeout', `no "${type}" from the server within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new TranscribeError('timeout', `no "${type}" from the server within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         waiters.push({ type, resolve: () => (clearTimeout(timer), resolve()) });
       }),
     ]);

@@ -18,7 +18,13 @@ beforeAll(async () => {
   models = await makeToneModels();
   heavy = await makeToneModels({ heavy: true });
   engine = Engine.open({ voskLogLevel: -1, logger: createLogger('silent') });
-  await engine.loadModels(new Map([['cn', models.cn], ['en', models.en], ['en-heavy', heavy.en]]));
+  await engine.loadModels(
+    new Map([
+      ['cn', models.cn],
+      ['en', models.en],
+      ['en-heavy', heavy.en],
+    ]),
+  );
 });
 
 afterAll(async () => {
@@ -28,10 +34,20 @@ afterAll(async () => {
 });
 
 /** Feeds audio in 0.2 s chunks; returns every event, then the final result of what is left. */
-async function decode(language: string, samples: Int16Array, sampleRate = 16000, words = true): Promise<{ events: DecodeEvent[]; last: VoskResult }> {
+async function decode(
+  language: string,
+  samples: Int16Array,
+  sampleRate = 16000,
+  words = true,
+): Promise<{ events: DecodeEvent[]; last: VoskResult }> {
   const events: DecodeEvent[] = [];
   const errors: Error[] = [];
-  const recognizer: Recognizer = engine.createRecognizer(language, { sampleRate, words, maxMergeSeconds: 0 }, (e) => events.push(e), (e) => errors.push(e));
+  const recognizer: Recognizer = engine.createRecognizer(
+    language,
+    { sampleRate, words, maxMergeSeconds: 0 },
+    (e) => events.push(e),
+    (e) => errors.push(e),
+  );
   const pcm = pcmBytes(samples);
   const chunk = Math.round(0.2 * sampleRate) * 2;
   for (let o = 0; o < pcm.length; o += chunk) recognizer.acceptAudio(pcm.subarray(o, o + chunk));
@@ -70,7 +86,10 @@ describe('Engine on real libvosk with generated tone models', () => {
   it('decodes 8 kHz and 48 kHz input (libvosk resamples)', async () => {
     for (const rate of [8000, 48000]) {
       const { events } = await decode('en', lowHighClip(rate), rate);
-      expect(finals(events).map((r) => r.text), `${rate} Hz`).toEqual(['low high']);
+      expect(
+        finals(events).map((r) => r.text),
+        `${rate} Hz`,
+      ).toEqual(['low high']);
     }
   });
 
@@ -102,7 +121,14 @@ describe('Engine on real libvosk with generated tone models', () => {
 
   it('frees every recognizer it creates', async () => {
     const before = engine.stats.liveRecognizers;
-    const recognizers = [1, 2, 3].map(() => engine.createRecognizer('cn', { sampleRate: 16000 }, () => undefined, () => undefined));
+    const recognizers = [1, 2, 3].map(() =>
+      engine.createRecognizer(
+        'cn',
+        { sampleRate: 16000 },
+        () => undefined,
+        () => undefined,
+      ),
+    );
     expect(engine.stats.liveRecognizers).toBe(before + 3);
     recognizers[0]!.acceptAudio(pcmBytes(lowHighClip()));
     await Promise.all(recognizers.map((r) => r.close()));

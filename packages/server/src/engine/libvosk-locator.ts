@@ -33,7 +33,11 @@ export function loadLibvosk(explicitPath?: string): LocatedLibrary {
     candidates.push({ path: explicitPath, source: 'ASR_LIBVOSK / --libvosk' });
   } else {
     const bundled = bundledLibvoskPath();
-    candidates.push(typeof bundled === 'string' ? { path: bundled, source: 'npm package vosk@0.3.39' } : { failure: `bundled library: ${bundled.reason}` });
+    candidates.push(
+      typeof bundled === 'string'
+        ? { path: bundled, source: 'npm package vosk@0.3.39' }
+        : { failure: `bundled library: ${bundled.reason}` },
+    );
   }
   const tried: string[] = [];
   for (const candidate of candidates) {

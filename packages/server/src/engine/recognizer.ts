@@ -18,9 +18,7 @@ export interface RecognizerOptions {
   maxMergeSeconds?: number;
 }
 
-export type DecodeEvent =
-  | { kind: 'partial'; partial: VoskPartial; frames: number }
-  | { kind: 'final'; result: VoskResult; frames: number };
+export type DecodeEvent = { kind: 'partial'; partial: VoskPartial; frames: number } | { kind: 'final'; result: VoskResult; frames: number };
 
 export interface DecodeObserver {
   nativeCallStarted(): void;
@@ -30,9 +28,7 @@ export interface DecodeObserver {
   freed(): void;
 }
 
-type Op =
-  | { kind: 'audio'; chunks: Buffer[]; bytes: number }
-  | { kind: 'task'; run: () => Promise<void>; cancel?: (reason: Error) => void };
+type Op = { kind: 'audio'; chunks: Buffer[]; bytes: number } | { kind: 'task'; run: () => Promise<void>; cancel?: (reason: Error) => void };
 
 const DEFAULT_MAX_MERGE_SECONDS = 0.5;
 
@@ -160,7 +156,11 @@ export class Recognizer {
       const event: DecodeEvent =
         endpoint === 1
           ? { kind: 'final', result: parseVoskJson<VoskResult>(await this.native(this.lib.result, this.handle), 'result'), frames }
-          : { kind: 'partial', partial: parseVoskJson<VoskPartial>(await this.native(this.lib.partialResult, this.handle), 'partial_result'), frames };
+          : {
+              kind: 'partial',
+              partial: parseVoskJson<VoskPartial>(await this.native(this.lib.partialResult, this.handle), 'partial_result'),
+              frames,
+            };
       this.observer?.decoded(pcm.length / 2 / this.options.sampleRate, (performance.now() - started) / 1000);
       if (!this.closed) this.onEvent(event);
     } catch (err) {

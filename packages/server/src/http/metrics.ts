@@ -14,10 +14,20 @@ export class ServerMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.sessionsOpen = new Gauge({ name: 'asr_sessions_open', help: 'WebSocket sessions open now', registers });
-    this.sessionsTotal = new Counter({ name: 'asr_sessions_total', help: 'Sessions opened since start', labelNames: ['protocol'], registers });
+    this.sessionsTotal = new Counter({
+      name: 'asr_sessions_total',
+      help: 'Sessions opened since start',
+      labelNames: ['protocol'],
+      registers,
+    });
     this.results = new Counter({ name: 'asr_results_total', help: 'Results sent to clients', labelNames: ['kind'], registers });
     this.errors = new Counter({ name: 'asr_errors_total', help: 'Errors reported to clients, by code', labelNames: ['code'], registers });
-    this.modelLoad = new Gauge({ name: 'asr_model_load_seconds', help: 'Time each model took to load', labelNames: ['language', 'model'], registers });
+    this.modelLoad = new Gauge({
+      name: 'asr_model_load_seconds',
+      help: 'Time each model took to load',
+      labelNames: ['language', 'model'],
+      registers,
+    });
     // Engine figures are read at scrape time: the decode path stays free of metric bookkeeping.
     new Counter({
       name: 'asr_audio_seconds_total',

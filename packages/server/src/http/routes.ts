@@ -33,7 +33,10 @@ export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps
       return;
     }
     default:
-      return json(res, 404, { error: 'not_found', message: `no resource at ${path}; WebSocket clients connect to / (see docs/protocol.md)` });
+      return json(res, 404, {
+        error: 'not_found',
+        message: `no resource at ${path}; WebSocket clients connect to / (see docs/protocol.md)`,
+      });
   }
 }
 

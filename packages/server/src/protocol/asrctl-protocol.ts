@@ -33,7 +33,6 @@ export interface TranscriptMessage {
 export function acceptAsrctlClient(ws: WebSocket, context: ProtocolContext): ClientConnection {
   let lastPartial = '';
   let wavName = DEFAULT_WAV_NAME;
-  let connection: ClientConnection | undefined;
 
   const transcript = (text: string, isFinal: boolean, ctx: ResultContext): TranscriptMessage => ({
     is_final: isFinal,
@@ -48,7 +47,7 @@ export function acceptAsrctlClient(ws: WebSocket, context: ProtocolContext): Cli
     partial(partial: VoskPartial, ctx) {
       if (partial.partial === lastPartial) return;
       lastPartial = partial.partial;
-      connection?.send(transcript(partial.partial, false, ctx), 'partial');
+      connection.send(transcript(partial.partial, false, ctx), 'partial');
     },
     final(result: VoskResult, ctx) {
       const text = resultText(result);
@@ -56,17 +55,18 @@ export function acceptAsrctlClient(ws: WebSocket, context: ProtocolContext): Cli
       if (text === '' && lastPartial === '') return;
       lastPartial = '';
       const message = transcript(text, true, ctx);
-      if (connection?.session.settings.words) {
+      if (connection.session.settings.words) {
         message.words = (result.result ?? []).map(({ word, start, end, conf }) => ({ word, start, end, conf }));
       }
-      connection?.send(message, 'final');
+      connection.send(message, 'final');
     },
     error(error: EngineError) {
-      connection?.sendError(new ClientError('decode_failed', error.message));
+      connection.sendError(new ClientError('decode_failed', error.message));
     },
   };
 
-  connection = openConnection(ws, context, 'asrctl', listener, {
+  // The listener runs only after openConnection returns, so `connection` is set by then.
+  const connection: ClientConnection = openConnection(ws, context, 'asrctl', listener, {
     onOpen(conn) {
       conn.send({
         type: 'connection_established',
@@ -82,26 +82,23 @@ export function acceptAsrctlClient(ws: WebSocket, context: ProtocolContext): Cli
         case 'switch_language': {
           const language = requireLanguage(command.language, context.engine.languages);
           await session.reconfigure({ language });
-          conn.send({ type: 'language_switched', language });
-          return;
+          return { type: 'language_switched', language };
         }
         case 'reset':
           await session.reset();
           lastPartial = '';
-          conn.send({ type: 'reset_complete' });
-          return;
+          return { type: 'reset_complete' };
         case 'eof':
           await session.flush();
-          conn.send({ type: 'eof_complete' });
-          return;
+          return { type: 'eof_complete' };
         case 'configure': {
           const changes: Partial<StreamSettings> = {};
           if (command.sample_rate !== undefined) changes.sampleRate = command.sample_rate;
           if (command.words !== undefined) changes.words = command.words;
-          if (command.wav_name !== undefined) wavName = command.wav_name;
           if (Object.keys(changes).length > 0) await session.reconfigure(changes);
-          conn.send({ type: 'configured', sample_rate: session.settings.sampleRate, words: session.settings.words, wav_name: wavName });
-          return;
+          // After the flush: the previous utterance's final keeps its own name.
+          if (command.wav_name !== undefined) wavName = command.wav_name;
+          return { type: 'configured', sample_rate: session.settings.sampleRate, words: session.settings.words, wav_name: wavName };
         }
       }
     },
@@ -131,7 +128,10 @@ export function parseCommand(text: string): ClientCommand {
       return { command };
     case 'switch_language':
       if (typeof message.language !== 'string') {
-        throw new ClientError('unsupported_language', 'switch_language needs "language", e.g. {"command":"switch_language","language":"en"}');
+        throw new ClientError(
+          'unsupported_language',
+          'switch_language needs "language", e.g. {"command":"switch_language","language":"en"}',
+        );
       }
       return { command, language: message.language };
     case 'configure': {
@@ -139,7 +139,10 @@ export function parseCommand(text: string): ClientCommand {
       if (message.sample_rate !== undefined) {
         const rate = message.sample_rate;
         if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < MIN_SAMPLE_RATE || rate > MAX_SAMPLE_RATE) {
-          throw new ClientError('invalid_sample_rate', `sample_rate ${JSON.stringify(rate)} is not supported: use a whole number of Hz from ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE}`);
+          throw new ClientError(
+            'invalid_sample_rate',
+            `sample_rate ${JSON.stringify(rate)} is not supported: use a whole number of Hz from ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE}`,
+          );
         }
         out.sample_rate = rate;
       }
@@ -156,14 +159,20 @@ export function parseCommand(text: string): ClientCommand {
       return out;
     }
     default:
-      throw new ClientError('unknown_command', `unknown command ${JSON.stringify(command).slice(0, 64)}: expected switch_language, reset, eof or configure`);
+      throw new ClientError(
+        'unknown_command',
+        `unknown command ${JSON.stringify(command).slice(0, 64)}: expected switch_language, reset, eof or configure`,
+      );
   }
 }
 
 function requireLanguage(requested: string, available: string[]): string {
   const language = normalizeLanguage(requested);
   if (!available.includes(language)) {
-    throw new ClientError('unsupported_language', `language ${JSON.stringify(requested).slice(0, 40)} is not available; this server has: ${available.join(', ')}`);
+    throw new ClientError(
+      'unsupported_language',
+      `language ${JSON.stringify(requested).slice(0, 40)} is not available; this server has: ${available.join(', ')}`,
+    );
   }
   return language;
 }

@@ -26,10 +26,11 @@ export interface ClientConnection {
 export interface ProtocolHandler {
   onOpen?(connection: ClientConnection): void;
   /**
-   * Handles one text message. Must hand its work to the session before its first await, so
-   * commands keep their order relative to audio; replies then go out in message order.
+   * Handles one text message and resolves with its reply (if any). Must hand its work to the
+   * session before its first await, so commands keep their order relative to audio. Replies and
+   * errors go out in message order.
    */
-  onText(connection: ClientConnection, text: string): Promise<void>;
+  onText(connection: ClientConnection, text: string): Promise<object | undefined>;
 }
 
 /**
@@ -85,14 +86,18 @@ export function openConnection(
     // The outcome is captured now (an unobserved rejection would crash the process); its error
     // reply waits for the replies of earlier messages.
     const outcome = handler.onText(connection, data.toString('utf8')).then(
-      () => undefined,
-      (err: unknown) => err,
+      (reply) => ({ reply }),
+      (error: unknown) => ({ error }),
     );
     replies = replies
       .then(() => outcome)
-      .then((err) => {
-        if (err === undefined || session.isClosed) return;
-        connection.sendError(err instanceof ClientError ? err : new ClientError('decode_failed', (err as Error).message));
+      .then((o) => {
+        if (session.isClosed) return;
+        if ('reply' in o) {
+          if (o.reply) connection.send(o.reply);
+        } else {
+          connection.sendError(o.error instanceof ClientError ? o.error : new ClientError('decode_failed', (o.error as Error).message));
+        }
       });
   });
   ws.on('error', (err) => log.warn({ err: err.message }, 'socket_error'));

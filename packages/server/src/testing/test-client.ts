@@ -59,7 +59,8 @@ export class TestClient {
           return m;
         }
       }
-      if (this.closeCode !== undefined) throw new Error(`connection closed (${this.closeCode}) while waiting for ${what}; got ${JSON.stringify(this.messages)}`);
+      if (this.closeCode !== undefined)
+        throw new Error(`connection closed (${this.closeCode}) while waiting for ${what}; got ${JSON.stringify(this.messages)}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.messages)}`);
       await new Promise<void>((resolve) => {

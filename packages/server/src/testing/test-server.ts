@@ -3,7 +3,10 @@ import { createLogger } from '../logger.js';
 import { AsrServer } from '../server.js';
 
 /** A real server in this process on a free loopback port, models loaded. */
-export async function startTestServer(models: Record<string, string>, overrides: { defaultLanguage?: string; waitReady?: boolean } = {}): Promise<AsrServer> {
+export async function startTestServer(
+  models: Record<string, string>,
+  overrides: { defaultLanguage?: string; waitReady?: boolean } = {},
+): Promise<AsrServer> {
   const config = resolveConfig(
     {},
     {

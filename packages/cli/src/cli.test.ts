@@ -1,0 +1,177 @@
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { encodeWav, lowHighClip, synthesize } from '@asrctl/tone-model';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ASRCTL = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const run = promisify(execFile);
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `asrctl ARGS` as a user would; never throws on a non-zero exit. */
+async function asrctl(...args: string[]): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [ASRCTL, ...args], { timeout: 60_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as { port: number };
+  probe.close();
+  return port;
+}
+
+let dir: string;
+let url: string;
+let serve: ReturnType<typeof spawn>;
+let serveLog = '';
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'asrctl-cli-'));
+  expect((await asrctl('models', 'synth', join(dir, 'cn'), '--lang', 'cn')).code).toBe(0);
+  const en = await asrctl('models', 'synth', join(dir, 'en'));
+  expect(en.stdout).toContain('low=500 Hz, mid=1000 Hz, high=2000 Hz');
+  const port = await freePort();
+  url = `ws://127.0.0.1:${port}`;
+  serve = spawn(
+    process.execPath,
+    [
+      ASRCTL,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--model',
+      `cn=${join(dir, 'cn')}`,
+      '--model',
+      `en=${join(dir, 'en')}`,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  serve.stdout!.on('data', (d: Buffer) => (serveLog += d.toString()));
+  for (let i = 0; i < 200 && !serveLog.includes('"event":"ready"'); i++) await new Promise((r) => setTimeout(r, 50));
+  expect(serveLog).toContain('"event":"ready"');
+});
+
+afterAll(async () => {
+  if (serve.exitCode === null) {
+    serve.kill('SIGTERM');
+    await once(serve, 'exit');
+  }
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('asrctl transcribe against asrctl serve', () => {
+  it('prints the final on stdout and partials on stderr', async () => {
+    const wav = join(dir, 'low-high.wav');
+    await writeFile(wav, encodeWav(lowHighClip(), 16000));
+    const out = await asrctl('transcribe', wav, '--url', url);
+    expect(out).toMatchObject({ code: 0, stdout: '低 高\n' });
+    expect(out.stderr).toContain('partial: 低');
+  });
+
+  it('takes 48 kHz stereo, switches language, and prints JSON with word times', async () => {
+    const mono = lowHighClip(48000);
+    const stereo = new Int16Array(mono.length * 2);
+    mono.forEach((v, i) => {
+      stereo[2 * i] = v;
+      stereo[2 * i + 1] = v;
+    });
+    const wav = join(dir, 'stereo48.wav');
+    await writeFile(wav, encodeWav(stereo, 48000, 2));
+    const out = await asrctl('transcribe', wav, '--url', url, '--language', 'en', '--json', '--words');
+    expect(out.code).toBe(0);
+    const final = JSON.parse(out.stdout) as { text: string; language: string; words: Array<{ word: string }> };
+    expect(final).toMatchObject({ text: 'low high', language: 'en' });
+    expect(final.words.map((w) => w.word)).toEqual(['low', 'high']);
+  });
+
+  it('delivers trailing audio with no endpoint (eof flushes it)', async () => {
+    const wav = join(dir, 'trailing.wav');
+    await writeFile(wav, encodeWav(synthesize([{ silence: 0.3 }, { tone: 1000, seconds: 0.4 }]), 16000));
+    expect(await asrctl('transcribe', wav, '--url', url)).toMatchObject({ code: 0, stdout: '中\n' });
+  });
+
+  it('paces audio in real time with --realtime', async () => {
+    const wav = join(dir, 'short.wav');
+    await writeFile(wav, encodeWav(synthesize([{ silence: 0.3 }, { tone: 2000, seconds: 0.4 }, { silence: 0.3 }]), 16000));
+    const started = Date.now();
+    const out = await asrctl('transcribe', wav, '--url', url, '--realtime', '--language', 'en');
+    expect(out).toMatchObject({ code: 0, stdout: 'high\n' });
+    // 1 s of audio cannot be sent in real time in less than 1 s.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('exits non-zero with the server’s error message', async () => {
+    const wav = join(dir, 'low-high.wav');
+    const out = await asrctl('transcribe', wav, '--url', url, '--language', 'fr');
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('server error unsupported_language: language "fr" is not available; this server has: cn, en');
+  });
+
+  it('exits non-zero when it cannot connect, with a hint', async () => {
+    const port = await freePort();
+    const out = await asrctl('transcribe', join(dir, 'low-high.wav'), '--url', `ws://127.0.0.1:${port}`);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/cannot connect to ws:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*is the server running\?/);
+  });
+
+  it('exits non-zero on a file that is not a WAV', async () => {
+    const notWav = join(dir, 'notes.txt');
+    await writeFile(notWav, 'just text');
+    const out = await asrctl('transcribe', notWav, '--url', url);
+    expect(out).toMatchObject({ code: 1, stderr: `asrctl: ${notWav} is not a WAV file (no RIFF/WAVE header)\n` });
+    expect((await asrctl('transcribe', join(dir, 'missing.wav'), '--url', url)).stderr).toContain('no such file');
+  });
+});
+
+describe('asrctl serve', () => {
+  it('exits 2 with the problems when the configuration is incomplete', async () => {
+    const out = await asrctl('serve', '--port', '0');
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('no model configured: pass --model cn=DIR');
+  });
+
+  it('exits 1 naming a missing model directory', async () => {
+    const port = await freePort();
+    const out = await asrctl('serve', '--port', String(port), '--host', '127.0.0.1', '--model', `cn=${join(dir, 'nope')}`);
+    expect(out.code).toBe(1);
+    expect(out.stdout).toContain(`model directory ${join(dir, 'nope')} does not exist or is not a directory`);
+  });
+});
+
+describe('asrctl models synth', () => {
+  it('writes custom words and the heavy variant deterministically', async () => {
+    const a = await asrctl('models', 'synth', join(dir, 'yes-no'), '--words', 'yes:600,no:1800');
+    expect(a).toMatchObject({ code: 0 });
+    expect(await readFile(join(dir, 'yes-no', 'graph', 'words.txt'), 'utf8')).toBe('<eps> 0\nyes 1\nno 2\n');
+    await asrctl('models', 'synth', join(dir, 'h1'), '--heavy');
+    await asrctl('models', 'synth', join(dir, 'h2'), '--heavy');
+    expect((await readFile(join(dir, 'h1', 'am', 'final.mdl'))).equals(await readFile(join(dir, 'h2', 'am', 'final.mdl')))).toBe(true);
+  });
+
+  it('rejects words it cannot build', async () => {
+    const out = await asrctl('models', 'synth', join(dir, 'bad'), '--words', 'x:100');
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('tone 100 Hz is too close to the filterbank edge');
+  });
+});
