@@ -139,7 +139,15 @@ export class AsrServer {
       if (!WEBSOCKET_PATHS.has(path)) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path}; connect to /`);
       const readiness = this.readiness();
       if (!readiness.ready) return refuseUpgrade(socket, 503, `not ready (${readiness.status}): ${readiness.reason ?? ''}`);
-      wss.handleUpgrade(req, socket, head, (ws) => acceptAsrctlClient(ws, context));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        try {
+          acceptAsrctlClient(ws, context);
+        } catch (err) {
+          // No recognizer could be made (e.g. out of memory): tell the client, keep serving others.
+          this.logger.error({ message: (err as Error).message }, 'session_failed');
+          ws.close(1011, 'could not start a recognition session');
+        }
+      });
     });
   }
 }

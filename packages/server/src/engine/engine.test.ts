@@ -119,6 +119,28 @@ describe('Engine on real libvosk with generated tone models', () => {
     expect(texts.filter((t) => t !== '')).toEqual(['low']);
   });
 
+  it('looks words up in the model vocabulary', () => {
+    expect(engine.model('en')!.findWord('high')).toBeGreaterThanOrEqual(0);
+    expect(engine.model('cn')!.findWord('高')).toBeGreaterThanOrEqual(0);
+    expect(engine.model('en')!.findWord('hello')).toBe(-1);
+  });
+
+  it('creates grammar recognizers and returns alternatives when asked', async () => {
+    // Tone models have a static graph: libvosk keeps decoding with it instead of the grammar.
+    const events: DecodeEvent[] = [];
+    const recognizer = engine.createRecognizer(
+      'en',
+      { sampleRate: 16000, grammar: ['low high', '[unk]'], maxAlternatives: 2, maxMergeSeconds: 0 },
+      (e) => events.push(e),
+      () => undefined,
+    );
+    recognizer.acceptAudio(pcmBytes(lowHighClip()));
+    await recognizer.flush();
+    await recognizer.close();
+    const final = finals(events)[0];
+    expect(final?.alternatives?.[0]).toMatchObject({ text: 'low high' });
+  });
+
   it('frees every recognizer it creates', async () => {
     const before = engine.stats.liveRecognizers;
     const recognizers = [1, 2, 3].map(() =>
