@@ -13,3 +13,4 @@ export { runServer } from './run.js';
 export { createLogger, type Logger, type LogLevel } from './logger.js';
 export { describeModelProblems, inspectModelDirectory, EngineError } from './engine/index.js';
 export { normalizeLanguage } from './languages.js';
+export { libvosk, type LibVosk } from './engine/libvosk.js';

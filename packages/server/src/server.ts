@@ -45,7 +45,15 @@ export class AsrServer {
     await listen(http, config);
     const server = new AsrServer(config, logger, engine, metrics, http);
     server.attach();
-    logger.info({ url: server.url, models: Object.fromEntries(config.models), default_language: config.defaultLanguage }, 'listening');
+    logger.info(
+      {
+        url: server.url,
+        models: Object.fromEntries(config.models),
+        default_language: config.defaultLanguage,
+        decode_threads: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
+      },
+      'listening',
+    );
     return server;
   }
 

@@ -33,7 +33,11 @@ afterAll(async () => {
   await heavy.remove();
 });
 
-/** Feeds audio in 0.2 s chunks; returns every event, then the final result of what is left. */
+/**
+ * Feeds audio in 0.2 s chunks, each after the previous one's result, as a real-time client would
+ * (with audio queued behind it, a call skips its partial). Returns every event, then the final
+ * result of what is left.
+ */
 async function decode(
   language: string,
   samples: Int16Array,
@@ -42,15 +46,23 @@ async function decode(
 ): Promise<{ events: DecodeEvent[]; last: VoskResult }> {
   const events: DecodeEvent[] = [];
   const errors: Error[] = [];
+  let delivered: () => void = () => undefined;
   const recognizer: Recognizer = engine.createRecognizer(
     language,
     { sampleRate, words, maxMergeSeconds: 0 },
-    (e) => events.push(e),
+    (e) => {
+      events.push(e);
+      delivered();
+    },
     (e) => errors.push(e),
   );
   const pcm = pcmBytes(samples);
   const chunk = Math.round(0.2 * sampleRate) * 2;
-  for (let o = 0; o < pcm.length; o += chunk) recognizer.acceptAudio(pcm.subarray(o, o + chunk));
+  for (let o = 0; o < pcm.length; o += chunk) {
+    const next = new Promise<void>((resolve) => (delivered = resolve));
+    recognizer.acceptAudio(pcm.subarray(o, o + chunk));
+    await next;
+  }
   const last = await recognizer.flush();
   await recognizer.close();
   expect(errors).toEqual([]);
@@ -139,6 +151,23 @@ describe('Engine on real libvosk with generated tone models', () => {
     await recognizer.close();
     const final = finals(events)[0];
     expect(final?.alternatives?.[0]).toMatchObject({ text: 'low high' });
+  });
+
+  it('skips partials that queued audio would make stale at once', async () => {
+    const events: DecodeEvent[] = [];
+    const recognizer = engine.createRecognizer(
+      'en',
+      { sampleRate: 16000, maxMergeSeconds: 0 },
+      (e) => events.push(e),
+      () => undefined,
+    );
+    const pcm = pcmBytes(lowHighClip());
+    for (let o = 0; o < pcm.length; o += 3200) recognizer.acceptAudio(pcm.subarray(o, o + 3200));
+    await recognizer.flush();
+    await recognizer.close();
+    // Every frame was queued before the first call returned: only the final, then the last partial.
+    expect(finals(events).map((r) => r.text)).toEqual(['low high']);
+    expect(partials(events)).toEqual(['']);
   });
 
   it('frees every recognizer it creates', async () => {

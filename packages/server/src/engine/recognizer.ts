@@ -153,16 +153,16 @@ export class Recognizer {
       const endpoint = await this.native(this.lib.acceptWaveform, this.handle, pcm, pcm.length);
       if (endpoint < 0) throw new Error('vosk_recognizer_accept_waveform returned an error');
       if (this.closed) return;
-      const event: DecodeEvent =
-        endpoint === 1
-          ? { kind: 'final', result: parseVoskJson<VoskResult>(await this.native(this.lib.result, this.handle), 'result'), frames }
-          : {
-              kind: 'partial',
-              partial: parseVoskJson<VoskPartial>(await this.native(this.lib.partialResult, this.handle), 'partial_result'),
-              frames,
-            };
+      let event: DecodeEvent | undefined;
+      if (endpoint === 1) {
+        event = { kind: 'final', result: parseVoskJson<VoskResult>(await this.native(this.lib.result, this.handle), 'result'), frames };
+      } else if (this.queue[0]?.kind !== 'audio') {
+        // With more audio already queued, this partial would be stale at once: skip the call.
+        const partial = parseVoskJson<VoskPartial>(await this.native(this.lib.partialResult, this.handle), 'partial_result');
+        event = { kind: 'partial', partial, frames };
+      }
       this.observer?.decoded(pcm.length / 2 / this.options.sampleRate, (performance.now() - started) / 1000);
-      if (!this.closed) this.onEvent(event);
+      if (event && !this.closed) this.onEvent(event);
     } catch (err) {
       if (!this.closed) this.onError(new EngineError('decode_failed', `decoding failed: ${(err as Error).message}`, { cause: err }));
     }

@@ -47,9 +47,9 @@ describe('asrctl protocol over a real WebSocket', () => {
     });
   });
 
-  it('streams partials, then the final 低 高 in the guide’s shape', async () => {
+  it('streams partials to a real-time client, then the final 低 高 in the guide’s shape', async () => {
     const client = await connect();
-    client.sendAudio(LOW_HIGH);
+    await client.sendAudioInRealTime(LOW_HIGH);
     const final = await client.nextFinal();
     expect(final).toEqual({
       is_final: true,

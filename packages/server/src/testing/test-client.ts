@@ -48,6 +48,16 @@ export class TestClient {
     for (let o = 0; o < pcm.length; o += frameBytes) this.ws.send(pcm.subarray(o, o + frameBytes));
   }
 
+  /** Sends 100 ms frames 100 ms apart, as a microphone would. */
+  async sendAudioInRealTime(pcm: Buffer, sampleRate = 16000): Promise<void> {
+    const frameBytes = (sampleRate / 10) * 2;
+    const started = Date.now();
+    for (let i = 0; i * frameBytes < pcm.length; i++) {
+      await new Promise((r) => setTimeout(r, Math.max(0, started + i * 100 - Date.now())));
+      this.ws.send(pcm.subarray(i * frameBytes, (i + 1) * frameBytes));
+    }
+  }
+
   /** The next message after the previous match that satisfies `predicate`. */
   async next(predicate: (m: ServerMessage) => boolean, what = 'message', timeoutMs = 20_000): Promise<ServerMessage> {
     const deadline = Date.now() + timeoutMs;

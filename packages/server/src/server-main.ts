@@ -1,8 +1,7 @@
-#!/usr/bin/env node
 import { ConfigError, SERVER_USAGE, configInputFromEnv, parseServerArgs, resolveConfig } from './config.js';
 import { runServer } from './run.js';
 
-/** The image's entry point: flags and ASR_* environment variables, see SERVER_USAGE. */
+/** Flags and ASR_* environment variables, see SERVER_USAGE. */
 try {
   const { help, ...flags } = parseServerArgs(process.argv.slice(2));
   if (help) {

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { ConfigError } from '@asrctl/server';
 import { Command, CommanderError } from 'commander';
 import { registerModels } from './commands/models.js';

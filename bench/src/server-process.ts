@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const SERVER_MAIN = fileURLToPath(new URL('../../packages/server/dist/main.cjs', import.meta.url));
+
+/** The server as deployed: its own process, so load clients do not share its event loop. */
+export class ServerProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+  ) {}
+
+  static async start(models: Record<string, string>, defaultLanguage: string): Promise<ServerProcess> {
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as { port: number }).port;
+    probe.close();
+    const args = [SERVER_MAIN, '--host', '127.0.0.1', '--port', String(port), '--default-language', defaultLanguage, '--log-level', 'warn'];
+    for (const [lang, dir] of Object.entries(models)) args.push('--model', `${lang}=${dir}`);
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    const server = new ServerProcess(child, port);
+    for (let i = 0; i < 600; i++) {
+      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+      const ready = await fetch(`${server.httpUrl}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) return server;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('server did not become ready');
+  }
+
+  get url(): string {
+    return `ws://127.0.0.1:${this.port}/`;
+  }
+
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Resident memory from the kernel, in MiB. */
+  async rssMiB(): Promise<number> {
+    const status = await readFile(`/proc/${this.child.pid}/status`, 'utf8');
+    const kb = Number(/VmRSS:\s+(\d+) kB/u.exec(status)?.[1]);
+    return kb / 1024;
+  }
+
+  /** One sample of a metric from /metrics (summed over labels). Scraping resets the event-loop histogram. */
+  async metrics(): Promise<Map<string, number>> {
+    const text = await (await fetch(`${this.httpUrl}/metrics`)).text();
+    const values = new Map<string, number>();
+    for (const line of text.split('\n')) {
+      if (line.startsWith('#') || !line) continue;
+      const name = line.slice(0, line.search(/[{ ]/u));
+      values.set(name, (values.get(name) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+    }
+    return values;
+  }
+
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    this.child.kill('SIGTERM');
+    await once(this.child, 'exit');
+  }
+}
