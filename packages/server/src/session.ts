@@ -12,14 +12,12 @@ export interface ResultContext {
   language: string;
   /** The model directory's name. */
   model: string;
-  /** How many client frames the decode call covered (merged frames give one result). */
-  frames: number;
 }
 
 export interface SessionListener {
   partial(partial: VoskPartial, context: ResultContext): void;
-  /** `cause`: libvosk found an endpoint, or the client asked for a flush (eof, switch, close). */
-  final(result: VoskResult, context: ResultContext, cause: 'endpoint' | 'flush'): void;
+  /** At an endpoint libvosk found, or when a command flushed the stream. */
+  final(result: VoskResult, context: ResultContext): void;
   error(error: EngineError): void;
 }
 
@@ -27,8 +25,6 @@ export interface StreamSettings {
   language: string;
   sampleRate: number;
   words: boolean;
-  maxAlternatives: number;
-  grammar?: readonly string[];
 }
 
 /**
@@ -50,7 +46,6 @@ export class Session {
     private readonly engine: Engine,
     settings: StreamSettings,
     private readonly listener: SessionListener,
-    private readonly maxMergeSeconds?: number,
   ) {
     this.current = { ...settings };
     this.recognizer = this.createRecognizer(this.current);
@@ -119,7 +114,7 @@ export class Session {
   private async flushRecognizer(): Promise<VoskResult> {
     const recognizer = this.recognizer;
     const result = await recognizer.flush();
-    if (!this.closed) this.listener.final(result, this.context(recognizer, 1), 'flush');
+    if (!this.closed) this.listener.final(result, this.context(recognizer));
     return result;
   }
 
@@ -143,13 +138,7 @@ export class Session {
   }
 
   private createRecognizer(settings: StreamSettings): Recognizer {
-    const options: RecognizerOptions = {
-      sampleRate: settings.sampleRate,
-      words: settings.words,
-      maxAlternatives: settings.maxAlternatives,
-    };
-    if (settings.grammar) options.grammar = settings.grammar;
-    if (this.maxMergeSeconds !== undefined) options.maxMergeSeconds = this.maxMergeSeconds;
+    const options: RecognizerOptions = { sampleRate: settings.sampleRate, words: settings.words };
     const recognizer: Recognizer = this.engine.createRecognizer(
       settings.language,
       options,
@@ -161,12 +150,12 @@ export class Session {
 
   private deliver(recognizer: Recognizer, event: DecodeEvent): void {
     if (this.closed) return;
-    const context = this.context(recognizer, event.frames);
+    const context = this.context(recognizer);
     if (event.kind === 'partial') this.listener.partial(event.partial, context);
-    else this.listener.final(event.result, context, 'endpoint');
+    else this.listener.final(event.result, context);
   }
 
-  private context(recognizer: Recognizer, frames: number): ResultContext {
-    return { language: recognizer.language, model: recognizer.model.name, frames };
+  private context(recognizer: Recognizer): ResultContext {
+    return { language: recognizer.language, model: recognizer.model.name };
   }
 }

@@ -18,7 +18,7 @@ export interface RecognizerOptions {
   maxMergeSeconds?: number;
 }
 
-export type DecodeEvent = { kind: 'partial'; partial: VoskPartial; frames: number } | { kind: 'final'; result: VoskResult; frames: number };
+export type DecodeEvent = { kind: 'partial'; partial: VoskPartial } | { kind: 'final'; result: VoskResult };
 
 export interface DecodeObserver {
   nativeCallStarted(): void;
@@ -140,14 +140,14 @@ export class Recognizer {
     try {
       for (let op = this.queue.shift(); op; op = this.queue.shift()) {
         if (op.kind === 'task') await op.run();
-        else await this.decode(op.chunks.length === 1 ? op.chunks[0]! : Buffer.concat(op.chunks, op.bytes), op.chunks.length);
+        else await this.decode(op.chunks.length === 1 ? op.chunks[0]! : Buffer.concat(op.chunks, op.bytes));
       }
     } finally {
       this.running = false;
     }
   }
 
-  private async decode(pcm: Buffer, frames: number): Promise<void> {
+  private async decode(pcm: Buffer): Promise<void> {
     try {
       const started = performance.now();
       const endpoint = await this.native(this.lib.acceptWaveform, this.handle, pcm, pcm.length);
@@ -155,11 +155,11 @@ export class Recognizer {
       if (this.closed) return;
       let event: DecodeEvent | undefined;
       if (endpoint === 1) {
-        event = { kind: 'final', result: parseVoskJson<VoskResult>(await this.native(this.lib.result, this.handle), 'result'), frames };
+        event = { kind: 'final', result: parseVoskJson<VoskResult>(await this.native(this.lib.result, this.handle), 'result') };
       } else if (this.queue[0]?.kind !== 'audio') {
         // With more audio already queued, this partial would be stale at once: skip the call.
         const partial = parseVoskJson<VoskPartial>(await this.native(this.lib.partialResult, this.handle), 'partial_result');
-        event = { kind: 'partial', partial, frames };
+        event = { kind: 'partial', partial };
       }
       this.observer?.decoded(pcm.length / 2 / this.options.sampleRate, (performance.now() - started) / 1000);
       if (event && !this.closed) this.onEvent(event);

@@ -45,7 +45,7 @@ export function openConnection(
   handler: ProtocolHandler,
 ): ClientConnection {
   const { engine, logger, metrics } = context;
-  const session = new Session(engine, { language: context.defaultLanguage, sampleRate: 16000, words: false, maxAlternatives: 0 }, listener);
+  const session = new Session(engine, { language: context.defaultLanguage, sampleRate: 16000, words: false }, listener);
   const log = logger.child({ session: session.id });
   let replies: Promise<void> = Promise.resolve();
   let audioBytes = 0;
