@@ -43,6 +43,5 @@ export async function runServer(config: ServerConfig): Promise<void> {
 function fail(logger: ReturnType<typeof createLogger>, err: unknown): void {
   const known = err instanceof ServerStartError || err instanceof EngineError || err instanceof ConfigError;
   logger.error({ message: (err as Error).message, ...(known ? {} : { stack: (err as Error).stack }) }, 'start_failed');
-  process.exitCode = 1;
   process.exit(1);
 }

@@ -66,10 +66,6 @@ export class AsrServer {
     return `ws://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
   }
 
-  get openSessions(): number {
-    return this.connections.size;
-  }
-
   readiness(): Readiness {
     const languages = this.engine.languages;
     if (this.draining) return { ready: false, status: 'draining', reason: 'the server is shutting down', languages };

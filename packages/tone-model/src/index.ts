@@ -1,7 +1,6 @@
 export {
   CHINESE_TONE_WORDS,
   ENGLISH_TONE_WORDS,
-  TONE_FREQUENCIES,
   parseToneWords,
   toneModelFiles,
   toneWordsFor,

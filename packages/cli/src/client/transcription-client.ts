@@ -1,16 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { TranscriptMessage } from '@asrctl/server';
 import WebSocket from 'ws';
-
-/** A result as the server sends it (docs/protocol.md). */
-export interface Transcript {
-  is_final: boolean;
-  text: string;
-  language: string;
-  mode: string;
-  wav_name: string;
-  timestamp: string;
-  words?: Array<{ word: string; start: number; end: number; conf: number }>;
-}
 
 export interface TranscribeOptions {
   url: string;
@@ -24,8 +14,8 @@ export interface TranscribeOptions {
   chunkSeconds?: number;
   /** How long to wait for the server after the last audio, in ms. */
   timeoutMs?: number;
-  onPartial?: (t: Transcript) => void;
-  onFinal?: (t: Transcript) => void;
+  onPartial?: (t: TranscriptMessage) => void;
+  onFinal?: (t: TranscriptMessage) => void;
 }
 
 export class TranscribeError extends Error {
@@ -43,8 +33,8 @@ export class TranscribeError extends Error {
  * audio in chunks, eof; resolves with the finals once the server confirms eof. Rejects on any
  * error message from the server, a refused or dropped connection, or a timeout.
  */
-export async function transcribe(options: TranscribeOptions): Promise<Transcript[]> {
-  const finals: Transcript[] = [];
+export async function transcribe(options: TranscribeOptions): Promise<TranscriptMessage[]> {
+  const finals: TranscriptMessage[] = [];
   const ws = new WebSocket(options.url, { perMessageDeflate: false });
   const waiters: Array<{ type: string; resolve: () => void }> = [];
   let failure: TranscribeError | undefined;
@@ -68,7 +58,7 @@ export async function transcribe(options: TranscribeOptions): Promise<Transcript
     if (message.type === 'error')
       return fail(new TranscribeError(String(message.code), `server error ${String(message.code)}: ${String(message.message)}`));
     if (typeof message.is_final === 'boolean') {
-      const t = message as unknown as Transcript;
+      const t = message as unknown as TranscriptMessage;
       if (t.is_final) {
         finals.push(t);
         options.onFinal?.(t);

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { readWavFile } from '../audio/wav-file.js';
-import { type Transcript, transcribe } from '../client/transcription-client.js';
+import type { TranscriptMessage } from '@asrctl/server';
+import { transcribe } from '../client/transcription-client.js';
 
 interface TranscribeCommandOptions {
   url: string;
@@ -29,11 +30,11 @@ export function registerTranscribe(program: Command): void {
       const clearPartial = (): void => {
         if (live) process.stderr.write('\r\x1b[2K');
       };
-      const onPartial = (t: Transcript): void => {
+      const onPartial = (t: TranscriptMessage): void => {
         if (live) process.stderr.write(`\r\x1b[2K… ${t.text}`);
         else process.stderr.write(`partial: ${t.text}\n`);
       };
-      const onFinal = (t: Transcript): void => {
+      const onFinal = (t: TranscriptMessage): void => {
         clearPartial();
         process.stdout.write(options.json ? `${JSON.stringify(t)}\n` : `${t.text}\n`);
       };

@@ -12,7 +12,7 @@ export interface EngineStats {
   /** libvosk calls running on worker threads now. */
   nativeCallsInFlight: number;
   audioSecondsDecoded: number;
-  /** Time spent inside libvosk decode calls (each on one core). */
+  /** Wall time of libvosk decode calls, from issue to completion (waiting for a pool thread included). */
   decodeSeconds: number;
 }
 

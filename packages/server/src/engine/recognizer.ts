@@ -23,7 +23,7 @@ export type DecodeEvent = { kind: 'partial'; partial: VoskPartial } | { kind: 'f
 export interface DecodeObserver {
   nativeCallStarted(): void;
   nativeCallEnded(): void;
-  /** Called after each decode call: seconds of audio fed and seconds the call took. */
+  /** After each decode call: seconds of audio fed, and the call's wall time (waiting for a thread included). */
   decoded(audioSeconds: number, callSeconds: number): void;
   freed(): void;
 }
@@ -66,16 +66,6 @@ export class Recognizer {
     if (options.maxAlternatives) lib.recognizerSetMaxAlternatives(handle, options.maxAlternatives);
     const mergeSeconds = options.maxMergeSeconds ?? DEFAULT_MAX_MERGE_SECONDS;
     this.maxMergeBytes = Math.max(0, Math.floor(mergeSeconds * options.sampleRate) * 2);
-  }
-
-  get sampleRate(): number {
-    return this.options.sampleRate;
-  }
-
-  /** Seconds of audio queued and not yet fed to libvosk. */
-  get queuedSeconds(): number {
-    const bytes = this.queue.reduce((n, op) => n + (op.kind === 'audio' ? op.bytes : 0), 0);
-    return bytes / 2 / this.options.sampleRate;
   }
 
   /** Queues PCM16 audio (an even number of bytes). Partials and finals follow through onEvent. */

@@ -40,7 +40,7 @@ export class ServerMetrics {
     });
     new Counter({
       name: 'asr_decode_seconds_total',
-      help: 'Thread time spent inside libvosk decode calls (one core each)',
+      help: 'Wall time of libvosk decode calls, waiting for a decode thread included',
       registers,
       collect() {
         this.reset();
