@@ -20,6 +20,8 @@ export interface StreamOptions {
   /** Delay before the first frame, in ms (staggers clients). */
   offsetMs?: number;
   timeoutMs?: number;
+  /** Awaited after eof_complete, before the socket closes (to hold sessions open). */
+  beforeClose?: () => Promise<void>;
 }
 
 /** One client: connect, stream the frames, send eof, wait for eof_complete; timestamps everything. */
@@ -67,10 +69,16 @@ export async function streamAudio(options: StreamOptions): Promise<StreamRecord>
     ws.send(options.frames[i]!);
   }
   ws.send(JSON.stringify({ command: 'eof' }));
-  const timeout = sleep(options.timeoutMs ?? 120_000).then(() => {
+  const timer = new AbortController();
+  const timeout = sleep(options.timeoutMs ?? 120_000, undefined, { signal: timer.signal }).then(() => {
     throw new Error('no eof_complete in time');
   });
-  await Promise.race([eofComplete, failed, timeout]);
+  try {
+    await Promise.race([eofComplete, failed, timeout]);
+  } finally {
+    timer.abort(); // a pending timer would keep the process alive after the last stream
+  }
+  await options.beforeClose?.();
   ws.removeAllListeners('close');
   ws.close();
   return record;

@@ -196,26 +196,27 @@ async function realtimeCapacity(
 async function memory(server: ServerProcess, audio: BenchAudio): Promise<{ idleMiB: number; perSessionMiB: number; sessions: number }> {
   const sessions = quick ? 10 : 50;
   const idleMiB = await server.rssMiB();
-  const WebSocket = (await import('ws')).default;
-  const sockets = await Promise.all(
-    Array.from(
-      { length: sessions },
-      () =>
-        new Promise<InstanceType<typeof WebSocket>>((resolve, reject) => {
-          const ws = new WebSocket(server.url);
-          ws.on('message', (d: Buffer) => {
-            const m = JSON.parse(d.toString()) as { type?: string };
-            if (m.type === 'connection_established') {
-              for (const f of audio.frames.slice(0, 20)) ws.send(f);
-              ws.send('{"command":"eof"}');
-            } else if (m.type === 'eof_complete') resolve(ws);
-          });
-          ws.on('error', reject);
-        }),
-    ),
+  // Each client streams 2 s, gets eof_complete, then holds its session open until RSS is read.
+  let holding = 0;
+  let allHolding: () => void = () => undefined;
+  let release: () => void = () => undefined;
+  const everyoneHolds = new Promise<void>((resolve) => (allHolding = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const streams = Array.from({ length: sessions }, () =>
+    streamAudio({
+      url: server.url,
+      frames: audio.frames.slice(0, 20),
+      pace: 'max',
+      beforeClose: async () => {
+        if (++holding === sessions) allHolding();
+        await released;
+      },
+    }),
   );
+  await everyoneHolds;
   const loadedMiB = await server.rssMiB();
-  await Promise.all(sockets.map((ws) => new Promise((r) => (ws.on('close', r), ws.close()))));
+  release();
+  await Promise.all(streams);
   return { idleMiB, perSessionMiB: (loadedMiB - idleMiB) / sessions, sessions };
 }
 

@@ -92,11 +92,10 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
     problems.push('no model configured: pass --model cn=DIR (and en=DIR), or set ASR_MODEL_CN / ASR_MODEL_EN');
   }
   const requested = input.defaultLanguage ? normalizeLanguage(input.defaultLanguage) : undefined;
-  let defaultLanguage =
+  const defaultLanguage =
     requested ?? (models.has(DEFAULTS.defaultLanguage) ? DEFAULTS.defaultLanguage : ([...models.keys()][0] ?? DEFAULTS.defaultLanguage));
   if (requested && models.size > 0 && !models.has(requested)) {
     problems.push(`default language "${requested}" has no model (configured: ${[...models.keys()].join(', ')})`);
-    defaultLanguage = requested;
   }
   const logLevel = (input.logLevel ?? DEFAULTS.logLevel) as LogLevel;
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
