@@ -71,7 +71,7 @@ export async function transcribe(options: TranscribeOptions): Promise<Transcript
     if (index >= 0) waiters.splice(index, 1)[0]!.resolve();
   });
   ws.on('error', (err: NodeJS.ErrnoException) => {
-    const hint = err.code === 'ECONNREFUSED' ? ' (is the server running? start one with `asrctl serve` or check `asrctl status`)' : '';
+    const hint = err.code === 'ECONNREFUSED' ? ' (is the server running? start one with `asrctl serve`)' : '';
     fail(new TranscribeError('connection', `cannot connect to ${options.url}: ${err.message}${hint}`));
   });
   ws.on('unexpected-response', (_req, res) => {
