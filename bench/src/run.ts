@@ -19,19 +19,24 @@ import { median, percentile, round } from './stats.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const THREADS = [1, 2, 4, 8];
-/** Raw and server runs alternate this many times per N (the machine's speed drifts). */
-const REPEATS = 3;
+/**
+ * Server runs per N, each bracketed by raw runs (raw, server, raw, server, ..., raw): this
+ * machine's speed drifts by ±10% between consecutive identical runs, so one pair says little.
+ */
+const REPEATS = 7;
 const LATENCY_TARGET_MS = 500;
 const quick = process.argv.includes('--quick');
 
 interface ThroughputRow {
   clients: number;
-  /** Medians over the alternating runs. */
+  /** Medians over the runs. */
   raw: number;
   server: number;
+  /** Median of the bracketed ratios: each server run over the mean of the raw runs either side. */
   ratio: number;
-  /** Ratios of each raw/server pair, for the spread. */
-  pairRatios: number[];
+  ratios: number[];
+  /** Control: each raw run over the raw run before it; its spread is the machine's own noise. */
+  rawOverRaw: number[];
   /** The worst of the runs. */
   eventLoopP99Ms: number;
   healthzMedianMs: number;
@@ -91,7 +96,10 @@ async function serverRun(
   return { throughput: (clients * audio.seconds) / wall, loopMs: await eventLoopP99Ms(server), healthz: times };
 }
 
-/** Raw and server runs alternated, so both see the same machine; medians of each. */
+/**
+ * Raw and server runs alternated and each server run compared with the raw runs either side of
+ * it, so slow drift of the machine cancels; raw against raw is the control.
+ */
 async function throughput(
   server: ServerProcess,
   model: string,
@@ -99,26 +107,31 @@ async function throughput(
   clients: number,
   repeats: number,
 ): Promise<ThroughputRow> {
-  const raws: number[] = [];
+  const raw = async (): Promise<number> => (await rawLimit(model, audio.pcm, clients, FRAME_SECONDS)).throughput;
+  const raws = [await raw()];
   const servers: number[] = [];
+  const ratios: number[] = [];
   const loops: number[] = [];
   const healthz: number[] = [];
   for (let i = 0; i < repeats; i++) {
-    raws.push((await rawLimit(model, audio.pcm, clients, FRAME_SECONDS)).throughput);
     const run = await serverRun(server, audio, clients);
+    raws.push(await raw());
+    const bracket = (raws.at(-2)! + raws.at(-1)!) / 2;
     servers.push(run.throughput);
+    ratios.push(run.throughput / bracket);
     loops.push(run.loopMs);
     healthz.push(...run.healthz);
     log(
-      `  ${clients} streams, run ${i + 1}: raw ${round(raws.at(-1)!, 1)}, server ${round(run.throughput, 1)} audio s per s (${round(run.throughput / raws.at(-1)!, 2)}), event-loop p99 ${round(run.loopMs, 1)} ms`,
+      `  ${clients} streams, run ${i + 1}: server ${round(run.throughput, 1)} audio s per s, raw either side ${round(raws.at(-2)!, 1)} and ${round(raws.at(-1)!, 1)} (${round(ratios.at(-1)!, 2)}), event-loop p99 ${round(run.loopMs, 1)} ms`,
     );
   }
   return {
     clients,
     raw: median(raws),
     server: median(servers),
-    ratio: median(servers) / median(raws),
-    pairRatios: servers.map((v, i) => v / raws[i]!),
+    ratio: median(ratios),
+    ratios,
+    rawOverRaw: raws.slice(1).map((v, i) => v / raws[i]!),
     eventLoopP99Ms: Math.max(...loops),
     healthzMedianMs: median(healthz),
     healthzP99Ms: percentile(healthz, 99),
@@ -231,6 +244,7 @@ function markdown(
   audioSeconds: number,
 ): string {
   const ms = (n: number): string => `${round(n, 0)} ms`;
+  const spread = (v: number[]): string => `${round(percentile(v, 25), 2)}–${round(percentile(v, 75), 2)}`;
   const lines = [
     '<!-- server-bench:start (written by `pnpm bench`; edit bench/src/run.ts instead) -->',
     '## Server capacity against the raw libvosk limit',
@@ -241,16 +255,16 @@ function markdown(
     '',
     '### Throughput (as fast as the server takes the audio)',
     '',
-    '| clients / threads | raw libvosk (audio s per s) | server (audio s per s) | server / raw | pairs | event-loop delay p99 (worst run) | /healthz median / p99 |',
-    '|---|---|---|---|---|---|---|',
+    '| clients / threads | raw libvosk (audio s per s) | server (audio s per s) | server / raw (median) | server / raw, middle half of runs | control: raw / raw, middle half | event-loop delay p99 (worst run) | /healthz median / p99 |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.clients} | ${round(r.raw, 1)} | ${round(r.server, 1)} | **${round(r.ratio, 2)}** | ${r.pairRatios.map((x) => round(x, 2)).join(', ')} | ${ms(r.eventLoopP99Ms)} | ${ms(r.healthzMedianMs)} / ${ms(r.healthzP99Ms)} |`,
+        `| ${r.clients} | ${round(r.raw, 1)} | ${round(r.server, 1)} | **${round(r.ratio, 2)}** | ${spread(r.ratios)} | ${spread(r.rawOverRaw)} | ${ms(r.eventLoopP99Ms)} | ${ms(r.healthzMedianMs)} / ${ms(r.healthzP99Ms)} |`,
     ),
     '',
     '/healthz is polled every 100 ms by a separate process (started before the timed run).',
     '',
-    `Raw: N worker threads each calling \`vosk_recognizer_accept_waveform\` (and \`partial_result\`) directly on the same audio in ${FRAME_SECONDS * 1000} ms chunks, no sockets or queues. Server: N WebSocket clients each sending the same audio in ${FRAME_SECONDS * 1000} ms frames as fast as the server takes it, then \`eof\`; wall time until the last \`eof_complete\`. Raw and server runs alternate ${repeats} times per N; the table gives medians (and each pair's ratio). Event-loop delay: the server's p99 over the run (prom-client's monitor, less its ${EVENT_LOOP_SAMPLING_MS} ms sampling interval). Decoding runs on libuv's thread pool, sized to the cores (${facts.cores} threads here). One raw thread decodes ${round(rows[0]!.raw, 1)} audio s per s: a real-time factor of ${round(1 / rows[0]!.raw, 3)} per core.`,
+    `Raw: N worker threads each calling \`vosk_recognizer_accept_waveform\` (and \`partial_result\`) directly on the same audio in ${FRAME_SECONDS * 1000} ms chunks, no sockets or queues. Server: N WebSocket clients each sending the same audio in ${FRAME_SECONDS * 1000} ms frames as fast as the server takes it, then \`eof\`; wall time until the last \`eof_complete\`. Per N, ${repeats} server runs alternate with ${repeats + 1} raw runs (raw, server, raw, ...); each server run is divided by the mean of the raw runs either side of it, and the table gives the median of those ratios with their interquartile range. The control column divides each raw run by the one before it: the same measurement against itself, so its spread is what this machine's noise alone produces. Event-loop delay: the server's p99 over the run (prom-client's monitor, less its ${EVENT_LOOP_SAMPLING_MS} ms sampling interval). Decoding runs on libuv's thread pool, sized to the cores (${facts.cores} threads here). One raw thread decodes ${round(rows[0]!.raw, 1)} audio s per s: a real-time factor of ${round(1 / rows[0]!.raw, 3)} per core.`,
     '',
     '### Real-time capacity',
     '',
