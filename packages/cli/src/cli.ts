@@ -1,7 +1,14 @@
 import { ConfigError } from '@asrctl/server';
 import { Command, CommanderError } from 'commander';
+import { DeployConfigError } from './deploy/deploy-config.js';
+import { registerBaseImage } from './commands/base-image.js';
+import { registerCleanup } from './commands/cleanup.js';
+import { registerDeploy } from './commands/deploy.js';
+import { registerLogs } from './commands/logs.js';
 import { registerModels } from './commands/models.js';
 import { registerServe } from './commands/serve.js';
+import { registerStatus } from './commands/status.js';
+import { registerStop } from './commands/stop.js';
 import { registerTranscribe } from './commands/transcribe.js';
 
 const program = new Command('asrctl')
@@ -13,11 +20,17 @@ const program = new Command('asrctl')
 registerServe(program);
 registerTranscribe(program);
 registerModels(program);
+registerDeploy(program);
+registerStatus(program);
+registerLogs(program);
+registerStop(program);
+registerCleanup(program);
+registerBaseImage(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode);
   process.stderr.write(`asrctl: ${(err as Error).message}\n`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
+  process.exit(err instanceof ConfigError || err instanceof DeployConfigError ? 2 : 1);
 }

@@ -6,3 +6,4 @@ export { createLogger, type Logger, type LogLevel } from './logger.js';
 export { describeModelProblems, inspectModelDirectory, EngineError } from './engine/index.js';
 export { normalizeLanguage } from './languages.js';
 export { libvosk, type LibVosk } from './engine/libvosk.js';
+export { bundledLibvoskPath } from './engine/libvosk-locator.js';

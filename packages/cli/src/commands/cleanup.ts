@@ -1,0 +1,48 @@
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { deploymentNames } from '../deploy/deployment-names.js';
+import { connectEngine } from '../docker/engine.js';
+import { type CleanupItem, cleanupPlan } from '../operations/cleanup-plan.js';
+import { addTargetOptions, collect } from './deployment-options.js';
+import { projectFrom } from './project.js';
+
+/** `asrctl cleanup`: lists what may go and asks for each kind (or --yes). Models only with --models. */
+export function registerCleanup(program: Command): void {
+  addTargetOptions(program.command('cleanup').description('remove stopped containers, old images, dangling images, and (only if named) model directories'))
+    .option('-y, --yes', 'remove everything listed without asking')
+    .option('--dry-run', 'only list what would be removed')
+    .option('--models <dir>', 'also remove this model directory, repeatable', collect, undefined)
+    .action(async (flags: { project?: string; config?: string; yes?: boolean; dryRun?: boolean; models?: string[] }) => {
+      const items = await cleanupPlan(connectEngine(), deploymentNames(projectFrom(flags)), { ...(flags.models && { models: flags.models }) });
+      if (items.length === 0) return void process.stdout.write('nothing to clean up\n');
+      const kinds = [...new Set(items.map((i) => i.kind))];
+      const ask = flags.yes || flags.dryRun ? undefined : createInterface({ input: process.stdin, output: process.stdout });
+      let removed = 0;
+      try {
+        for (const kind of kinds) {
+          const group = items.filter((i) => i.kind === kind);
+          process.stdout.write(`${kind}s:\n${group.map((i) => `  ${i.name}  (${i.why})`).join('\n')}\n`);
+          if (flags.dryRun) continue;
+          if (ask && !/^y(es)?$/iu.test((await ask.question(`remove these ${group.length} ${kind}s? [y/N] `)).trim())) continue;
+          removed += await removeAll(group);
+        }
+      } finally {
+        ask?.close();
+      }
+      if (!flags.dryRun) process.stdout.write(`removed ${removed} of ${items.length}\n`);
+    });
+}
+
+async function removeAll(items: CleanupItem[]): Promise<number> {
+  let n = 0;
+  for (const item of items) {
+    try {
+      await item.remove();
+      n++;
+    } catch (err) {
+      process.stderr.write(`could not remove ${item.kind} ${item.name}: ${(err as Error).message}\n`);
+      process.exitCode = 1;
+    }
+  }
+  return n;
+}

@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { Listr } from 'listr2';
+import type { DeployContext, DeployPhase } from '../deploy/deploy-context.js';
+import type { DeployInput } from '../deploy/deploy-config.js';
+import { type DeployReport, type PhaseRunner, RESTART_PHASES, deploy, plainPhaseRunner } from '../deploy/deploy.js';
+import { deploymentNames } from '../deploy/deployment-names.js';
+import { connectEngine } from '../docker/engine.js';
+import { addDeployOptions, deployConfigFrom } from './deployment-options.js';
+
+/** `asrctl deploy`: the six phases, the running service untouched until the new one is proven. */
+export function registerDeploy(program: Command): void {
+  addDeployOptions(program.command('deploy').description('build and deploy the service on Docker with zero downtime (six phases)'))
+    .option('--plain', 'plain progress lines instead of the animated task list')
+    .action(async (flags: DeployFlags) => runDeploy(flags, 'deploy'));
+  addDeployOptions(program.command('restart').description('replace the running app with a fresh container of the same image, through the same zero-downtime swap'))
+    .option('--plain', 'plain progress lines instead of the animated task list')
+    .action(async (flags: DeployFlags) => runDeploy(flags, 'restart'));
+}
+
+type DeployFlags = DeployInput & { config?: string; plain?: boolean };
+
+async function runDeploy(flags: DeployFlags, mode: 'deploy' | 'restart'): Promise<void> {
+  const { plain, ...input } = flags;
+  const config = deployConfigFrom(input);
+  const runner = plain || !process.stdout.isTTY ? plainPhaseRunner((l) => process.stdout.write(`${l}\n`)) : listrRunner;
+  const report = await deploy(connectEngine(), config, runner, {
+    ...(mode === 'restart' && { phases: RESTART_PHASES }),
+    say: (l) => process.stderr.write(`${l}\n`),
+  });
+  process.stdout.write(banner(report, config.models.map((m) => `${m.language}${m.language === config.defaultLanguage ? ' (default)' : ''} ← ${m.hostDir}`)));
+}
+
+/** listr2's task list: one task per phase, its last progress lines under it. */
+export const listrRunner: PhaseRunner = async (phases: readonly DeployPhase[], ctx: DeployContext) => {
+  await new Listr(
+    phases.map((phase) => ({
+      title: phase.title,
+      task: async (_: unknown, task: { output: string }) => {
+        await phase.run(ctx, (line) => {
+          task.output = line;
+        });
+      },
+      rendererOptions: { outputBar: 3, persistentOutput: true },
+    })),
+    { concurrent: false, exitOnError: true, rendererOptions: { collapseErrors: false } },
+  ).run();
+};
+
+function banner(report: DeployReport, models: string[]): string {
+  const names = deploymentNames(report.project);
+  const http = report.url.replace(/^ws/u, 'http');
+  const containers = report.strategy === 'blue-green' ? `${names.edge} (edge, holds the port), ${names.app(report.color as 'blue' | 'green')} (app)` : names.app(report.color as 'blue' | 'green');
+  const flag = report.project === 'asrctl' ? '' : ` --project ${report.project}`;
+  return [
+    '',
+    `Deployed "${report.project}" (${report.strategy}${report.previousColor ? `, ${report.previousColor} → ${report.color}` : `, ${report.color}`})`,
+    `  WebSocket   ${report.url}   (test page: ${http})`,
+    `  languages   ${models.join(', ')}`,
+    `  verified    ${Object.entries(report.heard).map(([l, t]) => `${l} "${t}"`).join(', ')} through the public port`,
+    `  containers  ${containers}`,
+    `  image       ${report.appImage}`,
+    ...report.warnings.map((w) => `  warning     ${w}`),
+    `  manage      asrctl status${flag} · asrctl logs -f${flag} · asrctl restart${flag} · asrctl stop${flag} · asrctl cleanup${flag}`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { deploymentNames } from '../deploy/deployment-names.js';
+import { connectEngine } from '../docker/engine.js';
+import { type DeploymentStatus, deploymentStatus } from '../operations/deployment-status.js';
+import { addTargetOptions } from './deployment-options.js';
+import { projectFrom } from './project.js';
+
+/** `asrctl status`: containers, health, image labels, routing and open sessions. */
+export function registerStatus(program: Command): void {
+  addTargetOptions(program.command('status').description('show the deployment: containers, health, images, routing, open sessions'))
+    .option('--json', 'machine-readable output')
+    .action(async (flags: { project?: string; config?: string; json?: boolean }) => {
+      const status = await deploymentStatus(connectEngine(), deploymentNames(projectFrom(flags)));
+      process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : present(status));
+      if (status.kind === 'broken') process.exitCode = 1;
+    });
+}
+
+function present(s: DeploymentStatus): string {
+  if (s.kind === 'fresh') return `"${s.project}" is not deployed (asrctl deploy${s.project === 'asrctl' ? '' : ` --project ${s.project}`})\n`;
+  const lines = [
+    `"${s.project}": ${s.kind === 'update' ? 'serving' : 'BROKEN'} (${s.shape ?? '?'}${s.active ? `, ${s.active} active` : ''}${s.publishedAs ? `, port ${s.publishedAs}` : ''})`,
+    ...s.problems.map((p) => `  problem: ${p}`),
+  ];
+  for (const c of s.containers) {
+    const uptime = c.state === 'running' ? `up ${since(c.startedAt)}` : c.state;
+    lines.push(`  ${c.name}  ${c.role}${c.color ? ` ${c.color}` : ''}  ${uptime}  health ${c.health}  restarts ${c.restarts}`);
+    lines.push(`      image ${c.image}${c.labels.version ? `  version ${c.labels.version}` : ''}${c.labels.gitCommit ? `  commit ${c.labels.gitCommit.slice(0, 12)}` : ''}`);
+    if (c.labels.models) lines.push(`      models ${c.labels.models}`);
+    if (c.edge) lines.push(`      edge: ${c.edge.weight > 0 ? 'new connections' : 'no new connections'}, ${c.edge.status}, ${c.edge.sessions} open through the edge`);
+    if (c.openSessions !== undefined) lines.push(`      open sessions ${c.openSessions}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function since(iso: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
+}

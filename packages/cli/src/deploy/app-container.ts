@@ -1,0 +1,117 @@
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import { type ContainerFacts, inspectContainer, stopAndRemove } from '../docker/containers.js';
+import { engineMessage } from '../docker/engine.js';
+import { copyLogs } from '../docker/logs.js';
+import type { Color } from '../edge/haproxy-config.js';
+import type { DeployConfig } from './deploy-config.js';
+import { type DeploymentNames, LABELS, labelsFor } from './deployment-names.js';
+
+export const APP_PORT = 8765;
+/** The server's own shutdown budget after SIGTERM: flush finals, close sessions with 1012. */
+const SERVER_SHUTDOWN_MS = 10_000;
+/** docker stop waits this long after SIGTERM before SIGKILL. */
+export const APP_STOP_GRACE_SECONDS = SERVER_SHUTDOWN_MS / 1000 + 5;
+
+export class AppStartError extends Error {
+  override readonly name = 'AppStartError';
+}
+
+export interface AppContainerRequest {
+  color: Color;
+  image: string;
+  labels: Record<string, string>;
+  /** recreate: the app itself holds the public port. blue-green: only a loopback port for probes. */
+  publishPublicPort: boolean;
+}
+
+/**
+ * Creates and starts one app container of a colour (replacing a leftover of that colour), and
+ * waits until Docker's health check (GET /readyz) passes: every model loaded.
+ */
+export async function startAppContainer(
+  docker: Docker,
+  config: DeployConfig,
+  names: DeploymentNames,
+  request: AppContainerRequest,
+  timeoutMs = 300_000,
+): Promise<ContainerFacts> {
+  const name = names.app(request.color);
+  await stopAndRemove(docker, name, 0);
+  const port = `${APP_PORT}/tcp`;
+  const container = await docker.createContainer({
+    name,
+    Image: request.image,
+    Env: [
+      ...config.models.map((m) => `ASR_MODEL_${m.language.toUpperCase()}=/models/${m.language}`),
+      `ASR_DEFAULT_LANGUAGE=${config.defaultLanguage}`,
+      `ASR_SHUTDOWN_TIMEOUT_MS=${SERVER_SHUTDOWN_MS}`,
+    ],
+    Labels: labelsFor(names.project, 'app', { ...request.labels, [LABELS.color]: request.color, [LABELS.composeNumber]: request.color === 'blue' ? '1' : '2' }),
+    ExposedPorts: { [port]: {} },
+    StopTimeout: APP_STOP_GRACE_SECONDS,
+    HostConfig: {
+      Binds: config.models.map((m) => `${m.hostDir}:/models/${m.language}:ro`),
+      PortBindings: {
+        [port]: [request.publishPublicPort ? { HostIp: config.bindAddress, HostPort: String(config.port) } : { HostIp: '127.0.0.1', HostPort: '' }],
+      },
+      RestartPolicy: { Name: 'unless-stopped' },
+      NetworkMode: names.network,
+      // The server's only writes (libvosk's start-up log capture) go to /tmp.
+      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m' },
+      ...(config.memoryBytes !== undefined && { Memory: config.memoryBytes }),
+      ...(config.cpus !== undefined && { NanoCpus: Math.round(config.cpus * 1e9) }),
+      ...(config.gpus !== undefined && { DeviceRequests: [gpuRequest(config.gpus)] }),
+    },
+    NetworkingConfig: { EndpointsConfig: { [names.network]: { Aliases: [names.appAlias(request.color)] } } },
+  });
+  try {
+    await container.start();
+  } catch (err) {
+    await stopAndRemove(docker, name, 0);
+    const message = engineMessage(err);
+    if (config.gpus !== undefined && /device driver|gpu/iu.test(message))
+      throw new AppStartError(
+        `the engine cannot give ${name} a GPU (--gpus ${config.gpus}): ${message}\n  hint: install the NVIDIA container toolkit on this host, or deploy without --gpus (the container was removed)`,
+      );
+    throw new AppStartError(`starting ${name} failed: ${message}`);
+  }
+  return waitUntilHealthy(docker, name, timeoutMs);
+}
+
+function gpuRequest(gpus: string): Docker.DeviceRequest {
+  if (gpus === 'all') return { Driver: '', Count: -1, Capabilities: [['gpu']] };
+  if (/^\d+$/u.test(gpus)) return { Driver: '', Count: Number(gpus), Capabilities: [['gpu']] };
+  return { Driver: '', DeviceIDs: gpus.replace(/^device=/u, '').split(','), Capabilities: [['gpu']] };
+}
+
+/** Polls Docker's health status; an exit, a restart or "unhealthy" fails with the app's last log lines. */
+export async function waitUntilHealthy(docker: Docker, name: string, timeoutMs: number): Promise<ContainerFacts> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const facts = await inspectContainer(docker, name);
+    if (!facts) throw new AppStartError(`${name} disappeared while starting`);
+    if (facts.state === 'running' && facts.health === 'healthy') return facts;
+    const failed = facts.state === 'exited' || facts.state === 'dead' || facts.restartCount > 0 || facts.health === 'unhealthy';
+    if (failed || Date.now() > deadline) {
+      const why = failed
+        ? `${name} failed to start (${facts.state}${facts.restartCount > 0 ? `, restarted ${facts.restartCount} times` : ''}${facts.exitCode ? `, exit code ${facts.exitCode}` : ''}, health ${facts.health}${facts.healthLog ? `: ${facts.healthLog}` : ''})`
+        : `${name} was not ready within ${Math.round(timeoutMs / 1000)} s (health ${facts.health})`;
+      throw new AppStartError(`${why}\n  its last log lines:\n${await logTail(docker, name, 15)}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export async function logTail(docker: Docker, name: string, lines: number): Promise<string> {
+  const sink = new PassThrough();
+  const chunks: Buffer[] = [];
+  sink.on('data', (b: Buffer) => chunks.push(b));
+  await copyLogs(docker, name, { follow: false, tail: lines }, sink, sink).catch(() => undefined);
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .trimEnd()
+    .split('\n')
+    .map((l) => `    ${l}`)
+    .join('\n');
+}

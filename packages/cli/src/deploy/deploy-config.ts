@@ -1,0 +1,207 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { isIP } from 'node:net';
+import { PROJECT_NAME } from './deployment-names.js';
+
+export type Strategy = 'blue-green' | 'recreate';
+
+export interface ModelMount {
+  language: string;
+  /** Absolute directory on the Docker host, mounted read-only at /models/<language>. */
+  hostDir: string;
+}
+
+export interface DeployConfig {
+  project: string;
+  port: number;
+  /** Host address the public port is published on. */
+  bindAddress: string;
+  models: ModelMount[];
+  defaultLanguage: string;
+  baseImage: string;
+  edgeBaseImage: string;
+  strategy: Strategy;
+  /** How long an old app keeps its open sessions after the switch before SIGTERM closes them. */
+  drainTimeoutSeconds: number;
+  memoryBytes?: number;
+  cpus?: number;
+  /** Docker's --gpus value: "all", a count, or "device=0,1". */
+  gpus?: string;
+  tls?: { certPath: string; keyPath: string };
+  /** Client CIDRs allowed at the edge; empty allows everyone. */
+  allow: string[];
+  verifyWav?: string;
+  verifyText?: string;
+}
+
+/** What a config file, the environment or flags may set; strings as a user types them. */
+export interface DeployInput {
+  project?: string;
+  port?: string;
+  bind?: string;
+  model?: string[];
+  defaultLanguage?: string;
+  baseImage?: string;
+  edgeBaseImage?: string;
+  strategy?: string;
+  drainTimeout?: string;
+  memory?: string;
+  cpus?: string;
+  gpus?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  allow?: string[];
+  verifyWav?: string;
+  verifyText?: string;
+}
+
+export class DeployConfigError extends Error {
+  override readonly name = 'DeployConfigError';
+  constructor(readonly problems: string[]) {
+    super(`invalid deploy configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+export const DEPLOY_DEFAULTS = {
+  project: 'asrctl',
+  port: 8765,
+  bind: '0.0.0.0',
+  models: ['cn=models/cn', 'en=models/en'],
+  defaultLanguage: 'cn',
+  baseImage: 'node:20-bookworm-slim',
+  edgeBaseImage: 'debian:bookworm-slim',
+  strategy: 'blue-green' as Strategy,
+  drainTimeoutSeconds: 30,
+};
+
+/** ASRCTL_* variables; lists are comma-separated. */
+export function deployInputFromEnv(env: NodeJS.ProcessEnv): DeployInput {
+  const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter(Boolean);
+  return dropUndefined({
+    project: env.ASRCTL_PROJECT,
+    port: env.ASRCTL_PORT,
+    bind: env.ASRCTL_BIND,
+    model: list(env.ASRCTL_MODELS),
+    defaultLanguage: env.ASRCTL_DEFAULT_LANGUAGE,
+    baseImage: env.ASRCTL_BASE_IMAGE,
+    edgeBaseImage: env.ASRCTL_EDGE_BASE_IMAGE,
+    strategy: env.ASRCTL_STRATEGY,
+    drainTimeout: env.ASRCTL_DRAIN_TIMEOUT,
+    memory: env.ASRCTL_MEMORY,
+    cpus: env.ASRCTL_CPUS,
+    gpus: env.ASRCTL_GPUS,
+    tlsCert: env.ASRCTL_TLS_CERT,
+    tlsKey: env.ASRCTL_TLS_KEY,
+    allow: list(env.ASRCTL_ALLOW),
+  });
+}
+
+/** A JSON config file with DeployInput's keys (numbers may be numbers). */
+export function deployInputFromFile(path: string): DeployInput {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new DeployConfigError([`cannot read config file ${path}: ${(err as Error).message}`]);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new DeployConfigError([`${path}: expected a JSON object`]);
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(parsed)) input[key] = Array.isArray(value) ? value.map(String) : String(value);
+  return input as DeployInput;
+}
+
+/**
+ * Later sources override earlier ones (file, then environment, then flags). Relative paths are
+ * resolved against `cwd`.
+ */
+export function resolveDeployConfig(sources: DeployInput[], cwd: string): DeployConfig {
+  const input: DeployInput = Object.assign({}, ...sources.map(dropUndefined)) as DeployInput;
+  const problems: string[] = [];
+  const path = (p: string): string => (isAbsolute(p) ? p : resolve(cwd, p));
+
+  const project = input.project ?? DEPLOY_DEFAULTS.project;
+  if (!PROJECT_NAME.test(project)) problems.push(`project "${project}": use lower-case letters, digits, - and _ (at most 41 characters)`);
+  const port = integer(input.port, DEPLOY_DEFAULTS.port, 'port', 1, 65535, problems);
+  const bindAddress = input.bind ?? DEPLOY_DEFAULTS.bind;
+  if (isIP(bindAddress) === 0) problems.push(`bind "${bindAddress}": expected an IP address such as 0.0.0.0 or 127.0.0.1`);
+
+  const models: ModelMount[] = [];
+  for (const spec of input.model ?? DEPLOY_DEFAULTS.models) {
+    const m = /^([a-z]{2,3})=(.+)$/u.exec(spec);
+    if (!m) {
+      problems.push(`model "${spec}": expected LANG=DIR, e.g. en=models/en`);
+      continue;
+    }
+    const language = m[1] === 'zh' ? 'cn' : m[1]!;
+    if (models.some((x) => x.language === language)) problems.push(`model: ${language} is given twice`);
+    models.push({ language, hostDir: path(m[2]!) });
+  }
+  const defaultLanguage = input.defaultLanguage === 'zh' ? 'cn' : (input.defaultLanguage ?? (models.some((x) => x.language === 'cn') ? 'cn' : models[0]?.language ?? DEPLOY_DEFAULTS.defaultLanguage));
+  if (models.length > 0 && !models.some((x) => x.language === defaultLanguage))
+    problems.push(`default language "${defaultLanguage}" has no model (models: ${models.map((x) => x.language).join(', ')})`);
+
+  const strategy = input.strategy ?? DEPLOY_DEFAULTS.strategy;
+  if (strategy !== 'blue-green' && strategy !== 'recreate') problems.push(`strategy "${strategy}": expected blue-green or recreate`);
+  const drainTimeoutSeconds = integer(input.drainTimeout, DEPLOY_DEFAULTS.drainTimeoutSeconds, 'drain timeout (seconds)', 0, 86_400, problems);
+  const memoryBytes = input.memory === undefined ? undefined : byteSize(input.memory, problems);
+  const cpus = input.cpus === undefined ? undefined : Number(input.cpus);
+  if (cpus !== undefined && !(cpus > 0)) problems.push(`cpus "${input.cpus}": expected a positive number such as 2 or 1.5`);
+  if (input.gpus !== undefined && !/^(all|\d+|device=[\w,-]+)$/u.test(input.gpus)) problems.push(`gpus "${input.gpus}": expected all, a count, or device=0,1`);
+
+  if ((input.tlsCert === undefined) !== (input.tlsKey === undefined)) problems.push('TLS needs both --tls-cert and --tls-key');
+  const allow = input.allow ?? [];
+  for (const cidr of allow) if (!isCidr(cidr)) problems.push(`allow "${cidr}": expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8`);
+
+  if (problems.length > 0) throw new DeployConfigError(problems);
+  return {
+    project,
+    port,
+    bindAddress,
+    models,
+    defaultLanguage,
+    baseImage: input.baseImage ?? DEPLOY_DEFAULTS.baseImage,
+    edgeBaseImage: input.edgeBaseImage ?? DEPLOY_DEFAULTS.edgeBaseImage,
+    strategy: strategy as Strategy,
+    drainTimeoutSeconds,
+    ...(memoryBytes !== undefined && { memoryBytes }),
+    ...(cpus !== undefined && { cpus }),
+    ...(input.gpus !== undefined && { gpus: input.gpus }),
+    ...(input.tlsCert !== undefined && input.tlsKey !== undefined && { tls: { certPath: path(input.tlsCert), keyPath: path(input.tlsKey) } }),
+    allow,
+    ...(input.verifyWav !== undefined && { verifyWav: path(input.verifyWav) }),
+    ...(input.verifyText !== undefined && { verifyText: input.verifyText }),
+  };
+}
+
+function integer(value: string | undefined, fallback: number, what: string, min: number, max: number, problems: string[]): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    problems.push(`${what} "${value}": expected a whole number from ${min} to ${max}`);
+    return fallback;
+  }
+  return n;
+}
+
+function byteSize(value: string, problems: string[]): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/iu.exec(value.trim());
+  if (!m) {
+    problems.push(`memory "${value}": expected a size such as 2g or 512m`);
+    return undefined;
+  }
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Math.round(Number(m[1]) * unit);
+}
+
+function isCidr(value: string): boolean {
+  const [address = '', bits, ...rest] = value.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

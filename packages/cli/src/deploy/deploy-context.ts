@@ -1,0 +1,34 @@
+import type Docker from 'dockerode';
+import type { EngineFacts } from '../docker/engine.js';
+import type { SourceTree } from '../images/source-tree.js';
+import type { DeployConfig } from './deploy-config.js';
+import type { DeployLock } from './deploy-lock.js';
+import type { DeploymentNames } from './deployment-names.js';
+import type { DeploymentState } from './deployment-state.js';
+import type { SwapStrategy, SwappedDeployment } from './strategies/swap-strategy.js';
+
+/** What the phases of one deploy share; each phase fills in what later ones need. */
+export interface DeployContext {
+  docker: Docker;
+  config: DeployConfig;
+  names: DeploymentNames;
+  strategy: SwapStrategy;
+  warnings: string[];
+  engine?: EngineFacts;
+  source?: SourceTree;
+  state?: DeploymentState;
+  lock?: DeployLock;
+  appImage?: string;
+  appLabels?: Record<string, string>;
+  edgeImage?: string;
+  swapped?: SwappedDeployment;
+  /** What each language recognized through the public port. */
+  heard?: Record<string, string>;
+  publicUrl?: string;
+}
+
+/** One named step of a deploy: its checks and actions; `say` reports progress lines. */
+export interface DeployPhase {
+  title: string;
+  run(ctx: DeployContext, say: (line: string) => void): Promise<void>;
+}

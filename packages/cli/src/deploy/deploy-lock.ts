@@ -1,0 +1,49 @@
+import { hostname } from 'node:os';
+import type Docker from 'dockerode';
+import { engineStatus } from '../docker/engine.js';
+import { type DeploymentNames, LABELS } from './deployment-names.js';
+
+export class DeployLockedError extends Error {
+  override readonly name = 'DeployLockedError';
+}
+
+export interface DeployLock {
+  release(): Promise<void>;
+}
+
+const HOLDER = { host: 'io.asrctl.lock.host', pid: 'io.asrctl.lock.pid', since: 'io.asrctl.lock.since' };
+
+/**
+ * Takes the project's deploy lock: an engine object whose name can exist only once (a network,
+ * which needs no image), so two deploys against one engine cannot interleave even from different
+ * shells or hosts. A lock left by a dead process on this host is taken over.
+ */
+export async function acquireDeployLock(docker: Docker, names: DeploymentNames): Promise<DeployLock> {
+  const labels = { [LABELS.project]: names.project, [LABELS.role]: 'lock', [HOLDER.host]: hostname(), [HOLDER.pid]: String(process.pid), [HOLDER.since]: new Date().toISOString() };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await docker.createNetwork({ Name: names.lock, Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: labels });
+      return { release: () => docker.getNetwork(names.lock).remove().catch(() => undefined) };
+    } catch (err) {
+      if (engineStatus(err) !== 409) throw err;
+    }
+    const holder = ((await docker.getNetwork(names.lock).inspect().catch(() => undefined)) as { Labels?: Record<string, string> } | undefined)?.Labels ?? {};
+    const pid = Number(holder[HOLDER.pid]);
+    const stale = holder[HOLDER.host] === hostname() && Number.isInteger(pid) && !processAlive(pid);
+    if (!stale)
+      throw new DeployLockedError(
+        `another deploy of "${names.project}" is running (pid ${holder[HOLDER.pid] ?? '?'} on ${holder[HOLDER.host] ?? '?'}, since ${holder[HOLDER.since] ?? '?'})\n  hint: wait for it; if it died on another host, remove the lock: docker network rm ${names.lock}`,
+      );
+    await docker.getNetwork(names.lock).remove().catch(() => undefined);
+  }
+  throw new DeployLockedError(`could not take the deploy lock ${names.lock}`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,112 @@
+import { readFile } from 'node:fs/promises';
+import type Docker from 'dockerode';
+import { type ContainerFacts, execIn, inspectContainer, putFile, stopAndRemove } from '../docker/containers.js';
+import { engineMessage } from '../docker/engine.js';
+import { appServerStates } from '../edge/edge-runtime.js';
+import { type Color, EDGE_CONFIG_PATH, EDGE_TLS_PATH, type EdgeSettings, renderHaproxyConfig } from '../edge/haproxy-config.js';
+import { APP_PORT, logTail } from './app-container.js';
+import type { DeployConfig } from './deploy-config.js';
+import { type DeploymentNames, LABELS, labelsFor } from './deployment-names.js';
+
+export class EdgeStartError extends Error {
+  override readonly name = 'EdgeStartError';
+}
+
+const EDGE_PORT = 8765;
+
+export function edgeSettings(config: DeployConfig, names: DeploymentNames, active: Color): EdgeSettings {
+  return {
+    listenPort: EDGE_PORT,
+    appHosts: { blue: names.appAlias('blue'), green: names.appAlias('green') },
+    appPort: APP_PORT,
+    active,
+    ...(config.tls && { tlsPemPath: EDGE_TLS_PATH }),
+    allow: config.allow,
+    drainTimeoutSeconds: config.drainTimeoutSeconds,
+  };
+}
+
+/**
+ * Makes sure the edge runs with the current settings and `active` colour: created and started if
+ * missing, its config rewritten and reloaded (old workers keep their sessions) if it changed.
+ */
+export async function ensureEdge(
+  docker: Docker,
+  config: DeployConfig,
+  names: DeploymentNames,
+  image: string,
+  active: Color,
+  say: (line: string) => void,
+): Promise<ContainerFacts> {
+  const rendered = renderHaproxyConfig(edgeSettings(config, names, active));
+  const existing = await inspectContainer(docker, names.edge);
+  const imageId = (await docker.getImage(image).inspect()).Id;
+  const publishedAs = `${config.bindAddress}:${config.port}`;
+  if (existing && existing.state === 'running' && existing.imageId === imageId && existing.labels[LABELS.port] === publishedAs) {
+    const current = await execIn(docker, names.edge, ['cat', EDGE_CONFIG_PATH]);
+    if (current.stdout !== rendered) {
+      say('edge settings changed: reloading HAProxy (open sessions stay on the old workers)');
+      await writeEdgeFiles(docker, names.edge, config, rendered);
+      await docker.getContainer(names.edge).kill({ signal: 'SIGUSR2' });
+      await waitForRuntimeApi(docker, names.edge);
+    }
+    return existing;
+  }
+  if (existing) {
+    say(`replacing the edge container (${existing.state}, or its image or port changed)`);
+    await stopAndRemove(docker, names.edge, config.drainTimeoutSeconds);
+  }
+  const port = `${EDGE_PORT}/tcp`;
+  await docker.createContainer({
+    name: names.edge,
+    Image: image,
+    Labels: labelsFor(names.project, 'edge', { [LABELS.port]: publishedAs, [LABELS.composeNumber]: '1' }),
+    ExposedPorts: { [port]: {} },
+    StopTimeout: config.drainTimeoutSeconds + 5,
+    HostConfig: {
+      PortBindings: { [port]: [{ HostIp: config.bindAddress, HostPort: String(config.port) }] },
+      RestartPolicy: { Name: 'unless-stopped' },
+      NetworkMode: names.network,
+    },
+  });
+  await writeEdgeFiles(docker, names.edge, config, rendered);
+  try {
+    await docker.getContainer(names.edge).start();
+  } catch (err) {
+    await stopAndRemove(docker, names.edge, 0);
+    throw new EdgeStartError(`starting the edge on ${publishedAs} failed: ${engineMessage(err)}`);
+  }
+  await waitForRuntimeApi(docker, names.edge);
+  const facts = await inspectContainer(docker, names.edge);
+  if (!facts) throw new EdgeStartError(`${names.edge} disappeared after starting`);
+  return facts;
+}
+
+/** Rewrites haproxy.cfg (after a switch) so that a restarted edge routes the same way; no reload. */
+export async function recordActiveColor(docker: Docker, config: DeployConfig, names: DeploymentNames, active: Color): Promise<void> {
+  await writeEdgeFiles(docker, names.edge, config, renderHaproxyConfig(edgeSettings(config, names, active)));
+}
+
+async function writeEdgeFiles(docker: Docker, edge: string, config: DeployConfig, rendered: string): Promise<void> {
+  if (config.tls) {
+    const pem = `${(await readFile(config.tls.certPath, 'utf8')).trimEnd()}\n${(await readFile(config.tls.keyPath, 'utf8')).trimEnd()}\n`;
+    await putFile(docker, edge, EDGE_TLS_PATH, pem, 0o600);
+  }
+  await putFile(docker, edge, EDGE_CONFIG_PATH, rendered);
+}
+
+async function waitForRuntimeApi(docker: Docker, edge: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await appServerStates(docker, edge);
+      return;
+    } catch (err) {
+      const facts = await inspectContainer(docker, edge);
+      if (facts?.state !== 'running' || Date.now() > deadline) {
+        throw new EdgeStartError(`the edge (HAProxy) did not come up: ${(err as Error).message}\n  its last log lines:\n${await logTail(docker, edge, 15)}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}

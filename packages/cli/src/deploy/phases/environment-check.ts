@@ -1,0 +1,107 @@
+import { createServer } from 'node:net';
+import { statfs } from 'node:fs/promises';
+import { engineFacts, EngineError } from '../../docker/engine.js';
+import { inspectImage } from '../../docker/images.js';
+import { directorySize, formatBytes } from '../../models/disk.js';
+import { LABELS } from '../deployment-names.js';
+import type { DeployContext, DeployPhase } from '../deploy-context.js';
+
+export class EnvironmentError extends Error {
+  override readonly name = 'EnvironmentError';
+}
+
+/** Models loaded in memory take about their size on disk; the server and recognizers add this. */
+const SERVER_OVERHEAD_BYTES = 300 * 1024 ** 2;
+const BIG_MODEL_BYTES = 1024 ** 3;
+const MIN_FREE_DISK_BYTES = 2 * 1024 ** 3;
+
+/** Phase 1: can this engine and host run the deployment as configured? Nothing is changed. */
+export const environmentCheck: DeployPhase = {
+  title: 'Environment check',
+  async run(ctx, say) {
+    const { docker, config } = ctx;
+    const engine = await engineFacts(docker);
+    ctx.engine = engine;
+    say(`Docker engine ${engine.version} (API ${engine.apiVersion}), ${engine.cpus} CPUs, ${formatBytes(engine.memoryBytes)}`);
+    if (engine.architecture !== 'amd64' && engine.architecture !== 'x86_64')
+      throw new EngineError(`the engine runs ${engine.os}/${engine.architecture}`, 'libvosk from the vosk npm package exists only for linux x86-64: deploy on an x86-64 host');
+
+    await checkPort(ctx);
+    say(`port ${config.bindAddress}:${config.port} is free or held by this deployment`);
+
+    let modelBytes = 0;
+    for (const model of config.models) {
+      const size = await directorySize(model.hostDir).catch(() => 0);
+      modelBytes += size;
+      if (size > BIG_MODEL_BYTES)
+        ctx.warnings.push(`the ${model.language} model is ${formatBytes(size)}: a big model needs about that much memory per app container, twice during a blue/green swap`);
+    }
+    const need = modelBytes + SERVER_OVERHEAD_BYTES;
+    const budget = config.memoryBytes ?? engine.memoryBytes;
+    const during = ctx.strategy.name === 'blue-green' ? 2 * need : need;
+    if (config.memoryBytes !== undefined && need > config.memoryBytes)
+      throw new EnvironmentError(`the models need about ${formatBytes(need)} of memory but --memory is ${formatBytes(config.memoryBytes)}: raise --memory or choose smaller models`);
+    if (during > engine.memoryBytes)
+      throw new EnvironmentError(`the engine host has ${formatBytes(engine.memoryBytes)} of memory; this deploy needs about ${formatBytes(during)}${ctx.strategy.name === 'blue-green' ? ' (old and new app side by side)' : ''}: choose smaller models or --strategy recreate`);
+    say(`memory: about ${formatBytes(need)} per app container (${formatBytes(budget)} available)`);
+
+    if (engineIsLocal()) {
+      const disk = await statfs(engine.rootDir).catch(() => undefined);
+      const free = disk ? disk.bavail * disk.bsize : undefined;
+      if (free !== undefined && free < MIN_FREE_DISK_BYTES)
+        throw new EnvironmentError(`only ${formatBytes(free)} free under ${engine.rootDir}: an image build needs about ${formatBytes(MIN_FREE_DISK_BYTES)} (free space, or run asrctl cleanup)`);
+    }
+
+    const bases = [config.baseImage, ...(ctx.strategy.name === 'blue-green' ? [config.edgeBaseImage] : [])];
+    for (const base of bases) {
+      if (await inspectImage(docker, base)) continue;
+      say(`base image ${base} is not here: pulling it`);
+      try {
+        await new Promise<void>((resolve, reject) => {
+          docker.pull(base, (err: Error | null, stream: NodeJS.ReadableStream) => {
+            if (err) return reject(err);
+            docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve()));
+          });
+        });
+      } catch (err) {
+        throw new EngineError(
+          `base image ${base} is not on this host and cannot be pulled: ${(err as Error).message}`,
+          'on a host without registry access, run `asrctl base-image build` and deploy with --base-image asrctl/node-base:<version> --edge-base-image asrctl/edge-base:bookworm',
+        );
+      }
+    }
+    say(`base images present: ${bases.join(', ')}`);
+  },
+};
+
+function engineIsLocal(): boolean {
+  const host = process.env.DOCKER_HOST;
+  return !host || host.startsWith('unix://');
+}
+
+async function checkPort(ctx: DeployContext): Promise<void> {
+  const { docker, config, names } = ctx;
+  const running = await docker.listContainers({});
+  for (const c of running) {
+    if (!c.Ports.some((p) => p.PublicPort === config.port && p.Type === 'tcp')) continue;
+    if (c.Labels[LABELS.project] === names.project) return;
+    const name = c.Names[0]?.replace(/^\//u, '') ?? c.Id.slice(0, 12);
+    throw new EnvironmentError(
+      `port ${config.port} is published by container ${name} (${c.Image}), which is not part of deployment "${names.project}"\n  hint: stop it, or deploy with --port N (nothing was stopped)`,
+    );
+  }
+  if (!engineIsLocal()) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new EnvironmentError(
+              `port ${config.port} on ${config.bindAddress} is in use by a process on this host (not a container)\n  hint: find it with \`ss -ltnp 'sport = :${config.port}'\`, stop it or deploy with --port N (nothing was stopped)`,
+            )
+          : err,
+      ),
+    );
+    probe.listen({ port: config.port, host: config.bindAddress, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}

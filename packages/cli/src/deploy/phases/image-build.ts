@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { buildImage } from '../../docker/images.js';
+import { buildAppImage } from '../../images/app-image.js';
+import { locateSourceTree } from '../../images/source-tree.js';
+import type { DeployConfig } from '../deploy-config.js';
+import type { DeployPhase } from '../deploy-context.js';
+import { LABELS } from '../deployment-names.js';
+
+/** Phase 4: the app image (and the edge's) built while the running service keeps serving. */
+export const imageBuild: DeployPhase = {
+  title: 'Image build',
+  async run(ctx, say) {
+    const { docker, config, names } = ctx;
+    const source = await locateSourceTree();
+    ctx.source = source;
+    const labels = {
+      [LABELS.version]: source.version,
+      [LABELS.gitCommit]: source.gitCommit,
+      [LABELS.configHash]: configHash(config),
+      [LABELS.models]: config.models.map((m) => `${m.language}=${m.hostDir}`).join(','),
+    };
+    const tag = `${names.appImage}:${source.gitCommit.slice(0, 12)}-${Date.now().toString(36)}`;
+    const started = performance.now();
+    await buildAppImage(docker, source, { tag, baseImage: config.baseImage, labels }, (p) => say(`${p.step ? `${p.step.replace(/^Step /u, '')} · ` : ''}${p.line}`));
+    say(`built ${tag} in ${((performance.now() - started) / 1000).toFixed(1)} s (version ${source.version}, commit ${source.gitCommit.slice(0, 12)})`);
+    ctx.appImage = tag;
+    ctx.appLabels = labels;
+    if (ctx.strategy.name === 'blue-green') {
+      const edgeTag = `${names.edgeImage}:latest`;
+      await buildImage(
+        docker,
+        { contextDir: join(source.dockerDir, 'edge'), entries: ['Dockerfile'], tag: edgeTag, buildArgs: { EDGE_BASE_IMAGE: config.edgeBaseImage }, labels: { [LABELS.version]: source.version } },
+        (p) => say(`edge · ${p.line}`),
+      );
+      ctx.edgeImage = edgeTag;
+    }
+  },
+};
+
+/** What the app container depends on besides its image: a change shows in the label. */
+function configHash(config: DeployConfig): string {
+  const relevant = { models: config.models, defaultLanguage: config.defaultLanguage, memory: config.memoryBytes, cpus: config.cpus, gpus: config.gpus };
+  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 12);
+}

@@ -1,0 +1,19 @@
+import { acquireDeployLock } from '../deploy-lock.js';
+import { assessDeployment } from '../deployment-state.js';
+import type { DeployPhase } from '../deploy-context.js';
+
+/** Phase 2: take the deploy lock, then find what is deployed under this project name. */
+export const stateAssessment: DeployPhase = {
+  title: 'State assessment',
+  async run(ctx, say) {
+    ctx.lock = await acquireDeployLock(ctx.docker, ctx.names);
+    const state = await assessDeployment(ctx.docker, ctx.names);
+    ctx.state = state;
+    if (state.kind === 'fresh') say(`fresh: nothing deployed as "${ctx.names.project}" yet`);
+    else if (state.kind === 'update') say(`update: ${ctx.names.app(state.active!)} serves (${state.shape}); it keeps serving until the new version is proven`);
+    else {
+      say(`broken: ${state.problems.join('; ')}`);
+      ctx.warnings.push(`the existing deployment was broken (${state.problems.join('; ')}); this deploy replaces what does not serve`);
+    }
+  },
+};

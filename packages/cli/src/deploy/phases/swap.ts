@@ -1,0 +1,20 @@
+import type { DeployPhase } from '../deploy-context.js';
+
+/** Phase 5: the strategy puts the new app in front of clients (and cleans up if it cannot). */
+export const swap: DeployPhase = {
+  title: 'Swap',
+  async run(ctx, say) {
+    const { state, appImage, appLabels } = ctx;
+    if (!state || !appImage || !appLabels) throw new Error('swap needs the state and the built image');
+    ctx.swapped = await ctx.strategy.swap({
+      docker: ctx.docker,
+      config: ctx.config,
+      names: ctx.names,
+      state,
+      appImage,
+      ...(ctx.edgeImage && { edgeImage: ctx.edgeImage }),
+      appLabels,
+      say,
+    });
+  },
+};

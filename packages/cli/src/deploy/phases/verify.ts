@@ -1,0 +1,20 @@
+import { probeRecognition } from '../recognition-probe.js';
+import type { DeployPhase } from '../deploy-context.js';
+
+/**
+ * Phase 6: a real recognition per language through the public port, as a client would connect.
+ * Only then does the old app retire; a failure here rolls back (see deploy()).
+ */
+export const verify: DeployPhase = {
+  title: 'Verify',
+  async run(ctx, say) {
+    const { config, swapped } = ctx;
+    if (!swapped) throw new Error('verify needs a swapped deployment');
+    const host = config.bindAddress === '0.0.0.0' || config.bindAddress === '::' ? '127.0.0.1' : config.bindAddress;
+    const url = `${config.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${config.port}/`;
+    ctx.heard = await probeRecognition(url, config);
+    for (const [language, text] of Object.entries(ctx.heard)) say(`${language}: heard "${text}" through ${url}`);
+    ctx.publicUrl = url;
+    await swapped.retire(say);
+  },
+};

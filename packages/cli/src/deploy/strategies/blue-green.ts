@@ -1,0 +1,74 @@
+import { stopAndRemove } from '../../docker/containers.js';
+import { ensureNetwork } from '../../docker/networks.js';
+import { routeNewConnectionsTo, waitUntilDrained, waitUntilEdgeSeesUp } from '../../edge/edge-runtime.js';
+import { type Color, otherColor } from '../../edge/haproxy-config.js';
+import { APP_PORT, APP_STOP_GRACE_SECONDS, startAppContainer } from '../app-container.js';
+import { labelsFor } from '../deployment-names.js';
+import { ensureEdge, recordActiveColor } from '../edge-container.js';
+import { probeRecognition } from '../recognition-probe.js';
+import type { SwapRequest, SwapStrategy, SwappedDeployment } from './swap-strategy.js';
+
+/**
+ * Blue/green behind a stable edge (HAProxy) that holds the public port: the new colour starts on
+ * the private network, must be healthy and pass a real recognition, then the edge sends new
+ * connections to it while the old colour keeps its open sessions until they end or the drain
+ * timeout passes; only then is the old app stopped (its own SIGTERM handling flushes finals).
+ */
+export const blueGreenSwap: SwapStrategy = {
+  name: 'blue-green',
+  async swap({ docker, config, names, state, appImage, edgeImage, appLabels, say }: SwapRequest): Promise<SwappedDeployment> {
+    if (!edgeImage) throw new Error('blue-green needs an edge image');
+    await ensureNetwork(docker, names.network, labelsFor(names.project, 'edge'));
+    const oldColor = state.active;
+    const newColor: Color = oldColor ? otherColor(oldColor) : 'blue';
+    if (state.shape === 'recreate') {
+      // The app holds the public port itself: the edge can only take it once that app is gone.
+      say('the running deployment has no edge (recreate strategy): its app stops before the edge starts, so this one deploy has a short outage');
+      for (const app of state.apps) await stopAndRemove(docker, app.id, APP_STOP_GRACE_SECONDS);
+    }
+    const stillServing = state.shape === 'blue-green' ? oldColor : undefined;
+    await ensureEdge(docker, config, names, edgeImage, stillServing ?? newColor, say);
+
+    say(`starting the ${newColor} app (${appImage}); waiting until its models are loaded`);
+    let probePort: number | undefined;
+    try {
+      const app = await startAppContainer(docker, config, names, { color: newColor, image: appImage, labels: appLabels, publishPublicPort: false });
+      probePort = app.ports[`${APP_PORT}/tcp`];
+      if (!probePort) throw new Error(`${app.name} has no loopback port for the recognition probe`);
+      say(`${newColor} is healthy; recognition probe on 127.0.0.1:${probePort}`);
+      await probeRecognition(`ws://127.0.0.1:${probePort}/`, config);
+      await waitUntilEdgeSeesUp(docker, names.edge, newColor, 30_000);
+      await routeNewConnectionsTo(docker, names.edge, newColor);
+      await recordActiveColor(docker, config, names, newColor);
+    } catch (err) {
+      say(`the ${newColor} app failed; removing it (the running service was not touched)`);
+      await stopAndRemove(docker, names.app(newColor), 0);
+      if (stillServing) await routeNewConnectionsTo(docker, names.edge, stillServing).catch(() => undefined);
+      throw err;
+    }
+    say(`the edge sends new connections to ${newColor}${stillServing ? `; ${stillServing} keeps its open sessions` : ''}`);
+
+    return {
+      newColor,
+      ...(stillServing && { oldColor: stillServing }),
+      async retire(sayRetire) {
+        for (const app of state.apps) {
+          if (app.color === newColor) continue;
+          if (app.color === stillServing) {
+            const left = await waitUntilDrained(docker, names.edge, app.color, config.drainTimeoutSeconds * 1000);
+            sayRetire(left === 0 ? `${app.color} has no open session left` : `drain timeout (${config.drainTimeoutSeconds} s): ${left} sessions on ${app.color} get their finals and close 1012`);
+          }
+          await stopAndRemove(docker, app.id, APP_STOP_GRACE_SECONDS);
+        }
+      },
+      async rollBack(sayRollBack) {
+        if (stillServing) {
+          await routeNewConnectionsTo(docker, names.edge, stillServing);
+          await recordActiveColor(docker, config, names, stillServing);
+          sayRollBack(`the edge sends new connections to ${stillServing} again`);
+        }
+        await stopAndRemove(docker, names.app(newColor), APP_STOP_GRACE_SECONDS);
+      },
+    };
+  },
+};

@@ -1,0 +1,104 @@
+import type Docker from 'dockerode';
+import { engineStatus } from './engine.js';
+
+export interface ImageFacts {
+  id: string;
+  tags: string[];
+  labels: Record<string, string>;
+  created: string;
+  sizeBytes: number;
+}
+
+/** The image's facts, or undefined when the engine has no image by that name. */
+export async function inspectImage(docker: Docker, name: string): Promise<ImageFacts | undefined> {
+  try {
+    const image = await docker.getImage(name).inspect();
+    return { id: image.Id, tags: image.RepoTags ?? [], labels: image.Config.Labels ?? {}, created: image.Created, sizeBytes: image.Size };
+  } catch (err) {
+    if (engineStatus(err) === 404) return undefined;
+    throw err;
+  }
+}
+
+export interface BuildRequest {
+  /** Directory holding the Dockerfile and everything it copies. */
+  contextDir: string;
+  /** Top-level entries of contextDir sent to the engine (directories recursively). */
+  entries: string[];
+  dockerfile?: string;
+  tag: string;
+  buildArgs?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+/** One line of build output, with the step it belongs to ("Step 3/9 : COPY ..."). */
+export interface BuildProgress {
+  step: string;
+  line: string;
+}
+
+/** A failed image build: the step that failed and its last output, as the engine reported them. */
+export class ImageBuildError extends Error {
+  override readonly name = 'ImageBuildError';
+  constructor(
+    readonly tag: string,
+    readonly step: string,
+    readonly detail: string,
+    readonly output: string[],
+  ) {
+    const tail = output.slice(-15).map((l) => `    ${l}`);
+    super([`building ${tag} failed at ${step || 'the start'}: ${detail}`, ...(tail.length > 0 ? ['  its output:', ...tail] : [])].join('\n'));
+  }
+}
+
+interface BuildEvent {
+  stream?: string;
+  status?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+  aux?: { ID?: string };
+}
+
+/**
+ * Builds an image and returns its id. The engine reports a failed step as an event in the
+ * progress stream, not as an error response; that event becomes an ImageBuildError here.
+ */
+export async function buildImage(docker: Docker, request: BuildRequest, onProgress?: (p: BuildProgress) => void): Promise<string> {
+  const stream = await docker.buildImage(
+    { context: request.contextDir, src: request.entries },
+    {
+      t: request.tag,
+      dockerfile: request.dockerfile ?? 'Dockerfile',
+      buildargs: request.buildArgs ?? {},
+      labels: request.labels ?? {},
+      rm: true,
+      forcerm: true,
+    },
+  );
+  let step = '';
+  let stepOutput: string[] = [];
+  let failure: string | undefined;
+  let imageId: string | undefined;
+  const onEvent = (event: BuildEvent): void => {
+    if (event.errorDetail || event.error) failure = event.errorDetail?.message ?? event.error;
+    if (event.aux?.ID) imageId = event.aux.ID;
+    for (const line of (event.stream ?? event.status ?? '').split('\n')) {
+      const trimmed = line.trimEnd();
+      if (!trimmed) continue;
+      if (/^Step \d+\/\d+ : /u.test(trimmed)) {
+        step = trimmed;
+        stepOutput = [];
+      } else {
+        stepOutput.push(trimmed);
+      }
+      onProgress?.({ step, line: trimmed });
+    }
+  };
+  await new Promise<void>((resolve, reject) => {
+    docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), onEvent);
+  });
+  if (failure !== undefined) throw new ImageBuildError(request.tag, step, failure, stepOutput);
+  const built = await inspectImage(docker, request.tag);
+  if (!built) throw new ImageBuildError(request.tag, step, 'the engine reported no error but the image is missing', stepOutput);
+  return imageId ?? built.id;
+}

@@ -1,0 +1,81 @@
+import type Docker from 'dockerode';
+import { execIn } from '../docker/containers.js';
+import { BACKEND, type Color, EDGE_ADMIN_SOCKET, otherColor } from './haproxy-config.js';
+
+export interface EdgeServerState {
+  /** UP, DOWN, DRAIN, MAINT, ... as HAProxy reports it (first word). */
+  status: string;
+  /** Open sessions (connections) on this server now. */
+  sessions: number;
+  weight: number;
+}
+
+export class EdgeError extends Error {
+  override readonly name = 'EdgeError';
+}
+
+/** One command on HAProxy's runtime API, through socat inside the edge container. */
+export async function edgeCommand(docker: Docker, edge: string, command: string): Promise<string> {
+  if (/['\n]/u.test(command)) throw new EdgeError(`refusing an edge command with a quote or newline: ${command}`);
+  const result = await execIn(docker, edge, ['sh', '-c', `echo '${command}' | socat stdio unix-connect:${EDGE_ADMIN_SOCKET}`]);
+  if (result.exitCode !== 0) throw new EdgeError(`edge command "${command}" failed (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
+  return result.stdout;
+}
+
+/** The app servers' states from `show stat`. */
+export async function appServerStates(docker: Docker, edge: string): Promise<Record<Color, EdgeServerState>> {
+  const csv = await edgeCommand(docker, edge, 'show stat');
+  const lines = csv.split('\n').filter((l) => l.trim());
+  const header = (lines[0] ?? '').replace(/^# /u, '').split(',');
+  const col = (name: string): number => header.indexOf(name);
+  const states: Partial<Record<Color, EdgeServerState>> = {};
+  for (const line of lines.slice(1)) {
+    const f = line.split(',');
+    const server = f[col('svname')];
+    if (f[col('pxname')] !== BACKEND || (server !== 'blue' && server !== 'green')) continue;
+    states[server] = {
+      status: (f[col('status')] ?? '').split(' ')[0] ?? '',
+      sessions: Number(f[col('scur')] ?? 0),
+      weight: Number(f[col('weight')] ?? 0),
+    };
+  }
+  if (!states.blue || !states.green) throw new EdgeError(`the edge's stats lack backend ${BACKEND}'s blue and green servers:\n${csv}`);
+  return states as Record<Color, EdgeServerState>;
+}
+
+async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new EdgeError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Waits until the edge's own health check sees `color` UP (it routes nothing to it before). */
+export async function waitUntilEdgeSeesUp(docker: Docker, edge: string, color: Color, timeoutMs: number): Promise<void> {
+  await pollUntil(`the edge to see the ${color} app healthy`, timeoutMs, async () => {
+    const states = await appServerStates(docker, edge);
+    return states[color].status === 'UP' ? true : undefined;
+  });
+}
+
+/**
+ * New connections go to `color`; the other colour keeps its open sessions but gets no new ones.
+ * The new colour is given weight before the old one loses it, so no connection finds no server.
+ */
+export async function routeNewConnectionsTo(docker: Docker, edge: string, color: Color): Promise<void> {
+  await edgeCommand(docker, edge, `set weight ${BACKEND}/${color} 100`);
+  await edgeCommand(docker, edge, `set weight ${BACKEND}/${otherColor(color)} 0`);
+}
+
+/** Waits until `color` has no open session left, or the timeout passes; returns those left. */
+export async function waitUntilDrained(docker: Docker, edge: string, color: Color, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { sessions } = (await appServerStates(docker, edge))[color];
+    if (sessions === 0 || Date.now() > deadline) return sessions;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}

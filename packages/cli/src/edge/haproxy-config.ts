@@ -1,0 +1,77 @@
+/** The two app slots of a blue/green deployment. */
+export type Color = 'blue' | 'green';
+export const COLORS: readonly Color[] = ['blue', 'green'];
+export const otherColor = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
+
+export interface EdgeSettings {
+  /** Port HAProxy listens on inside its container (published on the host by the deploy). */
+  listenPort: number;
+  /** DNS name of each colour's app container on the deployment's network. */
+  appHosts: Record<Color, string>;
+  appPort: number;
+  /** The colour that takes new connections; the other one gets none (weight 0). */
+  active: Color;
+  /** PEM file (certificate, then key) inside the container; TLS is off without one. */
+  tlsPemPath?: string;
+  /** Client CIDRs allowed to connect; everyone when empty. */
+  allow: readonly string[];
+  /** How long a drained WebSocket session may stay open through the edge after a reload or stop. */
+  drainTimeoutSeconds: number;
+}
+
+export const EDGE_CONFIG_PATH = '/usr/local/etc/haproxy/haproxy.cfg';
+export const EDGE_TLS_PATH = '/usr/local/etc/haproxy/tls.pem';
+export const EDGE_ADMIN_SOCKET = '/run/haproxy/admin.sock';
+export const BACKEND = 'app';
+
+/**
+ * haproxy.cfg for the edge. Both colours are always listed and health-checked on /readyz, so a
+ * new colour is known to be UP before it gets traffic; switching sets weights through the runtime
+ * API, and this file is rewritten with the same weights so a restarted edge comes back the same.
+ */
+export function renderHaproxyConfig(s: EdgeSettings): string {
+  const bind = `bind :${s.listenPort}${s.tlsPemPath ? ` ssl crt ${s.tlsPemPath} alpn http/1.1` : ''}`;
+  const allow = s.allow.length > 0 ? [`    tcp-request connection reject unless { src ${s.allow.join(' ')} }`] : [];
+  const server = (c: Color): string =>
+    `    server ${c} ${s.appHosts[c]}:${s.appPort} weight ${c === s.active ? 100 : 0} check inter 1s fall 2 rise 1 resolvers docker init-addr last,libc,none`;
+  return [
+    '# Written by asrctl deploy; changes are overwritten at the next deploy.',
+    'global',
+    `    stats socket ${EDGE_ADMIN_SOCKET} mode 600 level admin expose-fd listeners`,
+    `    hard-stop-after ${s.drainTimeoutSeconds + 5}s`,
+    '    user haproxy',
+    '    group haproxy',
+    '    log stdout format raw local0 notice',
+    '',
+    'resolvers docker',
+    '    nameserver dns 127.0.0.11:53',
+    '    hold valid 1s',
+    '    hold nx 1s',
+    '    hold other 1s',
+    '',
+    'defaults',
+    '    mode http',
+    '    log global',
+    '    option httplog',
+    '    option forwardfor',
+    '    timeout connect 5s',
+    '    timeout client 60s',
+    '    timeout server 60s',
+    // A WebSocket session is a tunnel once upgraded; live streams may last hours.
+    '    timeout tunnel 4h',
+    '    timeout client-fin 5s',
+    '',
+    'frontend asr',
+    `    ${bind}`,
+    ...allow,
+    `    default_backend ${BACKEND}`,
+    '',
+    `backend ${BACKEND}`,
+    '    balance leastconn',
+    '    option httpchk GET /readyz',
+    '    http-check expect status 200',
+    server('blue'),
+    server('green'),
+    '',
+  ].join('\n');
+}

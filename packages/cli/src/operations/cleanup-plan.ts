@@ -1,0 +1,44 @@
+import { rm } from 'node:fs/promises';
+import type Docker from 'dockerode';
+import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
+import { findContainers, stopAndRemove } from '../docker/containers.js';
+import { engineStatus } from '../docker/engine.js';
+
+export interface CleanupItem {
+  kind: 'container' | 'image' | 'dangling image' | 'model';
+  name: string;
+  /** Why it may go. */
+  why: string;
+  remove(): Promise<void>;
+}
+
+/**
+ * What `asrctl cleanup` may remove: stopped containers of the project, its app images not used by
+ * a container, dangling images, and (only when asked) model directories. Running containers and
+ * the images they use are never listed.
+ */
+export async function cleanupPlan(docker: Docker, names: DeploymentNames, options: { models?: string[] }): Promise<CleanupItem[]> {
+  const items: CleanupItem[] = [];
+  const containers = await findContainers(docker, { [LABELS.project]: names.project });
+  for (const c of containers.filter((x) => x.state !== 'running' && x.labels[LABELS.role] !== 'lock'))
+    items.push({ kind: 'container', name: c.name, why: `${c.state}, not serving`, remove: () => stopAndRemove(docker, c.id, 0) });
+
+  const inUse = new Set((await docker.listContainers({ all: true })).map((c) => c.ImageID));
+  for (const image of await docker.listImages({ filters: { reference: [`${names.appImage}:*`, `${names.edgeImage}:*`] } })) {
+    if (inUse.has(image.Id)) continue;
+    for (const tag of image.RepoTags ?? [])
+      items.push({ kind: 'image', name: tag, why: 'an earlier build, used by no container', remove: () => removeImage(docker, tag) });
+  }
+  for (const image of await docker.listImages({ filters: { dangling: ['true'] } }))
+    items.push({ kind: 'dangling image', name: image.Id.slice(7, 19), why: 'untagged layers left by rebuilds', remove: () => removeImage(docker, image.Id) });
+  for (const dir of options.models ?? []) items.push({ kind: 'model', name: dir, why: 'asked for with --models', remove: () => rm(dir, { recursive: true, force: true }) });
+  return items;
+}
+
+async function removeImage(docker: Docker, name: string): Promise<void> {
+  try {
+    await docker.getImage(name).remove({});
+  } catch (err) {
+    if (engineStatus(err) !== 404 && engineStatus(err) !== 409) throw err; // 409: in use after all; kept
+  }
+}
