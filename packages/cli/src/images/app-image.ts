@@ -44,6 +44,7 @@ async function stageAppContext(source: SourceTree, stage: string, say: (line: st
   for (const entry of ['package.json', 'node_modules', 'dist']) await cp(join(app, entry), join(stage, entry), { recursive: true, verbatimSymlinks: true });
   await rm(app, { recursive: true, force: true });
   await pruneForeignLibvosk(stage);
+  await removeVolatileFiles(join(stage, 'node_modules'));
   await cp(join(source.dockerDir, 'Dockerfile'), join(stage, 'Dockerfile'));
 }
 
@@ -54,6 +55,19 @@ async function pruneForeignLibvosk(stage: string): Promise<void> {
     if (!dir.startsWith('vosk@')) continue;
     const libs = join(store, dir, 'node_modules', 'vosk', 'lib');
     for (const platform of await readdir(libs)) if (platform !== 'linux-x86_64') await rm(join(libs, platform), { recursive: true, force: true });
+  }
+}
+
+/**
+ * pnpm's bin shims name the staging directory and .modules.yaml holds timestamps: they would change
+ * the dependency layer's checksum at every build (and the server runs no bins).
+ */
+async function removeVolatileFiles(dir: string): Promise<void> {
+  await rm(join(dir, '.modules.yaml'), { force: true });
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    if (entry.name === '.bin') await rm(join(dir, entry.name), { recursive: true, force: true });
+    else await removeVolatileFiles(join(dir, entry.name));
   }
 }
 
