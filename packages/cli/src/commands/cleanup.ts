@@ -8,12 +8,16 @@ import { projectFrom } from './project.js';
 
 /** `asrctl cleanup`: lists what may go and asks for each kind (or --yes). Models only with --models. */
 export function registerCleanup(program: Command): void {
-  addTargetOptions(program.command('cleanup').description('remove stopped containers, old images, dangling images, and (only if named) model directories'))
+  addTargetOptions(
+    program.command('cleanup').description('remove stopped containers, old images, dangling images, and (only if named) model directories'),
+  )
     .option('-y, --yes', 'remove everything listed without asking')
     .option('--dry-run', 'only list what would be removed')
     .option('--models <dir>', 'also remove this model directory, repeatable', collect, undefined)
     .action(async (flags: { project?: string; config?: string; yes?: boolean; dryRun?: boolean; models?: string[] }) => {
-      const items = await cleanupPlan(connectEngine(), deploymentNames(projectFrom(flags)), { ...(flags.models && { models: flags.models }) });
+      const items = await cleanupPlan(connectEngine(), deploymentNames(projectFrom(flags)), {
+        ...(flags.models && { models: flags.models }),
+      });
       if (items.length === 0) return void process.stdout.write('nothing to clean up\n');
       const kinds = [...new Set(items.map((i) => i.kind))];
       const ask = flags.yes || flags.dryRun ? undefined : createInterface({ input: process.stdin, output: process.stdout });

@@ -12,7 +12,11 @@ export function registerDeploy(program: Command): void {
   addDeployOptions(program.command('deploy').description('build and deploy the service on Docker with zero downtime (six phases)'))
     .option('--plain', 'plain progress lines instead of the animated task list')
     .action(async (flags: DeployFlags) => runDeploy(flags, 'deploy'));
-  addDeployOptions(program.command('restart').description('replace the running app with a fresh container of the same image, through the same zero-downtime swap'))
+  addDeployOptions(
+    program
+      .command('restart')
+      .description('replace the running app with a fresh container of the same image, through the same zero-downtime swap'),
+  )
     .option('--plain', 'plain progress lines instead of the animated task list')
     .action(async (flags: DeployFlags) => runDeploy(flags, 'restart'));
 }
@@ -27,7 +31,12 @@ async function runDeploy(flags: DeployFlags, mode: 'deploy' | 'restart'): Promis
     ...(mode === 'restart' && { phases: RESTART_PHASES }),
     say: (l) => process.stderr.write(`${l}\n`),
   });
-  process.stdout.write(banner(report, config.models.map((m) => `${m.language}${m.language === config.defaultLanguage ? ' (default)' : ''} ← ${m.hostDir}`)));
+  process.stdout.write(
+    banner(
+      report,
+      config.models.map((m) => `${m.language}${m.language === config.defaultLanguage ? ' (default)' : ''} ← ${m.hostDir}`),
+    ),
+  );
 }
 
 /** listr2's task list: one task per phase, its last progress lines under it. */
@@ -49,14 +58,19 @@ export const listrRunner: PhaseRunner = async (phases: readonly DeployPhase[], c
 function banner(report: DeployReport, models: string[]): string {
   const names = deploymentNames(report.project);
   const http = report.url.replace(/^ws/u, 'http');
-  const containers = report.strategy === 'blue-green' ? `${names.edge} (edge, holds the port), ${names.app(report.color as 'blue' | 'green')} (app)` : names.app(report.color as 'blue' | 'green');
+  const containers =
+    report.strategy === 'blue-green'
+      ? `${names.edge} (edge, holds the port), ${names.app(report.color as 'blue' | 'green')} (app)`
+      : names.app(report.color as 'blue' | 'green');
   const flag = report.project === 'asrctl' ? '' : ` --project ${report.project}`;
   return [
     '',
     `Deployed "${report.project}" (${report.strategy}${report.previousColor ? `, ${report.previousColor} → ${report.color}` : `, ${report.color}`})`,
     `  WebSocket   ${report.url}   (test page: ${http})`,
     `  languages   ${models.join(', ')}`,
-    `  verified    ${Object.entries(report.heard).map(([l, t]) => `${l} "${t}"`).join(', ')} through the public port`,
+    `  verified    ${Object.entries(report.heard)
+      .map(([l, t]) => `${l} "${t}"`)
+      .join(', ')} through the public port`,
     `  containers  ${containers}`,
     `  image       ${report.appImage}`,
     ...report.warnings.map((w) => `  warning     ${w}`),

@@ -1,6 +1,12 @@
 import { existsSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { type DeployConfig, type DeployInput, deployInputFromEnv, deployInputFromFile, resolveDeployConfig } from '../deploy/deploy-config.js';
+import {
+  type DeployConfig,
+  type DeployInput,
+  deployInputFromEnv,
+  deployInputFromFile,
+  resolveDeployConfig,
+} from '../deploy/deploy-config.js';
 
 export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
@@ -19,18 +25,33 @@ export function addDeployOptions(command: Command): Command {
   return addTargetOptions(command)
     .option('--port <n>', 'public port (ASRCTL_PORT, default 8765)')
     .option('--bind <addr>', 'host address the port is published on (ASRCTL_BIND, default 0.0.0.0)')
-    .option('--model <lang=dir>', 'model directory per language, repeatable (ASRCTL_MODELS=cn=DIR,en=DIR; default models/cn, models/en)', collect, undefined)
+    .option(
+      '--model <lang=dir>',
+      'model directory per language, repeatable (ASRCTL_MODELS=cn=DIR,en=DIR; default models/cn, models/en)',
+      collect,
+      undefined,
+    )
     .option('--default-language <lang>', 'language of new sessions (default cn when a cn model is given)')
     .option('--base-image <image>', 'base of the app image (ASRCTL_BASE_IMAGE, default node:20-bookworm-slim)')
     .option('--edge-base-image <image>', 'base of the edge proxy image (ASRCTL_EDGE_BASE_IMAGE, default debian:bookworm-slim)')
-    .addOption(new Option('--strategy <name>', 'blue-green (zero downtime) or recreate (one container, short outage)').choices(['blue-green', 'recreate']))
+    .addOption(
+      new Option('--strategy <name>', 'blue-green (zero downtime) or recreate (one container, short outage)').choices([
+        'blue-green',
+        'recreate',
+      ]),
+    )
     .option('--drain-timeout <s>', 'seconds the old app keeps open sessions after the switch (default 30)')
     .option('--memory <size>', 'memory limit per app container, e.g. 2g (ASRCTL_MEMORY)')
     .option('--cpus <n>', 'CPU limit per app container, e.g. 1.5 (ASRCTL_CPUS)')
     .option('--gpus <spec>', 'GPUs for the app: all, a count, or device=0,1 (ASRCTL_GPUS)')
     .option('--tls-cert <file>', 'certificate (PEM) for wss/https at the edge')
     .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
-    .option('--allow <cidr>', 'client address range allowed at the edge, repeatable (ASRCTL_ALLOW=a,b; default everyone)', collect, undefined)
+    .option(
+      '--allow <cidr>',
+      'client address range allowed at the edge, repeatable (ASRCTL_ALLOW=a,b; default everyone)',
+      collect,
+      undefined,
+    )
     .option('--verify-wav <file>', 'WAV to recognize through the public port after the swap (default: a generated tone clip)')
     .option('--verify-text <text>', 'text --verify-wav must produce');
 }

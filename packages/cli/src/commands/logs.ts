@@ -13,14 +13,30 @@ export function registerLogs(program: Command): void {
     .option('--tail <n>', 'only the last N lines', (v) => Number.parseInt(v, 10))
     .option('-t, --timestamps', "prefix each line with Docker's timestamp")
     .addOption(new Option('--service <role>', 'app or edge').choices(['app', 'edge']).default('app'))
-    .action(async (flags: { project?: string; config?: string; follow?: boolean; tail?: number; timestamps?: boolean; service: 'app' | 'edge' }) => {
-      const docker = connectEngine();
-      const names = deploymentNames(projectFrom(flags));
-      const container = await pickContainer(docker, names, flags.service);
-      const abort = new AbortController();
-      process.once('SIGINT', () => abort.abort());
-      await copyLogs(docker, container, { follow: flags.follow ?? false, ...(flags.tail !== undefined && { tail: flags.tail }), timestamps: flags.timestamps ?? false }, process.stdout, process.stderr, abort.signal);
-    });
+    .action(
+      async (flags: {
+        project?: string;
+        config?: string;
+        follow?: boolean;
+        tail?: number;
+        timestamps?: boolean;
+        service: 'app' | 'edge';
+      }) => {
+        const docker = connectEngine();
+        const names = deploymentNames(projectFrom(flags));
+        const container = await pickContainer(docker, names, flags.service);
+        const abort = new AbortController();
+        process.once('SIGINT', () => abort.abort());
+        await copyLogs(
+          docker,
+          container,
+          { follow: flags.follow ?? false, ...(flags.tail !== undefined && { tail: flags.tail }), timestamps: flags.timestamps ?? false },
+          process.stdout,
+          process.stderr,
+          abort.signal,
+        );
+      },
+    );
 }
 
 async function pickContainer(docker: ReturnType<typeof connectEngine>, names: DeploymentNames, role: 'app' | 'edge'): Promise<string> {

@@ -5,6 +5,13 @@ import { DEFAULT_CONFIG_FILE } from './deployment-options.js';
 /** The project a management command targets: --project, else the config file's, else ASRCTL_PROJECT, else the default. */
 export function projectFrom(flags: { project?: string; config?: string }): string {
   const path = flags.config ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
-  const sources = [...(path ? [deployInputFromFile(path)] : []), deployInputFromEnv(process.env), flags.project ? { project: flags.project } : {}];
-  return resolveDeployConfig(sources.map((s) => ({ project: s.project })), process.cwd()).project;
+  const sources = [
+    ...(path ? [deployInputFromFile(path)] : []),
+    deployInputFromEnv(process.env),
+    flags.project ? { project: flags.project } : {},
+  ];
+  return resolveDeployConfig(
+    sources.map((s) => ({ project: s.project })),
+    process.cwd(),
+  ).project;
 }

@@ -17,7 +17,8 @@ export function registerStatus(program: Command): void {
 }
 
 function present(s: DeploymentStatus): string {
-  if (s.kind === 'fresh') return `"${s.project}" is not deployed (asrctl deploy${s.project === 'asrctl' ? '' : ` --project ${s.project}`})\n`;
+  if (s.kind === 'fresh')
+    return `"${s.project}" is not deployed (asrctl deploy${s.project === 'asrctl' ? '' : ` --project ${s.project}`})\n`;
   const lines = [
     `"${s.project}": ${s.kind === 'update' ? 'serving' : 'BROKEN'} (${s.shape ?? '?'}${s.active ? `, ${s.active} active` : ''}${s.publishedAs ? `, port ${s.publishedAs}` : ''})`,
     ...s.problems.map((p) => `  problem: ${p}`),
@@ -25,9 +26,14 @@ function present(s: DeploymentStatus): string {
   for (const c of s.containers) {
     const uptime = c.state === 'running' ? `up ${since(c.startedAt)}` : c.state;
     lines.push(`  ${c.name}  ${c.role}${c.color ? ` ${c.color}` : ''}  ${uptime}  health ${c.health}  restarts ${c.restarts}`);
-    lines.push(`      image ${c.image}${c.labels.version ? `  version ${c.labels.version}` : ''}${c.labels.gitCommit ? `  commit ${c.labels.gitCommit.slice(0, 12)}` : ''}`);
+    lines.push(
+      `      image ${c.image}${c.labels.version ? `  version ${c.labels.version}` : ''}${c.labels.gitCommit ? `  commit ${c.labels.gitCommit.slice(0, 12)}` : ''}`,
+    );
     if (c.labels.models) lines.push(`      models ${c.labels.models}`);
-    if (c.edge) lines.push(`      edge: ${c.edge.weight > 0 ? 'new connections' : 'no new connections'}, ${c.edge.status}, ${c.edge.sessions} open through the edge`);
+    if (c.edge)
+      lines.push(
+        `      edge: ${c.edge.weight > 0 ? 'new connections' : 'no new connections'}, ${c.edge.status}, ${c.edge.sessions} open through the edge`,
+      );
     if (c.openSessions !== undefined) lines.push(`      open sessions ${c.openSessions}`);
   }
   return `${lines.join('\n')}\n`;

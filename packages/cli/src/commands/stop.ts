@@ -7,11 +7,13 @@ import { projectFrom } from './project.js';
 
 /** `asrctl stop`: the service stops (sessions get their finals); images and models stay. */
 export function registerStop(program: Command): void {
-  addTargetOptions(program.command('stop').description('stop and remove the deployment’s containers (sessions get their finals); images and models stay')).action(
-    async (flags: { project?: string; config?: string }) => {
-      const names = deploymentNames(projectFrom(flags));
-      const removed = await stopDeployment(connectEngine(), names, (l) => process.stdout.write(`${l}\n`));
-      process.stdout.write(removed.length > 0 ? `stopped "${names.project}" (${removed.join(', ')})\n` : `"${names.project}" was not running\n`);
-    },
-  );
+  addTargetOptions(
+    program.command('stop').description('stop and remove the deployment’s containers (sessions get their finals); images and models stay'),
+  ).action(async (flags: { project?: string; config?: string }) => {
+    const names = deploymentNames(projectFrom(flags));
+    const removed = await stopDeployment(connectEngine(), names, (l) => process.stdout.write(`${l}\n`));
+    process.stdout.write(
+      removed.length > 0 ? `stopped "${names.project}" (${removed.join(', ')})\n` : `"${names.project}" was not running\n`,
+    );
+  });
 }

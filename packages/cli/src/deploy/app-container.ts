@@ -47,13 +47,19 @@ export async function startAppContainer(
       `ASR_DEFAULT_LANGUAGE=${config.defaultLanguage}`,
       `ASR_SHUTDOWN_TIMEOUT_MS=${SERVER_SHUTDOWN_MS}`,
     ],
-    Labels: labelsFor(names.project, 'app', { ...request.labels, [LABELS.color]: request.color, [LABELS.composeNumber]: request.color === 'blue' ? '1' : '2' }),
+    Labels: labelsFor(names.project, 'app', {
+      ...request.labels,
+      [LABELS.color]: request.color,
+      [LABELS.composeNumber]: request.color === 'blue' ? '1' : '2',
+    }),
     ExposedPorts: { [port]: {} },
     StopTimeout: APP_STOP_GRACE_SECONDS,
     HostConfig: {
       Binds: config.models.map((m) => `${m.hostDir}:/models/${m.language}:ro`),
       PortBindings: {
-        [port]: [request.publishPublicPort ? { HostIp: config.bindAddress, HostPort: String(config.port) } : { HostIp: '127.0.0.1', HostPort: '' }],
+        [port]: [
+          request.publishPublicPort ? { HostIp: config.bindAddress, HostPort: String(config.port) } : { HostIp: '127.0.0.1', HostPort: '' },
+        ],
       },
       RestartPolicy: { Name: 'unless-stopped' },
       NetworkMode: names.network,

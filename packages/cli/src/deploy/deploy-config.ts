@@ -76,7 +76,11 @@ export const DEPLOY_DEFAULTS = {
 
 /** ASRCTL_* variables; lists are comma-separated. */
 export function deployInputFromEnv(env: NodeJS.ProcessEnv): DeployInput {
-  const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (v: string | undefined): string[] | undefined =>
+    v
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   return dropUndefined({
     project: env.ASRCTL_PROJECT,
     port: env.ASRCTL_PORT,
@@ -104,7 +108,8 @@ export function deployInputFromFile(path: string): DeployInput {
   } catch (err) {
     throw new DeployConfigError([`cannot read config file ${path}: ${(err as Error).message}`]);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new DeployConfigError([`${path}: expected a JSON object`]);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new DeployConfigError([`${path}: expected a JSON object`]);
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(parsed)) input[key] = Array.isArray(value) ? value.map(String) : String(value);
   return input as DeployInput;
@@ -136,17 +141,29 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string): Deploy
     if (models.some((x) => x.language === language)) problems.push(`model: ${language} is given twice`);
     models.push({ language, hostDir: path(m[2]!) });
   }
-  const defaultLanguage = input.defaultLanguage === 'zh' ? 'cn' : (input.defaultLanguage ?? (models.some((x) => x.language === 'cn') ? 'cn' : models[0]?.language ?? DEPLOY_DEFAULTS.defaultLanguage));
+  const defaultLanguage =
+    input.defaultLanguage === 'zh'
+      ? 'cn'
+      : (input.defaultLanguage ??
+        (models.some((x) => x.language === 'cn') ? 'cn' : (models[0]?.language ?? DEPLOY_DEFAULTS.defaultLanguage)));
   if (models.length > 0 && !models.some((x) => x.language === defaultLanguage))
     problems.push(`default language "${defaultLanguage}" has no model (models: ${models.map((x) => x.language).join(', ')})`);
 
   const strategy = input.strategy ?? DEPLOY_DEFAULTS.strategy;
   if (strategy !== 'blue-green' && strategy !== 'recreate') problems.push(`strategy "${strategy}": expected blue-green or recreate`);
-  const drainTimeoutSeconds = integer(input.drainTimeout, DEPLOY_DEFAULTS.drainTimeoutSeconds, 'drain timeout (seconds)', 0, 86_400, problems);
+  const drainTimeoutSeconds = integer(
+    input.drainTimeout,
+    DEPLOY_DEFAULTS.drainTimeoutSeconds,
+    'drain timeout (seconds)',
+    0,
+    86_400,
+    problems,
+  );
   const memoryBytes = input.memory === undefined ? undefined : byteSize(input.memory, problems);
   const cpus = input.cpus === undefined ? undefined : Number(input.cpus);
   if (cpus !== undefined && !(cpus > 0)) problems.push(`cpus "${input.cpus}": expected a positive number such as 2 or 1.5`);
-  if (input.gpus !== undefined && !/^(all|\d+|device=[\w,-]+)$/u.test(input.gpus)) problems.push(`gpus "${input.gpus}": expected all, a count, or device=0,1`);
+  if (input.gpus !== undefined && !/^(all|\d+|device=[\w,-]+)$/u.test(input.gpus))
+    problems.push(`gpus "${input.gpus}": expected all, a count, or device=0,1`);
 
   if ((input.tlsCert === undefined) !== (input.tlsKey === undefined)) problems.push('TLS needs both --tls-cert and --tls-key');
   const allow = input.allow ?? [];
@@ -166,7 +183,8 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string): Deploy
     ...(memoryBytes !== undefined && { memoryBytes }),
     ...(cpus !== undefined && { cpus }),
     ...(input.gpus !== undefined && { gpus: input.gpus }),
-    ...(input.tlsCert !== undefined && input.tlsKey !== undefined && { tls: { certPath: path(input.tlsCert), keyPath: path(input.tlsKey) } }),
+    ...(input.tlsCert !== undefined &&
+      input.tlsKey !== undefined && { tls: { certPath: path(input.tlsCert), keyPath: path(input.tlsKey) } }),
     allow,
     ...(input.verifyWav !== undefined && { verifyWav: path(input.verifyWav) }),
     ...(input.verifyText !== undefined && { verifyText: input.verifyText }),

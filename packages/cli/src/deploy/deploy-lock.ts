@@ -19,22 +19,43 @@ const HOLDER = { host: 'io.asrctl.lock.host', pid: 'io.asrctl.lock.pid', since: 
  * shells or hosts. A lock left by a dead process on this host is taken over.
  */
 export async function acquireDeployLock(docker: Docker, names: DeploymentNames): Promise<DeployLock> {
-  const labels = { [LABELS.project]: names.project, [LABELS.role]: 'lock', [HOLDER.host]: hostname(), [HOLDER.pid]: String(process.pid), [HOLDER.since]: new Date().toISOString() };
+  const labels = {
+    [LABELS.project]: names.project,
+    [LABELS.role]: 'lock',
+    [HOLDER.host]: hostname(),
+    [HOLDER.pid]: String(process.pid),
+    [HOLDER.since]: new Date().toISOString(),
+  };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       await docker.createNetwork({ Name: names.lock, Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: labels });
-      return { release: () => docker.getNetwork(names.lock).remove().catch(() => undefined) };
+      return {
+        release: () =>
+          docker
+            .getNetwork(names.lock)
+            .remove()
+            .catch(() => undefined),
+      };
     } catch (err) {
       if (engineStatus(err) !== 409) throw err;
     }
-    const holder = ((await docker.getNetwork(names.lock).inspect().catch(() => undefined)) as { Labels?: Record<string, string> } | undefined)?.Labels ?? {};
+    const holder =
+      (
+        (await docker
+          .getNetwork(names.lock)
+          .inspect()
+          .catch(() => undefined)) as { Labels?: Record<string, string> } | undefined
+      )?.Labels ?? {};
     const pid = Number(holder[HOLDER.pid]);
     const stale = holder[HOLDER.host] === hostname() && Number.isInteger(pid) && !processAlive(pid);
     if (!stale)
       throw new DeployLockedError(
         `another deploy of "${names.project}" is running (pid ${holder[HOLDER.pid] ?? '?'} on ${holder[HOLDER.host] ?? '?'}, since ${holder[HOLDER.since] ?? '?'})\n  hint: wait for it; if it died on another host, remove the lock: docker network rm ${names.lock}`,
       );
-    await docker.getNetwork(names.lock).remove().catch(() => undefined);
+    await docker
+      .getNetwork(names.lock)
+      .remove()
+      .catch(() => undefined);
   }
   throw new DeployLockedError(`could not take the deploy lock ${names.lock}`);
 }

@@ -58,7 +58,9 @@ export async function deploy(
   } catch (err) {
     if (ctx.swapped && !ctx.publicUrl) {
       await ctx.swapped.rollBack(say);
-      throw new RolledBackError(`${(err as Error).message}\n  rolled back: the previous version serves (the new app was removed)`, { cause: err });
+      throw new RolledBackError(`${(err as Error).message}\n  rolled back: the previous version serves (the new app was removed)`, {
+        cause: err,
+      });
     }
     throw err;
   } finally {

@@ -56,5 +56,12 @@ export async function assessDeployment(docker: Docker, names: DeploymentNames): 
     if (app.color === active) continue;
     problems.push(`${app.name} is ${app.state}${app.health !== 'none' ? ` (${app.health})` : ''} and not serving`);
   }
-  return { kind: active && problems.length === 0 ? 'update' : 'broken', ...(edge && { edge }), apps, ...(active && { active }), ...(shape && { shape }), problems };
+  return {
+    kind: active && problems.length === 0 ? 'update' : 'broken',
+    ...(edge && { edge }),
+    apps,
+    ...(active && { active }),
+    ...(shape && { shape }),
+    problems,
+  };
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
-import { type ContainerFacts, execIn, inspectContainer, putFile, stopAndRemove } from '../docker/containers.js';
+import { execIn, inspectContainer, putFile, stopAndRemove } from '../docker/containers.js';
 import { engineMessage } from '../docker/engine.js';
 import { appServerStates } from '../edge/edge-runtime.js';
 import { type Color, EDGE_CONFIG_PATH, EDGE_TLS_PATH, type EdgeSettings, renderHaproxyConfig } from '../edge/haproxy-config.js';
@@ -26,6 +26,12 @@ export function edgeSettings(config: DeployConfig, names: DeploymentNames, activ
   };
 }
 
+/** The edge as a deploy found it, so a failed deploy can put its settings back. */
+export interface EdgeBefore {
+  /** haproxy.cfg before this deploy changed it; undefined when the edge was (re)created. */
+  previousConfig?: string;
+}
+
 /**
  * Makes sure the edge runs with the current settings and `active` colour: created and started if
  * missing, its config rewritten and reloaded (old workers keep their sessions) if it changed.
@@ -37,7 +43,7 @@ export async function ensureEdge(
   image: string,
   active: Color,
   say: (line: string) => void,
-): Promise<ContainerFacts> {
+): Promise<EdgeBefore> {
   const rendered = renderHaproxyConfig(edgeSettings(config, names, active));
   const existing = await inspectContainer(docker, names.edge);
   const imageId = (await docker.getImage(image).inspect()).Id;
@@ -47,10 +53,10 @@ export async function ensureEdge(
     if (current.stdout !== rendered) {
       say('edge settings changed: reloading HAProxy (open sessions stay on the old workers)');
       await writeEdgeFiles(docker, names.edge, config, rendered);
-      await docker.getContainer(names.edge).kill({ signal: 'SIGUSR2' });
-      await waitForRuntimeApi(docker, names.edge);
+      await reloadEdge(docker, names.edge);
+      return { previousConfig: current.stdout };
     }
-    return existing;
+    return {};
   }
   if (existing) {
     say(`replacing the edge container (${existing.state}, or its image or port changed)`);
@@ -77,9 +83,20 @@ export async function ensureEdge(
     throw new EdgeStartError(`starting the edge on ${publishedAs} failed: ${engineMessage(err)}`);
   }
   await waitForRuntimeApi(docker, names.edge);
-  const facts = await inspectContainer(docker, names.edge);
-  if (!facts) throw new EdgeStartError(`${names.edge} disappeared after starting`);
-  return facts;
+  return {};
+}
+
+/** Puts back the config a failed deploy replaced (TLS files stay: they are only read at start). */
+export async function restoreEdge(docker: Docker, names: DeploymentNames, before: EdgeBefore): Promise<void> {
+  if (before.previousConfig === undefined) return;
+  await putFile(docker, names.edge, EDGE_CONFIG_PATH, before.previousConfig);
+  await reloadEdge(docker, names.edge);
+}
+
+/** SIGUSR2 to HAProxy's master: new workers with the file's config; old ones finish their sessions. */
+async function reloadEdge(docker: Docker, edge: string): Promise<void> {
+  await docker.getContainer(edge).kill({ signal: 'SIGUSR2' });
+  await waitForRuntimeApi(docker, edge);
 }
 
 /** Rewrites haproxy.cfg (after a switch) so that a restarted edge routes the same way; no reload. */
@@ -104,7 +121,9 @@ async function waitForRuntimeApi(docker: Docker, edge: string, timeoutMs = 15_00
     } catch (err) {
       const facts = await inspectContainer(docker, edge);
       if (facts?.state !== 'running' || Date.now() > deadline) {
-        throw new EdgeStartError(`the edge (HAProxy) did not come up: ${(err as Error).message}\n  its last log lines:\n${await logTail(docker, edge, 15)}`);
+        throw new EdgeStartError(
+          `the edge (HAProxy) did not come up: ${(err as Error).message}\n  its last log lines:\n${await logTail(docker, edge, 15)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 250));
     }

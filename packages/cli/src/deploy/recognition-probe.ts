@@ -23,7 +23,12 @@ export async function probeClipFor(config: DeployConfig, model: ModelMount): Pro
     const wav = await readWavFile(config.verifyWav);
     return { samples: wav.samples, sampleRate: wav.sampleRate, expectedText: config.verifyText, source: config.verifyWav };
   }
-  return { samples: lowHighClip(16000), sampleRate: 16000, expectedText: await toneModelText(model.hostDir), source: 'a generated two-tone clip' };
+  return {
+    samples: lowHighClip(16000),
+    sampleRate: 16000,
+    expectedText: await toneModelText(model.hostDir),
+    source: 'a generated two-tone clip',
+  };
 }
 
 /** "low high" (or "低 高") for a generated tone model; undefined for a real one. */
@@ -47,13 +52,26 @@ export async function probeRecognition(url: string, config: DeployConfig): Promi
     const clip = await probeClipFor(config, model);
     let text: string;
     try {
-      const finals = await transcribe({ url, samples: clip.samples, sampleRate: clip.sampleRate, language: model.language, timeoutMs: 20_000 });
-      text = finals.map((f) => f.text).filter(Boolean).join(' ');
+      const finals = await transcribe({
+        url,
+        samples: clip.samples,
+        sampleRate: clip.sampleRate,
+        language: model.language,
+        timeoutMs: 20_000,
+      });
+      text = finals
+        .map((f) => f.text)
+        .filter(Boolean)
+        .join(' ');
     } catch (err) {
-      throw new RecognitionProbeError(`recognition probe (${model.language}) through ${url} failed: ${(err as Error).message}`, { cause: err });
+      throw new RecognitionProbeError(`recognition probe (${model.language}) through ${url} failed: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (clip.expectedText !== undefined && text !== clip.expectedText)
-      throw new RecognitionProbeError(`recognition probe (${model.language}) through ${url}: expected "${clip.expectedText}" for ${clip.source}, heard "${text}"`);
+      throw new RecognitionProbeError(
+        `recognition probe (${model.language}) through ${url}: expected "${clip.expectedText}" for ${clip.source}, heard "${text}"`,
+      );
     heard[model.language] = text;
   }
   return heard;

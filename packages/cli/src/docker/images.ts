@@ -47,7 +47,9 @@ export class ImageBuildError extends Error {
     readonly output: string[],
   ) {
     const tail = output.slice(-15).map((l) => `    ${l}`);
-    super([`building ${tag} failed at ${step || 'the start'}: ${detail}`, ...(tail.length > 0 ? ['  its output:', ...tail] : [])].join('\n'));
+    super(
+      [`building ${tag} failed at ${step || 'the start'}: ${detail}`, ...(tail.length > 0 ? ['  its output:', ...tail] : [])].join('\n'),
+    );
   }
 }
 

@@ -22,7 +22,12 @@ export async function copyLogs(
   signal?: AbortSignal,
 ): Promise<void> {
   const container = docker.getContainer(idOrName);
-  const common = { stdout: true, stderr: true, timestamps: options.timestamps ?? false, ...(options.tail !== undefined && { tail: options.tail }) };
+  const common = {
+    stdout: true,
+    stderr: true,
+    timestamps: options.timestamps ?? false,
+    ...(options.tail !== undefined && { tail: options.tail }),
+  };
   if (!options.follow) {
     const buffer = await container.logs({ ...common, follow: false as const });
     demuxBuffer(buffer, stdout, stderr);
@@ -44,7 +49,7 @@ export async function copyLogs(
 
 /** Splits a multiplexed log buffer (stream type byte, 3 zero bytes, 4-byte big-endian length). */
 export function demuxBuffer(buffer: Buffer, stdout: Writable, stderr: Writable): void {
-  for (let o = 0; o + 8 <= buffer.length; ) {
+  for (let o = 0; o + 8 <= buffer.length;) {
     const type = buffer[o]!;
     const length = buffer.readUInt32BE(o + 4);
     const payload = buffer.subarray(o + 8, o + 8 + length);

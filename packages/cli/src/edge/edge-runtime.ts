@@ -18,7 +18,8 @@ export class EdgeError extends Error {
 export async function edgeCommand(docker: Docker, edge: string, command: string): Promise<string> {
   if (/['\n]/u.test(command)) throw new EdgeError(`refusing an edge command with a quote or newline: ${command}`);
   const result = await execIn(docker, edge, ['sh', '-c', `echo '${command}' | socat stdio unix-connect:${EDGE_ADMIN_SOCKET}`]);
-  if (result.exitCode !== 0) throw new EdgeError(`edge command "${command}" failed (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
+  if (result.exitCode !== 0)
+    throw new EdgeError(`edge command "${command}" failed (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
   return result.stdout;
 }
 

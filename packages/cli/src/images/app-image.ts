@@ -27,7 +27,13 @@ export async function buildAppImage(
     await stageAppContext(source, stage, (line) => onProgress?.({ step: 'staging the build context', line }));
     return await buildImage(
       docker,
-      { contextDir: stage, entries: ['Dockerfile', 'package.json', 'node_modules', 'dist'], tag: request.tag, buildArgs: { BASE_IMAGE: request.baseImage }, labels: request.labels },
+      {
+        contextDir: stage,
+        entries: ['Dockerfile', 'package.json', 'node_modules', 'dist'],
+        tag: request.tag,
+        buildArgs: { BASE_IMAGE: request.baseImage },
+        labels: request.labels,
+      },
       onProgress,
     );
   } finally {
@@ -41,7 +47,8 @@ async function stageAppContext(source: SourceTree, stage: string, say: (line: st
   say('staging production dependencies (pnpm deploy --prod --offline)');
   const app = join(stage, 'app');
   await run('pnpm', ['--filter', '@asrctl/server', 'deploy', '--prod', '--offline', '--legacy', app], source.root);
-  for (const entry of ['package.json', 'node_modules', 'dist']) await cp(join(app, entry), join(stage, entry), { recursive: true, verbatimSymlinks: true });
+  for (const entry of ['package.json', 'node_modules', 'dist'])
+    await cp(join(app, entry), join(stage, entry), { recursive: true, verbatimSymlinks: true });
   await rm(app, { recursive: true, force: true });
   await pruneForeignLibvosk(stage);
   await removeVolatileFiles(join(stage, 'node_modules'));
@@ -54,7 +61,8 @@ async function pruneForeignLibvosk(stage: string): Promise<void> {
   for (const dir of await readdir(store)) {
     if (!dir.startsWith('vosk@')) continue;
     const libs = join(store, dir, 'node_modules', 'vosk', 'lib');
-    for (const platform of await readdir(libs)) if (platform !== 'linux-x86_64') await rm(join(libs, platform), { recursive: true, force: true });
+    for (const platform of await readdir(libs))
+      if (platform !== 'linux-x86_64') await rm(join(libs, platform), { recursive: true, force: true });
   }
 }
 

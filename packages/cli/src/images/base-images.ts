@@ -38,7 +38,12 @@ export interface BaseImageResult {
   seconds: number;
 }
 
-export async function buildBaseImages(docker: Docker, source: SourceTree, kinds: BaseImageKind[], options: BaseImageOptions = {}): Promise<BaseImageResult[]> {
+export async function buildBaseImages(
+  docker: Docker,
+  source: SourceTree,
+  kinds: BaseImageKind[],
+  options: BaseImageOptions = {},
+): Promise<BaseImageResult[]> {
   const results: BaseImageResult[] = [];
   for (const kind of kinds) {
     const image = BASE_IMAGES[kind];
@@ -47,12 +52,23 @@ export async function buildBaseImages(docker: Docker, source: SourceTree, kinds:
       results.push({ kind, image, built: false, seconds: 0 });
       continue;
     }
-    if (kind === 'node') await importRootfs(docker, image, ['CMD ["node"]', 'ENV PATH=/usr/local/bin:/usr/bin:/bin'], (dir) => nodeRootfs(dir, options));
+    if (kind === 'node')
+      await importRootfs(docker, image, ['CMD ["node"]', 'ENV PATH=/usr/local/bin:/usr/bin:/bin'], (dir) => nodeRootfs(dir, options));
     if (kind === 'debian') await importRootfs(docker, image, ['CMD ["/bin/bash"]'], (dir) => debianRootfs(dir, options));
     if (kind === 'edge') {
-      if (!(await inspectImage(docker, BASE_IMAGES.debian))) throw new Error(`the edge base is built on ${BASE_IMAGES.debian}: build "debian" first`);
+      if (!(await inspectImage(docker, BASE_IMAGES.debian)))
+        throw new Error(`the edge base is built on ${BASE_IMAGES.debian}: build "debian" first`);
       const onProgress = (p: BuildProgress): void => options.onProgress?.(p.line);
-      await buildImage(docker, { contextDir: join(source.dockerDir, 'edge'), entries: ['Dockerfile'], tag: image, buildArgs: { EDGE_BASE_IMAGE: BASE_IMAGES.debian } }, onProgress);
+      await buildImage(
+        docker,
+        {
+          contextDir: join(source.dockerDir, 'edge'),
+          entries: ['Dockerfile'],
+          tag: image,
+          buildArgs: { EDGE_BASE_IMAGE: BASE_IMAGES.debian },
+        },
+        onProgress,
+      );
     }
     results.push({ kind, image, built: true, seconds: (performance.now() - started) / 1000 });
   }
@@ -64,13 +80,15 @@ async function importRootfs(docker: Docker, image: string, changes: string[], po
   try {
     await populate(dir);
     const [repo, tag] = image.split(':') as [string, string];
-        // Device nodes (debootstrap makes some in dev/) cannot be archived; the engine provides /dev.
+    // Device nodes (debootstrap makes some in dev/) cannot be archived; the engine provides /dev.
     const devices = join(dir, 'dev');
     // umask 0: modes as they are on disk (tar-fs would apply ours: /tmp must stay 1777).
     const options: PackOptions & { umask: number } = { umask: 0, ignore: (name) => name.startsWith(`${devices}/`) };
     const archive = pack(dir, options);
     const stream = await docker.importImage(archive as unknown as NodeJS.ReadableStream, { repo, tag, changes } as object);
-    await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
+    );
     if (!(await inspectImage(docker, image))) throw new Error(`importing ${image} reported success but the image is missing`);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -86,14 +104,16 @@ async function nodeRootfs(root: string, options: BaseImageOptions): Promise<void
   const libraries = new Set<string>();
   for (const binary of [process.execPath, libvosk]) for (const lib of await sharedLibraries(binary)) libraries.add(lib);
   const libDir = dirname([...libraries].find((l) => l.includes('/libc.so')) ?? '/lib/x86_64-linux-gnu/libc.so.6');
-  for (const nss of ['libnss_files.so.2', 'libnss_dns.so.2', 'libresolv.so.2']) if (existsSync(join(libDir, nss))) libraries.add(join(libDir, nss));
+  for (const nss of ['libnss_files.so.2', 'libnss_dns.so.2', 'libresolv.so.2'])
+    if (existsSync(join(libDir, nss))) libraries.add(join(libDir, nss));
   for (const lib of libraries) await place(root, lib, lib);
   say(`node ${process.version} and ${libraries.size} shared libraries`);
   await mkdir(join(root, 'etc'), { recursive: true });
   await writeFile(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000:node:/home/node:/bin/sh\n');
   await writeFile(join(root, 'etc/group'), 'root:x:0:\nnode:x:1000:\n');
   await writeFile(join(root, 'etc/nsswitch.conf'), 'passwd: files\ngroup: files\nhosts: files dns\n');
-  if (existsSync('/etc/ssl/certs/ca-certificates.crt')) await place(root, '/etc/ssl/certs/ca-certificates.crt', '/etc/ssl/certs/ca-certificates.crt');
+  if (existsSync('/etc/ssl/certs/ca-certificates.crt'))
+    await place(root, '/etc/ssl/certs/ca-certificates.crt', '/etc/ssl/certs/ca-certificates.crt');
   for (const d of ['tmp', 'home/node', 'root']) await mkdir(join(root, d), { recursive: true });
   await chmod(join(root, 'tmp'), 0o1777);
   await addBusybox(root, say);

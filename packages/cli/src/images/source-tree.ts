@@ -19,7 +19,9 @@ export async function locateSourceTree(): Promise<SourceTree> {
   const serverDir = dirname(serverPackage);
   const root = dirname(dirname(serverDir));
   if (!existsSync(join(root, 'pnpm-workspace.yaml')) || !existsSync(join(root, 'docker', 'Dockerfile'))) {
-    throw new Error(`asrctl builds its images from its own checkout, but ${root} does not look like one (no pnpm-workspace.yaml or docker/Dockerfile)`);
+    throw new Error(
+      `asrctl builds its images from its own checkout, but ${root} does not look like one (no pnpm-workspace.yaml or docker/Dockerfile)`,
+    );
   }
   const { version } = require(serverPackage) as { version: string };
   return { root, serverDir, dockerDir: join(root, 'docker'), version, gitCommit: await gitCommit(root) };

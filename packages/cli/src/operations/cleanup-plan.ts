@@ -30,8 +30,14 @@ export async function cleanupPlan(docker: Docker, names: DeploymentNames, option
       items.push({ kind: 'image', name: tag, why: 'an earlier build, used by no container', remove: () => removeImage(docker, tag) });
   }
   for (const image of await docker.listImages({ filters: { dangling: ['true'] } }))
-    items.push({ kind: 'dangling image', name: image.Id.slice(7, 19), why: 'untagged layers left by rebuilds', remove: () => removeImage(docker, image.Id) });
-  for (const dir of options.models ?? []) items.push({ kind: 'model', name: dir, why: 'asked for with --models', remove: () => rm(dir, { recursive: true, force: true }) });
+    items.push({
+      kind: 'dangling image',
+      name: image.Id.slice(7, 19),
+      why: 'untagged layers left by rebuilds',
+      remove: () => removeImage(docker, image.Id),
+    });
+  for (const dir of options.models ?? [])
+    items.push({ kind: 'model', name: dir, why: 'asked for with --models', remove: () => rm(dir, { recursive: true, force: true }) });
   return items;
 }
 

@@ -50,8 +50,15 @@ export async function deploymentStatus(docker: Docker, names: DeploymentNames): 
       restarts: c.restartCount,
       startedAt: c.startedAt,
       image: c.image,
-      labels: { version: labels[LABELS.version], gitCommit: labels[LABELS.gitCommit], configHash: labels[LABELS.configHash], models: labels[LABELS.models] },
-      ...(c.labels[LABELS.role] === 'app' && c.state === 'running' && metricsPort !== undefined && { openSessions: await openSessions(metricsPort) }),
+      labels: {
+        version: labels[LABELS.version],
+        gitCommit: labels[LABELS.gitCommit],
+        configHash: labels[LABELS.configHash],
+        models: labels[LABELS.models],
+      },
+      ...(c.labels[LABELS.role] === 'app' &&
+        c.state === 'running' &&
+        metricsPort !== undefined && { openSessions: await openSessions(metricsPort) }),
       ...(edgeStates && (color === 'blue' || color === 'green') && { edge: edgeStates[color] }),
     });
   }

@@ -8,7 +8,11 @@ import { removeNetwork } from '../docker/networks.js';
  * Stops the deployment: apps first (each flushes finals and closes its sessions with 1012), then
  * the edge, then the network. Images and models stay (see cleanup). Returns the containers removed.
  */
-export async function stopDeployment(docker: Docker, names: DeploymentNames, say: (line: string) => void = () => undefined): Promise<string[]> {
+export async function stopDeployment(
+  docker: Docker,
+  names: DeploymentNames,
+  say: (line: string) => void = () => undefined,
+): Promise<string[]> {
   const containers = await findContainers(docker, { [LABELS.project]: names.project });
   const apps = containers.filter((c) => c.labels[LABELS.role] === 'app');
   const edges = containers.filter((c) => c.labels[LABELS.role] === 'edge');

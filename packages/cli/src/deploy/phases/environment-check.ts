@@ -24,7 +24,10 @@ export const environmentCheck: DeployPhase = {
     ctx.engine = engine;
     say(`Docker engine ${engine.version} (API ${engine.apiVersion}), ${engine.cpus} CPUs, ${formatBytes(engine.memoryBytes)}`);
     if (engine.architecture !== 'amd64' && engine.architecture !== 'x86_64')
-      throw new EngineError(`the engine runs ${engine.os}/${engine.architecture}`, 'libvosk from the vosk npm package exists only for linux x86-64: deploy on an x86-64 host');
+      throw new EngineError(
+        `the engine runs ${engine.os}/${engine.architecture}`,
+        'libvosk from the vosk npm package exists only for linux x86-64: deploy on an x86-64 host',
+      );
 
     await checkPort(ctx);
     say(`port ${config.bindAddress}:${config.port} is free or held by this deployment`);
@@ -34,22 +37,30 @@ export const environmentCheck: DeployPhase = {
       const size = await directorySize(model.hostDir).catch(() => 0);
       modelBytes += size;
       if (size > BIG_MODEL_BYTES)
-        ctx.warnings.push(`the ${model.language} model is ${formatBytes(size)}: a big model needs about that much memory per app container, twice during a blue/green swap`);
+        ctx.warnings.push(
+          `the ${model.language} model is ${formatBytes(size)}: a big model needs about that much memory per app container, twice during a blue/green swap`,
+        );
     }
     const need = modelBytes + SERVER_OVERHEAD_BYTES;
     const budget = config.memoryBytes ?? engine.memoryBytes;
     const during = ctx.strategy.name === 'blue-green' ? 2 * need : need;
     if (config.memoryBytes !== undefined && need > config.memoryBytes)
-      throw new EnvironmentError(`the models need about ${formatBytes(need)} of memory but --memory is ${formatBytes(config.memoryBytes)}: raise --memory or choose smaller models`);
+      throw new EnvironmentError(
+        `the models need about ${formatBytes(need)} of memory but --memory is ${formatBytes(config.memoryBytes)}: raise --memory or choose smaller models`,
+      );
     if (during > engine.memoryBytes)
-      throw new EnvironmentError(`the engine host has ${formatBytes(engine.memoryBytes)} of memory; this deploy needs about ${formatBytes(during)}${ctx.strategy.name === 'blue-green' ? ' (old and new app side by side)' : ''}: choose smaller models or --strategy recreate`);
+      throw new EnvironmentError(
+        `the engine host has ${formatBytes(engine.memoryBytes)} of memory; this deploy needs about ${formatBytes(during)}${ctx.strategy.name === 'blue-green' ? ' (old and new app side by side)' : ''}: choose smaller models or --strategy recreate`,
+      );
     say(`memory: about ${formatBytes(need)} per app container (${formatBytes(budget)} available)`);
 
     if (engineIsLocal()) {
       const disk = await statfs(engine.rootDir).catch(() => undefined);
       const free = disk ? disk.bavail * disk.bsize : undefined;
       if (free !== undefined && free < MIN_FREE_DISK_BYTES)
-        throw new EnvironmentError(`only ${formatBytes(free)} free under ${engine.rootDir}: an image build needs about ${formatBytes(MIN_FREE_DISK_BYTES)} (free space, or run asrctl cleanup)`);
+        throw new EnvironmentError(
+          `only ${formatBytes(free)} free under ${engine.rootDir}: an image build needs about ${formatBytes(MIN_FREE_DISK_BYTES)} (free space, or run asrctl cleanup)`,
+        );
     }
 
     const bases = [config.baseImage, ...(ctx.strategy.name === 'blue-green' ? [config.edgeBaseImage] : [])];

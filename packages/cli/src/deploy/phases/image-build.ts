@@ -22,15 +22,25 @@ export const imageBuild: DeployPhase = {
     };
     const tag = `${names.appImage}:${source.gitCommit.slice(0, 12)}-${Date.now().toString(36)}`;
     const started = performance.now();
-    await buildAppImage(docker, source, { tag, baseImage: config.baseImage, labels }, (p) => say(p.step && p.line !== p.step ? `${p.step} · ${p.line}` : p.line));
-    say(`built ${tag} in ${((performance.now() - started) / 1000).toFixed(1)} s (version ${source.version}, commit ${source.gitCommit.slice(0, 12)})`);
+    await buildAppImage(docker, source, { tag, baseImage: config.baseImage, labels }, (p) =>
+      say(p.step && p.line !== p.step ? `${p.step} · ${p.line}` : p.line),
+    );
+    say(
+      `built ${tag} in ${((performance.now() - started) / 1000).toFixed(1)} s (version ${source.version}, commit ${source.gitCommit.slice(0, 12)})`,
+    );
     ctx.appImage = tag;
     ctx.appLabels = labels;
     if (ctx.strategy.name === 'blue-green') {
       const edgeTag = `${names.edgeImage}:latest`;
       await buildImage(
         docker,
-        { contextDir: join(source.dockerDir, 'edge'), entries: ['Dockerfile'], tag: edgeTag, buildArgs: { EDGE_BASE_IMAGE: config.edgeBaseImage }, labels: { [LABELS.version]: source.version } },
+        {
+          contextDir: join(source.dockerDir, 'edge'),
+          entries: ['Dockerfile'],
+          tag: edgeTag,
+          buildArgs: { EDGE_BASE_IMAGE: config.edgeBaseImage },
+          labels: { [LABELS.version]: source.version },
+        },
         (p) => say(`edge · ${p.line}`),
       );
       ctx.edgeImage = edgeTag;
@@ -40,6 +50,12 @@ export const imageBuild: DeployPhase = {
 
 /** What the app container depends on besides its image: a change shows in the label. */
 function configHash(config: DeployConfig): string {
-  const relevant = { models: config.models, defaultLanguage: config.defaultLanguage, memory: config.memoryBytes, cpus: config.cpus, gpus: config.gpus };
+  const relevant = {
+    models: config.models,
+    defaultLanguage: config.defaultLanguage,
+    memory: config.memoryBytes,
+    cpus: config.cpus,
+    gpus: config.gpus,
+  };
   return createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 12);
 }

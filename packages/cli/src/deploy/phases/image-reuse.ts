@@ -16,7 +16,10 @@ export const imageReuse: DeployPhase = {
     ctx.appImage = active.imageId;
     ctx.appLabels = Object.fromEntries(Object.entries(labels).filter(([k]) => k.startsWith('io.asrctl.')));
     if (ctx.state?.edge) ctx.edgeImage = ctx.state.edge.imageId;
-    else if (ctx.strategy.name === 'blue-green') throw new NothingToRestartError('the deployment has no edge to restart behind; use asrctl deploy');
-    say(`${active.name}'s image ${active.image} (version ${labels[LABELS.version] ?? '?'}, commit ${(labels[LABELS.gitCommit] ?? '?').slice(0, 12)})`);
+    else if (ctx.strategy.name === 'blue-green')
+      throw new NothingToRestartError('the deployment has no edge to restart behind; use asrctl deploy');
+    say(
+      `${active.name}'s image ${active.image} (version ${labels[LABELS.version] ?? '?'}, commit ${(labels[LABELS.gitCommit] ?? '?').slice(0, 12)})`,
+    );
   },
 };

@@ -10,7 +10,8 @@ export const stateAssessment: DeployPhase = {
     const state = await assessDeployment(ctx.docker, ctx.names);
     ctx.state = state;
     if (state.kind === 'fresh') say(`fresh: nothing deployed as "${ctx.names.project}" yet`);
-    else if (state.kind === 'update') say(`update: ${ctx.names.app(state.active!)} serves (${state.shape}); it keeps serving until the new version is proven`);
+    else if (state.kind === 'update')
+      say(`update: ${ctx.names.app(state.active!)} serves (${state.shape}); it keeps serving until the new version is proven`);
     else {
       say(`broken: ${state.problems.join('; ')}`);
       ctx.warnings.push(`the existing deployment was broken (${state.problems.join('; ')}); this deploy replaces what does not serve`);

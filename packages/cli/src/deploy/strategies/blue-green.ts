@@ -4,7 +4,7 @@ import { routeNewConnectionsTo, waitUntilDrained, waitUntilEdgeSeesUp } from '..
 import { type Color, otherColor } from '../../edge/haproxy-config.js';
 import { APP_PORT, APP_STOP_GRACE_SECONDS, startAppContainer } from '../app-container.js';
 import { labelsFor } from '../deployment-names.js';
-import { ensureEdge, recordActiveColor } from '../edge-container.js';
+import { ensureEdge, recordActiveColor, restoreEdge } from '../edge-container.js';
 import { probeRecognition } from '../recognition-probe.js';
 import type { SwapRequest, SwapStrategy, SwappedDeployment } from './swap-strategy.js';
 
@@ -23,16 +23,23 @@ export const blueGreenSwap: SwapStrategy = {
     const newColor: Color = oldColor ? otherColor(oldColor) : 'blue';
     if (state.shape === 'recreate') {
       // The app holds the public port itself: the edge can only take it once that app is gone.
-      say('the running deployment has no edge (recreate strategy): its app stops before the edge starts, so this one deploy has a short outage');
+      say(
+        'the running deployment has no edge (recreate strategy): its app stops before the edge starts, so this one deploy has a short outage',
+      );
       for (const app of state.apps) await stopAndRemove(docker, app.id, APP_STOP_GRACE_SECONDS);
     }
     const stillServing = state.shape === 'blue-green' ? oldColor : undefined;
-    await ensureEdge(docker, config, names, edgeImage, stillServing ?? newColor, say);
+    const edgeBefore = await ensureEdge(docker, config, names, edgeImage, stillServing ?? newColor, say);
 
     say(`starting the ${newColor} app (${appImage}); waiting until its models are loaded`);
     let probePort: number | undefined;
     try {
-      const app = await startAppContainer(docker, config, names, { color: newColor, image: appImage, labels: appLabels, publishPublicPort: false });
+      const app = await startAppContainer(docker, config, names, {
+        color: newColor,
+        image: appImage,
+        labels: appLabels,
+        publishPublicPort: false,
+      });
       probePort = app.ports[`${APP_PORT}/tcp`];
       if (!probePort) throw new Error(`${app.name} has no loopback port for the recognition probe`);
       say(`${newColor} is healthy; recognition probe on 127.0.0.1:${probePort}`);
@@ -44,6 +51,7 @@ export const blueGreenSwap: SwapStrategy = {
       say(`the ${newColor} app failed; removing it (the running service was not touched)`);
       await stopAndRemove(docker, names.app(newColor), 0);
       if (stillServing) await routeNewConnectionsTo(docker, names.edge, stillServing).catch(() => undefined);
+      await restoreEdge(docker, names, edgeBefore);
       throw err;
     }
     say(`the edge sends new connections to ${newColor}${stillServing ? `; ${stillServing} keeps its open sessions` : ''}`);
@@ -56,7 +64,11 @@ export const blueGreenSwap: SwapStrategy = {
           if (app.color === newColor) continue;
           if (app.color === stillServing) {
             const left = await waitUntilDrained(docker, names.edge, app.color, config.drainTimeoutSeconds * 1000);
-            sayRetire(left === 0 ? `${app.color} has no open session left` : `drain timeout (${config.drainTimeoutSeconds} s): ${left} sessions on ${app.color} get their finals and close 1012`);
+            sayRetire(
+              left === 0
+                ? `${app.color} has no open session left`
+                : `drain timeout (${config.drainTimeoutSeconds} s): ${left} sessions on ${app.color} get their finals and close 1012`,
+            );
           }
           await stopAndRemove(docker, app.id, APP_STOP_GRACE_SECONDS);
         }
@@ -65,7 +77,10 @@ export const blueGreenSwap: SwapStrategy = {
         if (stillServing) {
           await routeNewConnectionsTo(docker, names.edge, stillServing);
           await recordActiveColor(docker, config, names, stillServing);
-          sayRollBack(`the edge sends new connections to ${stillServing} again`);
+          await restoreEdge(docker, names, edgeBefore);
+          sayRollBack(
+            `the edge sends new connections to ${stillServing} again${edgeBefore.previousConfig !== undefined ? ', with its previous settings' : ''}`,
+          );
         }
         await stopAndRemove(docker, names.app(newColor), APP_STOP_GRACE_SECONDS);
       },

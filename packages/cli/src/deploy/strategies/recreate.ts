@@ -23,7 +23,10 @@ export const recreateSwap: SwapStrategy = {
     for (const app of state.apps) {
       if (app.color === oldColor) {
         say(`stopping ${app.name} (kept until the new one is verified)`);
-        await docker.getContainer(app.id).stop({ t: APP_STOP_GRACE_SECONDS }).catch(() => undefined);
+        await docker
+          .getContainer(app.id)
+          .stop({ t: APP_STOP_GRACE_SECONDS })
+          .catch(() => undefined);
       } else {
         await stopAndRemove(docker, app.id, 0);
       }

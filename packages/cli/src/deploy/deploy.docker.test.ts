@@ -1,0 +1,196 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lowHighClip } from '@asrctl/tone-model';
+import type Docker from 'dockerode';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transcribe } from '../client/transcription-client.js';
+import { inspectContainer } from '../docker/containers.js';
+import { buildImage } from '../docker/images.js';
+import { BASE_IMAGES } from '../images/base-images.js';
+import { deploymentStatus } from '../operations/deployment-status.js';
+import { startConnectionLoop } from '../testing/connection-loop.js';
+import {
+  type TestModels,
+  dockerForTests,
+  freePort,
+  removeTestDeployment,
+  testDeployConfig,
+  toneModelsForDeploy,
+} from '../testing/docker-fixture.js';
+import { startStreamingSession } from '../testing/streaming-session.js';
+import type { DeployInput } from './deploy-config.js';
+import { deploy, plainPhaseRunner, RolledBackError } from './deploy.js';
+import { deploymentNames, LABELS } from './deployment-names.js';
+
+const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
+const project = `asrtest${process.pid}`;
+const names = deploymentNames(project);
+
+describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', () => {
+  let docker: Docker;
+  let models: TestModels;
+  let port: number;
+  let work: string;
+  const lines: string[] = [];
+  const record = (l: string): void => void lines.push(l);
+  const run = (extra: DeployInput = {}) =>
+    deploy(docker, testDeployConfig(project, port, models, extra), plainPhaseRunner(record), { say: record });
+  const url = (): string => `ws://127.0.0.1:${port}/`;
+  const recognize = async (language: 'cn' | 'en'): Promise<string[]> =>
+    (await transcribe({ url: url(), samples: lowHighClip(16000), sampleRate: 16000, language })).map((f) => f.text);
+  const activeColor = async (): Promise<string | undefined> => (await deploymentStatus(docker, names)).active;
+
+  beforeAll(async () => {
+    docker = await dockerForTests();
+    models = await toneModelsForDeploy();
+    port = await freePort();
+    work = await mkdtemp(join(tmpdir(), 'asrctl-deploy-test-'));
+  }, 300_000);
+
+  afterAll(async () => {
+    await removeTestDeployment(docker, project);
+    await models.remove();
+    await rm(work, { recursive: true, force: true });
+  }, 120_000);
+
+  it('deploys fresh and answers a real recognition through the public port', async () => {
+    const report = await run();
+    expect(report.heard).toEqual({ cn: '低 高', en: 'low high' });
+    expect(report.color).toBe('blue');
+    expect(await recognize('en')).toEqual(['low high']);
+    expect(await recognize('cn')).toEqual(['低 高']);
+
+    const status = await deploymentStatus(docker, names);
+    expect(status).toMatchObject({ kind: 'update', shape: 'blue-green', active: 'blue', publishedAs: `127.0.0.1:${port}` });
+    const edge = await inspectContainer(docker, names.edge);
+    expect(edge?.labels).toMatchObject({ [LABELS.composeProject]: project, [LABELS.composeService]: 'edge' });
+    const app = status.containers.find((c) => c.role === 'app');
+    expect(app).toMatchObject({ color: 'blue', health: 'healthy', labels: { version: '0.1.0' } });
+    expect(app?.labels.gitCommit).toMatch(/^[0-9a-f]{40}|unknown/u);
+  });
+
+  it('updates under a client every 20 ms with zero failed connections; a streaming session gets every final', async () => {
+    const session = await startStreamingSession(url());
+    const loop = startConnectionLoop(url(), 20);
+    const report = await run();
+    const connections = await loop.stop();
+    const streamed = await session.stop();
+
+    expect(report.previousColor).toBe('blue');
+    expect(report.color).toBe('green');
+    expect(connections.failures).toEqual([]);
+    expect(connections.attempts).toBeGreaterThan(200);
+    // The session stayed on blue through the switch; blue's drain ended it with 1012 after its finals.
+    expect(streamed.errors).toEqual([]);
+    expect(streamed.clipsSent).toBeGreaterThan(3);
+    expect(streamed.finals.slice(0, streamed.clipsSent)).toEqual(Array(streamed.clipsSent).fill('低 高'));
+    expect(streamed.closeCode).toBe(1012);
+    expect(await recognize('en')).toEqual(['low high']);
+    expect(await activeColor()).toBe('green');
+    expect(await inspectContainer(docker, names.app('blue'))).toBeUndefined();
+  }, 120_000);
+
+  it('rolls back when verification through the public port fails; the old version keeps serving', async () => {
+    // The new edge settings admit nobody from here, so only the public probe fails.
+    await expect(run({ allow: ['10.255.255.1/32'] })).rejects.toThrow(RolledBackError);
+    expect(lines.join('\n')).toMatch(/the edge sends new connections to green again, with its previous settings/u);
+    expect(await activeColor()).toBe('green');
+    expect(await inspectContainer(docker, names.app('blue'))).toBeUndefined();
+    expect(await recognize('en')).toEqual(['low high']);
+  }, 120_000);
+
+  it('refuses a port held by a process that is not this deployment, and stops nothing', async () => {
+    const foreignPort = await freePort();
+    const foreign: Server = createServer();
+    await new Promise<void>((resolve) => foreign.listen(foreignPort, '127.0.0.1', resolve));
+    try {
+      const attempt = deploy(
+        docker,
+        testDeployConfig(project, foreignPort, models),
+        plainPhaseRunner(() => undefined),
+      );
+      await expect(attempt).rejects.toThrow(new RegExp(`port ${foreignPort} on 127.0.0.1 is in use by a process on this host`, 'u'));
+    } finally {
+      foreign.close();
+    }
+    expect(await activeColor()).toBe('green');
+    expect(await recognize('cn')).toEqual(['低 高']);
+  }, 60_000);
+
+  it('reports the failing build step and leaves the running service untouched', async () => {
+    // A base image where /app is a file: the Dockerfile's WORKDIR /app cannot succeed.
+    const context = join(work, 'broken-base');
+    await mkdir(context);
+    await writeFile(join(context, 'Dockerfile'), `FROM ${BASE_IMAGES.node}\nRUN ["/bin/busybox", "touch", "/app"]\n`);
+    const brokenBase = `asrctl/${project}-broken-base:test`;
+    await buildImage(docker, { contextDir: context, entries: ['Dockerfile'], tag: brokenBase });
+    try {
+      await expect(run({ baseImage: brokenBase })).rejects.toThrow(/building asrctl\/.*-app:.* failed at Step \d+\/\d+ : WORKDIR \/app/u);
+    } finally {
+      await docker.getImage(brokenBase).remove({ force: true });
+    }
+    expect(await activeColor()).toBe('green');
+    expect(await recognize('en')).toEqual(['low high']);
+  }, 120_000);
+
+  it('says clearly when a GPU is asked for on a host without one, and removes the container it created', async () => {
+    await expect(run({ gpus: 'all' })).rejects.toThrow(/cannot give .* a GPU \(--gpus all\)[\s\S]*the container was removed/u);
+    expect(await inspectContainer(docker, names.app('blue'))).toBeUndefined();
+    expect(await activeColor()).toBe('green');
+    expect(await recognize('en')).toEqual(['low high']);
+  }, 120_000);
+
+  it('status, logs, restart, stop and cleanup work as an operator runs them', async () => {
+    const target = ['--project', project];
+    const deployFlags = [
+      ...target,
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--model',
+      `cn=${models.cn}`,
+      '--model',
+      `en=${models.en}`,
+      '--base-image',
+      BASE_IMAGES.node,
+      '--edge-base-image',
+      BASE_IMAGES.edge,
+      '--drain-timeout',
+      '3',
+    ];
+    const asrctl = (...args: string[]) => execa('node', [CLI, ...args], { reject: false, cwd: work });
+
+    const status = await asrctl('status', ...target, '--json');
+    expect(status.exitCode).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'update', active: 'green' });
+    expect((await asrctl('status', ...target)).stdout).toMatch(
+      new RegExp(`"${project}": serving \\(blue-green, green active, port 127.0.0.1:${port}\\)`, 'u'),
+    );
+
+    const logs = await asrctl('logs', ...target, '--tail', '3');
+    expect(logs.exitCode).toBe(0);
+    expect(logs.stdout.trim().split('\n')).toHaveLength(3);
+    expect(logs.stdout).toMatch(/"event":"session_/u);
+
+    const restart = await asrctl('restart', ...deployFlags, '--plain');
+    expect(restart.stderr).toBe('');
+    expect(restart.exitCode).toBe(0);
+    expect(restart.stdout).toMatch(/Deployed ".*" \(blue-green, green → blue\)/u);
+    expect(await recognize('cn')).toEqual(['低 高']);
+
+    const stop = await asrctl('stop', ...target);
+    expect(stop.exitCode).toBe(0);
+    expect(stop.stdout).toContain(`stopped "${project}"`);
+    expect((await asrctl('status', ...target)).stdout).toContain('is not deployed');
+    await expect(recognize('en')).rejects.toThrow(/cannot connect/u);
+
+    const cleanup = await asrctl('cleanup', ...target, '--yes');
+    expect(cleanup.exitCode).toBe(0);
+    expect(cleanup.stdout).toMatch(new RegExp(`asrctl/${project}-app:`, 'u'));
+    expect(await docker.listImages({ filters: { reference: [`${names.appImage}:*`] } })).toEqual([]);
+  }, 180_000);
+});

@@ -1,0 +1,88 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { toneWordsFor, writeToneModel } from '@asrctl/tone-model';
+import type Docker from 'dockerode';
+import { type DeployConfig, type DeployInput, resolveDeployConfig } from '../deploy/deploy-config.js';
+import { deploymentNames } from '../deploy/deployment-names.js';
+import { connectEngine, engineFacts } from '../docker/engine.js';
+import { BASE_IMAGES, buildBaseImages } from '../images/base-images.js';
+import { locateSourceTree } from '../images/source-tree.js';
+import { stopDeployment } from '../operations/stop-deployment.js';
+
+/**
+ * The real Docker engine for integration tests (`*.docker.test.ts`). No registry is reachable in
+ * CI, so the base images are built offline once (about a minute) and kept.
+ */
+export async function dockerForTests(): Promise<Docker> {
+  const docker = connectEngine();
+  await engineFacts(docker).catch((err: Error) => {
+    throw new Error(`these tests need a running Docker engine (scripts/start-docker-engine starts one): ${err.message}`);
+  });
+  await buildBaseImages(docker, await locateSourceTree(), ['node', 'debian', 'edge']);
+  return docker;
+}
+
+export interface TestModels {
+  dir: string;
+  cn: string;
+  en: string;
+  remove(): Promise<void>;
+}
+
+export async function toneModelsForDeploy(): Promise<TestModels> {
+  const dir = await mkdtemp(join(tmpdir(), 'asrctl-deploy-models-'));
+  const cn = join(dir, 'cn');
+  const en = join(dir, 'en');
+  await writeToneModel(cn, { words: toneWordsFor('cn') });
+  await writeToneModel(en, { words: toneWordsFor('en') });
+  return { dir, cn, en, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A deploy configuration on the offline base images, bound to loopback. */
+export function testDeployConfig(project: string, port: number, models: TestModels, extra: DeployInput = {}): DeployConfig {
+  return resolveDeployConfig(
+    [
+      {
+        project,
+        port: String(port),
+        bind: '127.0.0.1',
+        model: [`cn=${models.cn}`, `en=${models.en}`],
+        baseImage: BASE_IMAGES.node,
+        edgeBaseImage: BASE_IMAGES.edge,
+        drainTimeout: '3',
+      },
+      extra,
+    ],
+    process.cwd(),
+  );
+}
+
+/** Removes everything a test deployment made: containers, network, lock, its images. */
+export async function removeTestDeployment(docker: Docker, project: string): Promise<void> {
+  const names = deploymentNames(project);
+  await stopDeployment(docker, names);
+  await docker
+    .getNetwork(names.lock)
+    .remove()
+    .catch(() => undefined);
+  const images = await docker.listImages({ filters: { reference: [`${names.appImage}:*`, `${names.edgeImage}:*`] } });
+  for (const image of images)
+    for (const tag of image.RepoTags ?? [])
+      await docker
+        .getImage(tag)
+        .remove({})
+        .catch(() => undefined);
+}
