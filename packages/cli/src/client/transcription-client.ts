@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TranscriptMessage } from '@asrctl/server';
-import WebSocket from 'ws';
+import WebSocket, { type ClientOptions } from 'ws';
 
 export interface TranscribeOptions {
   url: string;
@@ -14,9 +14,16 @@ export interface TranscribeOptions {
   chunkSeconds?: number;
   /** How long to wait for the server after the last audio, in ms. */
   timeoutMs?: number;
+  /**
+   * For wss: trust exactly this PEM certificate (a self-signed one, say), whatever host name it
+   * names. Without it, the system's CAs and host name checks apply.
+   */
+  pinnedCertificate?: string;
   onPartial?: (t: TranscriptMessage) => void;
   onFinal?: (t: TranscriptMessage) => void;
 }
+
+const skipHostnameCheck = (() => undefined) as unknown as NonNullable<ClientOptions['checkServerIdentity']>;
 
 export class TranscribeError extends Error {
   override readonly name = 'TranscribeError';
@@ -35,7 +42,11 @@ export class TranscribeError extends Error {
  */
 export async function transcribe(options: TranscribeOptions): Promise<TranscriptMessage[]> {
   const finals: TranscriptMessage[] = [];
-  const ws = new WebSocket(options.url, { perMessageDeflate: false });
+  const ws = new WebSocket(options.url, {
+    perMessageDeflate: false,
+    // Node's TLS takes checkServerIdentity returning an Error or undefined (ws's typing says boolean).
+    ...(options.pinnedCertificate !== undefined && { ca: options.pinnedCertificate, checkServerIdentity: skipHostnameCheck }),
+  });
   const waiters: Array<{ type: string; resolve: () => void }> = [];
   let failure: TranscribeError | undefined;
   let fail: (e: TranscribeError) => void = () => undefined;

@@ -45,9 +45,13 @@ export class RecognitionProbeError extends Error {
   override readonly name = 'RecognitionProbeError';
 }
 
-/** One real recognition per model language through `url`; returns what each language heard. */
+/**
+ * One real recognition per model language through `url`; returns what each language heard.
+ * Through wss, the deployment's own certificate is the only one trusted.
+ */
 export async function probeRecognition(url: string, config: DeployConfig): Promise<Record<string, string>> {
   const heard: Record<string, string> = {};
+  const pinnedCertificate = url.startsWith('wss:') && config.tls ? await readFile(config.tls.certPath, 'utf8') : undefined;
   for (const model of config.models) {
     const clip = await probeClipFor(config, model);
     let text: string;
@@ -58,6 +62,7 @@ export async function probeRecognition(url: string, config: DeployConfig): Promi
         sampleRate: clip.sampleRate,
         language: model.language,
         timeoutMs: 20_000,
+        ...(pinnedCertificate !== undefined && { pinnedCertificate }),
       });
       text = finals
         .map((f) => f.text)

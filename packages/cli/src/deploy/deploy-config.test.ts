@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { DeployConfigError, deployInputFromEnv, resolveDeployConfig } from './deploy-config.js';
+
+describe('resolveDeployConfig', () => {
+  it('defaults to blue/green on 8765 with models/cn and models/en, cn first', () => {
+    const config = resolveDeployConfig([], '/srv/asr');
+    expect(config).toMatchObject({
+      project: 'asrctl',
+      port: 8765,
+      bindAddress: '0.0.0.0',
+      strategy: 'blue-green',
+      defaultLanguage: 'cn',
+      models: [
+        { language: 'cn', hostDir: '/srv/asr/models/cn' },
+        { language: 'en', hostDir: '/srv/asr/models/en' },
+      ],
+      allow: [],
+      drainTimeoutSeconds: 30,
+    });
+  });
+
+  it('lets the environment override the file and flags override both', () => {
+    const config = resolveDeployConfig(
+      [
+        { port: '9000', project: 'fromfile' },
+        deployInputFromEnv({ ASRCTL_PORT: '9100', ASRCTL_ALLOW: '10.0.0.0/8, ::1' }),
+        { port: '9200' },
+      ],
+      '/x',
+    );
+    expect(config).toMatchObject({ project: 'fromfile', port: 9200, allow: ['10.0.0.0/8', '::1'] });
+  });
+
+  it('lists every problem at once, each with what was given and what is expected', () => {
+    const attempt = (): unknown =>
+      resolveDeployConfig(
+        [
+          {
+            project: 'Bad Name',
+            port: '70000',
+            model: ['cn=/m/cn', 'english'],
+            strategy: 'rolling',
+            memory: 'lots',
+            allow: ['10.0.0.0/33'],
+            tlsCert: 'c.pem',
+            gpus: 'some',
+          },
+        ],
+        '/x',
+      );
+    expect(attempt).toThrow(DeployConfigError);
+    try {
+      attempt();
+    } catch (err) {
+      expect((err as DeployConfigError).problems).toEqual([
+        'project "Bad Name": use lower-case letters, digits, - and _ (at most 41 characters)',
+        'port "70000": expected a whole number from 1 to 65535',
+        'model "english": expected LANG=DIR, e.g. en=models/en',
+        'strategy "rolling": expected blue-green or recreate',
+        'memory "lots": expected a size such as 2g or 512m',
+        'gpus "some": expected all, a count, or device=0,1',
+        'TLS needs both --tls-cert and --tls-key',
+        'allow "10.0.0.0/33": expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8',
+      ]);
+    }
+  });
+
+  it('takes zh for cn and sizes in k, m, g', () => {
+    const config = resolveDeployConfig([{ model: ['zh=/m/zh'], memory: '1.5g', cpus: '1.5', gpus: 'device=0,1' }], '/x');
+    expect(config).toMatchObject({
+      models: [{ language: 'cn', hostDir: '/m/zh' }],
+      defaultLanguage: 'cn',
+      memoryBytes: 1.5 * 1024 ** 3,
+      cpus: 1.5,
+      gpus: 'device=0,1',
+    });
+  });
+});

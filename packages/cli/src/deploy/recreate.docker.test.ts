@@ -1,0 +1,103 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { execa } from 'execa';
+import { lowHighClip } from '@asrctl/tone-model';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transcribe } from '../client/transcription-client.js';
+import { deploymentStatus } from '../operations/deployment-status.js';
+import {
+  type TestModels,
+  dockerForTests,
+  freePort,
+  removeTestDeployment,
+  testDeployConfig,
+  toneModelsForDeploy,
+} from '../testing/docker-fixture.js';
+import type { DeployInput } from './deploy-config.js';
+import { deploy, plainPhaseRunner } from './deploy.js';
+import { deploymentNames } from './deployment-names.js';
+
+const project = `asrrecreate${process.pid}`;
+const names = deploymentNames(project);
+
+describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
+  let docker: Docker;
+  let models: TestModels;
+  let port: number;
+  const lines: string[] = [];
+  const record = (l: string): void => void lines.push(l);
+  const run = (extra: DeployInput = {}) =>
+    deploy(docker, testDeployConfig(project, port, models, { strategy: 'recreate', ...extra }), plainPhaseRunner(record), { say: record });
+  const recognize = async (): Promise<string[]> =>
+    (await transcribe({ url: `ws://127.0.0.1:${port}/`, samples: lowHighClip(16000), sampleRate: 16000, language: 'en' })).map(
+      (f) => f.text,
+    );
+
+  beforeAll(async () => {
+    docker = await dockerForTests();
+    models = await toneModelsForDeploy();
+    port = await freePort();
+  }, 300_000);
+
+  afterAll(async () => {
+    await removeTestDeployment(docker, project);
+    await models.remove();
+  }, 120_000);
+
+  it('runs one app container on the public port, built before anything stops', async () => {
+    const report = await run();
+    expect(report.heard).toEqual({ cn: '低 高', en: 'low high' });
+    expect(await recognize()).toEqual(['low high']);
+    const status = await deploymentStatus(docker, names);
+    expect(status).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue' });
+    expect(status.containers.map((c) => c.role)).toEqual(['app']);
+  });
+
+  it('starts the previous container again when the new one cannot start', async () => {
+    await expect(run({ gpus: 'all' })).rejects.toThrow(/a GPU/u);
+    expect(lines.join('\n')).toContain('the new app failed; starting the previous one again');
+    expect(await recognize()).toEqual(['low high']);
+    expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue' });
+  }, 120_000);
+
+  it('moves to blue/green with wss at the edge: the edge takes the port once the recreate app is gone', async () => {
+    const tls = await selfSignedCertificate(models.dir);
+    const config = testDeployConfig(project, port, models, { tlsCert: tls.cert, tlsKey: tls.key });
+    const report = await deploy(docker, config, plainPhaseRunner(record), { say: record });
+    expect(report.strategy).toBe('blue-green');
+    expect(report.url).toBe(`wss://127.0.0.1:${port}/`);
+    expect(lines.join('\n')).toContain('this one deploy has a short outage');
+    const pinnedCertificate = await readFile(tls.cert, 'utf8');
+    const finals = await transcribe({ url: report.url, samples: lowHighClip(16000), sampleRate: 16000, language: 'cn', pinnedCertificate });
+    expect(finals.map((f) => f.text)).toEqual(['低 高']);
+    // Plain ws on the TLS port is refused; an unknown certificate is not trusted.
+    await expect(recognize()).rejects.toThrow(/cannot connect|closed|refused/u);
+    await expect(transcribe({ url: report.url, samples: lowHighClip(16000), sampleRate: 16000 })).rejects.toThrow(
+      /self[- ]signed|certificate/iu,
+    );
+    expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'blue-green' });
+  }, 120_000);
+});
+
+/** A self-signed certificate for localhost, made with openssl. */
+async function selfSignedCertificate(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, 'tls.crt');
+  const key = join(dir, 'tls.key');
+  await execa('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
+  return { cert, key };
+}

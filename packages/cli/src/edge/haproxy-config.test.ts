@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { renderHaproxyConfig } from './haproxy-config.js';
+
+const base = {
+  listenPort: 8765,
+  appHosts: { blue: 'app-blue', green: 'app-green' },
+  appPort: 8765,
+  active: 'green' as const,
+  allow: [],
+  drainTimeoutSeconds: 30,
+};
+
+describe('renderHaproxyConfig', () => {
+  it('checks both colours on /readyz and weights only the active one', () => {
+    const cfg = renderHaproxyConfig(base);
+    expect(cfg).toContain('option httpchk GET /readyz');
+    expect(cfg).toMatch(/server blue app-blue:8765 weight 0 check .* resolvers docker init-addr last,libc,none/u);
+    expect(cfg).toMatch(/server green app-green:8765 weight 100 check/u);
+    expect(cfg).toContain('bind :8765\n');
+    expect(cfg).toContain('timeout tunnel 4h');
+    expect(cfg).toContain('hard-stop-after 35s');
+    expect(cfg).not.toContain('tcp-request connection reject');
+  });
+
+  it('terminates TLS and applies the allowlist when given', () => {
+    const cfg = renderHaproxyConfig({ ...base, tlsPemPath: '/etc/tls.pem', allow: ['10.0.0.0/8', '2001:db8::/32'] });
+    expect(cfg).toContain('bind :8765 ssl crt /etc/tls.pem alpn http/1.1');
+    expect(cfg).toContain('tcp-request connection reject unless { src 10.0.0.0/8 2001:db8::/32 }');
+  });
+});
