@@ -1,6 +1,10 @@
 import { resolve } from 'node:path';
 import { type ToneWord, parseToneWords, toneWordsFor, writeToneModel } from '@asrctl/tone-model';
 import { type Command, Option } from 'commander';
+import { formatBytes } from '../models/disk.js';
+import type { DownloadProgress } from '../models/download.js';
+import { MODEL_CATALOG, catalogModel } from '../models/model-catalog.js';
+import { type ModelSource, ModelStore } from '../models/model-store.js';
 
 interface SynthOptions {
   lang: 'en' | 'cn';
@@ -8,9 +12,107 @@ interface SynthOptions {
   words?: string;
 }
 
-/** `asrctl models ...`: model management. */
+interface StoreOptions {
+  modelsDir: string;
+}
+
+const storeOption = (): Option =>
+  new Option('--models-dir <dir>', 'where models live (ASRCTL_MODELS_DIR)').default(process.env.ASRCTL_MODELS_DIR ?? 'models');
+
+/** `asrctl models ...`: the catalog, downloads, checks and test models. */
 export function registerModels(program: Command): void {
-  const models = program.command('models').description('manage recognition models');
+  const models = program.command('models').description('list, download, verify and remove recognition models');
+
+  models
+    .command('list')
+    .description('known models (catalog) and the models installed')
+    .addOption(storeOption())
+    .action(async (options: StoreOptions) => {
+      const store = new ModelStore(options.modelsDir);
+      const installed = await store.list();
+      const lines = ['catalog (asrctl models pull NAME):'];
+      for (const m of MODEL_CATALOG) {
+        const here = installed.find((i) => i.name === m.name);
+        lines.push(
+          `  ${m.name.padEnd(30)} ${m.language}  zip ${formatBytes(m.zipBytes).padStart(8)}  memory ~${formatBytes(m.memoryBytes).padStart(8)}  ${here ? 'installed' : '-'}`,
+        );
+        lines.push(`      ${m.description}`);
+      }
+      lines.push(`installed in ${store.root}:`);
+      if (installed.length === 0) lines.push('  none');
+      for (const i of installed)
+        lines.push(
+          `  ${i.name.padEnd(30)} ${formatBytes(i.bytes).padStart(8)}  ${i.manifest ? `from ${i.manifest.source}` : 'no manifest (placed by hand)'}`,
+        );
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  models
+    .command('pull')
+    .description('download (resuming after interruptions) and install a model; nothing is fetched if it is installed')
+    .argument('<name-or-url>', 'a catalog name, or an https URL of a model zip')
+    .addOption(storeOption())
+    .option('--from <path>', 'install from a local directory or zip instead of downloading')
+    .option('--name <name>', 'directory name for a URL or --from source (default: the file name)')
+    .option('--mirror <url>', 'base URL serving NAME.zip, for CDNs and air-gapped hosts (ASR_MODEL_MIRROR)')
+    .option('--force', 'install again even if present (the old one stays until the new one is complete)')
+    .action(async (target: string, options: StoreOptions & { from?: string; name?: string; mirror?: string; force?: boolean }) => {
+      const isUrl = /^https?:\/\//u.test(target);
+      const name = options.name ?? (isUrl ? (target.split('/').pop() ?? target).replace(/\.zip$/u, '') : target);
+      if (!isUrl && !options.from && !catalogModel(name))
+        throw new Error(`"${target}" is not in the catalog (asrctl models list); give a URL, or --from PATH for a local directory or zip`);
+      const source: ModelSource = options.from
+        ? { kind: 'local', path: options.from }
+        : isUrl
+          ? { kind: 'url', url: target }
+          : { kind: 'catalog' };
+      const progress = progressPrinter();
+      const outcome = await new ModelStore(options.modelsDir).pull(
+        { name, source, ...(options.force && { force: true }), ...(options.mirror && { mirror: options.mirror }) },
+        {
+          onProgress: progress.update,
+          onRetry: (attempt, error, resumeAt) =>
+            process.stderr.write(`\n  attempt ${attempt} failed (${error.message}); resuming at ${formatBytes(resumeAt)}\n`),
+          say: (line) => {
+            progress.end();
+            process.stdout.write(`${line}\n`);
+          },
+        },
+      );
+      progress.end();
+      if (outcome.downloadedBytes > 0) process.stdout.write(`downloaded ${formatBytes(outcome.downloadedBytes)}\n`);
+    });
+
+  models
+    .command('verify')
+    .description("recheck installed models' files against their manifests (all when none named)")
+    .argument('[names...]')
+    .addOption(storeOption())
+    .action(async (names: string[], options: StoreOptions) => {
+      const store = new ModelStore(options.modelsDir);
+      const targets = names.length > 0 ? names : (await store.list()).map((m) => m.name);
+      for (const name of targets) {
+        const result = await store.verify(name);
+        if (result.ok) process.stdout.write(`${name}: ok (${result.files} files)\n`);
+        else {
+          process.stdout.write(
+            `${name}: FAILED\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n  fix: asrctl models pull ${name} --force\n`,
+          );
+          process.exitCode = 1;
+        }
+      }
+    });
+
+  models
+    .command('rm')
+    .description('remove an installed model')
+    .argument('<name>')
+    .addOption(storeOption())
+    .action(async (name: string, options: StoreOptions) => {
+      const removed = await new ModelStore(options.modelsDir).remove(name);
+      process.stdout.write(removed ? `removed ${name}\n` : `${name} was not installed\n`);
+    });
+
   models
     .command('synth')
     .description('write a generated tone model: a smoke-test model for hosts with no real model at hand')
@@ -24,4 +126,24 @@ export function registerModels(program: Command): void {
       const list = words.map((w) => `${w.word}=${w.hz} Hz`).join(', ');
       process.stdout.write(`wrote ${options.heavy ? 'heavy' : 'light'} tone model to ${resolve(dir)} (${list})\n`);
     });
+}
+
+/** One status line on stderr, rewritten in place: bytes, percentage, speed. */
+function progressPrinter(): { update: (p: DownloadProgress) => void; end: () => void } {
+  let shown = false;
+  let last = 0;
+  return {
+    update(p) {
+      const now = Date.now();
+      if (now - last < 200 && p.transferredBytes !== p.totalBytes) return;
+      last = now;
+      const of = p.totalBytes ? ` / ${formatBytes(p.totalBytes)}  ${Math.floor((100 * p.transferredBytes) / p.totalBytes)}%` : '';
+      process.stderr.write(`\r  ${formatBytes(p.transferredBytes)}${of}  ${formatBytes(p.bytesPerSecond)}/s   `);
+      shown = true;
+    },
+    end() {
+      if (shown) process.stderr.write('\n');
+      shown = false;
+    },
+  };
 }
