@@ -2,17 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { DeployConfigError, deployInputFromEnv, resolveDeployConfig } from './deploy-config.js';
 
 describe('resolveDeployConfig', () => {
-  it('defaults to blue/green on 8765 with models/cn and models/en, cn first', () => {
+  it('defaults to blue/green on 8765 with the small catalog models in ./models, cn first', () => {
     const config = resolveDeployConfig([], '/srv/asr');
     expect(config).toMatchObject({
+      modelsDir: '/srv/asr/models',
       project: 'asrctl',
       port: 8765,
       bindAddress: '0.0.0.0',
       strategy: 'blue-green',
       defaultLanguage: 'cn',
       models: [
-        { language: 'cn', hostDir: '/srv/asr/models/cn' },
-        { language: 'en', hostDir: '/srv/asr/models/en' },
+        { language: 'cn', hostDir: '/srv/asr/models/vosk-model-small-cn-0.22', catalogName: 'vosk-model-small-cn-0.22' },
+        { language: 'en', hostDir: '/srv/asr/models/vosk-model-small-en-us-0.15', catalogName: 'vosk-model-small-en-us-0.15' },
       ],
       allow: [],
       drainTimeoutSeconds: 30,
@@ -55,7 +56,7 @@ describe('resolveDeployConfig', () => {
       expect((err as DeployConfigError).problems).toEqual([
         'project "Bad Name": use lower-case letters, digits, - and _ (at most 41 characters)',
         'port "70000": expected a whole number from 1 to 65535',
-        'model "english": expected LANG=DIR, e.g. en=models/en',
+        'model "english": expected LANG=NAME or LANG=DIR, e.g. en=vosk-model-small-en-us-0.15 or en=/srv/models/en',
         'strategy "rolling": expected blue-green or recreate',
         'memory "lots": expected a size such as 2g or 512m',
         'gpus "some": expected all, a count, or device=0,1',
@@ -63,6 +64,18 @@ describe('resolveDeployConfig', () => {
         'allow "10.0.0.0/33": expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8',
       ]);
     }
+  });
+
+  it('reads a bare name as a model under the models directory, a catalog name as one to install', () => {
+    const config = resolveDeployConfig(
+      [{ model: ['cn=vosk-model-cn-0.22', 'en=my-own-model', 'fr=./fr'], modelsDir: '/data/models' }],
+      '/x',
+    );
+    expect(config.models).toEqual([
+      { language: 'cn', hostDir: '/data/models/vosk-model-cn-0.22', catalogName: 'vosk-model-cn-0.22' },
+      { language: 'en', hostDir: '/data/models/my-own-model' },
+      { language: 'fr', hostDir: '/x/fr' },
+    ]);
   });
 
   it('takes zh for cn and sizes in k, m, g', () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { DEFAULT_MODELS, catalogModel } from '../models/model-catalog.js';
 import { isIP } from 'node:net';
 import { PROJECT_NAME } from './deployment-names.js';
 
@@ -9,6 +10,8 @@ export interface ModelMount {
   language: string;
   /** Absolute directory on the Docker host, mounted read-only at /models/<language>. */
   hostDir: string;
+  /** Set when the model is a catalog model: the prefetch phase installs it into the models directory. */
+  catalogName?: string;
 }
 
 export interface DeployConfig {
@@ -17,6 +20,10 @@ export interface DeployConfig {
   /** Host address the public port is published on. */
   bindAddress: string;
   models: ModelMount[];
+  /** Where catalog models and models named without a path live (models pull installs there). */
+  modelsDir: string;
+  /** Base URL serving catalog zips instead of alphacephei.com (CDN, air-gapped mirror). */
+  mirror?: string;
   defaultLanguage: string;
   baseImage: string;
   edgeBaseImage: string;
@@ -40,6 +47,8 @@ export interface DeployInput {
   port?: string;
   bind?: string;
   model?: string[];
+  modelsDir?: string;
+  mirror?: string;
   defaultLanguage?: string;
   baseImage?: string;
   edgeBaseImage?: string;
@@ -66,7 +75,8 @@ export const DEPLOY_DEFAULTS = {
   project: 'asrctl',
   port: 8765,
   bind: '0.0.0.0',
-  models: ['cn=models/cn', 'en=models/en'],
+  models: Object.entries(DEFAULT_MODELS).map(([language, name]) => `${language}=${name}`),
+  modelsDir: 'models',
   defaultLanguage: 'cn',
   baseImage: 'node:20-bookworm-slim',
   edgeBaseImage: 'debian:bookworm-slim',
@@ -86,6 +96,8 @@ export function deployInputFromEnv(env: NodeJS.ProcessEnv): DeployInput {
     port: env.ASRCTL_PORT,
     bind: env.ASRCTL_BIND,
     model: list(env.ASRCTL_MODELS),
+    modelsDir: env.ASRCTL_MODELS_DIR,
+    mirror: env.ASR_MODEL_MIRROR,
     defaultLanguage: env.ASRCTL_DEFAULT_LANGUAGE,
     baseImage: env.ASRCTL_BASE_IMAGE,
     edgeBaseImage: env.ASRCTL_EDGE_BASE_IMAGE,
@@ -130,16 +142,21 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string): Deploy
   const bindAddress = input.bind ?? DEPLOY_DEFAULTS.bind;
   if (isIP(bindAddress) === 0) problems.push(`bind "${bindAddress}": expected an IP address such as 0.0.0.0 or 127.0.0.1`);
 
+  const modelsDir = path(input.modelsDir ?? DEPLOY_DEFAULTS.modelsDir);
   const models: ModelMount[] = [];
   for (const spec of input.model ?? DEPLOY_DEFAULTS.models) {
     const m = /^([a-z]{2,3})=(.+)$/u.exec(spec);
     if (!m) {
-      problems.push(`model "${spec}": expected LANG=DIR, e.g. en=models/en`);
+      problems.push(`model "${spec}": expected LANG=NAME or LANG=DIR, e.g. en=vosk-model-small-en-us-0.15 or en=/srv/models/en`);
       continue;
     }
     const language = m[1] === 'zh' ? 'cn' : m[1]!;
     if (models.some((x) => x.language === language)) problems.push(`model: ${language} is given twice`);
-    models.push({ language, hostDir: path(m[2]!) });
+    // A bare name is a model in the models directory (a catalog one is installed there if missing).
+    const value = m[2]!;
+    const bareName = !value.includes('/') && !value.startsWith('.');
+    const catalogName = bareName && catalogModel(value) ? value : undefined;
+    models.push({ language, hostDir: bareName ? join(modelsDir, value) : path(value), ...(catalogName && { catalogName }) });
   }
   const defaultLanguage =
     input.defaultLanguage === 'zh'
@@ -175,6 +192,8 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string): Deploy
     port,
     bindAddress,
     models,
+    modelsDir,
+    ...(input.mirror !== undefined && { mirror: input.mirror }),
     defaultLanguage,
     baseImage: input.baseImage ?? DEPLOY_DEFAULTS.baseImage,
     edgeBaseImage: input.edgeBaseImage ?? DEPLOY_DEFAULTS.edgeBaseImage,

@@ -20,6 +20,7 @@ import {
   testDeployConfig,
   toneModelsForDeploy,
 } from '../testing/docker-fixture.js';
+import { type ModelServer, startModelServer, zipDirectory } from '../testing/model-server.js';
 import { startStreamingSession } from '../testing/streaming-session.js';
 import type { DeployInput } from './deploy-config.js';
 import { deploy, plainPhaseRunner, RolledBackError } from './deploy.js';
@@ -35,9 +36,16 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
   let port: number;
   let work: string;
   const lines: string[] = [];
+  let mirror: ModelServer;
   const record = (l: string): void => void lines.push(l);
+  // Catalog names, installed from a mirror (a local HTTP server serving the tone models' zips).
+  const catalogModels = (): DeployInput => ({
+    model: ['cn=vosk-model-small-cn-0.22', 'en=vosk-model-small-en-us-0.15'],
+    modelsDir: join(work, 'models'),
+    mirror: mirror.url,
+  });
   const run = (extra: DeployInput = {}) =>
-    deploy(docker, testDeployConfig(project, port, models, extra), plainPhaseRunner(record), { say: record });
+    deploy(docker, testDeployConfig(project, port, models, { ...catalogModels(), ...extra }), plainPhaseRunner(record), { say: record });
   const url = (): string => `ws://127.0.0.1:${port}/`;
   const recognize = async (language: 'cn' | 'en'): Promise<string[]> =>
     (await transcribe({ url: url(), samples: lowHighClip(16000), sampleRate: 16000, language })).map((f) => f.text);
@@ -48,16 +56,21 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
     models = await toneModelsForDeploy();
     port = await freePort();
     work = await mkdtemp(join(tmpdir(), 'asrctl-deploy-test-'));
+    mirror = await startModelServer();
+    mirror.serve('/vosk-model-small-cn-0.22.zip', await zipDirectory(models.cn, 'vosk-model-small-cn-0.22'));
+    mirror.serve('/vosk-model-small-en-us-0.15.zip', await zipDirectory(models.en, 'vosk-model-small-en-us-0.15'));
   }, 300_000);
 
   afterAll(async () => {
     await removeTestDeployment(docker, project);
+    await mirror.close();
     await models.remove();
     await rm(work, { recursive: true, force: true });
   }, 120_000);
 
-  it('deploys fresh and answers a real recognition through the public port', async () => {
+  it('deploys fresh with catalog models fetched from a mirror, and answers a real recognition through the public port', async () => {
     const report = await run();
+    expect(mirror.requests.map((r) => r.path).sort()).toEqual(['/vosk-model-small-cn-0.22.zip', '/vosk-model-small-en-us-0.15.zip']);
     expect(report.heard).toEqual({ cn: '低 高', en: 'low high' });
     expect(report.color).toBe('blue');
     expect(await recognize('en')).toEqual(['low high']);
@@ -81,6 +94,7 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
 
     expect(report.previousColor).toBe('blue');
     expect(report.color).toBe('green');
+    expect(mirror.requests).toHaveLength(2); // models present: no network
     expect(connections.failures).toEqual([]);
     expect(connections.attempts).toBeGreaterThan(200);
     // The session stayed on blue through the switch; blue's drain ended it with 1012 after its finals.

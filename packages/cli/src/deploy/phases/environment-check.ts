@@ -1,8 +1,9 @@
 import { createServer } from 'node:net';
-import { statfs } from 'node:fs/promises';
+import { mkdir, statfs } from 'node:fs/promises';
 import { engineFacts, EngineError } from '../../docker/engine.js';
 import { inspectImage } from '../../docker/images.js';
-import { directorySize, formatBytes } from '../../models/disk.js';
+import { directorySize, formatBytes, freeBytes } from '../../models/disk.js';
+import { catalogModel } from '../../models/model-catalog.js';
 import { LABELS } from '../deployment-names.js';
 import type { DeployContext, DeployPhase } from '../deploy-context.js';
 
@@ -33,13 +34,26 @@ export const environmentCheck: DeployPhase = {
     say(`port ${config.bindAddress}:${config.port} is free or held by this deployment`);
 
     let modelBytes = 0;
+    let toDownload = 0;
     for (const model of config.models) {
-      const size = await directorySize(model.hostDir).catch(() => 0);
+      const known = model.catalogName ? catalogModel(model.catalogName) : undefined;
+      const onDisk = await directorySize(model.hostDir).catch(() => undefined);
+      if (known && onDisk === undefined) toDownload += known.zipBytes + known.diskBytes;
+      const size = known?.memoryBytes ?? onDisk ?? 0;
       modelBytes += size;
       if (size > BIG_MODEL_BYTES)
         ctx.warnings.push(
-          `the ${model.language} model is ${formatBytes(size)}: a big model needs about that much memory per app container, twice during a blue/green swap`,
+          `the ${model.language} model needs about ${formatBytes(size)} of memory per app container, twice that during a blue/green swap: make sure the host has it`,
         );
+    }
+    if (toDownload > 0) {
+      await mkdir(config.modelsDir, { recursive: true });
+      const free = await freeBytes(config.modelsDir);
+      if (free < toDownload)
+        throw new EnvironmentError(
+          `the models to download need about ${formatBytes(toDownload)} in ${config.modelsDir}, only ${formatBytes(free)} is free: free space or set --models-dir`,
+        );
+      say(`disk: ${formatBytes(free)} free in ${config.modelsDir} for ${formatBytes(toDownload)} of models to download`);
     }
     const need = modelBytes + SERVER_OVERHEAD_BYTES;
     const budget = config.memoryBytes ?? engine.memoryBytes;

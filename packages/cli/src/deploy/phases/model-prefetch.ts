@@ -1,5 +1,6 @@
 import { describeModelProblems, inspectModelDirectory } from '@asrctl/server';
 import { directorySize, formatBytes } from '../../models/disk.js';
+import { ModelStore } from '../../models/model-store.js';
 import type { DeployPhase } from '../deploy-context.js';
 
 export class ModelPrefetchError extends Error {
@@ -7,13 +8,35 @@ export class ModelPrefetchError extends Error {
 }
 
 /**
- * Phase 3: every model the deployment mounts is present and complete before anything stops
- * (libvosk would otherwise fail inside the new container, after the build).
+ * Phase 3, while the old service keeps serving: catalog models are downloaded if missing (no
+ * network if installed), and every model the deployment mounts is checked complete before
+ * anything stops (libvosk would otherwise fail inside the new container, after the build).
  */
 export const modelPrefetch: DeployPhase = {
   title: 'Model prefetch',
   async run(ctx, say) {
+    const store = new ModelStore(ctx.config.modelsDir);
     for (const model of ctx.config.models) {
+      if (model.catalogName) {
+        let lastShown = 0;
+        const outcome = await store.pull(
+          { name: model.catalogName, source: { kind: 'catalog' }, ...(ctx.config.mirror !== undefined && { mirror: ctx.config.mirror }) },
+          {
+            say: (line) => say(`${model.language}: ${line}`),
+            onProgress: (p) => {
+              if (Date.now() - lastShown < 500) return;
+              lastShown = Date.now();
+              say(
+                `${model.language}: ${formatBytes(p.transferredBytes)}${p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : ''} at ${formatBytes(p.bytesPerSecond)}/s`,
+              );
+            },
+            onRetry: (attempt, error, at) =>
+              say(`${model.language}: attempt ${attempt} failed (${error.message}); resuming at ${formatBytes(at)}`),
+          },
+        );
+        if (outcome.action !== 'present')
+          say(`${model.language}: ${model.catalogName} installed (${formatBytes(outcome.downloadedBytes)} downloaded)`);
+      }
       const problems = await inspectModelDirectory(model.hostDir);
       if (problems === 'not_a_directory' || problems.length > 0)
         throw new ModelPrefetchError(
