@@ -11,7 +11,7 @@ import { inspectContainer } from '../docker/containers.js';
 import { buildImage } from '../docker/images.js';
 import { BASE_IMAGES } from '../images/base-images.js';
 import { deploymentStatus } from '../operations/deployment-status.js';
-import { startConnectionLoop } from '../testing/connection-loop.js';
+import { startConnectionLoop } from '../load/connection-loop.js';
 import {
   type TestModels,
   dockerForTests,
@@ -21,7 +21,7 @@ import {
   toneModelsForDeploy,
 } from '../testing/docker-fixture.js';
 import { type ModelServer, startModelServer, zipDirectory } from '../testing/model-server.js';
-import { startStreamingSession } from '../testing/streaming-session.js';
+import { startStreamingSession } from '../load/streaming-session.js';
 import type { DeployInput } from './deploy-config.js';
 import { deploy, plainPhaseRunner, RolledBackError } from './deploy.js';
 import { deploymentNames, LABELS } from './deployment-names.js';

@@ -29,6 +29,8 @@ export interface BuildRequest {
   tag: string;
   buildArgs?: Record<string, string>;
   labels?: Record<string, string>;
+  /** Ignore the layer cache (every step runs again). */
+  noCache?: boolean;
 }
 
 /** One line of build output, with the step it belongs to ("Step 3/9 : COPY ..."). */
@@ -75,6 +77,7 @@ export async function buildImage(docker: Docker, request: BuildRequest, onProgre
       labels: request.labels ?? {},
       rm: true,
       forcerm: true,
+      nocache: request.noCache ?? false,
     },
   );
   let step = '';

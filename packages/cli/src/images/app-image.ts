@@ -10,6 +10,7 @@ export interface AppImageRequest {
   tag: string;
   baseImage: string;
   labels: Record<string, string>;
+  noCache?: boolean;
 }
 
 /**
@@ -33,6 +34,7 @@ export async function buildAppImage(
         tag: request.tag,
         buildArgs: { BASE_IMAGE: request.baseImage },
         labels: request.labels,
+        noCache: request.noCache ?? false,
       },
       onProgress,
     );
