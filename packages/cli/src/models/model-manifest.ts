@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+
+/** Written into a model directory after a verified install; `models verify` rechecks it. */
+export const MANIFEST_FILE = 'asrctl-manifest.json';
+
+export interface ModelManifest {
+  name: string;
+  source: string;
+  installedAt: string;
+  /** Relative path to sha256 (hex) and size of every file but the manifest. */
+  files: Record<string, { sha256: string; bytes: number }>;
+}
+
+export async function writeManifest(dir: string, name: string, source: string): Promise<ModelManifest> {
+  const manifest: ModelManifest = { name, source, installedAt: new Date().toISOString(), files: await hashTree(dir) };
+  await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
+  return manifest;
+}
+
+export async function readManifest(dir: string): Promise<ModelManifest | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as ModelManifest;
+  } catch {
+    return undefined;
+  }
+}
+
+export type VerifyResult = { ok: true; files: number } | { ok: false; problems: string[] };
+
+/** Rehashes every file; reports missing, changed and unexpected files. */
+export async function verifyAgainstManifest(dir: string): Promise<VerifyResult> {
+  const manifest = await readManifest(dir);
+  if (!manifest) return { ok: false, problems: [`no ${MANIFEST_FILE}: not installed by asrctl (or the install did not finish)`] };
+  const actual = await hashTree(dir).catch(() => ({}) as Record<string, { sha256: string; bytes: number }>);
+  const problems: string[] = [];
+  for (const [path, expected] of Object.entries(manifest.files)) {
+    const found = actual[path];
+    if (!found) problems.push(`${path} is missing`);
+    else if (found.sha256 !== expected.sha256) problems.push(`${path} changed (${found.bytes} bytes, expected ${expected.bytes})`);
+  }
+  for (const path of Object.keys(actual)) if (!manifest.files[path]) problems.push(`${path} is not part of the model`);
+  return problems.length === 0 ? { ok: true, files: Object.keys(manifest.files).length } : { ok: false, problems };
+}
+
+async function hashTree(root: string): Promise<Record<string, { sha256: string; bytes: number }>> {
+  const files: Record<string, { sha256: string; bytes: number }> = {};
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile() && !(dir === root && entry.name === MANIFEST_FILE)) files[relative(root, path)] = await hashFile(path);
+    }
+  };
+  await walk(root);
+  return Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bytes += chunk.length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}

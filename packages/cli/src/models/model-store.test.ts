@@ -1,0 +1,157 @@
+import { randomBytes } from 'node:crypto';
+import { appendFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { toneWordsFor, writeToneModel } from '@asrctl/tone-model';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type ModelServer, startModelServer, zipDirectory } from '../testing/model-server.js';
+import type { DownloadProgress } from './download.js';
+import { MANIFEST_FILE } from './model-manifest.js';
+import { ModelStore } from './model-store.js';
+
+const NAME = 'vosk-model-small-cn-0.22';
+
+describe('ModelStore against a real HTTP server', () => {
+  let server: ModelServer;
+  let work: string;
+  let zip: Buffer;
+  let store: ModelStore;
+
+  beforeAll(async () => {
+    server = await startModelServer();
+    work = await mkdtemp(join(tmpdir(), 'asrctl-models-'));
+    // A tone model with 2 MiB of extra data, so a download can be cut in the middle.
+    const model = join(work, 'source');
+    await writeToneModel(model, { words: toneWordsFor('cn') });
+    await mkdir(join(model, 'extra'));
+    await writeFile(join(model, 'extra', 'padding.bin'), randomBytes(2 * 1024 * 1024));
+    zip = await zipDirectory(model, NAME);
+    server.serve(`/${NAME}.zip`, zip);
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  beforeEach(async () => {
+    store = new ModelStore(await mkdtemp(join(work, 'store-')));
+    server.requests.length = 0;
+  });
+
+  afterEach(async () => {
+    await rm(store.root, { recursive: true, force: true });
+  });
+
+  it('installs a catalog model from a mirror with progress, a manifest, and no network once present', async () => {
+    const progress: DownloadProgress[] = [];
+    const outcome = await store.pull({ name: NAME, source: { kind: 'catalog' }, mirror: server.url }, { onProgress: (p) => progress.push(p) });
+    expect(outcome).toMatchObject({ action: 'installed', downloadedBytes: zip.length, dir: join(store.root, NAME) });
+    expect(server.requests).toEqual([{ path: `/${NAME}.zip` }]);
+    expect(progress.at(-1)).toMatchObject({ transferredBytes: zip.length, totalBytes: zip.length });
+    expect(progress.at(-1)!.bytesPerSecond).toBeGreaterThan(0);
+    expect(await stat(join(store.root, NAME, 'am', 'final.mdl'))).toBeTruthy();
+    expect(await store.verify(NAME)).toEqual({ ok: true, files: expect.any(Number) as number });
+    expect((await readdir(store.root)).sort()).toEqual(['.downloads', NAME]);
+    expect(await readdir(join(store.root, '.downloads'))).toEqual([]);
+
+    const again = await store.pull({ name: NAME, source: { kind: 'catalog' }, mirror: server.url });
+    expect(again.action).toBe('present');
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('resumes with an HTTP Range after the server cuts the connection mid-file', async () => {
+    const cut = Math.floor(zip.length / 2);
+    server.cutNextAt(`/${NAME}.zip`, cut);
+    const retries: number[] = [];
+    const outcome = await store.pull(
+      { name: NAME, source: { kind: 'url', url: `${server.url}/${NAME}.zip` } },
+      { onRetry: (_attempt, _err, resumeAt) => retries.push(resumeAt) },
+    );
+    expect(outcome.action).toBe('installed');
+    // It resumes from what reached the disk: up to the cut (bytes still buffered when the stream
+    // failed are fetched again).
+    expect(retries).toHaveLength(1);
+    expect(retries[0]).toBeGreaterThan(cut / 2);
+    expect(retries[0]).toBeLessThanOrEqual(cut);
+    expect(server.requests).toEqual([{ path: `/${NAME}.zip` }, { path: `/${NAME}.zip`, range: `bytes=${retries[0]}-` }]);
+    expect((await store.verify(NAME)).ok).toBe(true);
+  }, 30_000);
+
+  it('rejects a corrupt zip and keeps the installed model', async () => {
+    await store.pull({ name: NAME, source: { kind: 'catalog' }, mirror: server.url });
+    const corrupt = Buffer.from(zip);
+    corrupt.fill(0x42, 100, 4000);
+    corrupt.fill(0, corrupt.length - 200);
+    server.serve('/corrupt.zip', corrupt);
+    await expect(store.pull({ name: NAME, source: { kind: 'url', url: `${server.url}/corrupt.zip` }, force: true })).rejects.toThrow(
+      /is not a valid zip archive .* the installed model, if any, is unchanged/u,
+    );
+    expect(await store.verify(NAME)).toMatchObject({ ok: true });
+    expect((await readdir(store.root)).sort()).toEqual(['.downloads', NAME]);
+  });
+
+  it('rejects a zip without a usable model, naming what is missing', async () => {
+    const partial = join(work, 'partial');
+    await writeToneModel(partial, { words: toneWordsFor('en') });
+    await rm(join(partial, 'graph'), { recursive: true });
+    server.serve('/partial.zip', await zipDirectory(partial, 'partial'));
+    await expect(store.pull({ name: 'partial', source: { kind: 'url', url: `${server.url}/partial.zip` } })).rejects.toThrow(
+      /does not hold a usable Vosk model[\s\S]*decoding graph missing: expected graph\/HCLG.fst/u,
+    );
+    expect(await readdir(store.root)).toEqual(['.downloads']);
+  });
+
+  it('installs from a local zip or directory without any network', async () => {
+    const local = join(work, 'local.zip');
+    await writeFile(local, zip);
+    expect((await store.pull({ name: 'from-zip', source: { kind: 'local', path: local } })).action).toBe('installed');
+    expect((await store.pull({ name: 'from-dir', source: { kind: 'local', path: join(work, 'source') } })).action).toBe('installed');
+    expect(server.requests).toEqual([]);
+    expect((await store.verify('from-dir')).ok).toBe(true);
+  });
+
+  it('verify finds a changed file; pull --force repairs it', async () => {
+    await store.pull({ name: NAME, source: { kind: 'catalog' }, mirror: server.url });
+    await appendFile(join(store.root, NAME, 'conf', 'model.conf'), '--extra-option=1\n');
+    const result = await store.verify(NAME);
+    expect(result).toEqual({ ok: false, problems: [expect.stringMatching(/^conf\/model.conf changed/u)] });
+    // A quick presence check sees the size change too: this is not "present".
+    expect((await store.pull({ name: NAME, source: { kind: 'catalog' }, mirror: server.url })).action).toBe('replaced');
+    expect((await store.verify(NAME)).ok).toBe(true);
+    expect((await readdir(join(store.root, NAME))).includes(MANIFEST_FILE)).toBe(true);
+  });
+});
+
+describe('ModelStore on a small filesystem (tmpfs, as root)', () => {
+  let mount: string;
+  let server: ModelServer;
+
+  beforeAll(async () => {
+    mount = await mkdtemp(join(tmpdir(), 'asrctl-small-fs-'));
+    await execa('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mount]);
+    server = await startModelServer();
+  });
+
+  afterAll(async () => {
+    await server.close();
+    await execa('umount', [mount]);
+    await rm(mount, { recursive: true, force: true });
+  });
+
+  it('checks free disk before downloading a catalog model', async () => {
+    const store = new ModelStore(mount);
+    await expect(store.pull({ name: 'vosk-model-cn-0.22', source: { kind: 'catalog' }, mirror: server.url })).rejects.toThrow(
+      /vosk-model-cn-0.22 needs about 3.1 GiB free in .* only [\d.]+ (KiB|MiB) is/u,
+    );
+    expect(server.requests).toEqual([]);
+  });
+
+  it('says the disk is full when it fills during a download, and installs nothing', async () => {
+    server.serve('/big.zip', randomBytes(3 * 1024 * 1024));
+    const store = new ModelStore(mount);
+    await expect(store.pull({ name: 'big', source: { kind: 'url', url: `${server.url}/big.zip` } })).rejects.toThrow(/no space left for .*big.zip while downloading/u);
+    expect((await readdir(mount)).filter((e) => !e.startsWith('.'))).toEqual([]);
+  });
+});

@@ -1,0 +1,188 @@
+import { chmod, cp, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { describeModelProblems, inspectModelDirectory } from '@asrctl/server';
+import extractZip from 'extract-zip';
+import { directorySize, formatBytes, freeBytes } from './disk.js';
+import { type DownloadProgress, downloadFile } from './download.js';
+import { type ModelManifest, readManifest, verifyAgainstManifest, writeManifest } from './model-manifest.js';
+import { catalogModel, catalogUrl } from './model-catalog.js';
+
+export type ModelSource = { kind: 'catalog' } | { kind: 'url'; url: string } | { kind: 'local'; path: string };
+
+export interface PullRequest {
+  /** Directory name under the store (a catalog name, or any name for other sources). */
+  name: string;
+  source: ModelSource;
+  /** Replace an installed model (the new one must install fully first). */
+  force?: boolean;
+  mirror?: string;
+}
+
+export interface PullEvents {
+  onProgress?: (p: DownloadProgress) => void;
+  onRetry?: (attempt: number, error: Error, resumeAt: number) => void;
+  say?: (line: string) => void;
+}
+
+export interface PullOutcome {
+  name: string;
+  dir: string;
+  action: 'present' | 'installed' | 'replaced';
+  downloadedBytes: number;
+}
+
+export interface InstalledModel {
+  name: string;
+  dir: string;
+  bytes: number;
+  manifest?: ModelManifest;
+}
+
+export class ModelInstallError extends Error {
+  override readonly name = 'ModelInstallError';
+}
+
+const DOWNLOADS = '.downloads';
+
+/**
+ * The models directory: one directory per model, installed only whole. Downloads and extraction
+ * happen in dot-directories on the same filesystem, and a model appears (or replaces another) by
+ * rename only after its structure was checked and its manifest written.
+ */
+export class ModelStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  dir(name: string): string {
+    return join(this.root, name);
+  }
+
+  async list(): Promise<InstalledModel[]> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    const models: InstalledModel[] = [];
+    for (const e of entries) {
+      if (!e.isDirectory() || e.name.startsWith('.')) continue;
+      const dir = this.dir(e.name);
+      const manifest = await readManifest(dir);
+      models.push({ name: e.name, dir, bytes: await directorySize(dir), ...(manifest && { manifest }) });
+    }
+    return models;
+  }
+
+  /** Installs a model unless a complete one is there (then no network is used at all). */
+  async pull(request: PullRequest, events: PullEvents = {}): Promise<PullOutcome> {
+    const { name } = request;
+    if (!/^[\w.-]+$/u.test(name) || name.startsWith('.')) throw new ModelInstallError(`model name "${name}": use letters, digits, . - _`);
+    const dir = this.dir(name);
+    const say = events.say ?? (() => undefined);
+    const existing = await this.presentAndComplete(dir);
+    if (existing && !request.force) {
+      say(`${name} is installed${existing === 'unmanaged' ? ' (no manifest: placed by hand)' : ' and matches its manifest'}`);
+      return { name, dir, action: 'present', downloadedBytes: 0 };
+    }
+    await mkdir(join(this.root, DOWNLOADS), { recursive: true });
+    const staging = await mkdtemp(join(this.root, `.staging-${name}-`));
+    let downloadedBytes = 0;
+    try {
+      let source: string;
+      if (request.source.kind === 'local') {
+        const path = request.source.path;
+        source = isAbsolute(path) ? path : resolve(path);
+        if ((await stat(source)).isDirectory()) await cp(source, join(staging, 'model'), { recursive: true });
+        else await this.extract(source, staging);
+      } else {
+        const url = request.source.kind === 'url' ? request.source.url : catalogUrl(name, request.mirror);
+        source = url;
+        await this.checkFreeDisk(name);
+        const zip = join(this.root, DOWNLOADS, `${name}.zip`);
+        say(`downloading ${url}`);
+        const result = await downloadFile(url, zip, { ...(events.onProgress && { onProgress: events.onProgress }), ...(events.onRetry && { onRetry: events.onRetry }) });
+        downloadedBytes = result.bytes;
+        try {
+          await this.extract(zip, staging);
+        } finally {
+          await rm(zip, { force: true }); // a bad zip must be downloaded again, a good one is no longer needed
+        }
+      }
+      const modelDir = await findModelRoot(staging);
+      const problems = await inspectModelDirectory(modelDir);
+      if (problems === 'not_a_directory' || problems.length > 0)
+        throw new ModelInstallError(`${source} does not hold a usable Vosk model: ${describeModelProblems(name, problems)}`);
+      // mkdtemp made the staging directory private; the app container's user must read the model.
+      await chmod(modelDir, 0o755);
+      await writeManifest(modelDir, name, source);
+      const replaced = await this.swapIn(modelDir, dir);
+      say(`${name} ${replaced ? 'replaced' : 'installed'} in ${dir}`);
+      return { name, dir, action: replaced ? 'replaced' : 'installed', downloadedBytes };
+    } finally {
+      await rm(staging, { recursive: true, force: true });
+    }
+  }
+
+  async verify(name: string): Promise<Awaited<ReturnType<typeof verifyAgainstManifest>>> {
+    return verifyAgainstManifest(this.dir(name));
+  }
+
+  async remove(name: string): Promise<boolean> {
+    const dir = this.dir(name);
+    const there = await stat(dir).then(() => true, () => false);
+    await rm(dir, { recursive: true, force: true });
+    return there;
+  }
+
+  /** 'managed' when the manifest's files are all there with their sizes; 'unmanaged' for a complete hand-placed model. */
+  private async presentAndComplete(dir: string): Promise<'managed' | 'unmanaged' | undefined> {
+    const manifest = await readManifest(dir);
+    if (manifest) {
+      for (const [path, { bytes }] of Object.entries(manifest.files)) {
+        const size = await stat(join(dir, path)).then((s) => s.size, () => -1);
+        if (size !== bytes) return undefined;
+      }
+      return 'managed';
+    }
+    const problems = await inspectModelDirectory(dir);
+    return problems !== 'not_a_directory' && problems.length === 0 ? 'unmanaged' : undefined;
+  }
+
+  private async checkFreeDisk(name: string): Promise<void> {
+    const known = catalogModel(name);
+    if (!known) return;
+    const need = known.zipBytes + known.diskBytes;
+    const free = await freeBytes(this.root);
+    if (free < need)
+      throw new ModelInstallError(`${name} needs about ${formatBytes(need)} free in ${this.root} (zip and unpacked), only ${formatBytes(free)} is: free some space or use another --models-dir`);
+  }
+
+  private async extract(zip: string, into: string): Promise<void> {
+    try {
+      await extractZip(zip, { dir: into });
+    } catch (err) {
+      throw new ModelInstallError(`${zip} is not a valid zip archive (${(err as Error).message}); the installed model, if any, is unchanged`);
+    }
+  }
+
+  /** Renames the new model into place; an old one is moved aside first and removed after. */
+  private async swapIn(modelDir: string, dir: string): Promise<boolean> {
+    const exists = await stat(dir).then(() => true, () => false);
+    if (!exists) {
+      await rename(modelDir, dir);
+      return false;
+    }
+    const aside = `${dir}.old-${Date.now().toString(36)}`;
+    await rename(dir, aside);
+    await rename(modelDir, dir);
+    await rm(aside, { recursive: true, force: true });
+    return true;
+  }
+}
+
+/** Vosk zips hold one top-level directory (vosk-model-small-cn-0.22/...); some hold the files directly. */
+async function findModelRoot(staging: string): Promise<string> {
+  const entries = (await readdir(staging, { withFileTypes: true })).filter((e) => !e.name.startsWith('__MACOSX'));
+  const only = entries[0];
+  if (entries.length === 1 && only?.isDirectory()) return join(staging, only.name);
+  return staging;
+}
