@@ -95,6 +95,8 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
     expect(report.previousColor).toBe('blue');
     expect(report.color).toBe('green');
     expect(mirror.requests).toHaveLength(2); // models present: no network
+    // Same sources: the dependency layer (and every other) comes from the cache.
+    expect(lines.join('\n')).toMatch(/COPY node_modules \.\/node_modules · +---> Using cache/u);
     expect(connections.failures).toEqual([]);
     expect(connections.attempts).toBeGreaterThan(200);
     // The session stayed on blue through the switch; blue's drain ended it with 1012 after its finals.
@@ -157,6 +159,37 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
     expect(await recognize('en')).toEqual(['low high']);
   }, 120_000);
 
+  it('shows an app that crashed and was restarted by Docker, still serving', async () => {
+    // A crash as the kernel sees it: the app's process killed from the host (`docker kill` would
+    // count as an operator's stop, which the restart policy respects).
+    const { State } = await docker.getContainer(names.app('green')).inspect();
+    process.kill(State.Pid, 'SIGKILL');
+    for (let i = 0; i < 240; i++) {
+      const facts = await inspectContainer(docker, names.app('green'));
+      if (facts?.restartCount === 1 && facts.health === 'healthy') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const status = await deploymentStatus(docker, names);
+    expect(status).toMatchObject({ kind: 'update', active: 'green' });
+    expect(status.containers.find((c) => c.role === 'app')?.restarts).toBe(1);
+    expect(await recognize('en')).toEqual(['low high']);
+  }, 120_000);
+
+  it('reports a deployment whose app was stopped as broken, and a deploy repairs it', async () => {
+    await docker.getContainer(names.app('green')).stop();
+    const broken = await deploymentStatus(docker, names);
+    expect(broken).toMatchObject({
+      kind: 'broken',
+      problems: ['the edge routes to no healthy app', `${names.app('green')} is exited (unhealthy) and not serving`],
+    });
+    const report = await run();
+    expect(report.color).toBe('blue');
+    expect(await recognize('cn')).toEqual(['低 高']);
+    const repaired = await deploymentStatus(docker, names);
+    expect(repaired).toMatchObject({ kind: 'update', active: 'blue', problems: [] });
+    expect(repaired.containers.map((c) => c.name).sort()).toEqual([names.app('blue'), names.edge].sort());
+  }, 120_000);
+
   it('status, logs, restart, stop and cleanup work as an operator runs them', async () => {
     const target = ['--project', project];
     const deployFlags = [
@@ -180,9 +213,9 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
 
     const status = await asrctl('status', ...target, '--json');
     expect(status.exitCode).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'update', active: 'green' });
+    expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'update', active: 'blue' });
     expect((await asrctl('status', ...target)).stdout).toMatch(
-      new RegExp(`"${project}": serving \\(blue-green, green active, port 127.0.0.1:${port}\\)`, 'u'),
+      new RegExp(`"${project}": serving \\(blue-green, blue active, port 127.0.0.1:${port}\\)`, 'u'),
     );
 
     const logs = await asrctl('logs', ...target, '--tail', '3');
@@ -193,7 +226,7 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
     const restart = await asrctl('restart', ...deployFlags, '--plain');
     expect(restart.stderr).toBe('');
     expect(restart.exitCode).toBe(0);
-    expect(restart.stdout).toMatch(/Deployed ".*" \(blue-green, green → blue\)/u);
+    expect(restart.stdout).toMatch(/Deployed ".*" \(blue-green, blue → green\)/u);
     expect(await recognize('cn')).toEqual(['低 高']);
 
     const stop = await asrctl('stop', ...target);

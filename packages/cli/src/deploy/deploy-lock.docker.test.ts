@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { hostname } from 'node:os';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectEngine } from '../docker/engine.js';
+import { acquireDeployLock, DeployLockedError } from './deploy-lock.js';
+import { deploymentNames, LABELS } from './deployment-names.js';
+
+const names = deploymentNames(`asrlock${process.pid}`);
+
+describe('the deploy lock on a real Docker engine', () => {
+  let docker: Docker;
+
+  beforeAll(() => {
+    docker = connectEngine();
+  });
+
+  afterAll(async () => {
+    await docker
+      .getNetwork(names.lock)
+      .remove()
+      .catch(() => undefined);
+  });
+
+  it('lets one deploy in at a time and names the holder to the other', async () => {
+    const lock = await acquireDeployLock(docker, names);
+    await expect(acquireDeployLock(docker, names)).rejects.toThrow(DeployLockedError);
+    await expect(acquireDeployLock(docker, names)).rejects.toThrow(
+      new RegExp(`another deploy of "${names.project}" is running \\(pid ${process.pid} on `, 'u'),
+    );
+    await lock.release();
+    const again = await acquireDeployLock(docker, names);
+    await again.release();
+  });
+
+  it('takes over a lock left by a process on this host that has died', async () => {
+    const child = spawn(process.execPath, ['-e', '']);
+    await once(child, 'exit');
+    await docker.createNetwork({
+      Name: names.lock,
+      Internal: true,
+      Labels: { [LABELS.project]: names.project, 'io.asrctl.lock.host': hostname(), 'io.asrctl.lock.pid': String(child.pid) },
+    });
+    const lock = await acquireDeployLock(docker, names);
+    const holder = ((await docker.getNetwork(names.lock).inspect()) as { Labels: Record<string, string> }).Labels;
+    expect(holder['io.asrctl.lock.pid']).toBe(String(process.pid));
+    await lock.release();
+  });
+});
