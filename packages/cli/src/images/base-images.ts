@@ -6,7 +6,8 @@ import { bundledLibvoskPath } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { type PackOptions, pack } from 'tar-fs';
-import { type BuildProgress, buildImage, inspectImage } from '../docker/images.js';
+import { type BuildProgress, inspectImage } from '../docker/images.js';
+import { buildEdgeImage } from './edge-image.js';
 import type { SourceTree } from './source-tree.js';
 
 /**
@@ -59,16 +60,7 @@ export async function buildBaseImages(
       if (!(await inspectImage(docker, BASE_IMAGES.debian)))
         throw new Error(`the edge base is built on ${BASE_IMAGES.debian}: build "debian" first`);
       const onProgress = (p: BuildProgress): void => options.onProgress?.(p.line);
-      await buildImage(
-        docker,
-        {
-          contextDir: join(source.dockerDir, 'edge'),
-          entries: ['Dockerfile'],
-          tag: image,
-          buildArgs: { EDGE_BASE_IMAGE: BASE_IMAGES.debian },
-        },
-        onProgress,
-      );
+      await buildEdgeImage(docker, source, { tag: image, baseImage: BASE_IMAGES.debian }, onProgress);
     }
     results.push({ kind, image, built: true, seconds: (performance.now() - started) / 1000 });
   }

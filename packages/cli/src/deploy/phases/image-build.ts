@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import { buildImage } from '../../docker/images.js';
 import { buildAppImage } from '../../images/app-image.js';
+import { buildEdgeImage } from '../../images/edge-image.js';
 import { locateSourceTree } from '../../images/source-tree.js';
 import type { DeployConfig } from '../deploy-config.js';
 import type { DeployPhase } from '../deploy-context.js';
@@ -32,15 +31,10 @@ export const imageBuild: DeployPhase = {
     ctx.appLabels = labels;
     if (ctx.strategy.name === 'blue-green') {
       const edgeTag = `${names.edgeImage}:latest`;
-      await buildImage(
+      await buildEdgeImage(
         docker,
-        {
-          contextDir: join(source.dockerDir, 'edge'),
-          entries: ['Dockerfile'],
-          tag: edgeTag,
-          buildArgs: { EDGE_BASE_IMAGE: config.edgeBaseImage },
-          labels: { [LABELS.version]: source.version },
-        },
+        source,
+        { tag: edgeTag, baseImage: config.edgeBaseImage, labels: { [LABELS.version]: source.version } },
         (p) => say(`edge · ${p.line}`),
       );
       ctx.edgeImage = edgeTag;
