@@ -27,7 +27,7 @@ export async function cleanupPlan(docker: Docker, names: DeploymentNames, option
   for (const image of await docker.listImages({ filters: { reference: [`${names.appImage}:*`, `${names.edgeImage}:*`] } })) {
     if (inUse.has(image.Id)) continue;
     for (const tag of image.RepoTags ?? [])
-      items.push({ kind: 'image', name: tag, why: 'an earlier build, used by no container', remove: () => removeImage(docker, tag) });
+      items.push({ kind: 'image', name: tag, why: 'used by no container', remove: () => removeImage(docker, tag) });
   }
   for (const image of await docker.listImages({ filters: { dangling: ['true'] } }))
     items.push({

@@ -1,3 +1,4 @@
+import { inspectImage } from '../../docker/images.js';
 import { LABELS } from '../deployment-names.js';
 import type { DeployPhase } from '../deploy-context.js';
 
@@ -13,7 +14,8 @@ export const imageReuse: DeployPhase = {
     if (!active) throw new NothingToRestartError(`nothing serves as "${ctx.names.project}" to restart\n  hint: asrctl deploy`);
     const image = await ctx.docker.getImage(active.imageId).inspect();
     const labels = image.Config.Labels ?? {};
-    ctx.appImage = active.imageId;
+    // The tag it was started from, unless that tag now names another image.
+    ctx.appImage = (await inspectImage(ctx.docker, active.image))?.id === active.imageId ? active.image : active.imageId;
     ctx.appLabels = Object.fromEntries(Object.entries(labels).filter(([k]) => k.startsWith('io.asrctl.')));
     if (ctx.state?.edge) ctx.edgeImage = ctx.state.edge.imageId;
     else if (ctx.strategy.name === 'blue-green')
