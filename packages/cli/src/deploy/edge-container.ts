@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { execIn, inspectContainer, putFile, stopAndRemove } from '../docker/containers.js';
@@ -14,22 +15,32 @@ export class EdgeStartError extends Error {
 
 const EDGE_PORT = 8765;
 
-export function edgeSettings(config: DeployConfig, names: DeploymentNames, active: Color): EdgeSettings {
-  return {
+/** What the edge container holds: haproxy.cfg and, with TLS, the PEM (certificate, then key). */
+interface EdgeFiles {
+  config: string;
+  pem?: string;
+}
+
+async function edgeFiles(config: DeployConfig, names: DeploymentNames, active: Color): Promise<EdgeFiles> {
+  const pem = config.tls
+    ? `${(await readFile(config.tls.certPath, 'utf8')).trimEnd()}\n${(await readFile(config.tls.keyPath, 'utf8')).trimEnd()}\n`
+    : undefined;
+  const settings: EdgeSettings = {
     listenPort: EDGE_PORT,
     appHosts: { blue: names.appAlias('blue'), green: names.appAlias('green') },
     appPort: APP_PORT,
     active,
-    ...(config.tls && { tlsPemPath: EDGE_TLS_PATH }),
+    ...(pem !== undefined && { tls: { pemPath: EDGE_TLS_PATH, sha256: createHash('sha256').update(pem).digest('hex') } }),
     allow: config.allow,
     drainTimeoutSeconds: config.drainTimeoutSeconds,
   };
+  return { config: renderHaproxyConfig(settings), ...(pem !== undefined && { pem }) };
 }
 
 /** The edge as a deploy found it, so a failed deploy can put its settings back. */
 export interface EdgeBefore {
-  /** haproxy.cfg before this deploy changed it; undefined when the edge was (re)created. */
-  previousConfig?: string;
+  /** haproxy.cfg and the TLS PEM before this deploy changed them; undefined when the edge was (re)created. */
+  previous?: EdgeFiles;
 }
 
 /**
@@ -44,17 +55,18 @@ export async function ensureEdge(
   active: Color,
   say: (line: string) => void,
 ): Promise<EdgeBefore> {
-  const rendered = renderHaproxyConfig(edgeSettings(config, names, active));
+  const files = await edgeFiles(config, names, active);
   const existing = await inspectContainer(docker, names.edge);
   const imageId = (await docker.getImage(image).inspect()).Id;
   const publishedAs = `${config.bindAddress}:${config.port}`;
   if (existing && existing.state === 'running' && existing.imageId === imageId && existing.labels[LABELS.port] === publishedAs) {
     const current = await execIn(docker, names.edge, ['cat', EDGE_CONFIG_PATH]);
-    if (current.stdout !== rendered) {
+    if (current.stdout !== files.config) {
       say('edge settings changed: reloading HAProxy (open sessions stay on the old workers)');
-      await writeEdgeFiles(docker, names.edge, config, rendered);
+      const pem = await execIn(docker, names.edge, ['cat', EDGE_TLS_PATH]);
+      await writeEdgeFiles(docker, names.edge, files);
       await reloadEdge(docker, names.edge);
-      return { previousConfig: current.stdout };
+      return { previous: { config: current.stdout, ...(pem.exitCode === 0 && { pem: pem.stdout }) } };
     }
     return {};
   }
@@ -75,7 +87,7 @@ export async function ensureEdge(
       NetworkMode: names.network,
     },
   });
-  await writeEdgeFiles(docker, names.edge, config, rendered);
+  await writeEdgeFiles(docker, names.edge, files);
   try {
     await docker.getContainer(names.edge).start();
   } catch (err) {
@@ -86,10 +98,10 @@ export async function ensureEdge(
   return {};
 }
 
-/** Puts back the config a failed deploy replaced (TLS files stay: they are only read at start). */
+/** Puts back the config and certificate a failed deploy replaced. */
 export async function restoreEdge(docker: Docker, names: DeploymentNames, before: EdgeBefore): Promise<void> {
-  if (before.previousConfig === undefined) return;
-  await putFile(docker, names.edge, EDGE_CONFIG_PATH, before.previousConfig);
+  if (before.previous === undefined) return;
+  await writeEdgeFiles(docker, names.edge, before.previous);
   await reloadEdge(docker, names.edge);
 }
 
@@ -101,15 +113,12 @@ async function reloadEdge(docker: Docker, edge: string): Promise<void> {
 
 /** Rewrites haproxy.cfg (after a switch) so that a restarted edge routes the same way; no reload. */
 export async function recordActiveColor(docker: Docker, config: DeployConfig, names: DeploymentNames, active: Color): Promise<void> {
-  await writeEdgeFiles(docker, names.edge, config, renderHaproxyConfig(edgeSettings(config, names, active)));
+  await writeEdgeFiles(docker, names.edge, await edgeFiles(config, names, active));
 }
 
-async function writeEdgeFiles(docker: Docker, edge: string, config: DeployConfig, rendered: string): Promise<void> {
-  if (config.tls) {
-    const pem = `${(await readFile(config.tls.certPath, 'utf8')).trimEnd()}\n${(await readFile(config.tls.keyPath, 'utf8')).trimEnd()}\n`;
-    await putFile(docker, edge, EDGE_TLS_PATH, pem, 0o600);
-  }
-  await putFile(docker, edge, EDGE_CONFIG_PATH, rendered);
+async function writeEdgeFiles(docker: Docker, edge: string, files: EdgeFiles): Promise<void> {
+  if (files.pem !== undefined) await putFile(docker, edge, EDGE_TLS_PATH, files.pem, 0o600);
+  await putFile(docker, edge, EDGE_CONFIG_PATH, files.config);
 }
 
 async function waitForRuntimeApi(docker: Docker, edge: string, timeoutMs = 15_000): Promise<void> {

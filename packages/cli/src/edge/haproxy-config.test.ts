@@ -23,8 +23,9 @@ describe('renderHaproxyConfig', () => {
   });
 
   it('terminates TLS and applies the allowlist when given', () => {
-    const cfg = renderHaproxyConfig({ ...base, tlsPemPath: '/etc/tls.pem', allow: ['10.0.0.0/8', '2001:db8::/32'] });
+    const cfg = renderHaproxyConfig({ ...base, tls: { pemPath: '/etc/tls.pem', sha256: 'ab12' }, allow: ['10.0.0.0/8', '2001:db8::/32'] });
     expect(cfg).toContain('bind :8765 ssl crt /etc/tls.pem alpn http/1.1');
+    expect(cfg).toContain('# certificate sha256 ab12');
     expect(cfg).toContain('tcp-request connection reject unless { src 10.0.0.0/8 2001:db8::/32 }');
   });
 });

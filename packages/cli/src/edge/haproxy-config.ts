@@ -11,8 +11,8 @@ export interface EdgeSettings {
   appPort: number;
   /** The colour that takes new connections; the other one gets none (weight 0). */
   active: Color;
-  /** PEM file (certificate, then key) inside the container; TLS is off without one. */
-  tlsPemPath?: string;
+  /** PEM file (certificate, then key) inside the container, and its sha256; TLS is off without one. */
+  tls?: { pemPath: string; sha256: string };
   /** Client CIDRs allowed to connect; everyone when empty. */
   allow: readonly string[];
   /** How long a drained WebSocket session may stay open through the edge after a reload or stop. */
@@ -30,7 +30,7 @@ export const BACKEND = 'app';
  * API, and this file is rewritten with the same weights so a restarted edge comes back the same.
  */
 export function renderHaproxyConfig(s: EdgeSettings): string {
-  const bind = `bind :${s.listenPort}${s.tlsPemPath ? ` ssl crt ${s.tlsPemPath} alpn http/1.1` : ''}`;
+  const bind = `bind :${s.listenPort}${s.tls ? ` ssl crt ${s.tls.pemPath} alpn http/1.1` : ''}`;
   const allow = s.allow.length > 0 ? [`    tcp-request connection reject unless { src ${s.allow.join(' ')} }`] : [];
   const server = (c: Color): string =>
     `    server ${c} ${s.appHosts[c]}:${s.appPort} weight ${c === s.active ? 100 : 0} check inter 1s fall 2 rise 1 resolvers docker init-addr last,libc,none`;
@@ -62,6 +62,8 @@ export function renderHaproxyConfig(s: EdgeSettings): string {
     '    timeout client-fin 5s',
     '',
     'frontend asr',
+    // HAProxy reads the certificate at start and reload: a new one must change this file to be reloaded.
+    ...(s.tls ? [`    # certificate sha256 ${s.tls.sha256}`] : []),
     `    ${bind}`,
     ...allow,
     `    default_backend ${BACKEND}`,

@@ -30,7 +30,7 @@ export async function buildAppImage(
       docker,
       {
         contextDir: stage,
-        entries: ['Dockerfile', 'package.json', 'node_modules', 'dist'],
+        entries: ['Dockerfile', 'package.json', 'node_modules', 'dist', 'page'],
         tag: request.tag,
         buildArgs: { BASE_IMAGE: request.baseImage },
         labels: request.labels,
@@ -49,7 +49,7 @@ async function stageAppContext(source: SourceTree, stage: string, say: (line: st
   say('staging production dependencies (pnpm deploy --prod --offline)');
   const app = join(stage, 'app');
   await run('pnpm', ['--filter', '@asrctl/server', 'deploy', '--prod', '--offline', '--legacy', app], source.root);
-  for (const entry of ['package.json', 'node_modules', 'dist'])
+  for (const entry of ['package.json', 'node_modules', 'dist', 'page'])
     await cp(join(app, entry), join(stage, entry), { recursive: true, verbatimSymlinks: true });
   await rm(app, { recursive: true, force: true });
   await pruneForeignLibvosk(stage);

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerMetrics } from './metrics.js';
 
@@ -13,13 +14,26 @@ export interface HttpDependencies {
   metrics: ServerMetrics;
 }
 
-/** Plain HTTP on the WebSocket's port: liveness, readiness and metrics. */
+/** Plain HTTP on the WebSocket's port: the test page, liveness, readiness and metrics. */
 export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies): Promise<void> {
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return json(res, 405, { error: 'method_not_allowed', message: `${req.method} is not supported; use GET` }, { allow: 'GET, HEAD' });
   }
   switch (path) {
+    case '/':
+    case '/index.html': {
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-cache',
+        'x-content-type-options': 'nosniff',
+        // Inline script and styles only; the audio worklet comes from a data: URL (see the page).
+        'content-security-policy':
+          "default-src 'none'; script-src 'unsafe-inline' data:; style-src 'unsafe-inline'; connect-src ws: wss:; base-uri 'none'; form-action 'none'",
+      });
+      res.end(req.method === 'HEAD' ? undefined : await testPage());
+      return;
+    }
     case '/healthz':
       return json(res, 200, { status: 'ok' });
     case '/readyz': {
@@ -38,6 +52,14 @@ export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps
         message: `no resource at ${path}; WebSocket clients connect to / (see docs/protocol.md)`,
       });
   }
+}
+
+let page: Promise<string> | undefined;
+
+/** The browser test page, read once (packages/server/page/index.html, beside dist/). */
+function testPage(): Promise<string> {
+  page ??= readFile(new URL('../../page/index.html', import.meta.url), 'utf8');
+  return page;
 }
 
 function json(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {

@@ -5,13 +5,13 @@ import { AsrServer } from '../server.js';
 /** A real server in this process on a free loopback port, models loaded. */
 export async function startTestServer(
   models: Record<string, string>,
-  overrides: { defaultLanguage?: string; waitReady?: boolean } = {},
+  overrides: { defaultLanguage?: string; waitReady?: boolean; port?: number; host?: string } = {},
 ): Promise<AsrServer> {
   const config = resolveConfig(
     {},
     {
-      host: '127.0.0.1',
-      port: '0',
+      host: overrides.host ?? '127.0.0.1',
+      port: String(overrides.port ?? 0),
       model: Object.entries(models).map(([lang, dir]) => `${lang}=${dir}`),
       ...(overrides.defaultLanguage ? { defaultLanguage: overrides.defaultLanguage } : {}),
       logLevel: 'silent',

@@ -79,7 +79,7 @@ export const blueGreenSwap: SwapStrategy = {
           await recordActiveColor(docker, config, names, stillServing);
           await restoreEdge(docker, names, edgeBefore);
           sayRollBack(
-            `the edge sends new connections to ${stillServing} again${edgeBefore.previousConfig !== undefined ? ', with its previous settings' : ''}`,
+            `the edge sends new connections to ${stillServing} again${edgeBefore.previous !== undefined ? ', with its previous settings' : ''}`,
           );
         }
         await stopAndRemove(docker, names.app(newColor), APP_STOP_GRACE_SECONDS);
