@@ -1,6 +1,4 @@
 import type Docker from 'dockerode';
-import type { EngineFacts } from '../docker/engine.js';
-import type { SourceTree } from '../images/source-tree.js';
 import type { DeployConfig } from './deploy-config.js';
 import type { DeployLock } from './deploy-lock.js';
 import type { DeploymentNames } from './deployment-names.js';
@@ -14,8 +12,6 @@ export interface DeployContext {
   names: DeploymentNames;
   strategy: SwapStrategy;
   warnings: string[];
-  engine?: EngineFacts;
-  source?: SourceTree;
   state?: DeploymentState;
   lock?: DeployLock;
   appImage?: string;

@@ -23,7 +23,6 @@ export interface EngineFacts {
   memoryBytes: number;
   cpus: number;
   rootDir: string;
-  gpuRuntimes: string[];
 }
 
 /** A client for the engine named by DOCKER_HOST (or the local socket), pinned to our API version. */
@@ -34,7 +33,7 @@ export function connectEngine(): Docker {
 /** Engine facts, or an EngineError that says whether the engine is down or too old. */
 export async function engineFacts(docker: Docker): Promise<EngineFacts> {
   let version: Docker.DockerVersion;
-  let info: { MemTotal?: number; NCPU?: number; DockerRootDir?: string; Runtimes?: Record<string, unknown> };
+  let info: { MemTotal?: number; NCPU?: number; DockerRootDir?: string };
   try {
     [version, info] = await Promise.all([docker.version(), docker.info() as Promise<typeof info>]);
   } catch (err) {
@@ -58,7 +57,6 @@ export async function engineFacts(docker: Docker): Promise<EngineFacts> {
     memoryBytes: info.MemTotal ?? 0,
     cpus: info.NCPU ?? 0,
     rootDir: info.DockerRootDir ?? '/var/lib/docker',
-    gpuRuntimes: Object.keys(info.Runtimes ?? {}).filter((r) => r.includes('nvidia')),
   };
 }
 

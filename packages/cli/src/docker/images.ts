@@ -3,17 +3,14 @@ import { engineStatus } from './engine.js';
 
 export interface ImageFacts {
   id: string;
-  tags: string[];
   labels: Record<string, string>;
-  created: string;
-  sizeBytes: number;
 }
 
 /** The image's facts, or undefined when the engine has no image by that name. */
 export async function inspectImage(docker: Docker, name: string): Promise<ImageFacts | undefined> {
   try {
     const image = await docker.getImage(name).inspect();
-    return { id: image.Id, tags: image.RepoTags ?? [], labels: image.Config.Labels ?? {}, created: image.Created, sizeBytes: image.Size };
+    return { id: image.Id, labels: image.Config.Labels ?? {} };
   } catch (err) {
     if (engineStatus(err) === 404) return undefined;
     throw err;

@@ -22,7 +22,6 @@ export const environmentCheck: DeployPhase = {
   async run(ctx, say) {
     const { docker, config } = ctx;
     const engine = await engineFacts(docker);
-    ctx.engine = engine;
     say(`Docker engine ${engine.version} (API ${engine.apiVersion}), ${engine.cpus} CPUs, ${formatBytes(engine.memoryBytes)}`);
     if (engine.architecture !== 'amd64' && engine.architecture !== 'x86_64')
       throw new EngineError(

@@ -12,7 +12,6 @@ export const imageBuild: DeployPhase = {
   async run(ctx, say) {
     const { docker, config, names } = ctx;
     const source = await locateSourceTree();
-    ctx.source = source;
     const labels = {
       [LABELS.version]: source.version,
       [LABELS.gitCommit]: source.gitCommit,
