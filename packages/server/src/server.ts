@@ -7,11 +7,12 @@ import { ServerMetrics } from './http/metrics.js';
 import { type Readiness, handleHttp } from './http/routes.js';
 import { type Logger, createLogger } from './logger.js';
 import { acceptAsrctlClient } from './protocol/asrctl-protocol.js';
+import { resolveEndpoint } from './protocol/endpoints.js';
+import { acceptVoskClient } from './protocol/vosk-protocol.js';
 import type { ClientConnection, ProtocolContext } from './protocol/connection.js';
 
 /** WebSocket close code sent on shutdown: "service restart", clients should reconnect. */
 export const CLOSE_SERVICE_RESTART = 1012;
-const WEBSOCKET_PATHS = new Set(['/', '/ws']);
 
 export class ServerStartError extends Error {
   override readonly name = 'ServerStartError';
@@ -139,13 +140,15 @@ export class AsrServer {
       });
     });
     this.http.on('upgrade', (req, socket: Socket, head: Buffer) => {
-      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-      if (!WEBSOCKET_PATHS.has(path)) return refuseUpgrade(socket, 404, `no WebSocket endpoint at ${path}; connect to /`);
+      const endpoint = resolveEndpoint(req.url ?? '/', this.engine.languages, this.config.defaultLanguage);
+      if ('status' in endpoint && endpoint.status === 404) return refuseUpgrade(socket, 404, endpoint.message);
       const readiness = this.readiness();
       if (!readiness.ready) return refuseUpgrade(socket, 503, `not ready (${readiness.status}): ${readiness.reason ?? ''}`);
+      if ('status' in endpoint) return refuseUpgrade(socket, endpoint.status, endpoint.message);
       wss.handleUpgrade(req, socket, head, (ws) => {
         try {
-          acceptAsrctlClient(ws, context);
+          if (endpoint.protocol === 'vosk') acceptVoskClient(ws, context, endpoint.language);
+          else acceptAsrctlClient(ws, context, endpoint.language);
         } catch (err) {
           // No recognizer could be made (e.g. out of memory): tell the client, keep serving others.
           this.logger.error({ message: (err as Error).message }, 'session_failed');
@@ -156,9 +159,9 @@ export class AsrServer {
   }
 }
 
-function refuseUpgrade(socket: Socket, status: 404 | 503, message: string): void {
-  const body = `${JSON.stringify({ error: status === 404 ? 'not_found' : 'not_ready', message })}\n`;
-  const reason = status === 404 ? 'Not Found' : 'Service Unavailable';
+function refuseUpgrade(socket: Socket, status: 400 | 404 | 503, message: string): void {
+  const body = `${JSON.stringify({ error: { 400: 'bad_request', 404: 'not_found', 503: 'not_ready' }[status], message })}\n`;
+  const reason = { 400: 'Bad Request', 404: 'Not Found', 503: 'Service Unavailable' }[status];
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );

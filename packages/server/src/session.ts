@@ -25,6 +25,11 @@ export interface StreamSettings {
   language: string;
   sampleRate: number;
   words: boolean;
+  maxAlternatives?: number;
+  /** Phrases recognition is restricted to (models with a runtime graph; others ignore it). */
+  grammar?: readonly string[];
+  /** One result for every audio frame, empty frames included (vosk-server's protocol). */
+  resultPerFrame?: boolean;
 }
 
 /**
@@ -68,7 +73,7 @@ export class Session {
       this.carry = Buffer.from(data.subarray(data.length - 1));
       data = data.subarray(0, data.length - 1);
     }
-    if (data.length === 0) return;
+    if (data.length === 0 && !this.current.resultPerFrame) return;
     if (this.commandRunning) this.backlog.push(data);
     else this.recognizer.acceptAudio(data);
   }
@@ -138,7 +143,13 @@ export class Session {
   }
 
   private createRecognizer(settings: StreamSettings): Recognizer {
-    const options: RecognizerOptions = { sampleRate: settings.sampleRate, words: settings.words };
+    const options: RecognizerOptions = {
+      sampleRate: settings.sampleRate,
+      words: settings.words,
+      ...(settings.maxAlternatives !== undefined && { maxAlternatives: settings.maxAlternatives }),
+      ...(settings.grammar !== undefined && { grammar: settings.grammar }),
+      ...(settings.resultPerFrame && { resultPerChunk: true }),
+    };
     const recognizer: Recognizer = this.engine.createRecognizer(
       settings.language,
       options,

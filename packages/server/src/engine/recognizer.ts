@@ -12,6 +12,11 @@ export interface RecognizerOptions {
   /** Restricts recognition to these phrases (vosk_recognizer_new_grm). */
   grammar?: readonly string[];
   /**
+   * One result per chunk, as vosk-server gives: every chunk (even an empty one) is its own decode
+   * call, followed by its final or partial. Otherwise queued chunks merge and stale partials are skipped.
+   */
+  resultPerChunk?: boolean;
+  /**
    * Audio queued while a decode call runs is merged into one call of at most this many seconds,
    * so a backlog drains in fewer thread round trips. 0 decodes every frame on its own.
    */
@@ -64,13 +69,13 @@ export class Recognizer {
     this.handle = handle;
     if (options.words) lib.recognizerSetWords(handle, 1);
     if (options.maxAlternatives) lib.recognizerSetMaxAlternatives(handle, options.maxAlternatives);
-    const mergeSeconds = options.maxMergeSeconds ?? DEFAULT_MAX_MERGE_SECONDS;
+    const mergeSeconds = options.resultPerChunk ? 0 : (options.maxMergeSeconds ?? DEFAULT_MAX_MERGE_SECONDS);
     this.maxMergeBytes = Math.max(0, Math.floor(mergeSeconds * options.sampleRate) * 2);
   }
 
   /** Queues PCM16 audio (an even number of bytes). Partials and finals follow through onEvent. */
   acceptAudio(pcm: Buffer): void {
-    if (this.closed || pcm.length === 0) return;
+    if (this.closed || (pcm.length === 0 && !this.options.resultPerChunk)) return;
     const last = this.queue[this.queue.length - 1];
     if (last?.kind === 'audio' && last.bytes + pcm.length <= this.maxMergeBytes) {
       last.chunks.push(pcm);
@@ -146,7 +151,7 @@ export class Recognizer {
       let event: DecodeEvent | undefined;
       if (endpoint === 1) {
         event = { kind: 'final', result: parseVoskJson<VoskResult>(await this.native(this.lib.result, this.handle), 'result') };
-      } else if (this.queue[0]?.kind !== 'audio') {
+      } else if (this.options.resultPerChunk || this.queue[0]?.kind !== 'audio') {
         // With more audio already queued, this partial would be stale at once: skip the call.
         const partial = parseVoskJson<VoskPartial>(await this.native(this.lib.partialResult, this.handle), 'partial_result');
         event = { kind: 'partial', partial };

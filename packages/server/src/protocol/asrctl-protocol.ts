@@ -30,7 +30,7 @@ export interface TranscriptMessage {
  * asrctl's own protocol: a greeting, partials when their text changes, finals at endpoints and on
  * request, and JSON commands answered in order. See docs/protocol.md.
  */
-export function acceptAsrctlClient(ws: WebSocket, context: ProtocolContext): ClientConnection {
+export function acceptAsrctlClient(ws: WebSocket, context: ProtocolContext, language = context.defaultLanguage): ClientConnection {
   let lastPartial = '';
   let wavName = DEFAULT_WAV_NAME;
 
@@ -66,43 +66,50 @@ export function acceptAsrctlClient(ws: WebSocket, context: ProtocolContext): Cli
   };
 
   // The listener runs only after openConnection returns, so `connection` is set by then.
-  const connection: ClientConnection = openConnection(ws, context, 'asrctl', listener, {
-    onOpen(conn) {
-      conn.send({
-        type: 'connection_established',
-        supported_languages: context.engine.languages,
-        current_language: conn.session.settings.language,
-        mode: 'manual_switch',
-      });
-    },
-    async onText(conn, text) {
-      const command = parseCommand(text);
-      const session = conn.session;
-      switch (command.command) {
-        case 'switch_language': {
-          const language = requireLanguage(command.language, context.engine.languages);
-          await session.reconfigure({ language });
-          return { type: 'language_switched', language };
+  const connection: ClientConnection = openConnection(
+    ws,
+    context,
+    'asrctl',
+    listener,
+    {
+      onOpen(conn) {
+        conn.send({
+          type: 'connection_established',
+          supported_languages: context.engine.languages,
+          current_language: conn.session.settings.language,
+          mode: 'manual_switch',
+        });
+      },
+      async onText(conn, text) {
+        const command = parseCommand(text);
+        const session = conn.session;
+        switch (command.command) {
+          case 'switch_language': {
+            const language = requireLanguage(command.language, context.engine.languages);
+            await session.reconfigure({ language });
+            return { type: 'language_switched', language };
+          }
+          case 'reset':
+            await session.reset();
+            lastPartial = '';
+            return { type: 'reset_complete' };
+          case 'eof':
+            await session.flush();
+            return { type: 'eof_complete' };
+          case 'configure': {
+            const changes: Partial<StreamSettings> = {};
+            if (command.sample_rate !== undefined) changes.sampleRate = command.sample_rate;
+            if (command.words !== undefined) changes.words = command.words;
+            if (Object.keys(changes).length > 0) await session.reconfigure(changes);
+            // After the flush: the previous utterance's final keeps its own name.
+            if (command.wav_name !== undefined) wavName = command.wav_name;
+            return { type: 'configured', sample_rate: session.settings.sampleRate, words: session.settings.words, wav_name: wavName };
+          }
         }
-        case 'reset':
-          await session.reset();
-          lastPartial = '';
-          return { type: 'reset_complete' };
-        case 'eof':
-          await session.flush();
-          return { type: 'eof_complete' };
-        case 'configure': {
-          const changes: Partial<StreamSettings> = {};
-          if (command.sample_rate !== undefined) changes.sampleRate = command.sample_rate;
-          if (command.words !== undefined) changes.words = command.words;
-          if (Object.keys(changes).length > 0) await session.reconfigure(changes);
-          // After the flush: the previous utterance's final keeps its own name.
-          if (command.wav_name !== undefined) wavName = command.wav_name;
-          return { type: 'configured', sample_rate: session.settings.sampleRate, words: session.settings.words, wav_name: wavName };
-        }
-      }
+      },
     },
-  });
+    { language },
+  );
   return connection;
 }
 

@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Engine } from '../engine/engine.js';
 import type { ServerMetrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
-import { Session, type SessionListener } from '../session.js';
+import { Session, type SessionListener, type StreamSettings } from '../session.js';
 import { ClientError } from './client-error.js';
 
 export interface ProtocolContext {
@@ -20,11 +20,15 @@ export interface ClientConnection {
   sendError(error: ClientError): void;
   /** Flushes the session (its final goes out first), then closes with `code`. */
   shutdown(code: number, reason: string): Promise<void>;
+  /** Closes the socket once every reply queued so far has been sent. */
+  close(code: number, reason: string): void;
 }
 
 /** What a wire protocol adds to the shared plumbing below. */
 export interface ProtocolHandler {
   onOpen?(connection: ClientConnection): void;
+  /** Called for each binary message, after the session has it. */
+  onAudio?(connection: ClientConnection): void;
   /**
    * Handles one text message and resolves with its reply (if any). Must hand its work to the
    * session before its first await, so commands keep their order relative to audio. Replies and
@@ -43,9 +47,10 @@ export function openConnection(
   protocol: string,
   listener: SessionListener,
   handler: ProtocolHandler,
+  settings: Partial<StreamSettings> = {},
 ): ClientConnection {
   const { engine, logger, metrics } = context;
-  const session = new Session(engine, { language: context.defaultLanguage, sampleRate: 16000, words: false }, listener);
+  const session = new Session(engine, { language: context.defaultLanguage, sampleRate: 16000, words: false, ...settings }, listener);
   const log = logger.child({ session: session.id });
   let replies: Promise<void> = Promise.resolve();
   let audioBytes = 0;
@@ -71,6 +76,9 @@ export function openConnection(
       }
       if (ws.readyState === ws.OPEN) ws.close(code, reason);
     },
+    close(code, reason) {
+      void replies.then(() => ws.readyState === ws.OPEN && ws.close(code, reason));
+    },
   };
 
   context.connections.add(connection);
@@ -81,6 +89,7 @@ export function openConnection(
     if (isBinary) {
       audioBytes += data.length;
       session.audio(data);
+      handler.onAudio?.(connection);
       return;
     }
     // The outcome is captured now (an unobserved rejection would crash the process); its error

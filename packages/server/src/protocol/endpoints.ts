@@ -1,0 +1,34 @@
+import { normalizeLanguage } from '../languages.js';
+
+export type ProtocolName = 'asrctl' | 'vosk';
+
+export type Endpoint = { protocol: ProtocolName; language: string } | { status: 400 | 404; message: string };
+
+const PREFIXES: ReadonlyArray<[prefix: string, protocol: ProtocolName]> = [['/vosk', 'vosk']];
+
+/**
+ * Which protocol and language a WebSocket URL asks for: `/` and `/ws` are asrctl's protocol,
+ * `/vosk` vosk-server's; a language may follow the prefix (`/vosk/en`) or come as `?language=`.
+ * The protocol cannot be guessed from the first message (see docs/protocol.md), so the path decides.
+ */
+export function resolveEndpoint(url: string, languages: readonly string[], defaultLanguage: string): Endpoint {
+  const { pathname, searchParams } = new URL(url, 'http://localhost');
+  const path = pathname.replace(/\/+$/u, '') || '/';
+  let protocol: ProtocolName | undefined;
+  let fromPath: string | undefined;
+  if (path === '/' || path === '/ws') protocol = 'asrctl';
+  for (const [prefix, name] of PREFIXES) {
+    if (path === prefix) protocol = name;
+    else if (path.startsWith(`${prefix}/`) && !path.slice(prefix.length + 1).includes('/')) {
+      protocol = name;
+      fromPath = path.slice(prefix.length + 1);
+    }
+  }
+  if (!protocol)
+    return { status: 404, message: `no WebSocket endpoint at ${pathname}; connect to / (asrctl protocol) or /vosk (vosk-server protocol)` };
+  const asked = fromPath ?? searchParams.get('language') ?? undefined;
+  const language = asked === undefined ? defaultLanguage : normalizeLanguage(asked);
+  if (!languages.includes(language))
+    return { status: 400, message: `no model for language "${asked}"; this server has ${languages.join(', ')}` };
+  return { protocol, language };
+}

@@ -1,0 +1,116 @@
+import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AsrServer } from '../server.js';
+import { TestClient } from '../testing/test-client.js';
+import { startTestServer } from '../testing/test-server.js';
+import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
+
+/**
+ * vosk-server's protocol as its clients use it (alphacep/vosk-server websocket/asr_server.py and
+ * its test.py): no greeting, one reply per message, libvosk's own result objects.
+ */
+describe('the vosk-server protocol at /vosk', () => {
+  let models: ToneModelSet;
+  let server: AsrServer;
+  const url = (path: string): string => `ws://127.0.0.1:${server.port}${path}`;
+
+  beforeAll(async () => {
+    models = await makeToneModels();
+    server = await startTestServer({ cn: models.cn, en: models.en }, { defaultLanguage: 'cn' });
+  });
+
+  afterAll(async () => {
+    await server.drain(1000);
+    await models.remove();
+  });
+
+  /** Sends audio in frames, then `{"eof" : 1}`; returns every reply, in order, once the server closes. */
+  async function transcribeVosk(path: string, pcm: Buffer, options: { config?: object; frameBytes?: number } = {}) {
+    const client = await TestClient.connect(url(path));
+    if (options.config) client.send({ config: options.config });
+    const frames = Math.ceil(pcm.length / (options.frameBytes ?? 8000));
+    client.sendAudio(pcm, options.frameBytes ?? 8000);
+    client.send('{"eof" : 1}');
+    const code = await client.closed;
+    return { replies: client.messages, frames, code };
+  }
+
+  it('answers every audio frame with one partial or result, and eof with the final, then closes', async () => {
+    const { replies, frames, code } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(16000)));
+    expect(code).toBe(1000);
+    expect(replies).toHaveLength(frames + 1);
+    expect(replies.slice(0, frames).every((r) => 'partial' in r || 'text' in r)).toBe(true);
+    expect(replies.filter((r) => 'text' in r).map((r) => r.text)).toEqual(['low high', '']);
+    expect(replies.some((r) => r.partial === 'low')).toBe(true);
+    expect(Object.keys(replies.at(-1)!)).toEqual(['text']);
+  });
+
+  it('sends no greeting and uses the server default language, or ?language=', async () => {
+    expect((await transcribeVosk('/vosk', pcmBytes(lowHighClip(16000)))).replies.filter((r) => r.text).map((r) => r.text)).toEqual(['低 高']);
+    expect((await transcribeVosk('/vosk?language=en', pcmBytes(lowHighClip(16000)))).replies[0]).not.toHaveProperty('type');
+    const en = await transcribeVosk('/vosk?language=en', pcmBytes(lowHighClip(16000)));
+    expect(en.replies.filter((r) => r.text).map((r) => r.text)).toEqual(['low high']);
+  });
+
+  it('gives word times and confidences with {"config": {"words": true}}', async () => {
+    const { replies } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(16000)), { config: { words: true } });
+    const result = replies.find((r) => r.text === 'low high')!;
+    expect(result.result).toEqual([
+      { conf: expect.any(Number), end: expect.any(Number), start: expect.any(Number), word: 'low' },
+      { conf: expect.any(Number), end: expect.any(Number), start: expect.any(Number), word: 'high' },
+    ]);
+    const [low, high] = result.result as Array<{ start: number; end: number }>;
+    expect(low!.start).toBeGreaterThan(0.4);
+    expect(high!.start).toBeGreaterThan(low!.end);
+  });
+
+  it('gives alternatives with max_alternatives, in vosk-server shape', async () => {
+    const { replies } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(16000)), { config: { max_alternatives: 3 } });
+    const final = replies.find((r) => Array.isArray(r.alternatives) && (r.alternatives as Array<{ text: string }>)[0]?.text === 'low high');
+    expect(final).toBeDefined();
+    for (const alternative of final!.alternatives as Array<Record<string, unknown>>) {
+      expect(alternative).toMatchObject({ confidence: expect.any(Number), text: expect.any(String) });
+    }
+  });
+
+  it.each([8000, 16000, 48000])('decodes audio at %i Hz given as config sample_rate', async (rate) => {
+    const { replies } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(rate)), { config: { sample_rate: rate }, frameBytes: rate / 2 });
+    expect(replies.filter((r) => r.text).map((r) => r.text)).toEqual(['low high']);
+  });
+
+  it('accepts a phrase_list; a model without a runtime graph ignores it and keeps working', async () => {
+    const { replies } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(16000)), { config: { phrase_list: ['low', 'high', '[unk]'] } });
+    expect(replies.filter((r) => r.text).map((r) => r.text)).toEqual(['low high']);
+  });
+
+  it('answers {"reset" : 1} with the final result and goes on; odd and empty frames get their reply too', async () => {
+    const client = await TestClient.connect(url('/vosk/en'));
+    const pcm = pcmBytes(lowHighClip(16000));
+    const half = pcm.subarray(0, 16000 * 2 * 1.0 + 1); // odd length: the last byte waits for the next frame
+    client.ws.send(half);
+    client.ws.send(Buffer.alloc(0));
+    client.send('{"reset" : 1}');
+    const afterReset = client.messages.length;
+    client.sendAudio(pcm, 8000);
+    client.send({ eof: 1 }); // ordinary JSON spacing too
+    expect(await client.closed).toBe(1000);
+    expect(afterReset).toBeLessThanOrEqual(3);
+    const replies = client.messages;
+    expect(replies).toHaveLength(3 + Math.ceil(pcm.length / 8000) + 1);
+    expect(replies[2]).toEqual({ text: 'low' });
+    expect(replies.filter((r) => r.text).map((r) => r.text)).toEqual(['low', 'low high']);
+  });
+
+  it('answers a text message it does not know with an empty partial that says why', async () => {
+    const client = await TestClient.connect(url('/vosk/en'));
+    client.send('hello');
+    const reply = await client.next(() => true);
+    expect(reply).toEqual({ partial: '', error: expect.stringContaining('{"eof" : 1}') as string });
+    client.ws.close();
+  });
+
+  it('refuses an unknown language or path before the upgrade', async () => {
+    await expect(TestClient.connect(url('/vosk/fr'))).rejects.toThrow(/HTTP 400/u);
+    await expect(TestClient.connect(url('/vosk/en/extra'))).rejects.toThrow(/HTTP 404/u);
+  });
+});

@@ -1,0 +1,97 @@
+import type { WebSocket } from 'ws';
+import type { EngineError } from '../engine/errors.js';
+import type { VoskPartial, VoskResult } from '../engine/vosk-result.js';
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type SessionListener, type StreamSettings } from '../session.js';
+import type { ClientConnection, ProtocolContext } from './connection.js';
+import { openConnection } from './connection.js';
+
+/** The texts vosk-server compares messages with, byte for byte. */
+const EOF_TEXT = '{"eof" : 1}';
+const RESET_TEXT = '{"reset" : 1}';
+
+/**
+ * vosk-server's WebSocket protocol (alphacep/vosk-server, websocket/asr_server.py), for its
+ * existing clients: no greeting; an optional `{"config": {...}}` text; then exactly one reply
+ * per message: libvosk's partial or result for each audio frame, the final result for
+ * `{"eof" : 1}` (then the connection closes) and `{"reset" : 1}` (then it continues).
+ * Results are libvosk's own objects, so field names and nesting are vosk-server's.
+ */
+export function acceptVoskClient(ws: WebSocket, context: ProtocolContext, language: string): ClientConnection {
+  let audioSeen = false;
+  // Applying a config replaces the recognizer; the empty final that produces is not a reply.
+  let configuring = false;
+
+  const listener: SessionListener = {
+    partial(partial: VoskPartial) {
+      connection.send(partial, 'partial');
+    },
+    final(result: VoskResult) {
+      if (!configuring) connection.send(result, 'final');
+    },
+    error(error: EngineError) {
+      // vosk-server would answer this frame with something; an empty partial keeps the count.
+      connection.send({ partial: '', error: error.message });
+    },
+  };
+
+  const connection: ClientConnection = openConnection(
+    ws,
+    context,
+    'vosk',
+    listener,
+    {
+      onAudio() {
+        audioSeen = true;
+      },
+      async onText(conn, text) {
+        const message = parse(text);
+        if (message && typeof message.config === 'object' && message.config !== null) {
+          // As in vosk-server, config shapes the recognizer made for the first audio; later configs are ignored.
+          if (audioSeen) return undefined;
+          configuring = true;
+          try {
+            await conn.session.reconfigure(configSettings(message.config as Record<string, unknown>));
+          } finally {
+            configuring = false;
+          }
+          return undefined;
+        }
+        if (text === EOF_TEXT || message?.eof === 1) {
+          await conn.session.flush();
+          conn.close(1000, 'eof');
+          return undefined;
+        }
+        if (text === RESET_TEXT || message?.reset === 1) {
+          await conn.session.flush();
+          return undefined;
+        }
+        // vosk-server would feed this text to the recognizer as audio; answer it, and say why.
+        return { partial: '', error: 'text messages are {"config": {...}}, {"eof" : 1} or {"reset" : 1}; audio goes in binary messages' };
+      },
+    },
+    { language, resultPerFrame: true },
+  );
+  return connection;
+}
+
+function parse(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** vosk-server's config keys; out-of-range values fall back to the defaults rather than fail. */
+function configSettings(config: Record<string, unknown>): Partial<StreamSettings> {
+  const settings: Partial<StreamSettings> = {};
+  const rate = Number(config.sample_rate);
+  if (Number.isFinite(rate) && rate >= MIN_SAMPLE_RATE && rate <= MAX_SAMPLE_RATE) settings.sampleRate = rate;
+  if (config.words !== undefined) settings.words = Boolean(config.words);
+  const alternatives = Number(config.max_alternatives);
+  if (Number.isInteger(alternatives) && alternatives >= 0 && alternatives <= 100) settings.maxAlternatives = alternatives;
+  if (Array.isArray(config.phrase_list) && config.phrase_list.every((p) => typeof p === 'string'))
+    settings.grammar = config.phrase_list as string[];
+  return settings;
+}
