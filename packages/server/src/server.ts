@@ -1,15 +1,22 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { ServerConfig } from './config.js';
 import { Engine } from './engine/engine.js';
 import { ServerMetrics } from './http/metrics.js';
 import { type Readiness, handleHttp } from './http/routes.js';
 import { type Logger, createLogger } from './logger.js';
 import { acceptAsrctlClient } from './protocol/asrctl-protocol.js';
-import { resolveEndpoint } from './protocol/endpoints.js';
+import { type ProtocolName, resolveEndpoint } from './protocol/endpoints.js';
 import { acceptVoskClient } from './protocol/vosk-protocol.js';
+import { acceptFunasrClient } from './protocol/funasr-protocol.js';
 import type { ClientConnection, ProtocolContext } from './protocol/connection.js';
+
+const ACCEPT: Record<ProtocolName, (ws: WebSocket, context: ProtocolContext, language: string) => ClientConnection> = {
+  asrctl: acceptAsrctlClient,
+  vosk: acceptVoskClient,
+  funasr: acceptFunasrClient,
+};
 
 /** WebSocket close code sent on shutdown: "service restart", clients should reconnect. */
 export const CLOSE_SERVICE_RESTART = 1012;
@@ -147,8 +154,7 @@ export class AsrServer {
       if ('status' in endpoint) return refuseUpgrade(socket, endpoint.status, endpoint.message);
       wss.handleUpgrade(req, socket, head, (ws) => {
         try {
-          if (endpoint.protocol === 'vosk') acceptVoskClient(ws, context, endpoint.language);
-          else acceptAsrctlClient(ws, context, endpoint.language);
+          ACCEPT[endpoint.protocol](ws, context, endpoint.language);
         } catch (err) {
           // No recognizer could be made (e.g. out of memory): tell the client, keep serving others.
           this.logger.error({ message: (err as Error).message }, 'session_failed');

@@ -1,14 +1,17 @@
 import { normalizeLanguage } from '../languages.js';
 
-export type ProtocolName = 'asrctl' | 'vosk';
+export type ProtocolName = 'asrctl' | 'vosk' | 'funasr';
 
 export type Endpoint = { protocol: ProtocolName; language: string } | { status: 400 | 404; message: string };
 
-const PREFIXES: ReadonlyArray<[prefix: string, protocol: ProtocolName]> = [['/vosk', 'vosk']];
+const PREFIXES: ReadonlyArray<[prefix: string, protocol: ProtocolName]> = [
+  ['/vosk', 'vosk'],
+  ['/funasr', 'funasr'],
+];
 
 /**
  * Which protocol and language a WebSocket URL asks for: `/` and `/ws` are asrctl's protocol,
- * `/vosk` vosk-server's; a language may follow the prefix (`/vosk/en`) or come as `?language=`.
+ * `/vosk` vosk-server's, `/funasr` FunASR's; a language may follow the prefix (`/vosk/en`) or come as `?language=`.
  * The protocol cannot be guessed from the first message (see docs/protocol.md), so the path decides.
  */
 export function resolveEndpoint(url: string, languages: readonly string[], defaultLanguage: string): Endpoint {
@@ -25,7 +28,10 @@ export function resolveEndpoint(url: string, languages: readonly string[], defau
     }
   }
   if (!protocol)
-    return { status: 404, message: `no WebSocket endpoint at ${pathname}; connect to / (asrctl protocol) or /vosk (vosk-server protocol)` };
+    return {
+      status: 404,
+      message: `no WebSocket endpoint at ${pathname}; connect to / (asrctl protocol), /vosk (vosk-server protocol) or /funasr (FunASR protocol)`,
+    };
   const asked = fromPath ?? searchParams.get('language') ?? undefined;
   const language = asked === undefined ? defaultLanguage : normalizeLanguage(asked);
   if (!languages.includes(language))

@@ -46,7 +46,9 @@ describe('the vosk-server protocol at /vosk', () => {
   });
 
   it('sends no greeting and uses the server default language, or ?language=', async () => {
-    expect((await transcribeVosk('/vosk', pcmBytes(lowHighClip(16000)))).replies.filter((r) => r.text).map((r) => r.text)).toEqual(['低 高']);
+    expect((await transcribeVosk('/vosk', pcmBytes(lowHighClip(16000)))).replies.filter((r) => r.text).map((r) => r.text)).toEqual([
+      '低 高',
+    ]);
     expect((await transcribeVosk('/vosk?language=en', pcmBytes(lowHighClip(16000)))).replies[0]).not.toHaveProperty('type');
     const en = await transcribeVosk('/vosk?language=en', pcmBytes(lowHighClip(16000)));
     expect(en.replies.filter((r) => r.text).map((r) => r.text)).toEqual(['low high']);
@@ -74,12 +76,17 @@ describe('the vosk-server protocol at /vosk', () => {
   });
 
   it.each([8000, 16000, 48000])('decodes audio at %i Hz given as config sample_rate', async (rate) => {
-    const { replies } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(rate)), { config: { sample_rate: rate }, frameBytes: rate / 2 });
+    const { replies } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(rate)), {
+      config: { sample_rate: rate },
+      frameBytes: rate / 2,
+    });
     expect(replies.filter((r) => r.text).map((r) => r.text)).toEqual(['low high']);
   });
 
   it('accepts a phrase_list; a model without a runtime graph ignores it and keeps working', async () => {
-    const { replies } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(16000)), { config: { phrase_list: ['low', 'high', '[unk]'] } });
+    const { replies } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(16000)), {
+      config: { phrase_list: ['low', 'high', '[unk]'] },
+    });
     expect(replies.filter((r) => r.text).map((r) => r.text)).toEqual(['low high']);
   });
 

@@ -1,0 +1,110 @@
+import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AsrServer } from '../server.js';
+import { TestClient } from '../testing/test-client.js';
+import { startTestServer } from '../testing/test-server.js';
+import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
+import { funasrText } from './funasr-protocol.js';
+
+/**
+ * FunASR's runtime protocol as its clients use it (funasr_wss_client.py: a JSON opening message,
+ * PCM16, `{"is_speaking": false}`; online text appended, offline text per sentence, `is_final`).
+ */
+describe('the FunASR protocol at /funasr', () => {
+  let models: ToneModelSet;
+  let server: AsrServer;
+  const url = (path: string): string => `ws://127.0.0.1:${server.port}${path}`;
+
+  beforeAll(async () => {
+    models = await makeToneModels();
+    server = await startTestServer({ cn: models.cn, en: models.en }, { defaultLanguage: 'cn' });
+  });
+
+  afterAll(async () => {
+    await server.drain(1000);
+    await models.remove();
+  });
+
+  /** A FunASR client session: opening message, audio at real-time pace, end of speech; all messages. */
+  async function funasrSession(path: string, opening: object, options: { rate?: number; end?: object } = {}) {
+    const rate = options.rate ?? 16000;
+    const client = await TestClient.connect(url(path));
+    client.send({
+      chunk_size: [5, 10, 5],
+      chunk_interval: 10,
+      wav_name: 'microphone',
+      is_speaking: true,
+      hotwords: '',
+      itn: true,
+      ...opening,
+    });
+    await client.sendAudioInRealTime(pcmBytes(lowHighClip(rate)), rate);
+    client.send(options.end ?? { is_speaking: false });
+    await client.next((m) => m.is_final === true, 'the message with is_final true');
+    client.ws.close();
+    return client.messages as Array<{ mode: string; text: string; wav_name: string; is_final: boolean }>;
+  }
+
+  it('2pass: online increments, the sentence offline without spaces, is_final only on the last message', async () => {
+    const messages = await funasrSession('/funasr', { mode: '2pass', audio_fs: 16000, wav_name: 'mic-1', hotwords: '{"低": 20}' });
+    for (const m of messages) expect(Object.keys(m).sort()).toEqual(['is_final', 'mode', 'text', 'wav_name']);
+    expect(messages.every((m) => m.wav_name === 'mic-1')).toBe(true);
+    const online = messages.filter((m) => m.mode === '2pass-online');
+    expect(online.length).toBeGreaterThan(0);
+    expect('低高'.startsWith(online.map((m) => m.text).join(''))).toBe(true);
+    expect(online.every((m) => m.text !== '')).toBe(true);
+    expect(messages.filter((m) => m.mode === '2pass-offline').map((m) => [m.text, m.is_final])).toEqual([
+      ['低高', false],
+      ['', true],
+    ]);
+    expect(messages.filter((m) => m.is_final)).toHaveLength(1);
+    expect(messages.at(-1)!.is_final).toBe(true);
+  });
+
+  it('online: English increments add up to the sentence; the last message carries is_final', async () => {
+    const messages = await funasrSession('/funasr/en', { mode: 'online' });
+    expect(new Set(messages.map((m) => m.mode))).toEqual(new Set(['online']));
+    expect(messages.map((m) => m.text).join('')).toBe('low high');
+    expect(messages.at(-1)!.is_final).toBe(true);
+    expect(messages.filter((m) => m.is_final)).toHaveLength(1);
+  });
+
+  it('offline: one message per sentence, then the final one; is_finished ends speech too', async () => {
+    const messages = await funasrSession('/funasr?language=en', { mode: 'offline' }, { end: { is_finished: true } });
+    expect(messages.map((m) => [m.mode, m.text, m.is_final])).toEqual([
+      ['offline', 'low high', false],
+      ['offline', '', true],
+    ]);
+  });
+
+  it.each([8000, 48000])('takes audio_fs %i', async (rate) => {
+    const messages = await funasrSession('/funasr/en', { mode: 'offline', audio_fs: rate }, { rate });
+    expect(messages[0]).toMatchObject({ mode: 'offline', text: 'low high' });
+  });
+
+  it('answers a message that is not JSON with an empty text and the reason, and goes on', async () => {
+    const client = await TestClient.connect(url('/funasr/en'));
+    client.send('not json');
+    expect(await client.next(() => true)).toEqual({
+      mode: '2pass-online',
+      text: '',
+      wav_name: 'asr',
+      is_final: false,
+      error: expect.stringContaining('not a FunASR JSON message') as string,
+    });
+    client.send({ mode: 'offline', wav_name: 'w', is_speaking: true });
+    client.sendAudio(pcmBytes(lowHighClip(16000)));
+    client.send({ is_speaking: false });
+    expect(await client.next((m) => m.is_final === true)).toMatchObject({ mode: 'offline', wav_name: 'w' });
+    client.ws.close();
+  });
+});
+
+describe('funasrText', () => {
+  it('removes the spaces Vosk puts between Chinese words, and only those', () => {
+    expect(funasrText('低 高')).toBe('低高');
+    expect(funasrText('今天 天气 很 好')).toBe('今天天气很好');
+    expect(funasrText('low high')).toBe('low high');
+    expect(funasrText('我 用 vosk 识别')).toBe('我用 vosk 识别');
+  });
+});

@@ -1,0 +1,114 @@
+import type { WebSocket } from 'ws';
+import type { EngineError } from '../engine/errors.js';
+import { type VoskPartial, type VoskResult, resultText } from '../engine/vosk-result.js';
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type SessionListener } from '../session.js';
+import type { ClientConnection, ProtocolContext } from './connection.js';
+import { openConnection } from './connection.js';
+
+type FunasrMode = 'online' | 'offline' | '2pass';
+
+export interface FunasrMessage {
+  mode: string;
+  text: string;
+  wav_name: string;
+  is_final: boolean;
+  error?: string;
+}
+
+/** Vosk separates every word with a space; FunASR writes Chinese without spaces between characters. */
+export function funasrText(text: string): string {
+  return text.replace(/(?<=[\p{Script=Han}\u3000-\u303f\uff00-\uffef])\s+(?=[\p{Script=Han}\u3000-\u303f\uff00-\uffef])/gu, '');
+}
+
+/**
+ * FunASR's runtime WebSocket protocol (funasr_wss_server / funasr-wss-server-2pass), for its
+ * existing clients. The client opens with `{"mode", "wav_name", "is_speaking": true, "audio_fs",
+ * ...}`, streams PCM16, and ends with `{"is_speaking": false}` (or `is_finished: true`).
+ * - online and 2pass: partial text goes out as increments (`online` / `2pass-online`), because
+ *   FunASR clients append online messages;
+ * - offline and 2pass: each sentence's final text (`offline` / `2pass-offline`); in 2pass it
+ *   replaces the sentence's online text, so Vosk's revisions of words already sent are corrected;
+ * - `is_final` is true only on the last message after the end of speech. Every message has `text`.
+ * Fields it does not use (chunk_size, hotwords, itn, ...) are accepted and ignored.
+ */
+export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, language: string): ClientConnection {
+  let mode: FunasrMode = '2pass';
+  let wavName = 'asr';
+  let sentOnline = '';
+  let ending = false;
+
+  const message = (suffix: 'online' | 'offline', text: string, isFinal = false): FunasrMessage => ({
+    mode: mode === '2pass' ? `2pass-${suffix}` : suffix,
+    text,
+    wav_name: wavName,
+    is_final: isFinal,
+  });
+
+  const listener: SessionListener = {
+    partial(partial: VoskPartial) {
+      if (mode === 'offline') return;
+      const text = funasrText(partial.partial);
+      // Only what extends the text already sent can be sent: a revision waits for the sentence's final.
+      if (!text.startsWith(sentOnline) || text.length === sentOnline.length) return;
+      connection.send(message('online', text.slice(sentOnline.length)), 'partial');
+      sentOnline = text;
+    },
+    final(result: VoskResult) {
+      const text = funasrText(resultText(result));
+      const last = ending;
+      if (mode === 'online') {
+        const rest = text.startsWith(sentOnline) ? text.slice(sentOnline.length) : '';
+        if (rest || last) connection.send(message('online', rest, last), 'final');
+      } else if (text || last) {
+        connection.send(message('offline', text, last), 'final');
+      }
+      sentOnline = '';
+    },
+    error(error: EngineError) {
+      connection.send({ ...message('online', ''), error: error.message });
+    },
+  };
+
+  const connection: ClientConnection = openConnection(
+    ws,
+    context,
+    'funasr',
+    listener,
+    {
+      async onText(conn, text) {
+        let value: Record<string, unknown>;
+        try {
+          const parsed: unknown = JSON.parse(text);
+          if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+          value = parsed as Record<string, unknown>;
+        } catch {
+          // FunASR clients fail on a message without text: the error rides along with an empty one.
+          return { ...message('online', ''), error: `not a FunASR JSON message: ${text.slice(0, 80)}` };
+        }
+        if (value.mode === 'online' || value.mode === 'offline' || value.mode === '2pass') mode = value.mode;
+        if (typeof value.wav_name === 'string') wavName = value.wav_name;
+        const rate = Number(value.audio_fs);
+        if (
+          value.audio_fs !== undefined &&
+          Number.isFinite(rate) &&
+          rate >= MIN_SAMPLE_RATE &&
+          rate <= MAX_SAMPLE_RATE &&
+          rate !== conn.session.settings.sampleRate
+        ) {
+          await conn.session.reconfigure({ sampleRate: rate });
+        }
+        if (value.is_speaking === false || value.is_finished === true) {
+          ending = true;
+          try {
+            await conn.session.flush();
+          } finally {
+            ending = false;
+          }
+        }
+        return undefined;
+      },
+    },
+    { language },
+  );
+  return connection;
+}
