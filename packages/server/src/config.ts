@@ -16,6 +16,8 @@ export interface ServerConfig {
   shutdownTimeoutMs: number;
   /** Largest WebSocket message accepted (audio frame or JSON). */
   maxMessageBytes: number;
+  /** Extra ports where every path speaks one protocol, so existing clients change only the host. */
+  protocolPorts: { vosk?: number; funasr?: number };
 }
 
 export class ConfigError extends Error {
@@ -47,6 +49,10 @@ export interface ConfigInput {
   voskLogLevel?: string;
   shutdownTimeout?: string;
   maxMessageBytes?: string;
+  /** vosk-server clients' customary port is 2700; 0 or unset: off. */
+  voskPort?: string;
+  /** FunASR clients' customary port is 10095; 0 or unset: off. */
+  funasrPort?: string;
 }
 
 /**
@@ -67,6 +73,8 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     voskLogLevel: env.ASR_VOSK_LOG_LEVEL,
     shutdownTimeout: env.ASR_SHUTDOWN_TIMEOUT_MS,
     maxMessageBytes: env.ASR_MAX_MESSAGE_BYTES,
+    voskPort: env.ASR_VOSK_PORT,
+    funasrPort: env.ASR_FUNASR_PORT,
   });
 }
 
@@ -110,7 +118,18 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
     voskLogLevel: integer(input.voskLogLevel, DEFAULTS.voskLogLevel, 'libvosk log level', -1, 10, problems),
     shutdownTimeoutMs: integer(input.shutdownTimeout, DEFAULTS.shutdownTimeoutMs, 'shutdown timeout (ms)', 0, 600_000, problems),
     maxMessageBytes: integer(input.maxMessageBytes, DEFAULTS.maxMessageBytes, 'max message bytes', 1024, 256 * 1024 * 1024, problems),
+    protocolPorts: {},
   };
+  for (const [protocol, value] of [
+    ['vosk', input.voskPort],
+    ['funasr', input.funasrPort],
+  ] as const) {
+    const n = integer(value, 0, `${protocol} port`, 0, 65535, problems);
+    if (n === 0) continue;
+    if (n === port || Object.values(config.protocolPorts).includes(n))
+      problems.push(`${protocol} port ${n} is already used by another listener`);
+    else config.protocolPorts[protocol] = n;
+  }
   if (input.libvosk) config.libvoskPath = input.libvosk;
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -127,6 +146,8 @@ export const SERVER_USAGE = `Usage: asr-server [options]
   --vosk-log-level N        libvosk verbosity, -1..10 (ASR_VOSK_LOG_LEVEL, default -1)
   --shutdown-timeout MS     SIGTERM grace for open sessions (ASR_SHUTDOWN_TIMEOUT_MS, default ${DEFAULTS.shutdownTimeoutMs})
   --max-message-bytes N     largest WebSocket message (ASR_MAX_MESSAGE_BYTES, default ${DEFAULTS.maxMessageBytes})
+  --vosk-port N             also serve the vosk-server protocol on every path of this port, e.g. 2700 (ASR_VOSK_PORT, default off)
+  --funasr-port N           also serve the FunASR protocol on every path of this port, e.g. 10095 (ASR_FUNASR_PORT, default off)
 `;
 
 /** Parses the server's own command line (the image's entry point). */
@@ -144,6 +165,8 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
       'vosk-log-level': { type: 'string' },
       'shutdown-timeout': { type: 'string' },
       'max-message-bytes': { type: 'string' },
+      'vosk-port': { type: 'string' },
+      'funasr-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -157,6 +180,8 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
     voskLogLevel: values['vosk-log-level'],
     shutdownTimeout: values['shutdown-timeout'],
     maxMessageBytes: values['max-message-bytes'],
+    voskPort: values['vosk-port'],
+    funasrPort: values['funasr-port'],
     help: values.help,
   });
 }

@@ -25,10 +25,17 @@ export class ServerStartError extends Error {
   override readonly name = 'ServerStartError';
 }
 
+/** An HTTP server of the service; `protocol` set: a port where every path speaks that protocol. */
+interface Listener {
+  http: Server;
+  protocol?: Exclude<ProtocolName, 'asrctl'>;
+}
+
 /**
- * The speech recognition service: one HTTP server carrying the WebSocket protocol, health,
- * readiness and metrics. It listens before the models are loaded so health checks answer while a
- * large model loads; `ready` settles when loading does.
+ * The speech recognition service: an HTTP server carrying the WebSocket protocols, the test page,
+ * health, readiness and metrics (and optionally one port per foreign protocol). It listens before
+ * the models are loaded so health checks answer while a large model loads; `ready` settles when
+ * loading does.
  */
 export class AsrServer {
   readonly ready: Promise<void>;
@@ -41,7 +48,7 @@ export class AsrServer {
     readonly logger: Logger,
     readonly engine: Engine,
     readonly metrics: ServerMetrics,
-    private readonly http: Server,
+    private readonly listeners: Listener[],
   ) {
     this.ready = this.loadModels();
   }
@@ -49,13 +56,24 @@ export class AsrServer {
   static async start(config: ServerConfig, logger: Logger = createLogger(config.logLevel)): Promise<AsrServer> {
     const engine = Engine.open({ libvoskPath: config.libvoskPath, voskLogLevel: config.voskLogLevel, logger });
     const metrics = new ServerMetrics(engine);
-    const http = createServer();
-    await listen(http, config);
-    const server = new AsrServer(config, logger, engine, metrics, http);
+    const listeners: Listener[] = [{ http: createServer() }];
+    for (const protocol of Object.keys(config.protocolPorts) as Array<Exclude<ProtocolName, 'asrctl'>>)
+      listeners.push({ http: createServer(), protocol });
+    try {
+      for (const listener of listeners)
+        await listen(listener.http, config, listener.protocol ? config.protocolPorts[listener.protocol]! : config.port);
+    } catch (err) {
+      for (const { http } of listeners) http.close();
+      throw err;
+    }
+    const server = new AsrServer(config, logger, engine, metrics, listeners);
     server.attach();
     logger.info(
       {
         url: server.url,
+        ...(listeners.length > 1 && {
+          protocol_ports: Object.fromEntries(listeners.slice(1).map((l) => [l.protocol, (l.http.address() as AddressInfo).port])),
+        }),
         models: Object.fromEntries(config.models),
         default_language: config.defaultLanguage,
         decode_threads: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
@@ -66,7 +84,13 @@ export class AsrServer {
   }
 
   get port(): number {
-    return (this.http.address() as AddressInfo).port;
+    return (this.listeners[0]!.http.address() as AddressInfo).port;
+  }
+
+  /** The port of a protocol's own listener, if it has one. */
+  portFor(protocol: Exclude<ProtocolName, 'asrctl'>): number | undefined {
+    const listener = this.listeners.find((l) => l.protocol === protocol);
+    return listener ? (listener.http.address() as AddressInfo).port : undefined;
   }
 
   get url(): string {
@@ -105,7 +129,7 @@ export class AsrServer {
       this.logger.warn({ sessions: this.connections.size }, 'drain_timeout');
     }
     clearTimeout(timer);
-    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const closed = Promise.all(this.listeners.map(({ http }) => new Promise<void>((resolve) => http.close(() => resolve()))));
     for (const socket of this.sockets) socket.destroy();
     await closed;
     await this.ready.catch(() => undefined);
@@ -136,32 +160,34 @@ export class AsrServer {
       connections: this.connections,
     };
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxMessageBytes, perMessageDeflate: false });
-    this.http.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
-    this.http.on('request', (req, res) => {
-      handleHttp(req, res, { readiness: () => this.readiness(), metrics: this.metrics }).catch((err: unknown) => {
-        this.logger.error({ message: (err as Error).message }, 'http_error');
-        if (!res.headersSent) res.writeHead(500).end();
+    for (const { http, protocol } of this.listeners) {
+      http.on('connection', (socket: Socket) => {
+        this.sockets.add(socket);
+        socket.once('close', () => this.sockets.delete(socket));
       });
-    });
-    this.http.on('upgrade', (req, socket: Socket, head: Buffer) => {
-      const endpoint = resolveEndpoint(req.url ?? '/', this.engine.languages, this.config.defaultLanguage);
-      if ('status' in endpoint && endpoint.status === 404) return refuseUpgrade(socket, 404, endpoint.message);
-      const readiness = this.readiness();
-      if (!readiness.ready) return refuseUpgrade(socket, 503, `not ready (${readiness.status}): ${readiness.reason ?? ''}`);
-      if ('status' in endpoint) return refuseUpgrade(socket, endpoint.status, endpoint.message);
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        try {
-          ACCEPT[endpoint.protocol](ws, context, endpoint.language);
-        } catch (err) {
-          // No recognizer could be made (e.g. out of memory): tell the client, keep serving others.
-          this.logger.error({ message: (err as Error).message }, 'session_failed');
-          ws.close(1011, 'could not start a recognition session');
-        }
+      http.on('request', (req, res) => {
+        handleHttp(req, res, { readiness: () => this.readiness(), metrics: this.metrics }).catch((err: unknown) => {
+          this.logger.error({ message: (err as Error).message }, 'http_error');
+          if (!res.headersSent) res.writeHead(500).end();
+        });
       });
-    });
+      http.on('upgrade', (req, socket: Socket, head: Buffer) => {
+        const endpoint = resolveEndpoint(req.url ?? '/', this.engine.languages, this.config.defaultLanguage, protocol);
+        if ('status' in endpoint && endpoint.status === 404) return refuseUpgrade(socket, 404, endpoint.message);
+        const readiness = this.readiness();
+        if (!readiness.ready) return refuseUpgrade(socket, 503, `not ready (${readiness.status}): ${readiness.reason ?? ''}`);
+        if ('status' in endpoint) return refuseUpgrade(socket, endpoint.status, endpoint.message);
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          try {
+            ACCEPT[endpoint.protocol](ws, context, endpoint.language);
+          } catch (err) {
+            // No recognizer could be made (e.g. out of memory): tell the client, keep serving others.
+            this.logger.error({ message: (err as Error).message }, 'session_failed');
+            ws.close(1011, 'could not start a recognition session');
+          }
+        });
+      });
+    }
   }
 }
 
@@ -173,13 +199,13 @@ function refuseUpgrade(socket: Socket, status: 400 | 404 | 503, message: string)
   );
 }
 
-function listen(http: Server, config: ServerConfig): Promise<void> {
+function listen(http: Server, config: ServerConfig, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
-      const where = `${config.host}:${config.port}`;
+      const where = `${config.host}:${port}`;
       const hint =
         err.code === 'EADDRINUSE'
-          ? `port ${config.port} is already in use by another process; stop it or choose another port with --port / ASR_PORT`
+          ? `port ${port} is already in use by another process; stop it or choose another port (--port, --vosk-port, --funasr-port)`
           : err.code === 'EACCES'
             ? `no permission to listen on ${where}; use a port above 1023 or run with the needed privilege`
             : err.code === 'EADDRNOTAVAIL'
@@ -188,7 +214,7 @@ function listen(http: Server, config: ServerConfig): Promise<void> {
       reject(new ServerStartError(`cannot listen on ${where}: ${hint}`, { cause: err }));
     };
     http.once('error', onError);
-    http.listen(config.port, config.host, () => {
+    http.listen(port, config.host, () => {
       http.off('error', onError);
       resolve();
     });

@@ -15,6 +15,8 @@ export function registerServe(program: Command): void {
     .option('--vosk-log-level <n>', 'libvosk verbosity, -1..10 (ASR_VOSK_LOG_LEVEL)')
     .option('--shutdown-timeout <ms>', 'how long SIGTERM waits for open sessions (ASR_SHUTDOWN_TIMEOUT_MS)')
     .option('--max-message-bytes <n>', 'largest WebSocket message (ASR_MAX_MESSAGE_BYTES)')
+    .option('--vosk-port <n>', 'also speak the vosk-server protocol on every path of this port, e.g. 2700 (ASR_VOSK_PORT)')
+    .option('--funasr-port <n>', 'also speak the FunASR protocol on every path of this port, e.g. 10095 (ASR_FUNASR_PORT)')
     // Commander's camel-cased option names are ConfigInput's field names.
     .action(async (flags: ConfigInput) => {
       await runServer(resolveConfig(configInputFromEnv(process.env), flags));

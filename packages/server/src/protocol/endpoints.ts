@@ -1,4 +1,4 @@
-import { normalizeLanguage } from '../languages.js';
+import { isLanguageCode, normalizeLanguage } from '../languages.js';
 
 export type ProtocolName = 'asrctl' | 'vosk' | 'funasr';
 
@@ -14,13 +14,18 @@ const PREFIXES: ReadonlyArray<[prefix: string, protocol: ProtocolName]> = [
  * `/vosk` vosk-server's, `/funasr` FunASR's; a language may follow the prefix (`/vosk/en`) or come as `?language=`.
  * The protocol cannot be guessed from the first message (see docs/protocol.md), so the path decides.
  */
-export function resolveEndpoint(url: string, languages: readonly string[], defaultLanguage: string): Endpoint {
+export function resolveEndpoint(url: string, languages: readonly string[], defaultLanguage: string, fixed?: ProtocolName): Endpoint {
   const { pathname, searchParams } = new URL(url, 'http://localhost');
   const path = pathname.replace(/\/+$/u, '') || '/';
   let protocol: ProtocolName | undefined;
   let fromPath: string | undefined;
-  if (path === '/' || path === '/ws') protocol = 'asrctl';
-  for (const [prefix, name] of PREFIXES) {
+  if (fixed) {
+    // A protocol's own port: every path speaks it; a path that is one language code chooses it.
+    protocol = fixed;
+    const segment = path.slice(1);
+    if (isLanguageCode(normalizeLanguage(segment)) && !segment.includes('/')) fromPath = segment;
+  } else if (path === '/' || path === '/ws') protocol = 'asrctl';
+  for (const [prefix, name] of fixed ? [] : PREFIXES) {
     if (path === prefix) protocol = name;
     else if (path.startsWith(`${prefix}/`) && !path.slice(prefix.length + 1).includes('/')) {
       protocol = name;

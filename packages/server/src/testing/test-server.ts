@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { resolveConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { AsrServer } from '../server.js';
@@ -5,7 +6,7 @@ import { AsrServer } from '../server.js';
 /** A real server in this process on a free loopback port, models loaded. */
 export async function startTestServer(
   models: Record<string, string>,
-  overrides: { defaultLanguage?: string; waitReady?: boolean; port?: number; host?: string } = {},
+  overrides: { defaultLanguage?: string; waitReady?: boolean; port?: number; host?: string; voskPort?: number; funasrPort?: number } = {},
 ): Promise<AsrServer> {
   const config = resolveConfig(
     {},
@@ -15,6 +16,8 @@ export async function startTestServer(
       model: Object.entries(models).map(([lang, dir]) => `${lang}=${dir}`),
       ...(overrides.defaultLanguage ? { defaultLanguage: overrides.defaultLanguage } : {}),
       logLevel: 'silent',
+      ...(overrides.voskPort !== undefined && { voskPort: String(overrides.voskPort) }),
+      ...(overrides.funasrPort !== undefined && { funasrPort: String(overrides.funasrPort) }),
     },
   );
   const server = await AsrServer.start(config, createLogger('silent'));
@@ -33,4 +36,16 @@ export async function metric(server: AsrServer, name: string): Promise<number> {
     .split('\n')
     .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+/** A TCP port nothing listens on right now (for listeners that cannot take port 0). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 }
