@@ -7,3 +7,4 @@ export { describeModelProblems, inspectModelDirectory, EngineError } from './eng
 export { normalizeLanguage } from './languages.js';
 export { libvosk, type LibVosk } from './engine/libvosk.js';
 export { bundledLibvoskPath } from './engine/libvosk-locator.js';
+export { funasrText } from './protocol/funasr-protocol.js';

@@ -24,7 +24,9 @@ export function addTargetOptions(command: Command): Command {
 export function addDeployOptions(command: Command): Command {
   return addTargetOptions(command)
     .option('--port <n>', 'public port (ASRCTL_PORT, default 8765)')
-    .option('--bind <addr>', 'host address the port is published on (ASRCTL_BIND, default 0.0.0.0)')
+    .option('--bind <addr>', 'host address the ports are published on (ASRCTL_BIND, default 0.0.0.0)')
+    .option('--vosk-port <n>', 'port for vosk-server clients, every path (ASRCTL_VOSK_PORT, default 2700; 0: off)')
+    .option('--funasr-port <n>', 'port for FunASR clients, every path (ASRCTL_FUNASR_PORT, default 10095; 0: off)')
     .option(
       '--model <lang=dir>',
       'model directory per language, repeatable (ASRCTL_MODELS=cn=DIR,en=DIR; default models/cn, models/en)',

@@ -20,7 +20,7 @@ function present(s: DeploymentStatus): string {
   if (s.kind === 'fresh')
     return `"${s.project}" is not deployed (asrctl deploy${s.project === 'asrctl' ? '' : ` --project ${s.project}`})\n`;
   const lines = [
-    `"${s.project}": ${s.kind === 'update' ? 'serving' : 'BROKEN'} (${s.shape ?? '?'}${s.active ? `, ${s.active} active` : ''}${s.publishedAs ? `, port ${s.publishedAs}` : ''})`,
+    `"${s.project}": ${s.kind === 'update' ? 'serving' : 'BROKEN'} (${s.shape ?? '?'}${s.active ? `, ${s.active} active` : ''}${s.publishedAs ? `, port ${s.publishedAs.replaceAll(',', ', ')}` : ''})`,
     ...s.problems.map((p) => `  problem: ${p}`),
   ];
   for (const c of s.containers) {

@@ -8,6 +8,17 @@ import type { DeployConfig } from './deploy-config.js';
 import { type DeploymentNames, LABELS, labelsFor } from './deployment-names.js';
 
 export const APP_PORT = 8765;
+/** Inside the containers, each foreign protocol listens on its customary port. */
+export const PROTOCOL_PORTS = { vosk: 2700, funasr: 10095 } as const;
+
+/** The deployment's enabled protocol ports: container port to host port. */
+export function protocolPortMap(config: DeployConfig): Array<{ protocol: 'vosk' | 'funasr'; inside: number; host: number }> {
+  return (Object.entries(config.protocolPorts) as Array<['vosk' | 'funasr', number]>).map(([protocol, host]) => ({
+    protocol,
+    inside: PROTOCOL_PORTS[protocol],
+    host,
+  }));
+}
 /** The server's own shutdown budget after SIGTERM: flush finals, close sessions with 1012. */
 const SERVER_SHUTDOWN_MS = 10_000;
 /** docker stop waits this long after SIGTERM before SIGKILL. */
@@ -46,13 +57,14 @@ export async function startAppContainer(
       ...config.models.map((m) => `ASR_MODEL_${m.language.toUpperCase()}=/models/${m.language}`),
       `ASR_DEFAULT_LANGUAGE=${config.defaultLanguage}`,
       `ASR_SHUTDOWN_TIMEOUT_MS=${SERVER_SHUTDOWN_MS}`,
+      ...protocolPortMap(config).map((p) => `ASR_${p.protocol.toUpperCase()}_PORT=${p.inside}`),
     ],
     Labels: labelsFor(names.project, 'app', {
       ...request.labels,
       [LABELS.color]: request.color,
       [LABELS.composeNumber]: request.color === 'blue' ? '1' : '2',
     }),
-    ExposedPorts: { [port]: {} },
+    ExposedPorts: Object.fromEntries([port, ...protocolPortMap(config).map((p) => `${p.inside}/tcp`)].map((p) => [p, {}])),
     StopTimeout: APP_STOP_GRACE_SECONDS,
     HostConfig: {
       Binds: config.models.map((m) => `${m.hostDir}:/models/${m.language}:ro`),
@@ -60,6 +72,11 @@ export async function startAppContainer(
         [port]: [
           request.publishPublicPort ? { HostIp: config.bindAddress, HostPort: String(config.port) } : { HostIp: '127.0.0.1', HostPort: '' },
         ],
+        // Without an edge (recreate), the app publishes the protocol ports itself.
+        ...(request.publishPublicPort &&
+          Object.fromEntries(
+            protocolPortMap(config).map((p) => [`${p.inside}/tcp`, [{ HostIp: config.bindAddress, HostPort: String(p.host) }]]),
+          )),
       },
       RestartPolicy: { Name: 'unless-stopped' },
       NetworkMode: names.network,

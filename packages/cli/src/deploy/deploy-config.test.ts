@@ -6,6 +6,7 @@ describe('resolveDeployConfig', () => {
     const config = resolveDeployConfig([], '/srv/asr');
     expect(config).toMatchObject({
       modelsDir: '/srv/asr/models',
+      protocolPorts: { vosk: 2700, funasr: 10095 },
       project: 'asrctl',
       port: 8765,
       bindAddress: '0.0.0.0',

@@ -17,7 +17,12 @@ export interface ModelMount {
 export interface DeployConfig {
   project: string;
   port: number;
-  /** Host address the public port is published on. */
+  /**
+   * Host ports for vosk-server and FunASR clients (every path speaks that protocol); undefined:
+   * not published. Their clients also reach the main port at /vosk and /funasr.
+   */
+  protocolPorts: { vosk?: number; funasr?: number };
+  /** Host address the public ports are published on. */
   bindAddress: string;
   models: ModelMount[];
   /** Where catalog models and models named without a path live (models pull installs there). */
@@ -45,6 +50,8 @@ export interface DeployConfig {
 export interface DeployInput {
   project?: string;
   port?: string;
+  voskPort?: string;
+  funasrPort?: string;
   bind?: string;
   model?: string[];
   modelsDir?: string;
@@ -74,6 +81,8 @@ export class DeployConfigError extends Error {
 export const DEPLOY_DEFAULTS = {
   project: 'asrctl',
   port: 8765,
+  voskPort: 2700,
+  funasrPort: 10095,
   bind: '0.0.0.0',
   models: Object.entries(DEFAULT_MODELS).map(([language, name]) => `${language}=${name}`),
   modelsDir: 'models',
@@ -94,6 +103,8 @@ export function deployInputFromEnv(env: NodeJS.ProcessEnv): DeployInput {
   return dropUndefined({
     project: env.ASRCTL_PROJECT,
     port: env.ASRCTL_PORT,
+    voskPort: env.ASRCTL_VOSK_PORT,
+    funasrPort: env.ASRCTL_FUNASR_PORT,
     bind: env.ASRCTL_BIND,
     model: list(env.ASRCTL_MODELS),
     modelsDir: env.ASRCTL_MODELS_DIR,
@@ -139,6 +150,17 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string): Deploy
   const project = input.project ?? DEPLOY_DEFAULTS.project;
   if (!PROJECT_NAME.test(project)) problems.push(`project "${project}": use lower-case letters, digits, - and _ (at most 41 characters)`);
   const port = integer(input.port, DEPLOY_DEFAULTS.port, 'port', 1, 65535, problems);
+  const protocolPorts: DeployConfig['protocolPorts'] = {};
+  for (const [protocol, value, fallback] of [
+    ['vosk', input.voskPort, DEPLOY_DEFAULTS.voskPort],
+    ['funasr', input.funasrPort, DEPLOY_DEFAULTS.funasrPort],
+  ] as const) {
+    const n = integer(value, fallback, `${protocol} port (0: off)`, 0, 65535, problems);
+    if (n === 0) continue;
+    if (n === port || Object.values(protocolPorts).includes(n))
+      problems.push(`${protocol} port ${n} is already used by another of this deployment's ports`);
+    else protocolPorts[protocol] = n;
+  }
   const bindAddress = input.bind ?? DEPLOY_DEFAULTS.bind;
   if (isIP(bindAddress) === 0) problems.push(`bind "${bindAddress}": expected an IP address such as 0.0.0.0 or 127.0.0.1`);
 
@@ -190,6 +212,7 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string): Deploy
   return {
     project,
     port,
+    protocolPorts,
     bindAddress,
     models,
     modelsDir,

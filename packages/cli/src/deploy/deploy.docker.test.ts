@@ -37,12 +37,16 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
   let work: string;
   const lines: string[] = [];
   let mirror: ModelServer;
+  let voskPort: number;
+  let funasrPort: number;
   const record = (l: string): void => void lines.push(l);
   // Catalog names, installed from a mirror (a local HTTP server serving the tone models' zips).
   const catalogModels = (): DeployInput => ({
     model: ['cn=vosk-model-small-cn-0.22', 'en=vosk-model-small-en-us-0.15'],
     modelsDir: join(work, 'models'),
     mirror: mirror.url,
+    voskPort: String(voskPort),
+    funasrPort: String(funasrPort),
   });
   const run = (extra: DeployInput = {}) =>
     deploy(docker, testDeployConfig(project, port, models, { ...catalogModels(), ...extra }), plainPhaseRunner(record), { say: record });
@@ -55,6 +59,8 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
     docker = await dockerForTests();
     models = await toneModelsForDeploy();
     port = await freePort();
+    voskPort = await freePort();
+    funasrPort = await freePort();
     work = await mkdtemp(join(tmpdir(), 'asrctl-deploy-test-'));
     mirror = await startModelServer();
     mirror.serve('/vosk-model-small-cn-0.22.zip', await zipDirectory(models.cn, 'vosk-model-small-cn-0.22'));
@@ -76,8 +82,16 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
     expect(await recognize('en')).toEqual(['low high']);
     expect(await recognize('cn')).toEqual(['低 高']);
 
+    // Existing vosk-server and FunASR clients change only the host: the edge publishes their ports.
+    expect(lines.join('\n')).toContain(`vosk client: heard "低 高" through port ${voskPort}`);
+    expect(lines.join('\n')).toContain(`funasr client: heard "低高" through port ${funasrPort}`);
     const status = await deploymentStatus(docker, names);
-    expect(status).toMatchObject({ kind: 'update', shape: 'blue-green', active: 'blue', publishedAs: `127.0.0.1:${port}` });
+    expect(status).toMatchObject({
+      kind: 'update',
+      shape: 'blue-green',
+      active: 'blue',
+      publishedAs: `127.0.0.1:${port},vosk=${voskPort},funasr=${funasrPort}`,
+    });
     const edge = await inspectContainer(docker, names.edge);
     expect(edge?.labels).toMatchObject({ [LABELS.composeProject]: project, [LABELS.composeService]: 'edge' });
     const app = status.containers.find((c) => c.role === 'app');
@@ -208,6 +222,10 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
       BASE_IMAGES.edge,
       '--drain-timeout',
       '3',
+      '--vosk-port',
+      String(voskPort),
+      '--funasr-port',
+      String(funasrPort),
     ];
     const asrctl = (...args: string[]) => execa('node', [CLI, ...args], { reject: false, cwd: work });
 
@@ -215,7 +233,10 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
     expect(status.exitCode).toBe(0);
     expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'update', active: 'blue' });
     expect((await asrctl('status', ...target)).stdout).toMatch(
-      new RegExp(`"${project}": serving \\(blue-green, blue active, port 127.0.0.1:${port}\\)`, 'u'),
+      new RegExp(
+        `"${project}": serving \\(blue-green, blue active, port 127.0.0.1:${port}, vosk=${voskPort}, funasr=${funasrPort}\\)`,
+        'u',
+      ),
     );
 
     const logs = await asrctl('logs', ...target, '--tail', '3');

@@ -5,7 +5,7 @@ import { execIn, inspectContainer, putFile, stopAndRemove } from '../docker/cont
 import { engineMessage } from '../docker/engine.js';
 import { appServerStates } from '../edge/edge-runtime.js';
 import { type Color, EDGE_CONFIG_PATH, EDGE_TLS_PATH, type EdgeSettings, renderHaproxyConfig } from '../edge/haproxy-config.js';
-import { APP_PORT, logTail } from './app-container.js';
+import { APP_PORT, logTail, protocolPortMap } from './app-container.js';
 import type { DeployConfig } from './deploy-config.js';
 import { type DeploymentNames, LABELS, labelsFor } from './deployment-names.js';
 
@@ -29,12 +29,18 @@ async function edgeFiles(config: DeployConfig, names: DeploymentNames, active: C
     listenPort: EDGE_PORT,
     appHosts: { blue: names.appAlias('blue'), green: names.appAlias('green') },
     appPort: APP_PORT,
+    protocolPorts: Object.fromEntries(protocolPortMap(config).map((p) => [p.protocol, p.inside])),
     active,
     ...(pem !== undefined && { tls: { pemPath: EDGE_TLS_PATH, sha256: createHash('sha256').update(pem).digest('hex') } }),
     allow: config.allow,
     drainTimeoutSeconds: config.drainTimeoutSeconds,
   };
   return { config: renderHaproxyConfig(settings), ...(pem !== undefined && { pem }) };
+}
+
+/** What the deployment publishes, as its label records it: "ADDR:PORT" plus ",vosk=N,funasr=N". */
+export function publishedPorts(config: DeployConfig): string {
+  return [`${config.bindAddress}:${config.port}`, ...protocolPortMap(config).map((p) => `${p.protocol}=${p.host}`)].join(',');
 }
 
 /** The edge as a deploy found it, so a failed deploy can put its settings back. */
@@ -58,7 +64,7 @@ export async function ensureEdge(
   const files = await edgeFiles(config, names, active);
   const existing = await inspectContainer(docker, names.edge);
   const imageId = (await docker.getImage(image).inspect()).Id;
-  const publishedAs = `${config.bindAddress}:${config.port}`;
+  const publishedAs = publishedPorts(config);
   if (existing && existing.state === 'running' && existing.imageId === imageId && existing.labels[LABELS.port] === publishedAs) {
     const current = await execIn(docker, names.edge, ['cat', EDGE_CONFIG_PATH]);
     if (current.stdout !== files.config) {
@@ -79,10 +85,15 @@ export async function ensureEdge(
     name: names.edge,
     Image: image,
     Labels: labelsFor(names.project, 'edge', { [LABELS.port]: publishedAs, [LABELS.composeNumber]: '1' }),
-    ExposedPorts: { [port]: {} },
+    ExposedPorts: Object.fromEntries([port, ...protocolPortMap(config).map((p) => `${p.inside}/tcp`)].map((p) => [p, {}])),
     StopTimeout: config.drainTimeoutSeconds + 5,
     HostConfig: {
-      PortBindings: { [port]: [{ HostIp: config.bindAddress, HostPort: String(config.port) }] },
+      PortBindings: {
+        [port]: [{ HostIp: config.bindAddress, HostPort: String(config.port) }],
+        ...Object.fromEntries(
+          protocolPortMap(config).map((p) => [`${p.inside}/tcp`, [{ HostIp: config.bindAddress, HostPort: String(p.host) }]]),
+        ),
+      },
       RestartPolicy: { Name: 'unless-stopped' },
       NetworkMode: names.network,
     },

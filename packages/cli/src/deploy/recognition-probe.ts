@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { funasrText } from '@asrctl/server';
 import { lowHighClip } from '@asrctl/tone-model';
+import WebSocket from 'ws';
 import { readWavFile } from '../audio/wav-file.js';
-import { transcribe } from '../client/transcription-client.js';
+import { skipHostnameCheck, transcribe } from '../client/transcription-client.js';
 import type { DeployConfig, ModelMount } from './deploy-config.js';
 
 export interface ProbeClip {
@@ -80,4 +82,61 @@ export async function probeRecognition(url: string, config: DeployConfig): Promi
     heard[model.language] = text;
   }
   return heard;
+}
+
+/**
+ * A vosk-server client and a FunASR client, each through its own published port and in its own
+ * protocol, recognizing the default language's clip. Returns what each heard.
+ */
+export async function probeProtocolPorts(host: string, config: DeployConfig): Promise<Record<string, string>> {
+  const model = config.models.find((m) => m.language === config.defaultLanguage) ?? config.models[0]!;
+  const clip = await probeClipFor(config, model);
+  const pcm = Buffer.from(clip.samples.buffer, clip.samples.byteOffset, clip.samples.byteLength);
+  const pinned = config.tls ? await readFile(config.tls.certPath, 'utf8') : undefined;
+  const heard: Record<string, string> = {};
+  for (const [protocol, port] of Object.entries(config.protocolPorts) as Array<['vosk' | 'funasr', number]>) {
+    const url = `${config.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+    const texts = await exchange(url, pinned, (ws) => {
+      if (protocol === 'funasr')
+        ws.send(JSON.stringify({ mode: 'offline', wav_name: 'asrctl-verify', is_speaking: true, audio_fs: clip.sampleRate }));
+      else ws.send(JSON.stringify({ config: { sample_rate: clip.sampleRate } }));
+      for (let o = 0; o < pcm.length; o += 8000) ws.send(pcm.subarray(o, o + 8000));
+      ws.send(protocol === 'funasr' ? JSON.stringify({ is_speaking: false }) : '{"eof" : 1}');
+    }).catch((err: Error) => {
+      throw new RecognitionProbeError(`${protocol} client through ${url} failed: ${err.message}`, { cause: err });
+    });
+    const text = texts.join(protocol === 'funasr' ? '' : ' ');
+    const expected =
+      clip.expectedText === undefined ? undefined : protocol === 'funasr' ? funasrText(clip.expectedText) : clip.expectedText;
+    if (expected !== undefined && text !== expected)
+      throw new RecognitionProbeError(`${protocol} client through ${url}: expected "${expected}", heard "${text}"`);
+    heard[protocol] = text;
+  }
+  return heard;
+}
+
+/** Opens a WebSocket, lets `talk` send, and collects the non-empty `text` fields until the server closes or says is_final. */
+function exchange(url: string, pinned: string | undefined, talk: (ws: WebSocket) => void): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, {
+      perMessageDeflate: false,
+      ...(pinned !== undefined && { ca: pinned, checkServerIdentity: skipHostnameCheck }),
+    });
+    const texts: string[] = [];
+    const timer = setTimeout(() => (ws.terminate(), reject(new Error('no final result within 20 s'))), 20_000);
+    const done = (): void => {
+      clearTimeout(timer);
+      ws.close();
+      resolve(texts);
+    };
+    ws.on('open', () => talk(ws));
+    ws.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString('utf8')) as { text?: string; is_final?: boolean };
+      if (m.text) texts.push(m.text);
+      if (m.is_final === true) done();
+    });
+    ws.on('close', done);
+    ws.on('unexpected-response', (_req, res) => (clearTimeout(timer), reject(new Error(`HTTP ${res.statusCode}`))));
+    ws.on('error', (err) => (clearTimeout(timer), reject(err)));
+  });
 }

@@ -27,8 +27,16 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
   let port: number;
   const lines: string[] = [];
   const record = (l: string): void => void lines.push(l);
+  let protocolPorts: DeployInput;
   const run = (extra: DeployInput = {}) =>
-    deploy(docker, testDeployConfig(project, port, models, { strategy: 'recreate', ...extra }), plainPhaseRunner(record), { say: record });
+    deploy(
+      docker,
+      testDeployConfig(project, port, models, { strategy: 'recreate', ...protocolPorts, ...extra }),
+      plainPhaseRunner(record),
+      {
+        say: record,
+      },
+    );
   const recognize = async (): Promise<string[]> =>
     (await transcribe({ url: `ws://127.0.0.1:${port}/`, samples: lowHighClip(16000), sampleRate: 16000, language: 'en' })).map(
       (f) => f.text,
@@ -38,6 +46,7 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     docker = await dockerForTests();
     models = await toneModelsForDeploy();
     port = await freePort();
+    protocolPorts = { voskPort: String(await freePort()), funasrPort: String(await freePort()) };
   }, 300_000);
 
   afterAll(async () => {
@@ -49,6 +58,9 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     const report = await run();
     expect(report.heard).toEqual({ cn: '低 高', en: 'low high' });
     expect(await recognize()).toEqual(['low high']);
+    // The app publishes the vosk-server and FunASR ports itself.
+    expect(lines.join('\n')).toContain(`vosk client: heard "低 高" through port ${protocolPorts.voskPort}`);
+    expect(lines.join('\n')).toContain(`funasr client: heard "低高" through port ${protocolPorts.funasrPort}`);
     const status = await deploymentStatus(docker, names);
     expect(status).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue' });
     expect(status.containers.map((c) => c.role)).toEqual(['app']);
@@ -63,11 +75,13 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
 
   it('moves to blue/green with wss at the edge: the edge takes the port once the recreate app is gone', async () => {
     const tls = await selfSignedCertificate(models.dir);
-    const config = testDeployConfig(project, port, models, { tlsCert: tls.cert, tlsKey: tls.key });
+    const config = testDeployConfig(project, port, models, { tlsCert: tls.cert, tlsKey: tls.key, ...protocolPorts });
     const report = await deploy(docker, config, plainPhaseRunner(record), { say: record });
     expect(report.strategy).toBe('blue-green');
     expect(report.url).toBe(`wss://127.0.0.1:${port}/`);
     expect(lines.join('\n')).toContain('this one deploy has a short outage');
+    // vosk-server and FunASR clients through wss on their ports, verified with the pinned certificate.
+    expect(lines.filter((l) => /(vosk|funasr) client: heard/u.test(l))).toHaveLength(4);
     const pinnedCertificate = await readFile(tls.cert, 'utf8');
     const finals = await transcribe({ url: report.url, samples: lowHighClip(16000), sampleRate: 16000, language: 'cn', pinnedCertificate });
     expect(finals.map((f) => f.text)).toEqual(['低 高']);

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { execIn } from '../docker/containers.js';
-import { BACKEND, type Color, EDGE_ADMIN_SOCKET, otherColor } from './haproxy-config.js';
+import { BACKEND, type Color, EDGE_ADMIN_SOCKET, isAppBackend, otherColor } from './haproxy-config.js';
 
 export interface EdgeServerState {
   /** UP, DOWN, DRAIN, MAINT, ... as HAProxy reports it (first word). */
@@ -23,25 +23,54 @@ export async function edgeCommand(docker: Docker, edge: string, command: string)
   return result.stdout;
 }
 
-/** The app servers' states from `show stat`. */
-export async function appServerStates(docker: Docker, edge: string): Promise<Record<Color, EdgeServerState>> {
+interface StatRow {
+  backend: string;
+  server: Color;
+  status: string;
+  sessions: number;
+  weight: number;
+}
+
+/** The app backends' server rows from `show stat`. */
+async function appServerRows(docker: Docker, edge: string): Promise<StatRow[]> {
   const csv = await edgeCommand(docker, edge, 'show stat');
   const lines = csv.split('\n').filter((l) => l.trim());
   const header = (lines[0] ?? '').replace(/^# /u, '').split(',');
   const col = (name: string): number => header.indexOf(name);
-  const states: Partial<Record<Color, EdgeServerState>> = {};
+  const rows: StatRow[] = [];
   for (const line of lines.slice(1)) {
     const f = line.split(',');
+    const backend = f[col('pxname')] ?? '';
     const server = f[col('svname')];
-    if (f[col('pxname')] !== BACKEND || (server !== 'blue' && server !== 'green')) continue;
-    states[server] = {
+    if (!isAppBackend(backend) || (server !== 'blue' && server !== 'green')) continue;
+    rows.push({
+      backend,
+      server,
       status: (f[col('status')] ?? '').split(' ')[0] ?? '',
       sessions: Number(f[col('scur')] ?? 0),
       weight: Number(f[col('weight')] ?? 0),
-    };
+    });
   }
-  if (!states.blue || !states.green) throw new EdgeError(`the edge's stats lack backend ${BACKEND}'s blue and green servers:\n${csv}`);
-  return states as Record<Color, EdgeServerState>;
+  if (!rows.some((r) => r.backend === BACKEND))
+    throw new EdgeError(`the edge's stats lack backend ${BACKEND}'s blue and green servers:\n${csv}`);
+  return rows;
+}
+
+/**
+ * Each colour as the edge sees it: health and weight from the main backend (every backend checks
+ * the same /readyz), open sessions summed over every port's backend.
+ */
+export async function appServerStates(docker: Docker, edge: string): Promise<Record<Color, EdgeServerState>> {
+  const rows = await appServerRows(docker, edge);
+  const state = (color: Color): EdgeServerState => {
+    const main = rows.find((r) => r.backend === BACKEND && r.server === color);
+    return {
+      status: main?.status ?? 'MISSING',
+      weight: main?.weight ?? 0,
+      sessions: rows.filter((r) => r.server === color).reduce((n, r) => n + r.sessions, 0),
+    };
+  };
+  return { blue: state('blue'), green: state('green') };
 }
 
 async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -67,8 +96,9 @@ export async function waitUntilEdgeSeesUp(docker: Docker, edge: string, color: C
  * The new colour is given weight before the old one loses it, so no connection finds no server.
  */
 export async function routeNewConnectionsTo(docker: Docker, edge: string, color: Color): Promise<void> {
-  await edgeCommand(docker, edge, `set weight ${BACKEND}/${color} 100`);
-  await edgeCommand(docker, edge, `set weight ${BACKEND}/${otherColor(color)} 0`);
+  const backends = [...new Set((await appServerRows(docker, edge)).map((r) => r.backend))];
+  for (const backend of backends) await edgeCommand(docker, edge, `set weight ${backend}/${color} 100`);
+  for (const backend of backends) await edgeCommand(docker, edge, `set weight ${backend}/${otherColor(color)} 0`);
 }
 
 /** Waits until `color` has no open session left, or the timeout passes; returns those left. */

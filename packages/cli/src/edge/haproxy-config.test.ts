@@ -5,6 +5,7 @@ const base = {
   listenPort: 8765,
   appHosts: { blue: 'app-blue', green: 'app-green' },
   appPort: 8765,
+  protocolPorts: {},
   active: 'green' as const,
   allow: [],
   drainTimeoutSeconds: 30,
@@ -14,12 +15,21 @@ describe('renderHaproxyConfig', () => {
   it('checks both colours on /readyz and weights only the active one', () => {
     const cfg = renderHaproxyConfig(base);
     expect(cfg).toContain('option httpchk GET /readyz');
-    expect(cfg).toMatch(/server blue app-blue:8765 weight 0 check .* resolvers docker init-addr last,libc,none/u);
+    expect(cfg).toMatch(/server blue app-blue:8765 weight 0 check port 8765 .* resolvers docker init-addr last,libc,none/u);
     expect(cfg).toMatch(/server green app-green:8765 weight 100 check/u);
     expect(cfg).toContain('bind :8765\n');
     expect(cfg).toContain('timeout tunnel 4h');
     expect(cfg).toContain('hard-stop-after 35s');
     expect(cfg).not.toContain('tcp-request connection reject');
+    expect(cfg).not.toContain('frontend vosk');
+  });
+
+  it('gives each protocol port its frontend and backend, checked on the main port', () => {
+    const cfg = renderHaproxyConfig({ ...base, protocolPorts: { vosk: 2700, funasr: 10095 } });
+    expect(cfg).toContain('frontend vosk\n    bind :2700\n    default_backend app_vosk');
+    expect(cfg).toContain('frontend funasr\n    bind :10095\n    default_backend app_funasr');
+    expect(cfg).toMatch(/backend app_vosk\n[\s\S]*server green app-green:2700 weight 100 check port 8765/u);
+    expect(cfg).toMatch(/backend app_funasr\n[\s\S]*server blue app-blue:10095 weight 0 check port 8765/u);
   });
 
   it('terminates TLS and applies the allowlist when given', () => {

@@ -9,6 +9,8 @@ export interface EdgeSettings {
   /** DNS name of each colour's app container on the deployment's network. */
   appHosts: Record<Color, string>;
   appPort: number;
+  /** Ports (the same inside the edge and the app) where every path speaks that protocol. */
+  protocolPorts: { vosk?: number; funasr?: number };
   /** The colour that takes new connections; the other one gets none (weight 0). */
   active: Color;
   /** PEM file (certificate, then key) inside the container, and its sha256; TLS is off without one. */
@@ -23,6 +25,8 @@ export const EDGE_CONFIG_PATH = '/usr/local/etc/haproxy/haproxy.cfg';
 export const EDGE_TLS_PATH = '/usr/local/etc/haproxy/tls.pem';
 export const EDGE_ADMIN_SOCKET = '/run/haproxy/admin.sock';
 export const BACKEND = 'app';
+/** Every backend is `app` or `app_<protocol>`: switching and draining treat them alike. */
+export const isAppBackend = (name: string): boolean => name === BACKEND || name.startsWith(`${BACKEND}_`);
 
 /**
  * haproxy.cfg for the edge. Both colours are always listed and health-checked on /readyz, so a
@@ -30,10 +34,33 @@ export const BACKEND = 'app';
  * API, and this file is rewritten with the same weights so a restarted edge comes back the same.
  */
 export function renderHaproxyConfig(s: EdgeSettings): string {
-  const bind = `bind :${s.listenPort}${s.tls ? ` ssl crt ${s.tls.pemPath} alpn http/1.1` : ''}`;
+  const tls = s.tls ? ` ssl crt ${s.tls.pemPath} alpn http/1.1` : '';
   const allow = s.allow.length > 0 ? [`    tcp-request connection reject unless { src ${s.allow.join(' ')} }`] : [];
-  const server = (c: Color): string =>
-    `    server ${c} ${s.appHosts[c]}:${s.appPort} weight ${c === s.active ? 100 : 0} check inter 1s fall 2 rise 1 resolvers docker init-addr last,libc,none`;
+  const listeners: Array<{ name: string; port: number; backend: string }> = [
+    { name: 'asr', port: s.listenPort, backend: BACKEND },
+    ...Object.entries(s.protocolPorts).map(([protocol, port]) => ({ name: protocol, port, backend: `${BACKEND}_${protocol}` })),
+  ];
+  const frontend = (l: (typeof listeners)[number]): string[] => [
+    `frontend ${l.name}`,
+    // HAProxy reads the certificate at start and reload: a new one must change this file to be reloaded.
+    ...(s.tls ? [`    # certificate sha256 ${s.tls.sha256}`] : []),
+    `    bind :${l.port}${tls}`,
+    ...allow,
+    `    default_backend ${l.backend}`,
+    '',
+  ];
+  // Health is the app's readiness on its main port, whichever port a backend forwards to.
+  const backend = (l: (typeof listeners)[number]): string[] => [
+    `backend ${l.backend}`,
+    '    balance leastconn',
+    '    option httpchk GET /readyz',
+    '    http-check expect status 200',
+    ...(['blue', 'green'] as const).map(
+      (c) =>
+        `    server ${c} ${s.appHosts[c]}:${l.port === s.listenPort ? s.appPort : l.port} weight ${c === s.active ? 100 : 0} check port ${s.appPort} inter 1s fall 2 rise 1 resolvers docker init-addr last,libc,none`,
+    ),
+    '',
+  ];
   return [
     '# Written by asrctl deploy; changes are overwritten at the next deploy.',
     'global',
@@ -61,19 +88,7 @@ export function renderHaproxyConfig(s: EdgeSettings): string {
     '    timeout tunnel 4h',
     '    timeout client-fin 5s',
     '',
-    'frontend asr',
-    // HAProxy reads the certificate at start and reload: a new one must change this file to be reloaded.
-    ...(s.tls ? [`    # certificate sha256 ${s.tls.sha256}`] : []),
-    `    ${bind}`,
-    ...allow,
-    `    default_backend ${BACKEND}`,
-    '',
-    `backend ${BACKEND}`,
-    '    balance leastconn',
-    '    option httpchk GET /readyz',
-    '    http-check expect status 200',
-    server('blue'),
-    server('green'),
-    '',
+    ...listeners.flatMap(frontend),
+    ...listeners.flatMap(backend),
   ].join('\n');
 }

@@ -63,6 +63,9 @@ export function testDeployConfig(project: string, port: number, models: TestMode
         baseImage: BASE_IMAGES.node,
         edgeBaseImage: BASE_IMAGES.edge,
         drainTimeout: '3',
+        // Off unless a test asks: test files run in parallel and must not share host ports.
+        voskPort: '0',
+        funasrPort: '0',
       },
       extra,
     ],

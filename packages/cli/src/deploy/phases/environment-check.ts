@@ -5,6 +5,8 @@ import { inspectImage } from '../../docker/images.js';
 import { directorySize, formatBytes, freeBytes } from '../../models/disk.js';
 import { catalogModel } from '../../models/model-catalog.js';
 import { LABELS } from '../deployment-names.js';
+import { publishedPorts } from '../edge-container.js';
+import type Docker from 'dockerode';
 import type { DeployContext, DeployPhase } from '../deploy-context.js';
 
 export class EnvironmentError extends Error {
@@ -29,8 +31,8 @@ export const environmentCheck: DeployPhase = {
         'libvosk from the vosk npm package exists only for linux x86-64: deploy on an x86-64 host',
       );
 
-    await checkPort(ctx);
-    say(`port ${config.bindAddress}:${config.port} is free or held by this deployment`);
+    await checkPorts(ctx);
+    say(`ports ${publishedPorts(config)} are free or held by this deployment`);
 
     let modelBytes = 0;
     let toDownload = 0;
@@ -103,15 +105,28 @@ function engineIsLocal(): boolean {
   return !host || host.startsWith('unix://');
 }
 
-async function checkPort(ctx: DeployContext): Promise<void> {
-  const { docker, config, names } = ctx;
-  const running = await docker.listContainers({});
+/** Every port the deployment publishes is free, or published by this deployment already. */
+async function checkPorts(ctx: DeployContext): Promise<void> {
+  const { config } = ctx;
+  const ports: Array<[port: number, flag: string]> = [
+    [config.port, '--port'],
+    ...(Object.entries(config.protocolPorts) as Array<[string, number]>).map(([protocol, port]): [number, string] => [
+      port,
+      `--${protocol}-port`,
+    ]),
+  ];
+  const running = await ctx.docker.listContainers({});
+  for (const [port, flag] of ports) await checkPort(ctx, running, port, flag);
+}
+
+async function checkPort(ctx: DeployContext, running: Docker.ContainerInfo[], port: number, flag: string): Promise<void> {
+  const { config, names } = ctx;
   for (const c of running) {
-    if (!c.Ports.some((p) => p.PublicPort === config.port && p.Type === 'tcp')) continue;
+    if (!c.Ports.some((p) => p.PublicPort === port && p.Type === 'tcp')) continue;
     if (c.Labels[LABELS.project] === names.project) return;
     const name = c.Names[0]?.replace(/^\//u, '') ?? c.Id.slice(0, 12);
     throw new EnvironmentError(
-      `port ${config.port} is published by container ${name} (${c.Image}), which is not part of deployment "${names.project}"\n  hint: stop it, or deploy with --port N (nothing was stopped)`,
+      `port ${port} is published by container ${name} (${c.Image}), which is not part of deployment "${names.project}"\n  hint: stop it, or deploy with ${flag} N (nothing was stopped)`,
     );
   }
   if (!engineIsLocal()) return;
@@ -121,11 +136,11 @@ async function checkPort(ctx: DeployContext): Promise<void> {
       reject(
         err.code === 'EADDRINUSE'
           ? new EnvironmentError(
-              `port ${config.port} on ${config.bindAddress} is in use by a process on this host (not a container)\n  hint: find it with \`ss -ltnp 'sport = :${config.port}'\`, stop it or deploy with --port N (nothing was stopped)`,
+              `port ${port} on ${config.bindAddress} is in use by a process on this host (not a container)\n  hint: find it with \`ss -ltnp 'sport = :${port}'\`, stop it or deploy with ${flag} N (nothing was stopped)`,
             )
           : err,
       ),
     );
-    probe.listen({ port: config.port, host: config.bindAddress, exclusive: true }, () => probe.close(() => resolve()));
+    probe.listen({ port, host: config.bindAddress, exclusive: true }, () => probe.close(() => resolve()));
   });
 }

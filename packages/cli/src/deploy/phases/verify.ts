@@ -1,4 +1,4 @@
-import { probeRecognition } from '../recognition-probe.js';
+import { probeProtocolPorts, probeRecognition } from '../recognition-probe.js';
 import type { DeployPhase } from '../deploy-context.js';
 
 /**
@@ -14,6 +14,9 @@ export const verify: DeployPhase = {
     const url = `${config.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${config.port}/`;
     ctx.heard = await probeRecognition(url, config);
     for (const [language, text] of Object.entries(ctx.heard)) say(`${language}: heard "${text}" through ${url}`);
+    for (const [protocol, text] of Object.entries(await probeProtocolPorts(host, config))) {
+      say(`${protocol} client: heard "${text}" through port ${config.protocolPorts[protocol as 'vosk' | 'funasr']}`);
+    }
     ctx.publicUrl = url;
     await swapped.retire(say);
   },
