@@ -66,12 +66,13 @@ describe('the vosk-server protocol at /vosk', () => {
     expect(high!.start).toBeGreaterThan(low!.end);
   });
 
-  it('gives alternatives with max_alternatives, in vosk-server shape', async () => {
-    const { replies } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(16000)), { config: { max_alternatives: 3 } });
+  it('gives alternatives with max_alternatives (with words: each with its result), in vosk-server shape', async () => {
+    const { replies } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(16000)), { config: { max_alternatives: 3, words: true } });
     const final = replies.find((r) => Array.isArray(r.alternatives) && (r.alternatives as Array<{ text: string }>)[0]?.text === 'low high');
     expect(final).toBeDefined();
     for (const alternative of final!.alternatives as Array<Record<string, unknown>>) {
       expect(alternative).toMatchObject({ confidence: expect.any(Number), text: expect.any(String) });
+      expect(Object.keys(alternative).sort()).toEqual(['confidence', 'result', 'text']);
     }
   });
 
