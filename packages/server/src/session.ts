@@ -16,8 +16,8 @@ export interface ResultContext {
 
 export interface SessionListener {
   partial(partial: VoskPartial, context: ResultContext): void;
-  /** At an endpoint libvosk found, or when a command flushed the stream. */
-  final(result: VoskResult, context: ResultContext): void;
+  /** At an endpoint libvosk found (`endpoint`), or when a command flushed the stream (`flush`). */
+  final(result: VoskResult, context: ResultContext, cause: 'endpoint' | 'flush'): void;
   error(error: EngineError): void;
 }
 
@@ -119,7 +119,7 @@ export class Session {
   private async flushRecognizer(): Promise<VoskResult> {
     const recognizer = this.recognizer;
     const result = await recognizer.flush();
-    if (!this.closed) this.listener.final(result, this.context(recognizer));
+    if (!this.closed) this.listener.final(result, this.context(recognizer), 'flush');
     return result;
   }
 
@@ -163,7 +163,7 @@ export class Session {
     if (this.closed) return;
     const context = this.context(recognizer);
     if (event.kind === 'partial') this.listener.partial(event.partial, context);
-    else this.listener.final(event.result, context);
+    else this.listener.final(event.result, context, 'endpoint');
   }
 
   private context(recognizer: Recognizer): ResultContext {

@@ -82,6 +82,23 @@ describe('the FunASR protocol at /funasr', () => {
     expect(messages[0]).toMatchObject({ mode: 'offline', text: 'low high' });
   });
 
+  it('sends is_final once even when the end of speech follows fast audio still being decoded', async () => {
+    const client = await TestClient.connect(url('/funasr/en'));
+    client.send({ mode: '2pass', wav_name: 'fast', is_speaking: true });
+    client.sendAudio(Buffer.concat([pcmBytes(lowHighClip(16000)), pcmBytes(lowHighClip(16000))]));
+    client.send({ is_speaking: false });
+    await client.next((m) => m.is_final === true);
+    await new Promise((r) => setTimeout(r, 300));
+    client.ws.close();
+    const offline = client.messages.filter((m) => m.mode === '2pass-offline');
+    expect(offline.map((m) => [m.text, m.is_final])).toEqual([
+      ['low high', false],
+      ['low high', false],
+      ['', true],
+    ]);
+    expect(client.messages.filter((m) => m.is_final)).toHaveLength(1);
+  });
+
   it('answers a message that is not JSON with an empty text and the reason, and goes on', async () => {
     const client = await TestClient.connect(url('/funasr/en'));
     client.send('not json');

@@ -53,9 +53,10 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
       connection.send(message('online', text.slice(sentOnline.length)), 'partial');
       sentOnline = text;
     },
-    final(result: VoskResult) {
+    final(result: VoskResult, _context, cause) {
       const text = funasrText(resultText(result));
-      const last = ending;
+      // Endpoints of audio sent before the end of speech may arrive while it is being flushed.
+      const last = ending && cause === 'flush';
       if (mode === 'online') {
         const rest = text.startsWith(sentOnline) ? text.slice(sentOnline.length) : '';
         if (rest || last) connection.send(message('online', rest, last), 'final');
