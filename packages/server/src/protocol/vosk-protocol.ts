@@ -25,8 +25,8 @@ export function acceptVoskClient(ws: WebSocket, context: ProtocolContext, langua
     partial(partial: VoskPartial) {
       connection.send(partial, 'partial');
     },
-    final(result: VoskResult) {
-      if (!configuring) connection.send(result, 'final');
+    final(result: VoskResult, _context, cause) {
+      if (!(configuring && cause === 'flush')) connection.send(result, 'final');
     },
     error(error: EngineError) {
       // vosk-server would answer this frame with something; an empty partial keeps the count.
