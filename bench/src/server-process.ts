@@ -20,6 +20,18 @@ export class ServerProcess {
     probe.close();
     const args = [SERVER_MAIN, '--host', '127.0.0.1', '--port', String(port), '--default-language', defaultLanguage, '--log-level', 'warn'];
     for (const [lang, dir] of Object.entries(models)) args.push('--model', `${lang}=${dir}`);
+    // The load comes from one address and throughput clients queue a whole file: the per-client
+    // limits (which protect a real server) would measure themselves, not the engine.
+    args.push(
+      '--max-sessions',
+      '100000',
+      '--max-sessions-per-ip',
+      '100000',
+      '--max-buffered-audio',
+      '3600',
+      '--max-message-bytes',
+      '67108864',
+    );
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     const server = new ServerProcess(child, port);
     for (let i = 0; i < 600; i++) {

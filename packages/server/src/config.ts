@@ -18,6 +18,30 @@ export interface ServerConfig {
   maxMessageBytes: number;
   /** Extra ports where every path speaks one protocol, so existing clients change only the host. */
   protocolPorts: { vosk?: number; funasr?: number };
+  limits: Limits;
+  /**
+   * Behind a trusted proxy (the deploy's edge), the client address is the last X-Forwarded-For
+   * entry, which that proxy appended; otherwise it is the socket's peer.
+   */
+  trustProxy: boolean;
+}
+
+/** What one client, or all of them, may take; over a limit a client is refused or told, never the server. */
+export interface Limits {
+  /** Sessions open at once; more are refused with 503 before the upgrade. */
+  maxSessions: number;
+  /** Sessions open at once from one client address; more are refused with 429. */
+  maxSessionsPerIp: number;
+  /** Largest JSON (text) message; larger ones get `message_too_large`. */
+  maxJsonBytes: number;
+  /** A session is closed (1008, after its final) when it has lasted this long. */
+  maxSessionSeconds: number;
+  /** A session that sends nothing for this long is closed (1000, after its final). */
+  idleTimeoutSeconds: number;
+  /** WebSocket pings this often; a peer that has not answered the previous one is cut. */
+  pingIntervalSeconds: number;
+  /** Audio waiting to be decoded per session; frames beyond it are dropped with `audio_backlog`. */
+  maxBufferedAudioSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -34,7 +58,17 @@ export const DEFAULTS = {
   logLevel: 'info' as LogLevel,
   voskLogLevel: -1,
   shutdownTimeoutMs: 10_000,
-  maxMessageBytes: 4 * 1024 * 1024,
+  maxMessageBytes: 1024 * 1024,
+  // Safe for a small server: a 2-core box decodes about 40 real-time streams.
+  limits: {
+    maxSessions: 64,
+    maxSessionsPerIp: 16,
+    maxJsonBytes: 64 * 1024,
+    maxSessionSeconds: 4 * 3600,
+    idleTimeoutSeconds: 60,
+    pingIntervalSeconds: 20,
+    maxBufferedAudioSeconds: 20,
+  } satisfies Limits,
 };
 
 /** What flags and environment variables may set; every field optional, as typed by a user. */
@@ -53,6 +87,15 @@ export interface ConfigInput {
   voskPort?: string;
   /** FunASR clients' customary port is 10095; 0 or unset: off. */
   funasrPort?: string;
+  maxSessions?: string;
+  maxSessionsPerIp?: string;
+  maxJsonBytes?: string;
+  maxSessionSeconds?: string;
+  idleTimeout?: string;
+  pingInterval?: string;
+  maxBufferedAudio?: string;
+  /** "true" or "1": take client addresses from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy?: string;
 }
 
 /**
@@ -75,6 +118,14 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     maxMessageBytes: env.ASR_MAX_MESSAGE_BYTES,
     voskPort: env.ASR_VOSK_PORT,
     funasrPort: env.ASR_FUNASR_PORT,
+    maxSessions: env.ASR_MAX_SESSIONS,
+    maxSessionsPerIp: env.ASR_MAX_SESSIONS_PER_IP,
+    maxJsonBytes: env.ASR_MAX_JSON_BYTES,
+    maxSessionSeconds: env.ASR_MAX_SESSION_SECONDS,
+    idleTimeout: env.ASR_IDLE_TIMEOUT_SECONDS,
+    pingInterval: env.ASR_PING_INTERVAL_SECONDS,
+    maxBufferedAudio: env.ASR_MAX_BUFFERED_AUDIO_SECONDS,
+    trustProxy: env.ASR_TRUST_PROXY,
   });
 }
 
@@ -119,6 +170,30 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
     shutdownTimeoutMs: integer(input.shutdownTimeout, DEFAULTS.shutdownTimeoutMs, 'shutdown timeout (ms)', 0, 600_000, problems),
     maxMessageBytes: integer(input.maxMessageBytes, DEFAULTS.maxMessageBytes, 'max message bytes', 1024, 256 * 1024 * 1024, problems),
     protocolPorts: {},
+    trustProxy: input.trustProxy === 'true' || input.trustProxy === '1',
+    limits: {
+      maxSessions: integer(input.maxSessions, DEFAULTS.limits.maxSessions, 'max sessions', 1, 100_000, problems),
+      maxSessionsPerIp: integer(input.maxSessionsPerIp, DEFAULTS.limits.maxSessionsPerIp, 'max sessions per IP', 1, 100_000, problems),
+      maxJsonBytes: integer(input.maxJsonBytes, DEFAULTS.limits.maxJsonBytes, 'max JSON bytes', 256, 16 * 1024 * 1024, problems),
+      maxSessionSeconds: integer(
+        input.maxSessionSeconds,
+        DEFAULTS.limits.maxSessionSeconds,
+        'max session seconds',
+        1,
+        7 * 86_400,
+        problems,
+      ),
+      idleTimeoutSeconds: integer(input.idleTimeout, DEFAULTS.limits.idleTimeoutSeconds, 'idle timeout (seconds)', 1, 86_400, problems),
+      pingIntervalSeconds: integer(input.pingInterval, DEFAULTS.limits.pingIntervalSeconds, 'ping interval (seconds)', 1, 3600, problems),
+      maxBufferedAudioSeconds: integer(
+        input.maxBufferedAudio,
+        DEFAULTS.limits.maxBufferedAudioSeconds,
+        'max buffered audio (seconds)',
+        1,
+        3600,
+        problems,
+      ),
+    },
   };
   for (const [protocol, value] of [
     ['vosk', input.voskPort],
@@ -148,6 +223,14 @@ export const SERVER_USAGE = `Usage: asr-server [options]
   --max-message-bytes N     largest WebSocket message (ASR_MAX_MESSAGE_BYTES, default ${DEFAULTS.maxMessageBytes})
   --vosk-port N             also serve the vosk-server protocol on every path of this port, e.g. 2700 (ASR_VOSK_PORT, default off)
   --funasr-port N           also serve the FunASR protocol on every path of this port, e.g. 10095 (ASR_FUNASR_PORT, default off)
+  --max-sessions N          sessions at once, more get 503 (ASR_MAX_SESSIONS, default ${DEFAULTS.limits.maxSessions})
+  --max-sessions-per-ip N   sessions at once per client address, more get 429 (ASR_MAX_SESSIONS_PER_IP, default ${DEFAULTS.limits.maxSessionsPerIp})
+  --max-json-bytes N        largest JSON message (ASR_MAX_JSON_BYTES, default ${DEFAULTS.limits.maxJsonBytes})
+  --max-session-seconds N   longest session (ASR_MAX_SESSION_SECONDS, default ${DEFAULTS.limits.maxSessionSeconds})
+  --idle-timeout S          close sessions silent this long (ASR_IDLE_TIMEOUT_SECONDS, default ${DEFAULTS.limits.idleTimeoutSeconds})
+  --ping-interval S         WebSocket ping period; no pong by the next one cuts the peer (ASR_PING_INTERVAL_SECONDS, default ${DEFAULTS.limits.pingIntervalSeconds})
+  --max-buffered-audio S    audio waiting to be decoded per session (ASR_MAX_BUFFERED_AUDIO_SECONDS, default ${DEFAULTS.limits.maxBufferedAudioSeconds})
+  --trust-proxy true        client address from X-Forwarded-For, only behind a proxy that sets it (ASR_TRUST_PROXY)
 `;
 
 /** Parses the server's own command line (the image's entry point). */
@@ -167,6 +250,14 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
       'max-message-bytes': { type: 'string' },
       'vosk-port': { type: 'string' },
       'funasr-port': { type: 'string' },
+      'max-sessions': { type: 'string' },
+      'max-sessions-per-ip': { type: 'string' },
+      'max-json-bytes': { type: 'string' },
+      'max-session-seconds': { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'ping-interval': { type: 'string' },
+      'max-buffered-audio': { type: 'string' },
+      'trust-proxy': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -182,6 +273,14 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
     maxMessageBytes: values['max-message-bytes'],
     voskPort: values['vosk-port'],
     funasrPort: values['funasr-port'],
+    maxSessions: values['max-sessions'],
+    maxSessionsPerIp: values['max-sessions-per-ip'],
+    maxJsonBytes: values['max-json-bytes'],
+    maxSessionSeconds: values['max-session-seconds'],
+    idleTimeout: values['idle-timeout'],
+    pingInterval: values['ping-interval'],
+    maxBufferedAudio: values['max-buffered-audio'],
+    trustProxy: values['trust-proxy'],
     help: values.help,
   });
 }

@@ -1,4 +1,4 @@
-import { type Server, createServer } from 'node:http';
+import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ServerConfig } from './config.js';
@@ -158,7 +158,9 @@ export class AsrServer {
       logger: this.logger,
       metrics: this.metrics,
       connections: this.connections,
+      limits: this.config.limits,
     };
+    const perAddress = new Map<string, number>();
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxMessageBytes, perMessageDeflate: false });
     for (const { http, protocol } of this.listeners) {
       http.on('connection', (socket: Socket) => {
@@ -173,11 +175,27 @@ export class AsrServer {
       });
       http.on('upgrade', (req, socket: Socket, head: Buffer) => {
         const endpoint = resolveEndpoint(req.url ?? '/', this.engine.languages, this.config.defaultLanguage, protocol);
-        if ('status' in endpoint && endpoint.status === 404) return refuseUpgrade(socket, 404, endpoint.message);
+        const refuse = (status: RefusalStatus, reason: string, message: string): void => {
+          this.metrics.rejected(reason);
+          refuseUpgrade(socket, status, reason, message);
+        };
+        if ('status' in endpoint && endpoint.status === 404) return refuse(404, 'not_found', endpoint.message);
         const readiness = this.readiness();
-        if (!readiness.ready) return refuseUpgrade(socket, 503, `not ready (${readiness.status}): ${readiness.reason ?? ''}`);
-        if ('status' in endpoint) return refuseUpgrade(socket, endpoint.status, endpoint.message);
+        if (!readiness.ready) return refuse(503, 'not_ready', `not ready (${readiness.status}): ${readiness.reason ?? ''}`);
+        if ('status' in endpoint) return refuse(endpoint.status, 'unknown_language', endpoint.message);
+        const { maxSessions, maxSessionsPerIp } = this.config.limits;
+        if (this.connections.size >= maxSessions)
+          return refuse(503, 'max_sessions', `the server is at its limit of ${maxSessions} sessions; try again later`);
+        const address = clientAddress(req, this.config.trustProxy);
+        if ((perAddress.get(address) ?? 0) >= maxSessionsPerIp)
+          return refuse(429, 'max_sessions_per_ip', `${address} already has ${maxSessionsPerIp} sessions open, the limit per address`);
         wss.handleUpgrade(req, socket, head, (ws) => {
+          perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+          ws.once('close', () => {
+            const left = (perAddress.get(address) ?? 1) - 1;
+            if (left > 0) perAddress.set(address, left);
+            else perAddress.delete(address);
+          });
           try {
             ACCEPT[endpoint.protocol](ws, context, endpoint.language);
           } catch (err) {
@@ -191,11 +209,31 @@ export class AsrServer {
   }
 }
 
-function refuseUpgrade(socket: Socket, status: 400 | 404 | 503, message: string): void {
-  const body = `${JSON.stringify({ error: { 400: 'bad_request', 404: 'not_found', 503: 'not_ready' }[status], message })}\n`;
-  const reason = { 400: 'Bad Request', 404: 'Not Found', 503: 'Service Unavailable' }[status];
+/** The client's address: the socket's peer, or behind a trusted proxy the entry it appended to X-Forwarded-For. */
+function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = req.headers['x-forwarded-for'];
+  const last = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').at(-1)?.trim();
+  return (trustProxy && last) || (req.socket.remoteAddress ?? 'unknown');
+}
+
+type RefusalStatus = 400 | 401 | 403 | 404 | 429 | 503;
+
+const REASONS: Record<RefusalStatus, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  503: 'Service Unavailable',
+};
+
+/** Answers an upgrade request with a plain HTTP error and `{"error": code, "message"}`: no session is created. */
+function refuseUpgrade(socket: Socket, status: RefusalStatus, error: string, message: string): void {
+  const reason = REASONS[status];
+  const body = `${JSON.stringify({ error, message })}\n`;
+  const retry = status === 503 || status === 429 ? 'Retry-After: 5\r\n' : '';
   socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${reason}\r\n${retry}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 

@@ -51,6 +51,8 @@ export class Session {
     private readonly engine: Engine,
     settings: StreamSettings,
     private readonly listener: SessionListener,
+    /** Audio waiting to be decoded beyond this is refused (the client sends faster than decoding). */
+    private readonly maxBufferedSeconds = Number.POSITIVE_INFINITY,
   ) {
     this.current = { ...settings };
     this.recognizer = this.createRecognizer(this.current);
@@ -60,22 +62,33 @@ export class Session {
     return this.current;
   }
 
+  /** Seconds of audio received and not yet decoded. */
+  get bufferedSeconds(): number {
+    const bytes = this.recognizer.queuedBytes + this.backlog.reduce((n, item) => n + (Buffer.isBuffer(item) ? item.length : 0), 0);
+    return bytes / 2 / this.current.sampleRate;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
 
-  /** PCM16 little-endian bytes of any length; an odd trailing byte waits for the next frame. */
-  audio(frame: Buffer): void {
-    if (this.closed) return;
+  /**
+   * PCM16 little-endian bytes of any length; an odd trailing byte waits for the next frame.
+   * Returns false when the frame was dropped because too much audio already waits to be decoded.
+   */
+  audio(frame: Buffer): boolean {
+    if (this.closed) return true;
+    if (this.bufferedSeconds + frame.length / 2 / this.current.sampleRate > this.maxBufferedSeconds) return false;
     let data = this.carry ? Buffer.concat([this.carry, frame]) : frame;
     this.carry = undefined;
     if (data.length % 2 === 1) {
       this.carry = Buffer.from(data.subarray(data.length - 1));
       data = data.subarray(0, data.length - 1);
     }
-    if (data.length === 0 && !this.current.resultPerFrame) return;
+    if (data.length === 0 && !this.current.resultPerFrame) return true;
     if (this.commandRunning) this.backlog.push(data);
     else this.recognizer.acceptAudio(data);
+    return true;
   }
 
   /** The final result of everything received so far; the utterance starts afresh. */

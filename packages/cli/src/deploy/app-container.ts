@@ -58,6 +58,8 @@ export async function startAppContainer(
       `ASR_DEFAULT_LANGUAGE=${config.defaultLanguage}`,
       `ASR_SHUTDOWN_TIMEOUT_MS=${SERVER_SHUTDOWN_MS}`,
       ...protocolPortMap(config).map((p) => `ASR_${p.protocol.toUpperCase()}_PORT=${p.inside}`),
+      // Behind the edge every connection comes from it; its X-Forwarded-For names the client.
+      `ASR_TRUST_PROXY=${request.publishPublicPort ? 'false' : 'true'}`,
     ],
     Labels: labelsFor(names.project, 'app', {
       ...request.labels,

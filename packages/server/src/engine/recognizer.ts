@@ -73,6 +73,11 @@ export class Recognizer {
     this.maxMergeBytes = Math.max(0, Math.floor(mergeSeconds * options.sampleRate) * 2);
   }
 
+  /** Bytes of audio queued and not yet handed to libvosk. */
+  get queuedBytes(): number {
+    return this.queue.reduce((n, op) => n + (op.kind === 'audio' ? op.bytes : 0), 0);
+  }
+
   /** Queues PCM16 audio (an even number of bytes). Partials and finals follow through onEvent. */
   acceptAudio(pcm: Buffer): void {
     if (this.closed || (pcm.length === 0 && !this.options.resultPerChunk)) return;

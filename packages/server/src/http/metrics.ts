@@ -8,6 +8,7 @@ export class ServerMetrics {
   private readonly sessionsTotal: Counter<'protocol'>;
   private readonly results: Counter<'kind'>;
   private readonly errors: Counter<'code'>;
+  private readonly rejections: Counter<'reason'>;
   private readonly modelLoad: Gauge<'language' | 'model'>;
 
   constructor(engine: Engine) {
@@ -22,6 +23,12 @@ export class ServerMetrics {
     });
     this.results = new Counter({ name: 'asr_results_total', help: 'Results sent to clients', labelNames: ['kind'], registers });
     this.errors = new Counter({ name: 'asr_errors_total', help: 'Errors reported to clients, by code', labelNames: ['code'], registers });
+    this.rejections = new Counter({
+      name: 'asr_rejected_total',
+      help: 'Clients refused before a session started, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
     this.modelLoad = new Gauge({
       name: 'asr_model_load_seconds',
       help: 'Time each model took to load',
@@ -68,6 +75,11 @@ export class ServerMetrics {
   sessionOpened(protocol: string): void {
     this.sessionsOpen.inc();
     this.sessionsTotal.inc({ protocol });
+  }
+
+  /** A client refused before its session started (limit, auth, allowlist), by reason. */
+  rejected(reason: string): void {
+    this.rejections.labels(reason).inc();
   }
 
   sessionClosed(): void {

@@ -6,7 +6,9 @@ export type ClientErrorCode =
   | 'unsupported_language'
   | 'invalid_sample_rate'
   | 'invalid_option'
-  | 'decode_failed';
+  | 'decode_failed'
+  | 'message_too_large'
+  | 'audio_backlog';
 
 /** A client mistake or a failure the client must hear about; the session goes on. */
 export class ClientError extends Error {

@@ -2,6 +2,7 @@ import type { WebSocket } from 'ws';
 import type { Engine } from '../engine/engine.js';
 import type { ServerMetrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
+import type { Limits } from '../config.js';
 import { Session, type SessionListener, type StreamSettings } from '../session.js';
 import { ClientError } from './client-error.js';
 
@@ -12,6 +13,7 @@ export interface ProtocolContext {
   metrics: ServerMetrics;
   /** Open connections, for draining on shutdown. */
   connections: Set<ClientConnection>;
+  limits: Limits;
 }
 
 export interface ClientConnection {
@@ -29,6 +31,8 @@ export interface ProtocolHandler {
   onOpen?(connection: ClientConnection): void;
   /** Called for each binary message, after the session has it. */
   onAudio?(connection: ClientConnection): void;
+  /** An error as this protocol's clients can read it (default: asrctl's `{"type":"error",...}`). */
+  errorReply?(error: ClientError): object;
   /**
    * Handles one text message and resolves with its reply (if any). Must hand its work to the
    * session before its first await, so commands keep their order relative to audio. Replies and
@@ -50,10 +54,17 @@ export function openConnection(
   settings: Partial<StreamSettings> = {},
 ): ClientConnection {
   const { engine, logger, metrics } = context;
-  const session = new Session(engine, { language: context.defaultLanguage, sampleRate: 16000, words: false, ...settings }, listener);
+  const { limits } = context;
+  const session = new Session(
+    engine,
+    { language: context.defaultLanguage, sampleRate: 16000, words: false, ...settings },
+    listener,
+    limits.maxBufferedAudioSeconds,
+  );
   const log = logger.child({ session: session.id });
   let replies: Promise<void> = Promise.resolve();
   let audioBytes = 0;
+  let backlogReported = false;
 
   const connection: ClientConnection = {
     session,
@@ -65,7 +76,7 @@ export function openConnection(
     sendError(error) {
       metrics.errorReported(error.code);
       log.info({ code: error.code, message: error.message }, 'client_error');
-      connection.send({ type: 'error', code: error.code, message: error.message });
+      connection.send(handler.errorReply?.(error) ?? { type: 'error', code: error.code, message: error.message });
     },
     async shutdown(code, reason) {
       try {
@@ -85,11 +96,48 @@ export function openConnection(
   metrics.sessionOpened(protocol);
   log.info({ protocol, language: session.settings.language }, 'session_opened');
 
+  // A session ends when it has lasted too long or gone silent (its final first), or when its peer
+  // stops answering pings (a dead peer cannot take a final).
+  const lifetime = setTimeout(() => void connection.shutdown(1008, 'session time limit reached'), limits.maxSessionSeconds * 1000);
+  const idle = setTimeout(() => void connection.shutdown(1000, 'idle timeout'), limits.idleTimeoutSeconds * 1000);
+  let answered = true;
+  const pinger = setInterval(() => {
+    if (!answered) {
+      log.info({}, 'peer_unresponsive');
+      ws.terminate();
+      return;
+    }
+    answered = false;
+    ws.ping();
+  }, limits.pingIntervalSeconds * 1000);
+  ws.on('pong', () => (answered = true));
+
   ws.on('message', (data: Buffer, isBinary: boolean) => {
+    idle.refresh();
     if (isBinary) {
       audioBytes += data.length;
-      session.audio(data);
+      const accepted = session.audio(data);
+      // An episode ends when the backlog has drained to half the limit.
+      if (accepted && session.bufferedSeconds < limits.maxBufferedAudioSeconds / 2) backlogReported = false;
+      else if (!accepted && !backlogReported) {
+        // Told once per episode: the client sends faster than the server decodes, and frames are dropped.
+        backlogReported = true;
+        connection.sendError(
+          new ClientError(
+            'audio_backlog',
+            `more than ${limits.maxBufferedAudioSeconds} s of audio is waiting to be decoded; frames are dropped until it drains: send at real-time pace`,
+          ),
+        );
+      }
       handler.onAudio?.(connection);
+      return;
+    }
+    if (data.length > limits.maxJsonBytes) {
+      replies = replies.then(() =>
+        connection.sendError(
+          new ClientError('message_too_large', `text messages are limited to ${limits.maxJsonBytes} bytes; this one has ${data.length}`),
+        ),
+      );
       return;
     }
     // The outcome is captured now (an unobserved rejection would crash the process); its error
@@ -111,6 +159,9 @@ export function openConnection(
   });
   ws.on('error', (err) => log.warn({ err: err.message }, 'socket_error'));
   ws.on('close', (code: number) => {
+    clearTimeout(lifetime);
+    clearTimeout(idle);
+    clearInterval(pinger);
     context.connections.delete(connection);
     metrics.sessionClosed();
     void session.close().then(() => log.info({ code, audio_bytes: audioBytes }, 'session_closed'));

@@ -29,9 +29,9 @@ export class TestClient {
     );
   }
 
-  static connect(url: string): Promise<TestClient> {
+  static connect(url: string, options: { headers?: Record<string, string> } = {}): Promise<TestClient> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false });
+      const ws = new WebSocket(url, { perMessageDeflate: false, ...(options.headers && { headers: options.headers }) });
       const client = new TestClient(ws);
       ws.once('open', () => resolve(client));
       ws.once('error', reject);

@@ -1,12 +1,21 @@
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
-import { resolveConfig } from '../config.js';
+import { type ConfigInput, resolveConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { AsrServer } from '../server.js';
 
 /** A real server in this process on a free loopback port, models loaded. */
 export async function startTestServer(
   models: Record<string, string>,
-  overrides: { defaultLanguage?: string; waitReady?: boolean; port?: number; host?: string; voskPort?: number; funasrPort?: number } = {},
+  overrides: {
+    defaultLanguage?: string;
+    waitReady?: boolean;
+    port?: number;
+    host?: string;
+    voskPort?: number;
+    funasrPort?: number;
+    /** Any other setting, as a flag would give it (applied last). */
+    config?: ConfigInput;
+  } = {},
 ): Promise<AsrServer> {
   const config = resolveConfig(
     {},
@@ -16,8 +25,14 @@ export async function startTestServer(
       model: Object.entries(models).map(([lang, dir]) => `${lang}=${dir}`),
       ...(overrides.defaultLanguage ? { defaultLanguage: overrides.defaultLanguage } : {}),
       logLevel: 'silent',
+      // Tests open many sessions from one address; the limits have tests of their own.
+      maxSessions: '10000',
+      maxSessionsPerIp: '10000',
+      maxBufferedAudio: '3600',
+      maxMessageBytes: String(64 * 1024 * 1024),
       ...(overrides.voskPort !== undefined && { voskPort: String(overrides.voskPort) }),
       ...(overrides.funasrPort !== undefined && { funasrPort: String(overrides.funasrPort) }),
+      ...overrides.config,
     },
   );
   const server = await AsrServer.start(config, createLogger('silent'));
