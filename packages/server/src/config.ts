@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { isLanguageCode, normalizeLanguage } from './languages.js';
 import type { LogLevel } from './logger.js';
@@ -24,6 +26,19 @@ export interface ServerConfig {
    * entry, which that proxy appended; otherwise it is the socket's peer.
    */
   trustProxy: boolean;
+  access: Access;
+  /** wss and https on every port of the server; plain ws and http without. */
+  tls?: { cert: string; key: string };
+}
+
+/** Who may open a session. Every list empty: anyone. */
+export interface Access {
+  /** Bearer tokens (Authorization header or ?token=); never logged. */
+  tokens: string[];
+  /** Client address ranges (IPv4 and IPv6 CIDRs or addresses). */
+  allowIps: string[];
+  /** Browser origins (`https://app.example`, or `null` for pages opened from disk); requests without Origin pass. */
+  allowOrigins: string[];
 }
 
 /** What one client, or all of them, may take; over a limit a client is refused or told, never the server. */
@@ -96,6 +111,14 @@ export interface ConfigInput {
   maxBufferedAudio?: string;
   /** "true" or "1": take client addresses from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy?: string;
+  /** Comma-separated tokens (ASR_TOKENS). Prefer tokensFile: environments leak into process listings. */
+  tokens?: string;
+  /** A file with one token per line (# comments). */
+  tokensFile?: string;
+  allowIp?: string[];
+  allowOrigin?: string[];
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /**
@@ -126,6 +149,12 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     pingInterval: env.ASR_PING_INTERVAL_SECONDS,
     maxBufferedAudio: env.ASR_MAX_BUFFERED_AUDIO_SECONDS,
     trustProxy: env.ASR_TRUST_PROXY,
+    tokens: env.ASR_TOKENS,
+    tokensFile: env.ASR_TOKENS_FILE,
+    allowIp: list(env.ASR_ALLOW_IPS),
+    allowOrigin: list(env.ASR_ALLOW_ORIGINS),
+    tlsCert: env.ASR_TLS_CERT,
+    tlsKey: env.ASR_TLS_KEY,
   });
 }
 
@@ -170,6 +199,7 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
     shutdownTimeoutMs: integer(input.shutdownTimeout, DEFAULTS.shutdownTimeoutMs, 'shutdown timeout (ms)', 0, 600_000, problems),
     maxMessageBytes: integer(input.maxMessageBytes, DEFAULTS.maxMessageBytes, 'max message bytes', 1024, 256 * 1024 * 1024, problems),
     protocolPorts: {},
+    access: { tokens: [], allowIps: [], allowOrigins: [] },
     trustProxy: input.trustProxy === 'true' || input.trustProxy === '1',
     limits: {
       maxSessions: integer(input.maxSessions, DEFAULTS.limits.maxSessions, 'max sessions', 1, 100_000, problems),
@@ -205,6 +235,21 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
       problems.push(`${protocol} port ${n} is already used by another listener`);
     else config.protocolPorts[protocol] = n;
   }
+  config.access = {
+    tokens: [...(input.tokens?.split(',') ?? []), ...readTokens(input.tokensFile, problems)].map((t) => t.trim()).filter(Boolean),
+    allowIps: input.allowIp ?? [],
+    allowOrigins: input.allowOrigin ?? [],
+  };
+  for (const range of config.access.allowIps)
+    if (!isAddressRange(range)) problems.push(`allowed IP "${range}": expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8`);
+  if ((input.tlsCert === undefined) !== (input.tlsKey === undefined)) problems.push('TLS needs both --tls-cert and --tls-key');
+  else if (input.tlsCert !== undefined && input.tlsKey !== undefined) {
+    try {
+      config.tls = { cert: readFileSync(input.tlsCert, 'utf8'), key: readFileSync(input.tlsKey, 'utf8') };
+    } catch (err) {
+      problems.push(`cannot read the TLS certificate or key: ${(err as Error).message}`);
+    }
+  }
   if (input.libvosk) config.libvoskPath = input.libvosk;
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -231,6 +276,11 @@ export const SERVER_USAGE = `Usage: asr-server [options]
   --ping-interval S         WebSocket ping period; no pong by the next one cuts the peer (ASR_PING_INTERVAL_SECONDS, default ${DEFAULTS.limits.pingIntervalSeconds})
   --max-buffered-audio S    audio waiting to be decoded per session (ASR_MAX_BUFFERED_AUDIO_SECONDS, default ${DEFAULTS.limits.maxBufferedAudioSeconds})
   --trust-proxy true        client address from X-Forwarded-For, only behind a proxy that sets it (ASR_TRUST_PROXY)
+  --tokens-file FILE        require a token (Authorization: Bearer, or ?token=), one per line (ASR_TOKENS_FILE, or ASR_TOKENS=a,b)
+  --allow-ip CIDR           client addresses allowed, repeatable (ASR_ALLOW_IPS=a,b; default everyone)
+  --allow-origin ORIGIN     browser origins allowed, repeatable; "null" for pages opened from disk (ASR_ALLOW_ORIGINS)
+  --tls-cert FILE           certificate (PEM): wss and https on every port (ASR_TLS_CERT)
+  --tls-key FILE            its private key (PEM) (ASR_TLS_KEY)
 `;
 
 /** Parses the server's own command line (the image's entry point). */
@@ -258,6 +308,11 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
       'ping-interval': { type: 'string' },
       'max-buffered-audio': { type: 'string' },
       'trust-proxy': { type: 'string' },
+      'tokens-file': { type: 'string' },
+      'allow-ip': { type: 'string', multiple: true },
+      'allow-origin': { type: 'string', multiple: true },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -281,6 +336,11 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
     pingInterval: values['ping-interval'],
     maxBufferedAudio: values['max-buffered-audio'],
     trustProxy: values['trust-proxy'],
+    tokensFile: values['tokens-file'],
+    allowIp: values['allow-ip'],
+    allowOrigin: values['allow-origin'],
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
     help: values.help,
   });
 }
@@ -293,6 +353,34 @@ function integer(text: string | undefined, fallback: number, what: string, min: 
     return fallback;
   }
   return n;
+}
+
+function list(value: string | undefined): string[] | undefined {
+  return value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function readTokens(path: string | undefined, problems: string[]): string[] {
+  if (path === undefined) return [];
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => !line.trim().startsWith('#'));
+  } catch (err) {
+    problems.push(`cannot read the tokens file: ${(err as Error).message}`);
+    return [];
+  }
+}
+
+function isAddressRange(range: string): boolean {
+  const [address = '', bits, ...rest] = range.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
 }
 
 function dropUndefined<T extends object>(o: T): T {

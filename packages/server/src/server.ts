@@ -1,8 +1,10 @@
-import { type IncomingMessage, type Server, createServer } from 'node:http';
+import { type IncomingMessage, type Server, createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ServerConfig } from './config.js';
 import { Engine } from './engine/engine.js';
+import { AccessPolicy } from './http/access-policy.js';
 import { ServerMetrics } from './http/metrics.js';
 import { type Readiness, handleHttp } from './http/routes.js';
 import { type Logger, createLogger } from './logger.js';
@@ -56,6 +58,9 @@ export class AsrServer {
   static async start(config: ServerConfig, logger: Logger = createLogger(config.logLevel)): Promise<AsrServer> {
     const engine = Engine.open({ libvoskPath: config.libvoskPath, voskLogLevel: config.voskLogLevel, logger });
     const metrics = new ServerMetrics(engine);
+    // With a certificate every port speaks TLS (wss, https); an https server is an http one to us.
+    const createServer = (): Server =>
+      config.tls ? (createHttpsServer({ cert: config.tls.cert, key: config.tls.key }) as unknown as Server) : createHttpServer();
     const listeners: Listener[] = [{ http: createServer() }];
     for (const protocol of Object.keys(config.protocolPorts) as Array<Exclude<ProtocolName, 'asrctl'>>)
       listeners.push({ http: createServer(), protocol });
@@ -95,7 +100,7 @@ export class AsrServer {
 
   get url(): string {
     const host = this.config.host === '0.0.0.0' || this.config.host === '::' ? 'localhost' : this.config.host;
-    return `ws://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
+    return `${this.config.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${this.port}`;
   }
 
   readiness(): Readiness {
@@ -161,6 +166,7 @@ export class AsrServer {
       limits: this.config.limits,
     };
     const perAddress = new Map<string, number>();
+    const access = new AccessPolicy(this.config.access);
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxMessageBytes, perMessageDeflate: false });
     for (const { http, protocol } of this.listeners) {
       http.on('connection', (socket: Socket) => {
@@ -183,10 +189,12 @@ export class AsrServer {
         const readiness = this.readiness();
         if (!readiness.ready) return refuse(503, 'not_ready', `not ready (${readiness.status}): ${readiness.reason ?? ''}`);
         if ('status' in endpoint) return refuse(endpoint.status, 'unknown_language', endpoint.message);
+        const address = clientAddress(req, this.config.trustProxy);
+        const refusal = access.check(req, address);
+        if (refusal) return refuse(refusal.status, refusal.reason, refusal.message);
         const { maxSessions, maxSessionsPerIp } = this.config.limits;
         if (this.connections.size >= maxSessions)
           return refuse(503, 'max_sessions', `the server is at its limit of ${maxSessions} sessions; try again later`);
-        const address = clientAddress(req, this.config.trustProxy);
         if ((perAddress.get(address) ?? 0) >= maxSessionsPerIp)
           return refuse(429, 'max_sessions_per_ip', `${address} already has ${maxSessionsPerIp} sessions open, the limit per address`);
         wss.handleUpgrade(req, socket, head, (ws) => {

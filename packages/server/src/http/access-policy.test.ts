@@ -1,0 +1,127 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { get } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { ConfigInput } from '../config.js';
+import type { AsrServer } from '../server.js';
+import { TestClient } from '../testing/test-client.js';
+import { metric, startTestServer } from '../testing/test-server.js';
+import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
+
+/** Tokens, address and origin allowlists, TLS: checked through real sockets before any session exists. */
+describe('access: tokens, allowlists, TLS', () => {
+  let models: ToneModelSet;
+  let work: string;
+  let server: AsrServer | undefined;
+  const start = async (config: ConfigInput, host = '127.0.0.1'): Promise<AsrServer> => {
+    server = await startTestServer({ en: models.en }, { host, config });
+    return server;
+  };
+
+  beforeAll(async () => {
+    models = await makeToneModels();
+    work = await mkdtemp(join(tmpdir(), 'asr-access-'));
+  });
+  afterEach(async () => {
+    await server?.drain(500);
+    server = undefined;
+  });
+  afterAll(async () => {
+    await models.remove();
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('takes a token from the Authorization header or ?token=, refuses a wrong or missing one with 401, no session made', async () => {
+    const tokens = join(work, 'tokens');
+    await writeFile(tokens, '# operators\nalpha-7d1c\nbeta-92fe\n');
+    const s = await start({ tokensFile: tokens });
+    const url = `ws://127.0.0.1:${s.port}/`;
+    await (await TestClient.connect(url, { headers: { authorization: 'Bearer beta-92fe' } })).close();
+    await (await TestClient.connect(`${url}?token=alpha-7d1c`)).close();
+    await expect(TestClient.connect(url, { headers: { authorization: 'Bearer beta-92ff' } })).rejects.toThrow(/HTTP 401/u);
+    await expect(TestClient.connect(`${url}?token=alpha`)).rejects.toThrow(/HTTP 401/u);
+    await expect(TestClient.connect(url)).rejects.toThrow(/HTTP 401/u);
+    await expect(TestClient.connect(`ws://127.0.0.1:${s.port}/vosk?token=nope`)).rejects.toThrow(/HTTP 401/u);
+    expect(await metric(s, 'asr_rejected_total{reason="unauthorized"}')).toBe(4);
+    expect(await metric(s, 'asr_sessions_total')).toBe(2);
+  });
+
+  it('admits only allowed client addresses, IPv4 and IPv6', async () => {
+    const s = await start({ allowIp: ['10.0.0.0/8', '::1/128'] }, '::');
+    const v4 = `ws://127.0.0.1:${s.port}/`;
+    const v6 = `ws://[::1]:${s.port}/`;
+    await expect(TestClient.connect(v4)).rejects.toThrow(/HTTP 403/u);
+    await (await TestClient.connect(v6)).close();
+    expect(await metric(s, 'asr_rejected_total{reason="ip_not_allowed"}')).toBe(1);
+    await s.drain(500);
+    const t = await start({ allowIp: ['127.0.0.0/8'] }, '::');
+    await (await TestClient.connect(`ws://127.0.0.1:${t.port}/`)).close();
+    await expect(TestClient.connect(`ws://[::1]:${t.port}/`)).rejects.toThrow(/HTTP 403/u);
+  });
+
+  it('admits browsers only from allowed origins; clients without an Origin pass', async () => {
+    const s = await start({ allowOrigin: ['https://app.example', 'null'] });
+    const url = `ws://127.0.0.1:${s.port}/`;
+    await expect(TestClient.connect(url, { headers: { origin: 'https://evil.example' } })).rejects.toThrow(/HTTP 403/u);
+    await (await TestClient.connect(url, { headers: { origin: 'https://app.example' } })).close();
+    await (await TestClient.connect(url, { headers: { origin: 'null' } })).close();
+    await (await TestClient.connect(url)).close();
+    expect(await metric(s, 'asr_rejected_total{reason="origin_not_allowed"}')).toBe(1);
+  });
+
+  it('serves wss and https with --tls-cert/--tls-key: a real recognition through a client that trusts the certificate', async () => {
+    const cert = join(work, 'cert.pem');
+    const key = join(work, 'key.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+      ],
+      { stdio: 'ignore' },
+    );
+    const s = await start({ tlsCert: cert, tlsKey: key });
+    expect(s.url).toMatch(/^wss:/u);
+    const ca = await readFile(cert, 'utf8');
+    const ws = new WebSocket(`wss://127.0.0.1:${s.port}/?language=en`, { ca });
+    const messages: Array<{ type?: string; is_final?: boolean; text?: string }> = [];
+    const done = new Promise<void>((resolve) =>
+      ws.on('message', (data: Buffer) => {
+        const m = JSON.parse(data.toString('utf8')) as { type?: string; is_final?: boolean; text?: string };
+        messages.push(m);
+        if (m.type === 'connection_established') {
+          ws.send(pcmBytes(lowHighClip(16000)));
+          ws.send(JSON.stringify({ command: 'eof' }));
+        }
+        if (m.type === 'eof_complete') resolve();
+      }),
+    );
+    await done;
+    ws.close();
+    expect(messages.filter((m) => m.is_final).map((m) => m.text)).toEqual(['low high']);
+    const status = await new Promise<number>((resolve, reject) =>
+      get(`https://127.0.0.1:${s.port}/healthz`, { ca }, (res) => resolve(res.statusCode ?? 0)).on('error', reject),
+    );
+    expect(status).toBe(200);
+    // Plain ws on the TLS port gets no session; an untrusted certificate is refused by the client.
+    await expect(TestClient.connect(`ws://127.0.0.1:${s.port}/`)).rejects.toThrow();
+    await expect(TestClient.connect(`wss://127.0.0.1:${s.port}/`)).rejects.toThrow(/self[- ]signed/iu);
+  });
+});
