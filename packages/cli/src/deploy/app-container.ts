@@ -82,8 +82,13 @@ export async function startAppContainer(
       },
       RestartPolicy: { Name: 'unless-stopped' },
       NetworkMode: names.network,
-      // The server's only writes (libvosk's start-up log capture) go to /tmp.
-      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m' },
+      // Hardened: nothing in the image can change (the server's only writes, libvosk's start-up log
+      // capture, go to a tmpfs), no capabilities, no privilege gain, a bounded number of processes.
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': 'rw,nosuid,nodev,noexec,size=64m' },
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges:true'],
+      PidsLimit: 256,
       ...(config.memoryBytes !== undefined && { Memory: config.memoryBytes }),
       ...(config.cpus !== undefined && { NanoCpus: Math.round(config.cpus * 1e9) }),
       ...(config.gpus !== undefined && { DeviceRequests: [gpuRequest(config.gpus)] }),

@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcribe } from '../client/transcription-client.js';
-import { inspectContainer } from '../docker/containers.js';
+import { execIn, inspectContainer } from '../docker/containers.js';
 import { buildImage } from '../docker/images.js';
 import { BASE_IMAGES } from '../images/base-images.js';
 import { deploymentStatus } from '../operations/deployment-status.js';
@@ -94,6 +94,25 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
     });
     const edge = await inspectContainer(docker, names.edge);
     expect(edge?.labels).toMatchObject({ [LABELS.composeProject]: project, [LABELS.composeService]: 'edge' });
+    // Hardened containers: the app read-only, non-root, no capabilities, models read-only.
+    const appInspect = await docker.getContainer(names.app('blue')).inspect();
+    expect(appInspect.Config.User).toBe('1000:1000');
+    expect(appInspect.HostConfig).toMatchObject({
+      ReadonlyRootfs: true,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges:true'],
+      PidsLimit: 256,
+    });
+    expect(appInspect.Mounts.filter((m) => m.Destination.startsWith('/models/')).map((m) => m.RW)).toEqual([false, false]);
+    const edgeInspect = await docker.getContainer(names.edge).inspect();
+    expect(edgeInspect.HostConfig).toMatchObject({
+      CapDrop: ['ALL'],
+      CapAdd: ['SETUID', 'SETGID', 'KILL'],
+      SecurityOpt: ['no-new-privileges:true'],
+    });
+    // No build tools in the image: only production dependencies were staged.
+    const typescript = await execIn(docker, names.app('blue'), ['node', '-e', "require.resolve('typescript')"]);
+    expect(typescript.exitCode).not.toBe(0);
     const app = status.containers.find((c) => c.role === 'app');
     expect(app).toMatchObject({ color: 'blue', health: 'healthy', labels: { version: '0.1.0' } });
     expect(app?.labels.gitCommit).toMatch(/^[0-9a-f]{40}|unknown/u);

@@ -96,6 +96,13 @@ export async function ensureEdge(
       },
       RestartPolicy: { Name: 'unless-stopped' },
       NetworkMode: names.network,
+      // HAProxy starts as root to read its certificate, then drops to its own user; its master must
+      // signal workers of that user on reload (KILL). Nothing else. (Its config is written into the
+      // container, so the root stays writable.)
+      CapDrop: ['ALL'],
+      CapAdd: ['SETUID', 'SETGID', 'KILL'],
+      SecurityOpt: ['no-new-privileges:true'],
+      PidsLimit: 64,
     },
   });
   await writeEdgeFiles(docker, names.edge, files);
