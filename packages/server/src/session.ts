@@ -112,6 +112,8 @@ export class Session {
     return this.command(async () => {
       const next = { ...this.current, ...changes };
       const result = await this.flushRecognizer();
+      // Closed while flushing: a replacement would never be freed.
+      if (this.closed) return result;
       const replacement = this.createRecognizer(next);
       const old = this.recognizer;
       this.recognizer = replacement;
