@@ -54,6 +54,7 @@ export function addDeployOptions(command: Command): Command {
       collect,
       undefined,
     )
+    .option('--tokens-file <file>', 'require a token from clients, one per line (mounted read-only into the app; ASRCTL_TOKENS_FILE)')
     .option('--verify-wav <file>', 'WAV to recognize through the public port after the swap (default: a generated tone clip)')
     .option('--verify-text <text>', 'text --verify-wav must produce');
 }

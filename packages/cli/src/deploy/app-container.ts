@@ -8,6 +8,9 @@ import type { DeployConfig } from './deploy-config.js';
 import { type DeploymentNames, LABELS, labelsFor } from './deployment-names.js';
 
 export const APP_PORT = 8765;
+/** Where the tokens file appears in the app container. */
+const TOKENS_PATH = '/run/asrctl/tokens';
+
 /** Inside the containers, each foreign protocol listens on its customary port. */
 export const PROTOCOL_PORTS = { vosk: 2700, funasr: 10095 } as const;
 
@@ -58,6 +61,7 @@ export async function startAppContainer(
       `ASR_DEFAULT_LANGUAGE=${config.defaultLanguage}`,
       `ASR_SHUTDOWN_TIMEOUT_MS=${SERVER_SHUTDOWN_MS}`,
       ...protocolPortMap(config).map((p) => `ASR_${p.protocol.toUpperCase()}_PORT=${p.inside}`),
+      ...(config.tokensFile !== undefined ? [`ASR_TOKENS_FILE=${TOKENS_PATH}`] : []),
       // Behind the edge every connection comes from it; its X-Forwarded-For names the client.
       `ASR_TRUST_PROXY=${request.publishPublicPort ? 'false' : 'true'}`,
     ],
@@ -69,7 +73,10 @@ export async function startAppContainer(
     ExposedPorts: Object.fromEntries([port, ...protocolPortMap(config).map((p) => `${p.inside}/tcp`)].map((p) => [p, {}])),
     StopTimeout: APP_STOP_GRACE_SECONDS,
     HostConfig: {
-      Binds: config.models.map((m) => `${m.hostDir}:/models/${m.language}:ro`),
+      Binds: [
+        ...config.models.map((m) => `${m.hostDir}:/models/${m.language}:ro`),
+        ...(config.tokensFile !== undefined ? [`${config.tokensFile}:${TOKENS_PATH}:ro`] : []),
+      ],
       PortBindings: {
         [port]: [
           request.publishPublicPort ? { HostIp: config.bindAddress, HostPort: String(config.port) } : { HostIp: '127.0.0.1', HostPort: '' },

@@ -44,6 +44,8 @@ export interface DeployConfig {
   allow: string[];
   verifyWav?: string;
   verifyText?: string;
+  /** Tokens clients must present (one per line); mounted read-only into the app, never in the image. */
+  tokensFile?: string;
 }
 
 /** What a config file, the environment or flags may set; strings as a user types them. */
@@ -69,6 +71,7 @@ export interface DeployInput {
   allow?: string[];
   verifyWav?: string;
   verifyText?: string;
+  tokensFile?: string;
 }
 
 export class DeployConfigError extends Error {
@@ -120,6 +123,7 @@ export function deployInputFromEnv(env: NodeJS.ProcessEnv): DeployInput {
     tlsCert: env.ASRCTL_TLS_CERT,
     tlsKey: env.ASRCTL_TLS_KEY,
     allow: list(env.ASRCTL_ALLOW),
+    tokensFile: env.ASRCTL_TOKENS_FILE,
   });
 }
 
@@ -230,6 +234,7 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string): Deploy
     allow,
     ...(input.verifyWav !== undefined && { verifyWav: path(input.verifyWav) }),
     ...(input.verifyText !== undefined && { verifyText: input.verifyText }),
+    ...(input.tokensFile !== undefined && { tokensFile: path(input.tokensFile) }),
   };
 }
 

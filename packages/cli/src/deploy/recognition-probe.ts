@@ -51,8 +51,9 @@ export class RecognitionProbeError extends Error {
  * One real recognition per model language through `url`; returns what each language heard.
  * Through wss, the deployment's own certificate is the only one trusted.
  */
-export async function probeRecognition(url: string, config: DeployConfig): Promise<Record<string, string>> {
+export async function probeRecognition(plainUrl: string, config: DeployConfig): Promise<Record<string, string>> {
   const heard: Record<string, string> = {};
+  const url = await withToken(plainUrl, config);
   const pinnedCertificate = url.startsWith('wss:') && config.tls ? await readFile(config.tls.certPath, 'utf8') : undefined;
   for (const model of config.models) {
     const clip = await probeClipFor(config, model);
@@ -71,13 +72,16 @@ export async function probeRecognition(url: string, config: DeployConfig): Promi
         .filter(Boolean)
         .join(' ');
     } catch (err) {
-      throw new RecognitionProbeError(`recognition probe (${model.language}) through ${url} failed: ${(err as Error).message}`, {
-        cause: err,
-      });
+      throw new RecognitionProbeError(
+        `recognition probe (${model.language}) through ${plainUrl} failed: ${(err as Error).message.replaceAll(url, plainUrl)}`,
+        {
+          cause: err,
+        },
+      );
     }
     if (clip.expectedText !== undefined && text !== clip.expectedText)
       throw new RecognitionProbeError(
-        `recognition probe (${model.language}) through ${url}: expected "${clip.expectedText}" for ${clip.source}, heard "${text}"`,
+        `recognition probe (${model.language}) through ${plainUrl}: expected "${clip.expectedText}" for ${clip.source}, heard "${text}"`,
       );
     heard[model.language] = text;
   }
@@ -95,7 +99,8 @@ export async function probeProtocolPorts(host: string, config: DeployConfig): Pr
   const pinned = config.tls ? await readFile(config.tls.certPath, 'utf8') : undefined;
   const heard: Record<string, string> = {};
   for (const [protocol, port] of Object.entries(config.protocolPorts) as Array<['vosk' | 'funasr', number]>) {
-    const url = `${config.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+    const shown = `${config.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+    const url = await withToken(shown, config);
     const texts = await exchange(url, pinned, (ws) => {
       if (protocol === 'funasr')
         ws.send(JSON.stringify({ mode: 'offline', wav_name: 'asrctl-verify', is_speaking: true, audio_fs: clip.sampleRate }));
@@ -103,13 +108,13 @@ export async function probeProtocolPorts(host: string, config: DeployConfig): Pr
       for (let o = 0; o < pcm.length; o += 8000) ws.send(pcm.subarray(o, o + 8000));
       ws.send(protocol === 'funasr' ? JSON.stringify({ is_speaking: false }) : '{"eof" : 1}');
     }).catch((err: Error) => {
-      throw new RecognitionProbeError(`${protocol} client through ${url} failed: ${err.message}`, { cause: err });
+      throw new RecognitionProbeError(`${protocol} client through ${shown} failed: ${err.message.replaceAll(url, shown)}`, { cause: err });
     });
     const text = texts.join(protocol === 'funasr' ? '' : ' ');
     const expected =
       clip.expectedText === undefined ? undefined : protocol === 'funasr' ? funasrText(clip.expectedText) : clip.expectedText;
     if (expected !== undefined && text !== expected)
-      throw new RecognitionProbeError(`${protocol} client through ${url}: expected "${expected}", heard "${text}"`);
+      throw new RecognitionProbeError(`${protocol} client through ${shown}: expected "${expected}", heard "${text}"`);
     heard[protocol] = text;
   }
   return heard;
@@ -139,4 +144,17 @@ function exchange(url: string, pinned: string | undefined, talk: (ws: WebSocket)
     ws.on('unexpected-response', (_req, res) => (clearTimeout(timer), reject(new Error(`HTTP ${res.statusCode}`))));
     ws.on('error', (err) => (clearTimeout(timer), reject(err)));
   });
+}
+
+/** With --tokens-file, the probes present its first token, as a client would (`?token=`). */
+async function withToken(url: string, config: DeployConfig): Promise<string> {
+  if (config.tokensFile === undefined) return url;
+  const token = (await readFile(config.tokensFile, 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l && !l.startsWith('#'));
+  if (!token) throw new RecognitionProbeError(`${config.tokensFile} holds no token: clients could not connect`);
+  const u = new URL(url);
+  u.searchParams.set('token', token);
+  return u.toString();
 }

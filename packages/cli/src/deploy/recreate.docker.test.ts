@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
@@ -75,7 +75,9 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
 
   it('moves to blue/green with wss at the edge: the edge takes the port once the recreate app is gone', async () => {
     const tls = await selfSignedCertificate(models.dir);
-    const config = testDeployConfig(project, port, models, { tlsCert: tls.cert, tlsKey: tls.key, ...protocolPorts });
+    const tokens = join(models.dir, 'tokens');
+    await writeFile(tokens, '# clients\nsecret-token-1\n');
+    const config = testDeployConfig(project, port, models, { tlsCert: tls.cert, tlsKey: tls.key, tokensFile: tokens, ...protocolPorts });
     const report = await deploy(docker, config, plainPhaseRunner(record), { say: record });
     expect(report.strategy).toBe('blue-green');
     expect(report.url).toBe(`wss://127.0.0.1:${port}/`);
@@ -83,8 +85,19 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     // vosk-server and FunASR clients through wss on their ports, verified with the pinned certificate.
     expect(lines.filter((l) => /(vosk|funasr) client: heard/u.test(l))).toHaveLength(4);
     const pinnedCertificate = await readFile(tls.cert, 'utf8');
-    const finals = await transcribe({ url: report.url, samples: lowHighClip(16000), sampleRate: 16000, language: 'cn', pinnedCertificate });
+    const finals = await transcribe({
+      url: `${report.url}?token=secret-token-1`,
+      samples: lowHighClip(16000),
+      sampleRate: 16000,
+      language: 'cn',
+      pinnedCertificate,
+    });
     expect(finals.map((f) => f.text)).toEqual(['低 高']);
+    // The token file reached the app (read-only), and the app enforces it behind the edge.
+    await expect(transcribe({ url: report.url, samples: lowHighClip(16000), sampleRate: 16000, pinnedCertificate })).rejects.toThrow(
+      /HTTP 401/u,
+    );
+    expect(lines.join('\n')).not.toContain('secret-token-1');
     // Plain ws on the TLS port is refused; an unknown certificate is not trusted.
     await expect(recognize()).rejects.toThrow(/cannot connect|closed|refused/u);
     await expect(transcribe({ url: report.url, samples: lowHighClip(16000), sampleRate: 16000 })).rejects.toThrow(
