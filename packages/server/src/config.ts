@@ -374,7 +374,8 @@ function readTokens(path: string | undefined, problems: string[]): string[] {
   }
 }
 
-function isAddressRange(range: string): boolean {
+/** An IPv4 or IPv6 address, or a CIDR range of either. */
+export function isAddressRange(range: string): boolean {
   const [address = '', bits, ...rest] = range.split('/');
   const family = isIP(address);
   if (family === 0 || rest.length > 0) return false;

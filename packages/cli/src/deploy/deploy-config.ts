@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { DEFAULT_MODELS, catalogModel } from '../models/model-catalog.js';
 import { isIP } from 'node:net';
+import { isAddressRange } from '@asrctl/server';
 import { PROJECT_NAME } from './deployment-names.js';
 
 export type Strategy = 'blue-green' | 'recreate';
@@ -210,7 +211,8 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string): Deploy
 
   if ((input.tlsCert === undefined) !== (input.tlsKey === undefined)) problems.push('TLS needs both --tls-cert and --tls-key');
   const allow = input.allow ?? [];
-  for (const cidr of allow) if (!isCidr(cidr)) problems.push(`allow "${cidr}": expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8`);
+  for (const cidr of allow)
+    if (!isAddressRange(cidr)) problems.push(`allow "${cidr}": expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8`);
 
   if (problems.length > 0) throw new DeployConfigError(problems);
   return {
@@ -256,15 +258,6 @@ function byteSize(value: string, problems: string[]): number | undefined {
   }
   const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
   return Math.round(Number(m[1]) * unit);
-}
-
-function isCidr(value: string): boolean {
-  const [address = '', bits, ...rest] = value.split('/');
-  const family = isIP(address);
-  if (family === 0 || rest.length > 0) return false;
-  if (bits === undefined) return true;
-  const n = Number(bits);
-  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
 }
 
 function dropUndefined<T extends object>(o: T): T {
