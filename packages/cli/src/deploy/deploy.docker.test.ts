@@ -102,6 +102,8 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges:true'],
       PidsLimit: 256,
+      // Memory limited by default: twice what the models need, at least 1 GiB.
+      Memory: 1024 ** 3,
     });
     expect(appInspect.Mounts.filter((m) => m.Destination.startsWith('/models/')).map((m) => m.RW)).toEqual([false, false]);
     const edgeInspect = await docker.getContainer(names.edge).inspect();

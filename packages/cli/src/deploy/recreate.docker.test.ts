@@ -103,7 +103,9 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     await expect(transcribe({ url: report.url, samples: lowHighClip(16000), sampleRate: 16000 })).rejects.toThrow(
       /self[- ]signed|certificate/iu,
     );
-    expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'blue-green' });
+    const status = await deploymentStatus(docker, names);
+    expect(status.problems).toEqual([]);
+    expect(status).toMatchObject({ kind: 'update', shape: 'blue-green' });
   }, 120_000);
 });
 

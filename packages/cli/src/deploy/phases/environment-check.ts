@@ -17,6 +17,7 @@ export class EnvironmentError extends Error {
 const SERVER_OVERHEAD_BYTES = 300 * 1024 ** 2;
 const BIG_MODEL_BYTES = 1024 ** 3;
 const MIN_FREE_DISK_BYTES = 2 * 1024 ** 3;
+const DEFAULT_MEMORY_FLOOR_BYTES = 1024 ** 3;
 
 /** Phase 1: can this engine and host run the deployment as configured? Nothing is changed. */
 export const environmentCheck: DeployPhase = {
@@ -67,7 +68,16 @@ export const environmentCheck: DeployPhase = {
       throw new EnvironmentError(
         `the engine host has ${formatBytes(engine.memoryBytes)} of memory; this deploy needs about ${formatBytes(during)}${ctx.strategy.name === 'blue-green' ? ' (old and new app side by side)' : ''}: choose smaller models or --strategy recreate`,
       );
-    say(`memory: about ${formatBytes(need)} per app container (${formatBytes(budget)} available)`);
+    if (config.memoryBytes === undefined) {
+      // Without --memory, a limit with room for sessions: one session must not be able to take the host.
+      const limit = Math.min(engine.memoryBytes, Math.max(DEFAULT_MEMORY_FLOOR_BYTES, 2 * need));
+      ctx.config = { ...config, memoryBytes: limit };
+      say(
+        `memory: about ${formatBytes(need)} per app container; limit ${formatBytes(limit)} (twice that, at least 1 GiB; --memory to choose)`,
+      );
+    } else {
+      say(`memory: about ${formatBytes(need)} per app container (limit ${formatBytes(budget)})`);
+    }
 
     if (engineIsLocal()) {
       const disk = await statfs(engine.rootDir).catch(() => undefined);
