@@ -102,8 +102,9 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges:true'],
       PidsLimit: 256,
-      // Memory limited by default: twice what the models need, at least 1 GiB.
-      Memory: 1024 ** 3,
+      // Memory limited by default: twice what the models need (two small catalog models at about
+      // 300 MiB each, plus 300 MiB for the server), at least 1 GiB.
+      Memory: 2 * (300 + 300 + 300) * 1024 ** 2,
     });
     expect(appInspect.Mounts.filter((m) => m.Destination.startsWith('/models/')).map((m) => m.RW)).toEqual([false, false]);
     const edgeInspect = await docker.getContainer(names.edge).inspect();
