@@ -180,6 +180,9 @@ export class AsrServer {
         });
       });
       http.on('upgrade', (req, socket: Socket, head: Buffer) => {
+        // Node leaves an upgrading socket without an error listener: a client that resets the
+        // connection while being refused would otherwise crash the process.
+        socket.on('error', (err) => this.logger.debug({ message: err.message }, 'upgrade_socket_error'));
         const endpoint = resolveEndpoint(req.url ?? '/', this.engine.languages, this.config.defaultLanguage, protocol);
         const refuse = (status: RefusalStatus, reason: string, message: string): void => {
           this.metrics.rejected(reason);

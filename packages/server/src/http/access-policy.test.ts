@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
@@ -48,6 +49,22 @@ describe('access: tokens, allowlists, TLS', () => {
     await expect(TestClient.connect(`ws://127.0.0.1:${s.port}/vosk?token=nope`)).rejects.toThrow(/HTTP 401/u);
     expect(await metric(s, 'asr_rejected_total{reason="unauthorized"}')).toBe(4);
     expect(await metric(s, 'asr_sessions_total')).toBe(2);
+  });
+
+  // Found under load in the deploy tests: a refused client that reset its connection crashed the server.
+  it('survives refused clients that reset their connection at once', async () => {
+    const s = await start({ tokens: 'only-token' });
+    for (let i = 0; i < 300; i++) {
+      const socket = connect(s.port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(
+        `GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      );
+      socket.resetAndDestroy();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await fetch(`http://127.0.0.1:${s.port}/healthz`)).status).toBe(200);
+    await (await TestClient.connect(`ws://127.0.0.1:${s.port}/?token=only-token`)).close();
   });
 
   it('admits only allowed client addresses, IPv4 and IPv6', async () => {
