@@ -45,6 +45,7 @@ const DEFAULT_MAX_MERGE_SECONDS = 0.5;
 export class Recognizer {
   private readonly queue: Op[] = [];
   private running = false;
+  private queuedAudioBytes = 0;
   private closed = false;
   private freed = false;
   private readonly maxMergeBytes: number;
@@ -73,14 +74,15 @@ export class Recognizer {
     this.maxMergeBytes = Math.max(0, Math.floor(mergeSeconds * options.sampleRate) * 2);
   }
 
-  /** Bytes of audio queued and not yet handed to libvosk. */
+  /** Bytes of audio queued and not yet handed to libvosk (kept as a count: read for every frame). */
   get queuedBytes(): number {
-    return this.queue.reduce((n, op) => n + (op.kind === 'audio' ? op.bytes : 0), 0);
+    return this.queuedAudioBytes;
   }
 
   /** Queues PCM16 audio (an even number of bytes). Partials and finals follow through onEvent. */
   acceptAudio(pcm: Buffer): void {
     if (this.closed || (pcm.length === 0 && !this.options.resultPerChunk)) return;
+    this.queuedAudioBytes += pcm.length;
     const last = this.queue[this.queue.length - 1];
     if (last?.kind === 'audio' && last.bytes + pcm.length <= this.maxMergeBytes) {
       last.chunks.push(pcm);
@@ -110,6 +112,7 @@ export class Recognizer {
     this.closed = true;
     const closedError = new EngineError('recognizer_failed', 'recognizer was closed');
     for (const op of this.queue.splice(0)) if (op.kind === 'task') op.cancel?.(closedError);
+    this.queuedAudioBytes = 0;
     return new Promise((resolve) => {
       this.queue.push({
         kind: 'task',
@@ -140,7 +143,10 @@ export class Recognizer {
     try {
       for (let op = this.queue.shift(); op; op = this.queue.shift()) {
         if (op.kind === 'task') await op.run();
-        else await this.decode(op.chunks.length === 1 ? op.chunks[0]! : Buffer.concat(op.chunks, op.bytes));
+        else {
+          this.queuedAudioBytes -= op.bytes;
+          await this.decode(op.chunks.length === 1 ? op.chunks[0]! : Buffer.concat(op.chunks, op.bytes));
+        }
       }
     } finally {
       this.running = false;
