@@ -76,6 +76,7 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
     'funasr',
     listener,
     {
+      errorReply: (error) => ({ ...message('online', ''), error: error.message, code: error.code }),
       async onText(conn, text) {
         let value: Record<string, unknown>;
         try {

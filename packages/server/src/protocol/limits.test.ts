@@ -68,6 +68,29 @@ describe('limits and backpressure', () => {
     await client.close();
   });
 
+  it('tells vosk-server and FunASR clients about limits in their own message shapes', async () => {
+    const s = await start({ maxJsonBytes: '256' });
+    const big = JSON.stringify({ config: { phrase_list: ['x'.repeat(300)] } });
+    const vosk = await TestClient.connect(`ws://127.0.0.1:${s.port}/vosk`);
+    vosk.send(big);
+    // vosk clients read `partial` from every reply; FunASR clients read `text`, `mode` and `is_final`.
+    expect(await vosk.next((m) => m.code === 'message_too_large')).toMatchObject({
+      partial: '',
+      error: expect.stringMatching(/256 bytes/u),
+    });
+    expect(vosk.messages.some((m) => m.type === 'error')).toBe(false);
+    const funasr = await TestClient.connect(`ws://127.0.0.1:${s.port}/funasr`);
+    funasr.send({ mode: '2pass', wav_name: 'w', hotwords: 'x'.repeat(300) });
+    expect(await funasr.next((m) => m.code === 'message_too_large')).toMatchObject({
+      mode: '2pass-online',
+      text: '',
+      wav_name: 'asr',
+      is_final: false,
+    });
+    await vosk.close();
+    await funasr.close();
+  });
+
   it('closes a session with 1009 when a frame is over --max-message-bytes', async () => {
     const s = await start({ maxMessageBytes: '2048' });
     const client = await TestClient.connect(url(s));

@@ -43,6 +43,8 @@ export function acceptVoskClient(ws: WebSocket, context: ProtocolContext, langua
       onAudio() {
         audioSeen = true;
       },
+      // Like every reply to a vosk client: a partial, so clients that read `partial` keep going.
+      errorReply: (error) => ({ partial: '', error: error.message, code: error.code }),
       async onText(conn, text) {
         const message = parse(text);
         if (message && typeof message.config === 'object' && message.config !== null) {
