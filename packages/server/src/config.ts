@@ -16,6 +16,11 @@ export interface ServerConfig {
   voskLogLevel: number;
   /** How long SIGTERM waits for open sessions to get their finals before closing them anyway. */
   shutdownTimeoutMs: number;
+  /**
+   * After SIGTERM, how long open sessions may go on by themselves (new ones are refused) before
+   * they get their finals and close 1012. Lets an orchestrator's rolling update end sessions softly.
+   */
+  sessionDrainMs: number;
   /** Largest WebSocket message accepted (audio frame or JSON). */
   maxMessageBytes: number;
   /** Extra ports where every path speaks one protocol, so existing clients change only the host. */
@@ -73,6 +78,7 @@ export const DEFAULTS = {
   logLevel: 'info' as LogLevel,
   voskLogLevel: -1,
   shutdownTimeoutMs: 10_000,
+  sessionDrainMs: 0,
   maxMessageBytes: 1024 * 1024,
   // Safe for a small server: a 2-core box decodes about 40 real-time streams.
   limits: {
@@ -97,6 +103,7 @@ export interface ConfigInput {
   logLevel?: string;
   voskLogLevel?: string;
   shutdownTimeout?: string;
+  sessionDrain?: string;
   maxMessageBytes?: string;
   /** vosk-server clients' customary port is 2700; 0 or unset: off. */
   voskPort?: string;
@@ -138,6 +145,7 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     logLevel: env.ASR_LOG_LEVEL,
     voskLogLevel: env.ASR_VOSK_LOG_LEVEL,
     shutdownTimeout: env.ASR_SHUTDOWN_TIMEOUT_MS,
+    sessionDrain: env.ASR_SESSION_DRAIN_MS,
     maxMessageBytes: env.ASR_MAX_MESSAGE_BYTES,
     voskPort: env.ASR_VOSK_PORT,
     funasrPort: env.ASR_FUNASR_PORT,
@@ -197,6 +205,7 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
     logLevel,
     voskLogLevel: integer(input.voskLogLevel, DEFAULTS.voskLogLevel, 'libvosk log level', -1, 10, problems),
     shutdownTimeoutMs: integer(input.shutdownTimeout, DEFAULTS.shutdownTimeoutMs, 'shutdown timeout (ms)', 0, 600_000, problems),
+    sessionDrainMs: integer(input.sessionDrain, DEFAULTS.sessionDrainMs, 'session drain (ms)', 0, 86_400_000, problems),
     maxMessageBytes: integer(input.maxMessageBytes, DEFAULTS.maxMessageBytes, 'max message bytes', 1024, 256 * 1024 * 1024, problems),
     protocolPorts: {},
     access: { tokens: [], allowIps: [], allowOrigins: [] },
@@ -264,6 +273,7 @@ export const SERVER_USAGE = `Usage: asr-server [options]
   --libvosk PATH            libvosk.so to load (ASR_LIBVOSK, default: the one in npm package vosk)
   --log-level LEVEL         debug|info|warn|error|silent (ASR_LOG_LEVEL, default info)
   --vosk-log-level N        libvosk verbosity, -1..10 (ASR_VOSK_LOG_LEVEL, default -1)
+  --session-drain MS        after SIGTERM, open sessions may go on this long before their finals and 1012 (ASR_SESSION_DRAIN_MS, default 0)
   --shutdown-timeout MS     SIGTERM grace for open sessions (ASR_SHUTDOWN_TIMEOUT_MS, default ${DEFAULTS.shutdownTimeoutMs})
   --max-message-bytes N     largest WebSocket message (ASR_MAX_MESSAGE_BYTES, default ${DEFAULTS.maxMessageBytes})
   --vosk-port N             also serve the vosk-server protocol on every path of this port, e.g. 2700 (ASR_VOSK_PORT, default off)
@@ -297,6 +307,7 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
       'log-level': { type: 'string' },
       'vosk-log-level': { type: 'string' },
       'shutdown-timeout': { type: 'string' },
+      'session-drain': { type: 'string' },
       'max-message-bytes': { type: 'string' },
       'vosk-port': { type: 'string' },
       'funasr-port': { type: 'string' },
@@ -325,6 +336,7 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
     logLevel: values['log-level'],
     voskLogLevel: values['vosk-log-level'],
     shutdownTimeout: values['shutdown-timeout'],
+    sessionDrain: values['session-drain'],
     maxMessageBytes: values['max-message-bytes'],
     voskPort: values['vosk-port'],
     funasrPort: values['funasr-port'],

@@ -35,7 +35,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
   try {
     await server.ready;
   } catch (err) {
-    await server.drain(0).catch(() => undefined);
+    await server.drain(0, 0).catch(() => undefined);
     fail(logger, err);
   }
 }

@@ -90,6 +90,39 @@ describe('server lifecycle', () => {
     expect(await client.closed).toBe(CLOSE_SERVICE_RESTART);
     expect(client.finals().map((f) => f.text)).toEqual(['low high']);
   });
+
+  it('with a session drain, open sessions go on after SIGTERM until they end, or until the drain ends (final, then 1012)', async () => {
+    const server = await startTestServer({ en: models.en }, { config: { sessionDrain: '4000' } });
+    const leaving = await TestClient.connect(server.url);
+    const staying = await TestClient.connect(server.url);
+    await leaving.nextType('connection_established');
+    await staying.nextType('connection_established');
+    staying.sendAudio(UNFINISHED);
+    const started = Date.now();
+    const drained = server.drain(5000);
+    expect((await fetch(httpUrl(server, '/readyz'))).status).toBe(503);
+    await expect(TestClient.connect(server.url)).rejects.toThrow(/HTTP 503/);
+    // A session still recognizes during the drain, and may end by itself.
+    await leaving.sendAudioInRealTime(pcmBytes(lowHighClip(16000)));
+    leaving.send({ command: 'eof' });
+    expect(await leaving.nextFinal()).toMatchObject({ text: 'low high' });
+    expect(await leaving.close()).toBe(1000);
+    await drained;
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4000);
+    expect(await staying.closed).toBe(CLOSE_SERVICE_RESTART);
+    expect(staying.finals().map((f) => f.text)).toEqual(['low high']);
+  });
+
+  it('a session drain ends as soon as the last session closes', async () => {
+    const server = await startTestServer({ en: models.en }, { config: { sessionDrain: '600000' } });
+    const client = await TestClient.connect(server.url);
+    await client.nextType('connection_established');
+    const drained = server.drain(5000);
+    await new Promise((r) => setTimeout(r, 300));
+    await client.close();
+    // Resolves within the test's timeout, not after ten minutes.
+    await drained;
+  });
 });
 
 async function freePort(): Promise<number> {

@@ -117,14 +117,17 @@ export class AsrServer {
   }
 
   /**
-   * Refuses new sessions (readiness turns 503, so a load balancer moves clients away), delivers the
-   * final result of every open session's buffered audio, closes them with 1012, then stops
-   * listening and frees the engine. Sessions still open after `timeoutMs` are closed regardless.
+   * Refuses new sessions (readiness turns 503, so a load balancer moves clients away), lets open
+   * sessions go on for up to `sessionDrainMs`, then delivers the final result of every open
+   * session's buffered audio, closes them with 1012, stops listening and frees the engine.
+   * Sessions still open `timeoutMs` after that are closed regardless.
    */
-  async drain(timeoutMs = this.config.shutdownTimeoutMs): Promise<void> {
+  async drain(timeoutMs = this.config.shutdownTimeoutMs, sessionDrainMs = this.config.sessionDrainMs): Promise<void> {
     if (this.draining) return;
     this.draining = true;
-    this.logger.info({ sessions: this.connections.size, timeout_ms: timeoutMs }, 'draining');
+    this.logger.info({ sessions: this.connections.size, session_drain_ms: sessionDrainMs, timeout_ms: timeoutMs }, 'draining');
+    const drainUntil = Date.now() + sessionDrainMs;
+    while (this.connections.size > 0 && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 100));
     const flushed = Promise.all([...this.connections].map((c) => c.shutdown(CLOSE_SERVICE_RESTART, 'server shutting down')));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
