@@ -29,6 +29,8 @@ import {
   startStreamingSession,
   stopAndRemove,
   stopDeployment,
+  stopSwarmDeployment,
+  swarmFacts,
 } from 'asrctl';
 type Docker = ReturnType<typeof connectEngine>;
 import { machineFacts } from './machine-facts.js';
@@ -109,6 +111,25 @@ async function main(): Promise<void> {
       ],
       ROOT,
     );
+  // Swarm publishes on every address (no --bind): the same port, on a single-node Swarm made for the run.
+  const swarmConfig = (): DeployConfig =>
+    resolveDeployConfig(
+      [
+        {
+          project: PROJECT,
+          target: 'swarm',
+          replicas: '2',
+          port: String(PORT),
+          model: [`cn=${join(models, 'cn')}`, `en=${join(models, 'en')}`],
+          baseImage: BASE_IMAGES.node,
+          edgeBaseImage: BASE_IMAGES.edge,
+          drainTimeout: '3',
+        },
+      ],
+      ROOT,
+    );
+  const madeSwarm = (await swarmFacts(docker)).state !== 'active';
+  if (madeSwarm) await docker.swarmInit({ ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1' });
   const quiet = plainPhaseRunner(() => undefined);
   const names = deploymentNames(PROJECT);
   const outcomes: Outcome[] = [];
@@ -121,9 +142,18 @@ async function main(): Promise<void> {
       outcomes.push(await measured('asrctl --strategy recreate', async () => void (await deploy(docker, config('recreate'), quiet))));
       await deploy(docker, config('blue-green'), quiet); // puts the edge in front (one-off outage, not measured)
       outcomes.push(await measured('asrctl blue-green (default)', async () => void (await deploy(docker, config('blue-green'), quiet))));
+      await stopDeployment(docker, names);
+      await deploy(docker, swarmConfig(), quiet); // the services, fresh (not measured)
+      outcomes.push(
+        await measured('asrctl --target swarm (rolling update, 2 replicas)', async () => void (await deploy(docker, swarmConfig(), quiet))),
+      );
+      await stopSwarmDeployment(docker, names);
     }
   } finally {
     await stopDeployment(docker, names);
+    await stopSwarmDeployment(docker, names).catch(() => undefined);
+    if (madeSwarm) await docker.swarmLeave({ force: true });
+    if (madeSwarm) await docker.getNetwork('docker_gwbridge').remove().catch(() => undefined);
     await rm(models, { recursive: true, force: true });
   }
   const facts = machineFacts();
@@ -142,7 +172,7 @@ async function main(): Promise<void> {
         `| ${o.strategy} | ${o.failed} / ${o.attempts} | ${round(o.longestGapMs, 0)} ms | ${round(o.deploySeconds, 1)} s | ${o.sessionFinals}, ${o.sessionClose} |`,
     ),
     '',
-    "Close code 1012 (service restart) comes after the session's finals: the app flushes them on SIGTERM. 1006 means the connection dropped without a close frame.",
+    "Close code 1012 (service restart) comes after the session's finals: the app flushes them on SIGTERM. 1006 means the connection dropped without a close frame. Swarm: a single-node Swarm (`docker swarm init --advertise-addr 127.0.0.1`), app service in dnsrr mode updated start-first, edge in host mode; the 3 s drain lets the live session go on before its task stops.",
     '<!-- deploy-downtime:end -->',
   ].join('\n');
   process.stdout.write(`${section}\n`);

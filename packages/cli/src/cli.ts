@@ -6,6 +6,8 @@ import { registerCleanup } from './commands/cleanup.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerLogs } from './commands/logs.js';
 import { registerModels } from './commands/models.js';
+import { registerRender } from './commands/render.js';
+import { registerScale } from './commands/scale.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerStop } from './commands/stop.js';
@@ -24,6 +26,8 @@ registerDeploy(program);
 registerStatus(program);
 registerLogs(program);
 registerStop(program);
+registerScale(program);
+registerRender(program);
 registerCleanup(program);
 registerBaseImage(program);
 

@@ -18,6 +18,8 @@ export { buildAppImage } from './images/app-image.js';
 export { BASE_IMAGES, buildBaseImages } from './images/base-images.js';
 export { locateSourceTree } from './images/source-tree.js';
 export { stopDeployment } from './operations/stop-deployment.js';
+export { scaleSwarmApp, stopSwarmDeployment, swarmStatus } from './swarm/swarm-operations.js';
+export { swarmFacts } from './docker/swarm.js';
 export { deploymentStatus } from './operations/deployment-status.js';
 export { ModelStore } from './models/model-store.js';
 export { startConnectionLoop, type ConnectionLoopResult } from './load/connection-loop.js';

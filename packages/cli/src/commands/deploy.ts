@@ -5,6 +5,7 @@ import type { DeployInput } from '../deploy/deploy-config.js';
 import { type DeployReport, type PhaseRunner, RESTART_PHASES, deploy, plainPhaseRunner } from '../deploy/deploy.js';
 import { deploymentNames } from '../deploy/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
+import { isSwarmDeployment } from '../swarm/swarm-operations.js';
 import { addDeployOptions, deployConfigFrom } from './deployment-options.js';
 
 /** `asrctl deploy`: the six phases, the running service untouched until the new one is proven. */
@@ -25,9 +26,13 @@ type DeployFlags = DeployInput & { config?: string; plain?: boolean };
 
 async function runDeploy(flags: DeployFlags, mode: 'deploy' | 'restart'): Promise<void> {
   const { plain, ...input } = flags;
-  const config = deployConfigFrom(input);
+  let config = deployConfigFrom(input);
+  const docker = connectEngine();
+  // restart acts on what is deployed: a Swarm deployment restarts on the Swarm.
+  if (mode === 'restart' && config.target === 'docker' && (await isSwarmDeployment(docker, deploymentNames(config.project))))
+    config = { ...config, target: 'swarm' };
   const runner = plain || !process.stdout.isTTY ? plainPhaseRunner((l) => process.stdout.write(`${l}\n`)) : listrRunner;
-  const report = await deploy(connectEngine(), config, runner, {
+  const report = await deploy(docker, config, runner, {
     ...(mode === 'restart' && { phases: RESTART_PHASES }),
     say: (l) => process.stderr.write(`${l}\n`),
   });
@@ -59,13 +64,15 @@ function banner(report: DeployReport, models: string[]): string {
   const names = deploymentNames(report.project);
   const http = report.url.replace(/^ws/u, 'http');
   const containers =
-    report.strategy === 'blue-green'
-      ? `${names.edge} (edge, holds the port), ${names.app(report.color as 'blue' | 'green')} (app)`
-      : names.app(report.color as 'blue' | 'green');
+    report.strategy === 'swarm'
+      ? `Swarm services ${names.edgeService} (edge, holds the port), ${names.appService} (app)`
+      : report.strategy === 'blue-green'
+        ? `${names.edge} (edge, holds the port), ${names.app(report.color as 'blue' | 'green')} (app)`
+        : names.app(report.color as 'blue' | 'green');
   const flag = report.project === 'asrctl' ? '' : ` --project ${report.project}`;
   return [
     '',
-    `Deployed "${report.project}" (${report.strategy}${report.previousColor ? `, ${report.previousColor} → ${report.color}` : `, ${report.color}`})`,
+    `Deployed "${report.project}" (${report.strategy}${report.previousColor ? `, ${report.previousColor} → ${report.color}` : report.color ? `, ${report.color}` : ''})`,
     `  WebSocket   ${report.url}   (test page: ${http})`,
     `  languages   ${models.join(', ')}`,
     `  verified    ${Object.entries(report.heard)
@@ -74,7 +81,7 @@ function banner(report: DeployReport, models: string[]): string {
     `  containers  ${containers}`,
     `  image       ${report.appImage}`,
     ...report.warnings.map((w) => `  warning     ${w}`),
-    `  manage      asrctl status${flag} · asrctl logs -f${flag} · asrctl restart${flag} · asrctl stop${flag} · asrctl cleanup${flag}`,
+    `  manage      asrctl status${flag} · asrctl logs -f${flag} · asrctl restart${flag}${report.strategy === 'swarm' ? ` · asrctl scale N${flag}` : ''} · asrctl stop${flag} · asrctl cleanup${flag}`,
     '',
   ].join('\n');
 }

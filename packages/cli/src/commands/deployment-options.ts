@@ -23,6 +23,29 @@ export function addTargetOptions(command: Command): Command {
 /** The deploy settings, as `deploy` and `restart` take them. */
 export function addDeployOptions(command: Command): Command {
   return addTargetOptions(command)
+    .addOption(
+      new Option('--target <where>', 'docker: containers on this engine; swarm: services on its Swarm (ASRCTL_TARGET)').choices([
+        'docker',
+        'swarm',
+      ]),
+    )
+    .option('--replicas <n>', 'swarm: app tasks (ASRCTL_REPLICAS; default: as running, 2 for a new deployment)')
+    .option(
+      '--registry <host[:port][/path]>',
+      'swarm: push images there so every node can pull them (ASRCTL_REGISTRY; needed with several nodes)',
+    )
+    .addOption(
+      new Option('--publish-mode <mode>', 'swarm: host (each node its own port, no IPVS needed) or ingress (routing mesh)').choices([
+        'host',
+        'ingress',
+      ]),
+    )
+    .option(
+      '--constraint <expr>',
+      'swarm: where app tasks may run, repeatable, e.g. node.labels.asr-models==yes (ASRCTL_CONSTRAINTS=a,b)',
+      collect,
+      undefined,
+    )
     .option('--port <n>', 'public port (ASRCTL_PORT, default 8765)')
     .option('--bind <addr>', 'host address the ports are published on (ASRCTL_BIND, default 0.0.0.0)')
     .option('--vosk-port <n>', 'port for vosk-server clients, every path (ASRCTL_VOSK_PORT, default 2700; 0: off)')

@@ -2,7 +2,8 @@ import { type Command, Option } from 'commander';
 import { type DeploymentNames, deploymentNames } from '../deploy/deployment-names.js';
 import { assessDeployment } from '../deploy/deployment-state.js';
 import { connectEngine } from '../docker/engine.js';
-import { copyLogs } from '../docker/logs.js';
+import { copyLogs, copyServiceLogs } from '../docker/logs.js';
+import { isSwarmDeployment } from '../swarm/swarm-operations.js';
 import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
 
@@ -24,12 +25,17 @@ export function registerLogs(program: Command): void {
       }) => {
         const docker = connectEngine();
         const names = deploymentNames(projectFrom(flags));
-        const container = await pickContainer(docker, names, flags.service);
+        const swarm = await isSwarmDeployment(docker, names);
+        const source = swarm
+          ? flags.service === 'app'
+            ? names.appService
+            : names.edgeService
+          : await pickContainer(docker, names, flags.service);
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
-        await copyLogs(
+        await (swarm ? copyServiceLogs : copyLogs)(
           docker,
-          container,
+          source,
           { follow: flags.follow ?? false, ...(flags.tail !== undefined && { tail: flags.tail }), timestamps: flags.timestamps ?? false },
           process.stdout,
           process.stderr,

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { deploymentNames } from '../deploy/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { type DeploymentStatus, deploymentStatus } from '../operations/deployment-status.js';
+import { type SwarmStatus, isSwarmDeployment, swarmStatus } from '../swarm/swarm-operations.js';
 import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
 
@@ -10,8 +11,12 @@ export function registerStatus(program: Command): void {
   addTargetOptions(program.command('status').description('show the deployment: containers, health, images, routing, open sessions'))
     .option('--json', 'machine-readable output')
     .action(async (flags: { project?: string; config?: string; json?: boolean }) => {
-      const status = await deploymentStatus(connectEngine(), deploymentNames(projectFrom(flags)));
-      process.stdout.write(flags.json ? `${JSON.stringify(status, null, 2)}\n` : present(status));
+      const docker = connectEngine();
+      const names = deploymentNames(projectFrom(flags));
+      const status = (await isSwarmDeployment(docker, names)) ? await swarmStatus(docker, names) : await deploymentStatus(docker, names);
+      process.stdout.write(
+        flags.json ? `${JSON.stringify(status, null, 2)}\n` : 'target' in status ? presentSwarm(status) : present(status),
+      );
       if (status.kind === 'broken') process.exitCode = 1;
     });
 }
@@ -36,6 +41,31 @@ function present(s: DeploymentStatus): string {
       );
     if (c.openSessions !== undefined) lines.push(`      open sessions ${c.openSessions}`);
   }
+  return `${lines.join('\n')}\n`;
+}
+
+function presentSwarm(s: SwarmStatus): string {
+  const lines = [
+    `"${s.project}": ${s.kind === 'update' ? 'serving' : 'BROKEN'} (swarm, ${s.publishMode ?? '?'} mode${s.publishedAs ? `, port ${s.publishedAs.replaceAll(',', ', ')}` : ''})`,
+    ...s.problems.map((p) => `  problem: ${p}`),
+  ];
+  for (const service of s.services) {
+    lines.push(
+      `  ${service.name}  ${service.role}  ${service.mode}  running ${service.running}/${service.desired}${service.update ? `  update ${service.update}` : ''}`,
+    );
+    lines.push(
+      `      image ${service.image}${service.labels.version ? `  version ${service.labels.version}` : ''}${service.labels.gitCommit ? `  commit ${service.labels.gitCommit.slice(0, 12)}` : ''}`,
+    );
+    if (service.labels.models) lines.push(`      models ${service.labels.models}`);
+    for (const t of service.tasks)
+      lines.push(
+        `      task ${t.id} on ${t.node}: ${t.state}${t.desiredState !== 'running' ? ` (desired ${t.desiredState})` : ''} ${since(t.since)}${t.addresses.length ? `  ${t.addresses.join(', ')}` : ''}${t.error ? `\n        ${t.error}` : ''}`,
+      );
+  }
+  if (s.edgeRoutes)
+    lines.push(
+      `  edge on this node routes to: ${s.edgeRoutes.map((r) => `${r.address} ${r.status} (${r.sessions} open)`).join(', ') || 'no app task'}`,
+    );
   return `${lines.join('\n')}\n`;
 }
 

@@ -2,16 +2,23 @@ import type { Command } from 'commander';
 import { deploymentNames } from '../deploy/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { stopDeployment } from '../operations/stop-deployment.js';
+import { isSwarmDeployment, stopSwarmDeployment } from '../swarm/swarm-operations.js';
 import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
 
 /** `asrctl stop`: the service stops (sessions get their finals); images and models stay. */
 export function registerStop(program: Command): void {
   addTargetOptions(
-    program.command('stop').description('stop and remove the deployment’s containers (sessions get their finals); images and models stay'),
+    program
+      .command('stop')
+      .description('stop and remove the deployment’s containers or Swarm services (sessions get their finals); images and models stay'),
   ).action(async (flags: { project?: string; config?: string }) => {
     const names = deploymentNames(projectFrom(flags));
-    const removed = await stopDeployment(connectEngine(), names, (l) => process.stdout.write(`${l}\n`));
+    const docker = connectEngine();
+    const say = (l: string): void => void process.stdout.write(`${l}\n`);
+    const removed = (await isSwarmDeployment(docker, names))
+      ? await stopSwarmDeployment(docker, names, say)
+      : await stopDeployment(docker, names, say);
     process.stdout.write(
       removed.length > 0 ? `stopped "${names.project}" (${removed.join(', ')})\n` : `"${names.project}" was not running\n`,
     );

@@ -22,6 +22,23 @@ export function protocolPortMap(config: DeployConfig): Array<{ protocol: 'vosk' 
     host,
   }));
 }
+/** The app server's settings, as environment variables. */
+export function appEnvironment(
+  config: DeployConfig,
+  options: { behindEdge: boolean; tokensPath: string; sessionDrainSeconds?: number },
+): string[] {
+  return [
+    ...config.models.map((m) => `ASR_MODEL_${m.language.toUpperCase()}=/models/${m.language}`),
+    `ASR_DEFAULT_LANGUAGE=${config.defaultLanguage}`,
+    `ASR_SHUTDOWN_TIMEOUT_MS=${SERVER_SHUTDOWN_MS}`,
+    ...(options.sessionDrainSeconds ? [`ASR_SESSION_DRAIN_MS=${options.sessionDrainSeconds * 1000}`] : []),
+    ...protocolPortMap(config).map((p) => `ASR_${p.protocol.toUpperCase()}_PORT=${p.inside}`),
+    ...(config.tokensFile !== undefined ? [`ASR_TOKENS_FILE=${options.tokensPath}`] : []),
+    // Behind the edge every connection comes from it; its X-Forwarded-For names the client.
+    `ASR_TRUST_PROXY=${options.behindEdge ? 'true' : 'false'}`,
+  ];
+}
+
 /** The server's own shutdown budget after SIGTERM: flush finals, close sessions with 1012. */
 const SERVER_SHUTDOWN_MS = 10_000;
 /** docker stop waits this long after SIGTERM before SIGKILL. */
@@ -56,15 +73,7 @@ export async function startAppContainer(
   const container = await docker.createContainer({
     name,
     Image: request.image,
-    Env: [
-      ...config.models.map((m) => `ASR_MODEL_${m.language.toUpperCase()}=/models/${m.language}`),
-      `ASR_DEFAULT_LANGUAGE=${config.defaultLanguage}`,
-      `ASR_SHUTDOWN_TIMEOUT_MS=${SERVER_SHUTDOWN_MS}`,
-      ...protocolPortMap(config).map((p) => `ASR_${p.protocol.toUpperCase()}_PORT=${p.inside}`),
-      ...(config.tokensFile !== undefined ? [`ASR_TOKENS_FILE=${TOKENS_PATH}`] : []),
-      // Behind the edge every connection comes from it; its X-Forwarded-For names the client.
-      `ASR_TRUST_PROXY=${request.publishPublicPort ? 'false' : 'true'}`,
-    ],
+    Env: appEnvironment(config, { behindEdge: !request.publishPublicPort, tokensPath: TOKENS_PATH }),
     Labels: labelsFor(names.project, 'app', {
       ...request.labels,
       [LABELS.color]: request.color,

@@ -89,4 +89,42 @@ describe('resolveDeployConfig', () => {
       gpus: 'device=0,1',
     });
   });
+
+  it('targets Swarm with replicas, a registry and a publish mode, and says which settings belong to which target', () => {
+    expect(
+      resolveDeployConfig(
+        [deployInputFromEnv({ ASRCTL_TARGET: 'swarm', ASRCTL_REPLICAS: '3', ASRCTL_REGISTRY: 'reg.local:5000/asr/' })],
+        '/x',
+      ),
+    ).toMatchObject({ target: 'swarm', replicas: 3, registry: 'reg.local:5000/asr', publishMode: 'host' });
+    expect(resolveDeployConfig([], '/x')).toMatchObject({ target: 'docker', publishMode: 'host' });
+    expect(resolveDeployConfig([], '/x').replicas).toBeUndefined();
+    const problems = (sources: Parameters<typeof resolveDeployConfig>[0]): string[] => {
+      try {
+        resolveDeployConfig(sources, '/x');
+        return [];
+      } catch (err) {
+        return (err as DeployConfigError).problems;
+      }
+    };
+    expect(
+      problems([{ target: 'swarm', strategy: 'recreate', bind: '127.0.0.1', gpus: 'all', replicas: '64', publishMode: 'mesh' }]),
+    ).toEqual([
+      'replicas "64": expected a whole number from 1 to 63',
+      'publish mode "mesh": expected host or ingress',
+      '--strategy applies to --target docker; on Swarm every deploy is a rolling update (start-first)',
+      '--bind applies to --target docker; Swarm publishes on every address of a node (limit clients with --allow)',
+      '--gpus applies to --target docker; on Swarm, give GPUs as node generic resources',
+    ]);
+    expect(problems([{ replicas: '2', registry: 'bad registry', constraint: ['node.role=manager'] }])).toEqual([
+      'registry "bad registry": expected HOST[:PORT][/PATH], e.g. registry.example.com:5000/asr',
+      'constraint "node.role=manager": expected ATTRIBUTE==VALUE or ATTRIBUTE!=VALUE, e.g. node.labels.asr-models==yes',
+      '--replicas applies to --target swarm',
+      '--registry applies to --target swarm',
+      '--constraint applies to --target swarm',
+    ]);
+    expect(resolveDeployConfig([{ target: 'swarm', constraint: ['node.labels.asr-models==yes'] }], '/x').constraints).toEqual([
+      'node.labels.asr-models==yes',
+    ]);
+  });
 });

@@ -6,6 +6,11 @@ import { isAddressRange } from '@asrctl/server';
 import { PROJECT_NAME } from './deployment-names.js';
 
 export type Strategy = 'blue-green' | 'recreate';
+export type Target = 'docker' | 'swarm';
+/** How a Swarm edge publishes: on each node's own port (works everywhere), or through the routing mesh (needs IPVS). */
+export type PublishMode = 'host' | 'ingress';
+/** The most app tasks the Swarm edge can route to (its server slots); one is kept for a rolling update's extra task. */
+export const MAX_REPLICAS = 63;
 
 export interface ModelMount {
   language: string;
@@ -17,6 +22,15 @@ export interface ModelMount {
 
 export interface DeployConfig {
   project: string;
+  /** docker: containers on this engine; swarm: services on the Swarm this engine manages. */
+  target: Target;
+  /** Swarm: app tasks; undefined keeps the running count (2 for a new deployment). */
+  replicas?: number;
+  /** Swarm: registry the images are pushed to so every node can pull them (HOST[:PORT][/PATH]). */
+  registry?: string;
+  publishMode: PublishMode;
+  /** Swarm: placement constraints for app tasks, e.g. node.labels.asr-models==yes. */
+  constraints: string[];
   port: number;
   /**
    * Host ports for vosk-server and FunASR clients (every path speaks that protocol); undefined:
@@ -52,6 +66,11 @@ export interface DeployConfig {
 /** What a config file, the environment or flags may set; strings as a user types them. */
 export interface DeployInput {
   project?: string;
+  target?: string;
+  replicas?: string;
+  registry?: string;
+  publishMode?: string;
+  constraint?: string[];
   port?: string;
   voskPort?: string;
   funasrPort?: string;
@@ -106,6 +125,11 @@ export function deployInputFromEnv(env: NodeJS.ProcessEnv): DeployInput {
       .filter(Boolean);
   return dropUndefined({
     project: env.ASRCTL_PROJECT,
+    target: env.ASRCTL_TARGET,
+    replicas: env.ASRCTL_REPLICAS,
+    registry: env.ASRCTL_REGISTRY,
+    publishMode: env.ASRCTL_PUBLISH_MODE,
+    constraint: list(env.ASRCTL_CONSTRAINTS),
     port: env.ASRCTL_PORT,
     voskPort: env.ASRCTL_VOSK_PORT,
     funasrPort: env.ASRCTL_FUNASR_PORT,
@@ -214,9 +238,41 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string): Deploy
   for (const cidr of allow)
     if (!isAddressRange(cidr)) problems.push(`allow "${cidr}": expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8`);
 
+  const target = input.target ?? 'docker';
+  if (target !== 'docker' && target !== 'swarm') problems.push(`target "${target}": expected docker or swarm`);
+  const replicas = input.replicas === undefined ? undefined : integer(input.replicas, 2, 'replicas', 1, MAX_REPLICAS, problems);
+  const publishMode = input.publishMode ?? 'host';
+  if (publishMode !== 'host' && publishMode !== 'ingress') problems.push(`publish mode "${publishMode}": expected host or ingress`);
+  if (input.registry !== undefined && !/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/iu.test(input.registry))
+    problems.push(`registry "${input.registry}": expected HOST[:PORT][/PATH], e.g. registry.example.com:5000/asr`);
+  const constraints = input.constraint ?? [];
+  for (const c of constraints)
+    if (!/^[\w.-]+ *(==|!=) *\S+$/u.test(c))
+      problems.push(`constraint "${c}": expected ATTRIBUTE==VALUE or ATTRIBUTE!=VALUE, e.g. node.labels.asr-models==yes`);
+  if (target === 'swarm') {
+    if (input.strategy !== undefined)
+      problems.push('--strategy applies to --target docker; on Swarm every deploy is a rolling update (start-first)');
+    if (bindAddress !== DEPLOY_DEFAULTS.bind)
+      problems.push('--bind applies to --target docker; Swarm publishes on every address of a node (limit clients with --allow)');
+    if (input.gpus !== undefined) problems.push('--gpus applies to --target docker; on Swarm, give GPUs as node generic resources');
+  } else {
+    for (const [flag, value] of [
+      ['--replicas', input.replicas],
+      ['--registry', input.registry],
+      ['--publish-mode', input.publishMode],
+      ['--constraint', input.constraint],
+    ] as const)
+      if (value !== undefined) problems.push(`${flag} applies to --target swarm`);
+  }
+
   if (problems.length > 0) throw new DeployConfigError(problems);
   return {
     project,
+    target: target as Target,
+    ...(replicas !== undefined && { replicas }),
+    ...(input.registry !== undefined && { registry: input.registry.replace(/\/+$/u, '') }),
+    publishMode: publishMode as PublishMode,
+    constraints,
     port,
     protocolPorts,
     bindAddress,

@@ -11,6 +11,7 @@ import { swap } from './phases/swap.js';
 import { verify } from './phases/verify.js';
 import { blueGreenSwap } from './strategies/blue-green.js';
 import { recreateSwap } from './strategies/recreate.js';
+import { swarmRollingUpdate } from '../swarm/swarm-rollout.js';
 
 export const DEPLOY_PHASES: readonly DeployPhase[] = [environmentCheck, stateAssessment, modelPrefetch, imageBuild, swap, verify];
 /** `restart`: the same swap with the running image, no build. */
@@ -22,7 +23,7 @@ export type PhaseRunner = (phases: readonly DeployPhase[], ctx: DeployContext) =
 export interface DeployReport {
   project: string;
   url: string;
-  color: string;
+  color?: string;
   previousColor?: string;
   appImage: string;
   heard: Record<string, string>;
@@ -50,7 +51,7 @@ export async function deploy(
     docker,
     config,
     names: deploymentNames(config.project),
-    strategy: config.strategy === 'recreate' ? recreateSwap : blueGreenSwap,
+    strategy: config.target === 'swarm' ? swarmRollingUpdate : config.strategy === 'recreate' ? recreateSwap : blueGreenSwap,
     warnings: [],
   };
   try {
@@ -69,7 +70,7 @@ export async function deploy(
   return {
     project: config.project,
     url: ctx.publicUrl!,
-    color: ctx.swapped!.newColor,
+    ...(ctx.swapped!.newColor && { color: ctx.swapped!.newColor }),
     ...(ctx.swapped!.oldColor && { previousColor: ctx.swapped!.oldColor }),
     appImage: ctx.appImage!,
     heard: ctx.heard ?? {},

@@ -10,6 +10,8 @@ export const LABELS = {
   composeService: 'com.docker.compose.service',
   composeNumber: 'com.docker.compose.container-number',
   composeOneoff: 'com.docker.compose.oneoff',
+  /** What `docker stack ps|services NAME` lists by. */
+  stackNamespace: 'com.docker.stack.namespace',
   project: 'io.asrctl.project',
   role: 'io.asrctl.role',
   color: 'io.asrctl.color',
@@ -18,6 +20,7 @@ export const LABELS = {
   configHash: 'io.asrctl.config-hash',
   models: 'io.asrctl.models',
   port: 'io.asrctl.port',
+  specHash: 'io.asrctl.spec-hash',
 } as const;
 
 export type Role = 'app' | 'edge';
@@ -32,6 +35,10 @@ export interface DeploymentNames {
   appImage: string;
   edgeImage: string;
   lock: string;
+  /** On Swarm: the services (a stack named after the project) and their overlay network. */
+  appService: string;
+  edgeService: string;
+  overlay: string;
 }
 
 /** Project names become container, network and image names: Docker's rules, lower case. */
@@ -47,6 +54,9 @@ export function deploymentNames(project: string): DeploymentNames {
     appImage: `asrctl/${project}-app`,
     edgeImage: `asrctl/${project}-edge`,
     lock: `${project}-deploy-lock`,
+    appService: `${project}_app`,
+    edgeService: `${project}_edge`,
+    overlay: `${project}_swarm`,
   };
 }
 

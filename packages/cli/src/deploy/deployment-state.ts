@@ -17,8 +17,8 @@ export interface DeploymentState {
   apps: Array<ContainerFacts & { color: Color }>;
   /** The colour that serves now, if any. */
   active?: Color;
-  /** blue-green when an edge exists, recreate when an app holds the port itself. */
-  shape?: 'blue-green' | 'recreate';
+  /** blue-green when an edge exists, recreate when an app holds the port itself; swarm: services. */
+  shape?: 'blue-green' | 'recreate' | 'swarm';
   problems: string[];
 }
 

@@ -13,7 +13,8 @@ export class EdgeStartError extends Error {
   override readonly name = 'EdgeStartError';
 }
 
-const EDGE_PORT = 8765;
+/** The edge listens here inside its container, whatever the public port. */
+export const EDGE_PORT = 8765;
 
 /** What the edge container holds: haproxy.cfg and, with TLS, the PEM (certificate, then key). */
 interface EdgeFiles {
@@ -21,16 +22,20 @@ interface EdgeFiles {
   pem?: string;
 }
 
-async function edgeFiles(config: DeployConfig, names: DeploymentNames, active: Color): Promise<EdgeFiles> {
-  const pem = config.tls
+/** HAProxy's PEM with TLS: the certificate, then the key. */
+export async function tlsPem(config: DeployConfig): Promise<string | undefined> {
+  return config.tls
     ? `${(await readFile(config.tls.certPath, 'utf8')).trimEnd()}\n${(await readFile(config.tls.keyPath, 'utf8')).trimEnd()}\n`
     : undefined;
+}
+
+async function edgeFiles(config: DeployConfig, names: DeploymentNames, active: Color): Promise<EdgeFiles> {
+  const pem = await tlsPem(config);
   const settings: EdgeSettings = {
     listenPort: EDGE_PORT,
-    appHosts: { blue: names.appAlias('blue'), green: names.appAlias('green') },
+    upstream: { kind: 'colors', hosts: { blue: names.appAlias('blue'), green: names.appAlias('green') }, active },
     appPort: APP_PORT,
     protocolPorts: Object.fromEntries(protocolPortMap(config).map((p) => [p.protocol, p.inside])),
-    active,
     ...(pem !== undefined && { tls: { pemPath: EDGE_TLS_PATH, sha256: createHash('sha256').update(pem).digest('hex') } }),
     allow: config.allow,
     drainTimeoutSeconds: config.drainTimeoutSeconds,

@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { engineStatus } from './engine.js';
+import type { RegistryAuth } from './registry-auth.js';
 
 export interface ImageFacts {
   id: string;
@@ -58,6 +59,7 @@ interface BuildEvent {
   error?: string;
   errorDetail?: { message?: string };
   aux?: { ID?: string };
+  progress?: string;
 }
 
 /**
@@ -103,4 +105,40 @@ export async function buildImage(docker: Docker, request: BuildRequest, onProgre
   const built = await inspectImage(docker, request.tag);
   if (!built) throw new ImageBuildError(request.tag, step, 'the engine reported no error but the image is missing', stepOutput);
   return imageId ?? built.id;
+}
+
+/** Gives an image another name, e.g. `registry.example.com:5000/asr-app:abc` before a push. */
+export async function tagImage(docker: Docker, source: string, target: string): Promise<void> {
+  const at = target.lastIndexOf(':');
+  const hasTag = at > target.lastIndexOf('/');
+  await docker.getImage(source).tag({ repo: hasTag ? target.slice(0, at) : target, tag: hasTag ? target.slice(at + 1) : 'latest' });
+}
+
+/** A push the registry refused or could not take, with the engine's reason. */
+export class ImagePushError extends Error {
+  override readonly name = 'ImagePushError';
+}
+
+/** Pushes an image to the registry its name starts with; like builds, failures arrive as progress events. */
+export async function pushImage(docker: Docker, name: string, auth: RegistryAuth, onLine?: (line: string) => void): Promise<void> {
+  let failure: string | undefined;
+  try {
+    const stream = await docker.getImage(name).push({ authconfig: auth });
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? reject(err) : resolve()),
+        (event: BuildEvent & { id?: string }) => {
+          if (event.errorDetail || event.error) failure = event.errorDetail?.message ?? event.error;
+          else if (event.status && !event.progress) onLine?.(`${event.id ? `${event.id}: ` : ''}${event.status}`);
+        },
+      );
+    });
+  } catch (err) {
+    failure = (err as Error).message;
+  }
+  if (failure !== undefined)
+    throw new ImagePushError(
+      `pushing ${name} failed: ${failure}\n  hint: check that the registry is reachable from this host and, for a registry without TLS, listed in the engine's insecure-registries`,
+    );
 }

@@ -21,7 +21,31 @@ export async function copyLogs(
   stderr: Writable,
   signal?: AbortSignal,
 ): Promise<void> {
-  const container = docker.getContainer(idOrName);
+  return copyLogsOf(docker, docker.getContainer(idOrName), options, stdout, stderr, signal);
+}
+
+/** The same for a Swarm service: every task's lines, as `docker service logs` gives them. */
+export async function copyServiceLogs(
+  docker: Docker,
+  service: string,
+  options: LogOptions,
+  stdout: Writable,
+  stderr: Writable,
+  signal?: AbortSignal,
+): Promise<void> {
+  // dockerode's Service.logs has the container's signature; the engine's answer is the same multiplexed stream.
+  const source = docker.getService(service) as unknown as Pick<Docker.Container, 'logs'>;
+  return copyLogsOf(docker, source, options, stdout, stderr, signal);
+}
+
+async function copyLogsOf(
+  docker: Docker,
+  container: Pick<Docker.Container, 'logs'>,
+  options: LogOptions,
+  stdout: Writable,
+  stderr: Writable,
+  signal?: AbortSignal,
+): Promise<void> {
   const common = {
     stdout: true,
     stderr: true,

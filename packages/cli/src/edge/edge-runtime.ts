@@ -110,3 +110,47 @@ export async function waitUntilDrained(docker: Docker, edge: string, color: Colo
     await new Promise((r) => setTimeout(r, 500));
   }
 }
+
+/** One filled server slot of a Swarm edge: an app task's address as Docker's DNS gave it. */
+export interface TaskServerState extends EdgeServerState {
+  address: string;
+}
+
+/**
+ * The app tasks a Swarm edge routes to: its main backend's filled slots (empty ones are in
+ * maintenance with no address), open sessions summed over every port's backend.
+ */
+export async function taskServerStates(docker: Docker, edge: string): Promise<TaskServerState[]> {
+  const csv = await edgeCommand(docker, edge, 'show stat');
+  const lines = csv.split('\n').filter((l) => l.trim());
+  const header = (lines[0] ?? '').replace(/^# /u, '').split(',');
+  const col = (name: string): number => header.indexOf(name);
+  const byServer = new Map<string, TaskServerState>();
+  const sessions = new Map<string, number>();
+  for (const line of lines.slice(1)) {
+    const f = line.split(',');
+    const backend = f[col('pxname')] ?? '';
+    const server = f[col('svname')] ?? '';
+    if (!isAppBackend(backend) || !server.startsWith('task')) continue;
+    sessions.set(server, (sessions.get(server) ?? 0) + Number(f[col('scur')] ?? 0));
+    const address = (f[col('addr')] ?? '').replace(/:\d+$/u, '');
+    const status = (f[col('status')] ?? '').split(' ')[0] ?? '';
+    if (backend === BACKEND && status !== 'MAINT' && address && address !== '0.0.0.0')
+      byServer.set(server, {
+        address,
+        status,
+        weight: Number(f[col('weight')] ?? 0),
+        sessions: 0,
+      });
+  }
+  return [...byServer.entries()].map(([server, s]) => ({ ...s, sessions: sessions.get(server) ?? 0 }));
+}
+
+/** Waits until the edge routes to `count` app tasks (each UP in its health check). */
+export async function waitUntilEdgeSeesTasks(docker: Docker, edge: string, count: number, timeoutMs: number): Promise<TaskServerState[]> {
+  return pollUntil(`the edge to see ${count} healthy app tasks`, timeoutMs, async () => {
+    // A just-started edge has no admin socket for a moment: not yet, rather than failed.
+    const up = (await taskServerStates(docker, edge).catch(() => [])).filter((s) => s.status === 'UP');
+    return up.length >= count ? up : undefined;
+  });
+}

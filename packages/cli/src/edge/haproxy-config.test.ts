@@ -3,10 +3,9 @@ import { renderHaproxyConfig } from './haproxy-config.js';
 
 const base = {
   listenPort: 8765,
-  appHosts: { blue: 'app-blue', green: 'app-green' },
+  upstream: { kind: 'colors' as const, hosts: { blue: 'app-blue', green: 'app-green' }, active: 'green' as const },
   appPort: 8765,
   protocolPorts: {},
-  active: 'green' as const,
   allow: [],
   drainTimeoutSeconds: 30,
 };
@@ -37,5 +36,21 @@ describe('renderHaproxyConfig', () => {
     expect(cfg).toContain('bind :8765 ssl crt /etc/tls.pem alpn http/1.1');
     expect(cfg).toContain('# certificate sha256 ab12');
     expect(cfg).toContain('tcp-request connection reject unless { src 10.0.0.0/8 2001:db8::/32 }');
+  });
+
+  it('on Swarm, fills server slots from the healthy tasks Docker DNS lists, and retries a task that is stopping', () => {
+    const cfg = renderHaproxyConfig({
+      ...base,
+      upstream: { kind: 'tasks', dnsName: 'tasks.asr_app', slots: 64 },
+      protocolPorts: { vosk: 2700 },
+    });
+    expect(cfg).toContain(
+      'server-template task 1-64 tasks.asr_app:8765 check port 8765 inter 1s fall 2 rise 1 resolvers docker init-addr none',
+    );
+    expect(cfg).toMatch(/backend app_vosk\n[\s\S]*server-template task 1-64 tasks.asr_app:2700 check port 8765/u);
+    expect(cfg).toContain('retry-on conn-failure empty-response 503');
+    expect(cfg).toContain('option redispatch 1');
+    expect(cfg).not.toMatch(/server (blue|green)/u);
+    expect(renderHaproxyConfig(base)).not.toContain('retry-on');
   });
 });

@@ -3,16 +3,33 @@ export type Color = 'blue' | 'green';
 export const COLORS: readonly Color[] = ['blue', 'green'];
 export const otherColor = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
 
+/** blue/green on one host: both colours listed, the active one weighted. */
+export interface ColorUpstream {
+  kind: 'colors';
+  /** DNS name of each colour's app container on the deployment's network. */
+  hosts: Record<Color, string>;
+  /** The colour that takes new connections; the other one gets none (weight 0). */
+  active: Color;
+}
+
+/**
+ * Swarm: every healthy task of the app service, as Docker's DNS lists them under `tasks.NAME`
+ * (a task is listed only once healthy, and unlisted before it is stopped). Slots are filled
+ * and emptied as the answer changes, with no reload.
+ */
+export interface TaskUpstream {
+  kind: 'tasks';
+  dnsName: string;
+  slots: number;
+}
+
 export interface EdgeSettings {
   /** Port HAProxy listens on inside its container (published on the host by the deploy). */
   listenPort: number;
-  /** DNS name of each colour's app container on the deployment's network. */
-  appHosts: Record<Color, string>;
+  upstream: ColorUpstream | TaskUpstream;
   appPort: number;
   /** Ports (the same inside the edge and the app) where every path speaks that protocol. */
   protocolPorts: { vosk?: number; funasr?: number };
-  /** The colour that takes new connections; the other one gets none (weight 0). */
-  active: Color;
   /** PEM file (certificate, then key) inside the container, and its sha256; TLS is off without one. */
   tls?: { pemPath: string; sha256: string };
   /** Client CIDRs allowed to connect; everyone when empty. */
@@ -50,15 +67,23 @@ export function renderHaproxyConfig(s: EdgeSettings): string {
     '',
   ];
   // Health is the app's readiness on its main port, whichever port a backend forwards to.
+  const check = `check port ${s.appPort} inter 1s fall 2 rise 1 resolvers docker`;
+  const servers = (port: number): string[] => {
+    const u = s.upstream;
+    if (u.kind === 'colors')
+      return (['blue', 'green'] as const).map(
+        (c) => `    server ${c} ${u.hosts[c]}:${port} weight ${c === u.active ? 100 : 0} ${check} init-addr last,libc,none`,
+      );
+    return [`    server-template task 1-${u.slots} ${u.dnsName}:${port} ${check} init-addr none resolve-prefer ipv4`];
+  };
   const backend = (l: (typeof listeners)[number]): string[] => [
     `backend ${l.backend}`,
     '    balance leastconn',
     '    option httpchk GET /readyz',
     '    http-check expect status 200',
-    ...(['blue', 'green'] as const).map(
-      (c) =>
-        `    server ${c} ${s.appHosts[c]}:${l.port === s.listenPort ? s.appPort : l.port} weight ${c === s.active ? 100 : 0} check port ${s.appPort} inter 1s fall 2 rise 1 resolvers docker init-addr last,libc,none`,
-    ),
+    // A connection that reaches a task as it stops (refused, or 503 while draining) is tried on another.
+    ...(s.upstream.kind === 'tasks' ? ['    retries 3', '    option redispatch 1', '    retry-on conn-failure empty-response 503'] : []),
+    ...servers(l.port === s.listenPort ? s.appPort : l.port),
     '',
   ];
   return [
@@ -72,6 +97,8 @@ export function renderHaproxyConfig(s: EdgeSettings): string {
     '',
     'resolvers docker',
     '    nameserver dns 127.0.0.11:53',
+    // Many tasks make an answer longer than 512 bytes.
+    '    accepted_payload_size 8192',
     '    hold valid 1s',
     '    hold nx 1s',
     '    hold other 1s',

@@ -16,7 +16,7 @@ export interface StreamingSessionResult {
  * A client streaming two-tone utterances in real time (100 ms frames) until stopped, as a live
  * microphone would; then eof. Collects every final and error.
  */
-export async function startStreamingSession(url: string): Promise<{ stop(): Promise<StreamingSessionResult> }> {
+export async function startStreamingSession(url: string): Promise<{ stop(): Promise<StreamingSessionResult>; closed: Promise<number> }> {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   const finals: string[] = [];
   const errors: string[] = [];
@@ -49,6 +49,7 @@ export async function startStreamingSession(url: string): Promise<{ stop(): Prom
     }
   })();
   return {
+    closed,
     async stop() {
       stopping = true;
       await streaming;

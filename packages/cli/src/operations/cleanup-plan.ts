@@ -3,9 +3,12 @@ import type Docker from 'dockerode';
 import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
 import { findContainers, stopAndRemove } from '../docker/containers.js';
 import { engineStatus } from '../docker/engine.js';
+import { inspectImage } from '../docker/images.js';
+import { inspectService, unusedSwarmObjects } from '../docker/swarm.js';
+import { swarmOwnerLabels } from '../swarm/swarm-rollout.js';
 
 export interface CleanupItem {
-  kind: 'container' | 'image' | 'dangling image' | 'model';
+  kind: 'container' | 'image' | 'dangling image' | 'swarm config' | 'swarm secret' | 'model';
   name: string;
   /** Why it may go. */
   why: string;
@@ -20,10 +23,14 @@ export interface CleanupItem {
 export async function cleanupPlan(docker: Docker, names: DeploymentNames, options: { models?: string[] }): Promise<CleanupItem[]> {
   const items: CleanupItem[] = [];
   const containers = await findContainers(docker, { [LABELS.project]: names.project });
-  for (const c of containers.filter((x) => x.state !== 'running' && x.labels[LABELS.role] !== 'lock'))
+  // Swarm keeps its own task history (and prunes it); those containers are not ours to remove.
+  const ours = containers.filter((x) => x.labels[LABELS.role] !== 'lock' && x.labels['com.docker.swarm.task.id'] === undefined);
+  for (const c of ours.filter((x) => x.state !== 'running'))
     items.push({ kind: 'container', name: c.name, why: `${c.state}, not serving`, remove: () => stopAndRemove(docker, c.id, 0) });
 
   const inUse = new Set((await docker.listContainers({ all: true })).map((c) => c.ImageID));
+  // On Swarm, the images services run and would roll back to stay too.
+  for (const image of await swarmServiceImages(docker, names)) inUse.add(image);
   for (const image of await docker.listImages({ filters: { reference: [`${names.appImage}:*`, `${names.edgeImage}:*`] } })) {
     if (inUse.has(image.Id)) continue;
     for (const tag of image.RepoTags ?? [])
@@ -36,6 +43,8 @@ export async function cleanupPlan(docker: Docker, names: DeploymentNames, option
       why: 'untagged layers left by rebuilds',
       remove: () => removeImage(docker, image.Id),
     });
+  const objects = await unusedSwarmObjects(docker, swarmOwnerLabels(names)).catch(() => []); // [] when not a Swarm manager
+  for (const o of objects) items.push({ kind: `swarm ${o.kind}`, name: o.name, why: 'used by no service', remove: o.remove });
   for (const dir of options.models ?? [])
     items.push({ kind: 'model', name: dir, why: 'asked for with --models', remove: () => rm(dir, { recursive: true, force: true }) });
   return items;
@@ -47,4 +56,19 @@ async function removeImage(docker: Docker, name: string): Promise<void> {
   } catch (err) {
     if (engineStatus(err) !== 404 && engineStatus(err) !== 409) throw err; // 409: in use after all; kept
   }
+}
+
+/** Image ids a project's Swarm services run or would roll back to (none when not a Swarm manager). */
+async function swarmServiceImages(docker: Docker, names: DeploymentNames): Promise<string[]> {
+  const ids: string[] = [];
+  for (const name of [names.appService, names.edgeService]) {
+    const service = await inspectService(docker, name).catch(() => undefined);
+    for (const spec of [service?.spec, service?.previousSpec]) {
+      const template = spec?.TaskTemplate;
+      const image = template && 'ContainerSpec' in template ? template.ContainerSpec?.Image : undefined;
+      const id = image ? (await inspectImage(docker, image))?.id : undefined;
+      if (id) ids.push(id);
+    }
+  }
+  return ids;
 }

@@ -6,6 +6,7 @@ import { directorySize, formatBytes, freeBytes } from '../../models/disk.js';
 import { catalogModel } from '../../models/model-catalog.js';
 import { LABELS } from '../deployment-names.js';
 import { publishedPorts } from '../edge-container.js';
+import { checkSwarm } from '../../swarm/swarm-check.js';
 import type Docker from 'dockerode';
 import type { DeployContext, DeployPhase } from '../deploy-context.js';
 
@@ -32,6 +33,7 @@ export const environmentCheck: DeployPhase = {
         'libvosk from the vosk npm package exists only for linux x86-64: deploy on an x86-64 host',
       );
 
+    const swarm = config.target === 'swarm' ? await checkSwarm(ctx, say) : undefined;
     await checkPorts(ctx);
     say(`ports ${publishedPorts(config)} are free or held by this deployment`);
 
@@ -59,12 +61,17 @@ export const environmentCheck: DeployPhase = {
     }
     const need = modelBytes + SERVER_OVERHEAD_BYTES;
     const budget = config.memoryBytes ?? engine.memoryBytes;
-    const during = ctx.strategy.name === 'blue-green' ? 2 * need : need;
+    // Blue/green runs old and new side by side; a Swarm rolling update runs one extra task.
+    const during = ctx.strategy.name === 'recreate' ? need : 2 * need;
     if (config.memoryBytes !== undefined && need > config.memoryBytes)
       throw new EnvironmentError(
         `the models need about ${formatBytes(need)} of memory but --memory is ${formatBytes(config.memoryBytes)}: raise --memory or choose smaller models`,
       );
-    if (during > engine.memoryBytes)
+    if (swarm && swarm.memoryBytes < need * (swarm.replicas + 1))
+      throw new EnvironmentError(
+        `the Swarm's ready nodes have ${formatBytes(swarm.memoryBytes)} of memory; ${swarm.replicas} replicas and a rolling update's extra task need about ${formatBytes(need * (swarm.replicas + 1))}: fewer --replicas, smaller models, or more nodes`,
+      );
+    if (!swarm && during > engine.memoryBytes)
       throw new EnvironmentError(
         `the engine host has ${formatBytes(engine.memoryBytes)} of memory; this deploy needs about ${formatBytes(during)}${ctx.strategy.name === 'blue-green' ? ' (old and new app side by side)' : ''}: choose smaller models or --strategy recreate`,
       );
@@ -88,7 +95,7 @@ export const environmentCheck: DeployPhase = {
         );
     }
 
-    const bases = [config.baseImage, ...(ctx.strategy.name === 'blue-green' ? [config.edgeBaseImage] : [])];
+    const bases = [config.baseImage, ...(ctx.strategy.name === 'recreate' ? [] : [config.edgeBaseImage])];
     for (const base of bases) {
       if (await inspectImage(docker, base)) continue;
       say(`base image ${base} is not here: pulling it`);

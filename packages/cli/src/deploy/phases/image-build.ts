@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { buildAppImage } from '../../images/app-image.js';
 import { buildEdgeImage } from '../../images/edge-image.js';
+import { pushImage, tagImage } from '../../docker/images.js';
+import { registryAuth } from '../../docker/registry-auth.js';
 import { locateSourceTree } from '../../images/source-tree.js';
 import type { DeployConfig } from '../deploy-config.js';
 import type { DeployPhase } from '../deploy-context.js';
@@ -28,15 +30,32 @@ export const imageBuild: DeployPhase = {
     );
     ctx.appImage = tag;
     ctx.appLabels = labels;
-    if (ctx.strategy.name === 'blue-green') {
+    if (ctx.strategy.name !== 'recreate') {
       const edgeTag = `${names.edgeImage}:latest`;
-      await buildEdgeImage(
+      const edgeId = await buildEdgeImage(
         docker,
         source,
         { tag: edgeTag, baseImage: config.edgeBaseImage, labels: { [LABELS.version]: source.version } },
         (p) => say(`edge · ${p.line}`),
       );
       ctx.edgeImage = edgeTag;
+      if (config.target === 'swarm') {
+        // A service names its image: a tag per content makes an edge change an update.
+        ctx.edgeImage = `${names.edgeImage}:${edgeId.replace(/^sha256:/u, '').slice(0, 12)}`;
+        await tagImage(docker, edgeId, ctx.edgeImage);
+      }
+    }
+    if (config.registry) {
+      const auth = await registryAuth(config.registry);
+      for (const key of ['appImage', 'edgeImage'] as const) {
+        const local = ctx[key];
+        if (!local) continue;
+        const remote = `${config.registry}/${local.replace(/^asrctl\//u, '')}`;
+        await tagImage(docker, local, remote);
+        say(`pushing ${remote}`);
+        await pushImage(docker, remote, auth, (line) => say(`push · ${line}`));
+        ctx[key] = remote;
+      }
     }
   },
 };

@@ -1,6 +1,7 @@
 import { inspectImage } from '../../docker/images.js';
 import { LABELS } from '../deployment-names.js';
-import type { DeployPhase } from '../deploy-context.js';
+import type { DeployContext, DeployPhase } from '../deploy-context.js';
+import { inspectService } from '../../docker/swarm.js';
 
 export class NothingToRestartError extends Error {
   override readonly name = 'NothingToRestartError';
@@ -10,6 +11,7 @@ export class NothingToRestartError extends Error {
 export const imageReuse: DeployPhase = {
   title: 'Image (reuse the running one)',
   async run(ctx, say) {
+    if (ctx.config.target === 'swarm') return reuseServiceImages(ctx, say);
     const active = ctx.state?.apps.find((a) => a.color === ctx.state?.active);
     if (!active) throw new NothingToRestartError(`nothing serves as "${ctx.names.project}" to restart\n  hint: asrctl deploy`);
     const image = await ctx.docker.getImage(active.imageId).inspect();
@@ -25,3 +27,30 @@ export const imageReuse: DeployPhase = {
     );
   },
 };
+
+/** On Swarm: the images the services run now; the swap then replaces every task (a forced update). */
+async function reuseServiceImages(ctx: DeployContext, say: (line: string) => void): Promise<void> {
+  const image = async (service: string): Promise<string | undefined> => {
+    const spec = (await inspectService(ctx.docker, service))?.spec.TaskTemplate;
+    return spec && 'ContainerSpec' in spec ? spec.ContainerSpec?.Image : undefined;
+  };
+  const app = await image(ctx.names.appService);
+  const edge = await image(ctx.names.edgeService);
+  if (!app || !edge)
+    throw new NothingToRestartError(
+      `"${ctx.names.project}" has no app and edge services on this Swarm to restart\n  hint: asrctl deploy --target swarm`,
+    );
+  const labels =
+    (
+      await ctx.docker
+        .getImage(app)
+        .inspect()
+        .catch(() => undefined)
+    )?.Config.Labels ?? {};
+  ctx.appImage = app;
+  ctx.edgeImage = edge;
+  ctx.appLabels = Object.fromEntries(Object.entries(labels).filter(([k]) => k.startsWith('io.asrctl.')));
+  say(
+    `${ctx.names.appService}'s image ${app} (version ${labels[LABELS.version] ?? '?'}, commit ${(labels[LABELS.gitCommit] ?? '?').slice(0, 12)})`,
+  );
+}

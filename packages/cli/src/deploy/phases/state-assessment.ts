@@ -1,4 +1,5 @@
 import { acquireDeployLock } from '../deploy-lock.js';
+import { assessSwarmDeployment } from '../../swarm/swarm-state.js';
 import { assessDeployment } from '../deployment-state.js';
 import type { DeployPhase } from '../deploy-context.js';
 
@@ -7,6 +8,20 @@ export const stateAssessment: DeployPhase = {
   title: 'State assessment',
   async run(ctx, say) {
     ctx.lock = await acquireDeployLock(ctx.docker, ctx.names);
+    if (ctx.config.target === 'swarm') {
+      const swarm = await assessSwarmDeployment(ctx.docker, ctx.names);
+      ctx.state = { kind: swarm.kind, apps: [], shape: 'swarm', problems: swarm.problems };
+      if (swarm.kind === 'fresh') say(`fresh: no services of "${ctx.names.project}" on this Swarm yet`);
+      else if (swarm.kind === 'update')
+        say(
+          `update: ${ctx.names.appService} runs ${swarm.runningReplicas} of ${swarm.desiredReplicas} tasks; they serve until new ones are healthy`,
+        );
+      else {
+        say(`broken: ${swarm.problems.join('; ')}`);
+        ctx.warnings.push(`the existing deployment was broken (${swarm.problems.join('; ')}); this deploy updates it`);
+      }
+      return;
+    }
     const state = await assessDeployment(ctx.docker, ctx.names);
     ctx.state = state;
     if (state.kind === 'fresh') say(`fresh: nothing deployed as "${ctx.names.project}" yet`);

@@ -17,7 +17,8 @@ export interface SwapRequest {
 
 /** A swap that has put the new app in front of clients, not yet verified from outside. */
 export interface SwappedDeployment {
-  newColor: Color;
+  /** The colour now serving (container targets; a Swarm service has none). */
+  newColor?: Color;
   oldColor?: Color;
   /** After verification: the old app finishes its sessions (up to the drain timeout) and goes. */
   retire(say: (line: string) => void): Promise<void>;

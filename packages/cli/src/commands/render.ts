@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { type DeployInput } from '../deploy/deploy-config.js';
+import { deploymentNames } from '../deploy/deployment-names.js';
+import { manifestsYaml, renderK8sManifests } from '../k8s/k8s-manifests.js';
+import { directorySize } from '../models/disk.js';
+import { addDeployOptions, deployConfigFrom } from './deployment-options.js';
+
+/** `asrctl render k8s`: manifests for Kubernetes from the same settings (not tested against a cluster). */
+export function registerRender(program: Command): void {
+  const render = program.command('render').description('write deployment manifests for other orchestrators');
+  addDeployOptions(
+    render
+      .command('k8s')
+      .description('Kubernetes manifests (Deployment, Service, PodDisruptionBudget) on stdout; not tested against a cluster by asrctl'),
+  )
+    .option('--image <ref>', 'app image every node can pull (default: REGISTRY/PROJECT-app:latest)')
+    .option('--namespace <ns>', 'namespace of the objects')
+    .action(async (flags: DeployInput & { config?: string; image?: string; namespace?: string }) => {
+      const { image, namespace, ...input } = flags;
+      // The Swarm settings (replicas, registry) mean the same here.
+      const config = deployConfigFrom({ ...input, target: 'swarm' });
+      const names = deploymentNames(config.project);
+      let modelBytes = 0;
+      for (const model of config.models) modelBytes += await directorySize(model.hostDir).catch(() => 0);
+      const objects = renderK8sManifests(config, {
+        image: image ?? `${config.registry ?? 'asrctl'}/${names.appImage.replace(/^asrctl\//u, '')}:latest`,
+        replicas: config.replicas ?? 2,
+        modelBytes,
+        ...(namespace !== undefined && { namespace }),
+      });
+      process.stdout.write(manifestsYaml(objects));
+    });
+}

@@ -1,0 +1,20 @@
+import type { Command } from 'commander';
+import { deploymentNames } from '../deploy/deployment-names.js';
+import { connectEngine } from '../docker/engine.js';
+import { scaleSwarmApp } from '../swarm/swarm-operations.js';
+import { addTargetOptions } from './deployment-options.js';
+import { projectFrom } from './project.js';
+
+/** `asrctl scale N`: the Swarm app's replicas; removed tasks drain their sessions first. */
+export function registerScale(program: Command): void {
+  addTargetOptions(
+    program
+      .command('scale')
+      .argument('<replicas>', 'number of app tasks', (v) => Number(v))
+      .description('change the number of app replicas of a Swarm deployment (open sessions drain, none are cut)'),
+  ).action(async (replicas: number, flags: { project?: string; config?: string }) => {
+    const names = deploymentNames(projectFrom(flags));
+    await scaleSwarmApp(connectEngine(), names, replicas, (l) => process.stdout.write(`${l}\n`));
+    process.stdout.write(`"${names.project}" runs ${replicas} app replicas\n`);
+  });
+}

@@ -1,0 +1,116 @@
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { resolveDeployConfig } from '../deploy/deploy-config.js';
+import { manifestsYaml, renderK8sManifests } from './k8s-manifests.js';
+
+const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
+
+interface Container {
+  image: string;
+  ports: Array<{ name: string; containerPort: number }>;
+  env: Array<{ name: string; value: string }>;
+  readinessProbe: { httpGet: { path: string; port: string } };
+  startupProbe: { httpGet: { path: string }; periodSeconds: number; failureThreshold: number };
+  lifecycle: { preStop: { exec: { command: string[] } } };
+  securityContext: Record<string, unknown>;
+  volumeMounts: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+}
+
+interface PodSpec {
+  containers: Container[];
+  volumes: Array<{ name: string; hostPath?: unknown }>;
+  terminationGracePeriodSeconds: number;
+  securityContext: Record<string, unknown>;
+}
+
+/** The fields these tests read, of any of the three kinds. */
+interface Rendered {
+  apiVersion: string;
+  kind: string;
+  spec: {
+    replicas?: number;
+    strategy?: { rollingUpdate: unknown };
+    selector: { matchLabels?: Record<string, string> } & Record<string, unknown>;
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+    ports: Array<{ port: number; targetPort: string }>;
+    maxUnavailable?: number;
+  };
+}
+
+/** Structure only: these manifests are not applied to a cluster here. */
+describe('asrctl render k8s', () => {
+  const config = resolveDeployConfig(
+    [
+      {
+        project: 'asr',
+        target: 'swarm',
+        model: ['cn=/srv/models/cn', 'en=/srv/models/en'],
+        replicas: '3',
+        memory: '2g',
+        drainTimeout: '20',
+      },
+    ],
+    '/x',
+  );
+  const yaml = manifestsYaml(renderK8sManifests(config, { image: 'reg.example:5000/asr-app:1', replicas: 3, modelBytes: 2 * 1024 ** 3 }));
+  const docs = parseAllDocuments(yaml).map((d) => d.toJS() as Rendered);
+
+  it('renders a Deployment, a Service and a PodDisruptionBudget that select the same pods', () => {
+    expect(docs.map((d) => `${d.apiVersion} ${d.kind}`)).toEqual(['apps/v1 Deployment', 'v1 Service', 'policy/v1 PodDisruptionBudget']);
+    const [deployment, service, budget] = docs as [Rendered, Rendered, Rendered];
+    const podLabels = deployment.spec.template.metadata.labels;
+    expect(deployment.spec.selector.matchLabels).toEqual(podLabels);
+    expect(service.spec.selector).toEqual(podLabels);
+    expect(budget.spec.selector.matchLabels).toEqual(podLabels);
+    expect(budget.spec.maxUnavailable).toBe(1);
+    expect(deployment.spec.replicas).toBe(3);
+    expect(deployment.spec.strategy.rollingUpdate).toEqual({ maxSurge: 1, maxUnavailable: 0 });
+    // Every Service port targets a named container port.
+    const container = deployment.spec.template.spec.containers[0]!;
+    const named = new Set(container.ports.map((p) => p.name));
+    expect(service.spec.ports.map((p) => named.has(p.targetPort))).toEqual([true, true, true]);
+    expect(service.spec.ports.map((p) => p.port)).toEqual([8765, 2700, 10095]);
+  });
+
+  it('gates traffic on /readyz, waits for the models, drains before SIGTERM and within the grace period', () => {
+    const pod = docs[0]!.spec.template.spec;
+    const container = pod.containers[0]!;
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'asr' });
+    // 30 s plus 60 s per GiB of models, in 2 s probes.
+    expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBe(150);
+    expect(container.lifecycle.preStop.exec.command[0]).toBe('node');
+    expect(container.env).toContainEqual({ name: 'ASR_SESSION_DRAIN_MS', value: '20000' });
+    expect(pod.terminationGracePeriodSeconds).toBe(5 + 20 + 15);
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(pod.volumes.filter((v) => v.hostPath)).toEqual([
+      { name: 'model-cn', hostPath: { path: '/srv/models/cn', type: 'Directory' } },
+      { name: 'model-en', hostPath: { path: '/srv/models/en', type: 'Directory' } },
+    ]);
+    expect(container.volumeMounts.filter((m) => m.mountPath.startsWith('/models/')).every((m) => m.readOnly)).toBe(true);
+    expect(container).toMatchObject({ resources: { requests: { memory: String(1024 ** 3) }, limits: { memory: String(2 * 1024 ** 3) } } });
+  });
+
+  it('is what the CLI prints, marked as untested against a cluster', async () => {
+    const { stdout } = await execa('node', [
+      CLI,
+      'render',
+      'k8s',
+      '--project',
+      'asr',
+      '--model',
+      'cn=/srv/models/cn',
+      '--registry',
+      'reg.example:5000',
+    ]);
+    expect(stdout).toMatch(/^# Rendered by asrctl render k8s\. Not tested against a cluster/u);
+    const objects = parseAllDocuments(stdout).map((d) => d.toJS() as Rendered);
+    expect(objects.map((o) => o.kind)).toEqual(['Deployment', 'Service', 'PodDisruptionBudget']);
+    expect(objects[0]!.spec.template.spec.containers[0]!.image).toBe('reg.example:5000/asr-app:latest');
+  });
+});

@@ -1,0 +1,129 @@
+import { stringify } from 'yaml';
+import { APP_PORT, APP_STOP_GRACE_SECONDS, appEnvironment, protocolPortMap } from '../deploy/app-container.js';
+import type { DeployConfig } from '../deploy/deploy-config.js';
+import { TOKENS_SECRET_FILE, startPeriodFor } from '../swarm/app-service.js';
+
+export interface K8sRenderRequest {
+  /** An image every node can pull (push it to a registry first). */
+  image: string;
+  replicas: number;
+  /** Bytes of models on disk: sets how long the startup probe waits for them to load. */
+  modelBytes: number;
+  namespace?: string;
+}
+
+/** A Kubernetes object as plain data: what `stringify` turns into one YAML document. */
+export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string } & Record<string, unknown> } & Record<
+  string,
+  unknown
+>;
+
+/** Seconds Kubernetes waits, after readiness turns 503, before SIGTERM (endpoints take a moment to update). */
+const PRE_STOP_SECONDS = 5;
+
+/**
+ * The service for Kubernetes: a Deployment (readiness on /readyz, a startup probe sized for the
+ * models, a preStop pause so endpoints drop the pod before SIGTERM, a grace period covering the
+ * session drain), a Service, and a PodDisruptionBudget. Models come from a host path on every
+ * node (the same convention as Swarm). NOT tested against a cluster here: structure only.
+ */
+export function renderK8sManifests(config: DeployConfig, request: K8sRenderRequest): K8sObject[] {
+  const name = config.project;
+  const labels = { 'app.kubernetes.io/name': 'asrctl', 'app.kubernetes.io/instance': name, 'app.kubernetes.io/component': 'asr' };
+  const metadata = (suffix: string): K8sObject['metadata'] => ({
+    name: `${name}${suffix}`,
+    ...(request.namespace && { namespace: request.namespace }),
+    labels,
+  });
+  const ports = [
+    { name: 'asr', containerPort: APP_PORT },
+    ...protocolPortMap(config).map((p) => ({ name: p.protocol, containerPort: p.inside })),
+  ];
+  const probe = (path: string, periodSeconds: number, failureThreshold: number): Record<string, unknown> => ({
+    httpGet: { path, port: 'asr' },
+    periodSeconds,
+    timeoutSeconds: 5,
+    failureThreshold,
+  });
+  const env = appEnvironment(config, {
+    behindEdge: false,
+    tokensPath: `/run/secrets/${TOKENS_SECRET_FILE}`,
+    sessionDrainSeconds: config.drainTimeoutSeconds,
+  }).map((line) => ({ name: line.slice(0, line.indexOf('=')), value: line.slice(line.indexOf('=') + 1) }));
+
+  const deployment: K8sObject = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: metadata(''),
+    spec: {
+      replicas: request.replicas,
+      selector: { matchLabels: labels },
+      // One extra pod at a time, never one fewer: as Swarm's start-first.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: { labels },
+        spec: {
+          terminationGracePeriodSeconds: PRE_STOP_SECONDS + config.drainTimeoutSeconds + APP_STOP_GRACE_SECONDS,
+          securityContext: { runAsUser: 1000, runAsGroup: 1000, runAsNonRoot: true },
+          containers: [
+            {
+              name: 'asr',
+              image: request.image,
+              ports,
+              env,
+              readinessProbe: probe('/readyz', 2, 2),
+              livenessProbe: probe('/healthz', 10, 3),
+              startupProbe: probe('/readyz', 2, Math.ceil(startPeriodFor(request.modelBytes) / 2)),
+              lifecycle: { preStop: { exec: { command: ['node', '-e', `setTimeout(() => {}, ${PRE_STOP_SECONDS * 1000})`] } } },
+              resources: {
+                ...(config.memoryBytes !== undefined && {
+                  requests: { memory: String(Math.round(config.memoryBytes / 2)) },
+                  limits: { memory: String(config.memoryBytes), ...(config.cpus !== undefined && { cpu: String(config.cpus) }) },
+                }),
+              },
+              securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+              volumeMounts: [
+                ...config.models.map((m) => ({ name: `model-${m.language}`, mountPath: `/models/${m.language}`, readOnly: true })),
+                { name: 'tmp', mountPath: '/tmp' },
+                ...(config.tokensFile !== undefined ? [{ name: 'tokens', mountPath: '/run/secrets', readOnly: true }] : []),
+              ],
+            },
+          ],
+          volumes: [
+            // type Directory: a node without the model does not start the pod (it says why in its events).
+            ...config.models.map((m) => ({ name: `model-${m.language}`, hostPath: { path: m.hostDir, type: 'Directory' } })),
+            { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
+            ...(config.tokensFile !== undefined
+              ? [{ name: 'tokens', secret: { secretName: `${name}-tokens`, items: [{ key: 'tokens', path: TOKENS_SECRET_FILE }] } }]
+              : []),
+          ],
+        },
+      },
+    },
+  };
+  const service: K8sObject = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: metadata(''),
+    spec: {
+      selector: labels,
+      ports: [
+        { name: 'asr', port: config.port, targetPort: 'asr' },
+        ...protocolPortMap(config).map((p) => ({ name: p.protocol, port: p.host, targetPort: p.protocol })),
+      ],
+    },
+  };
+  const budget: K8sObject = {
+    apiVersion: 'policy/v1',
+    kind: 'PodDisruptionBudget',
+    metadata: metadata(''),
+    spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
+  };
+  return [deployment, service, budget];
+}
+
+/** The objects as one multi-document YAML file for `kubectl apply -f`. */
+export function manifestsYaml(objects: K8sObject[]): string {
+  const header = '# Rendered by asrctl render k8s. Not tested against a cluster by asrctl: review before applying.\n';
+  return header + objects.map((o) => `---\n${stringify(o)}`).join('');
+}

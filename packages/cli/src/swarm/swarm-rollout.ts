@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type Docker from 'dockerode';
+import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
+import type { DeployConfig } from '../deploy/deploy-config.js';
+import { tlsPem } from '../deploy/edge-container.js';
+import type { SwapRequest, SwapStrategy, SwappedDeployment } from '../deploy/strategies/swap-strategy.js';
+import { findContainers } from '../docker/containers.js';
+import {
+  type ServiceFacts,
+  type ServiceSpec,
+  createService,
+  ensureOverlayNetwork,
+  ensureSwarmObject,
+  inspectService,
+  removeService,
+  removeUnusedSwarmObjects,
+  serviceTasks,
+  updateService,
+} from '../docker/swarm.js';
+import { registryAuth } from '../docker/registry-auth.js';
+import { waitUntilEdgeSeesTasks } from '../edge/edge-runtime.js';
+import { directorySize } from '../models/disk.js';
+import { appServiceSpec, startPeriodFor } from './app-service.js';
+import { edgeServiceSpec, swarmEdgeConfig } from './edge-service.js';
+import { explainTaskError } from './swarm-state.js';
+
+/** A rolling update that failed; Swarm put the previous version back (or there was none). */
+export class SwarmRolloutError extends Error {
+  override readonly name = 'SwarmRolloutError';
+}
+
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+/** What asrctl made for a project on the Swarm: its configs and secrets carry these. */
+export const swarmOwnerLabels = (names: DeploymentNames): Record<string, string> => ({
+  [LABELS.project]: names.project,
+  [LABELS.stackNamespace]: names.project,
+});
+
+/**
+ * Swarm's own rolling update: the app service's tasks are replaced one at a time, each new task
+ * started and healthy before its old one stops, and Swarm rolls back by itself if a new task fails.
+ * The edge service is created once and updated only when its settings change.
+ */
+export const swarmRollingUpdate: SwapStrategy = {
+  name: 'swarm',
+  async swap(request: SwapRequest): Promise<SwappedDeployment> {
+    const { docker, config, names, say } = request;
+    if (!request.edgeImage) throw new Error('a Swarm deploy needs the edge image');
+    const owner = swarmOwnerLabels(names);
+    await ensureOverlayNetwork(docker, names.overlay, owner);
+
+    const appBefore = await inspectService(docker, names.appService);
+    const edgeBefore = await inspectService(docker, names.edgeService);
+    const replicas = config.replicas ?? appBefore?.spec.Mode?.Replicated?.Replicas ?? 2;
+    const appSpec = await desiredAppSpec(docker, config, names, request, appBefore, replicas);
+    const edgeSpec = await desiredEdgeSpec(docker, config, names, request.edgeImage);
+
+    const auth = config.registry ? await registryAuth(config.registry) : undefined;
+    const image = appSpec.TaskTemplate && 'ContainerSpec' in appSpec.TaskTemplate ? appSpec.TaskTemplate.ContainerSpec?.Image : undefined;
+    if (appBefore) {
+      say(`rolling update of ${names.appService} to ${image}: one task at a time, each new task healthy before an old one stops`);
+      await updateService(docker, appBefore, appSpec, { ...(auth && { auth }) });
+    } else {
+      say(`creating ${names.appService} with ${replicas} replicas of ${image}`);
+      await createService(docker, appSpec, auth);
+    }
+    try {
+      await waitForAppRollout(docker, names, appSpec, replicas, say);
+    } catch (err) {
+      if (!appBefore) await removeService(docker, names.appService);
+      throw err;
+    }
+
+    const edgeChanged = edgeBefore?.labels[LABELS.specHash] !== edgeSpec.Labels?.[LABELS.specHash];
+    if (!edgeBefore) {
+      say(`creating ${names.edgeService} (${config.publishMode} mode) on port ${config.port}`);
+      await createService(docker, edgeSpec, auth);
+    } else if (edgeChanged) {
+      say(
+        config.publishMode === 'host'
+          ? `the edge's settings changed: replacing ${names.edgeService} on each node (host mode: stop first, a few seconds without the edge there)`
+          : `the edge's settings changed: rolling update of ${names.edgeService}`,
+      );
+      await updateService(docker, edgeBefore, edgeSpec, { ...(auth && { auth }) });
+    }
+    await waitForEdge(docker, names, edgeSpec, replicas, say);
+
+    return {
+      async retire(sayRetire) {
+        const removed = await removeUnusedSwarmObjects(docker, owner);
+        if (removed.length > 0) sayRetire(`removed unused swarm configs and secrets: ${removed.join(', ')}`);
+      },
+      async rollBack(sayRollBack) {
+        if (!appBefore) {
+          await removeService(docker, names.edgeService);
+          await removeService(docker, names.appService);
+          sayRollBack('nothing was serving before; the new services were removed');
+          return;
+        }
+        await rollBackService(docker, names.appService, sayRollBack);
+        if (edgeBefore && edgeChanged) await rollBackService(docker, names.edgeService, sayRollBack);
+      },
+    };
+  },
+};
+
+async function desiredAppSpec(
+  docker: Docker,
+  config: DeployConfig,
+  names: DeploymentNames,
+  request: SwapRequest,
+  before: ServiceFacts | undefined,
+  replicas: number,
+): Promise<ServiceSpec> {
+  const tokensSecret = config.tokensFile ? await secretFor(docker, names, 'tokens', await readFile(config.tokensFile)) : undefined;
+  let modelBytes = 0;
+  for (const model of config.models) modelBytes += await directorySize(model.hostDir).catch(() => 0);
+  const beforeTemplate = before?.spec.TaskTemplate && 'ContainerSpec' in before.spec.TaskTemplate ? before.spec.TaskTemplate : undefined;
+  // The same image again (restart): Swarm replaces the tasks only if told to.
+  const sameImage = beforeTemplate?.ContainerSpec?.Image === request.appImage;
+  return appServiceSpec(config, names, {
+    image: request.appImage,
+    labels: request.appLabels,
+    replicas,
+    startPeriodSeconds: startPeriodFor(modelBytes),
+    ...(tokensSecret && { tokensSecret }),
+    ...(sameImage && { forceUpdate: (beforeTemplate?.ForceUpdate ?? 0) + 1 }),
+  });
+}
+
+async function desiredEdgeSpec(docker: Docker, config: DeployConfig, names: DeploymentNames, image: string): Promise<ServiceSpec> {
+  const pem = await tlsPem(config);
+  const pemSha = pem === undefined ? undefined : sha256(pem);
+  const haproxy = swarmEdgeConfig(config, names, pemSha);
+  const haproxyConfig = await ensureSwarmObject(
+    docker,
+    'config',
+    `${names.project}_edge_${sha256(haproxy).slice(0, 12)}`,
+    haproxy,
+    swarmOwnerLabels(names),
+  );
+  const tlsSecret = pem === undefined ? undefined : await secretFor(docker, names, 'tls', pem);
+  return edgeServiceSpec(config, names, { image, haproxyConfig, ...(tlsSecret && { tlsSecret }) });
+}
+
+function secretFor(docker: Docker, names: DeploymentNames, what: string, data: string | Buffer): Promise<{ id: string; name: string }> {
+  return ensureSwarmObject(docker, 'secret', `${names.project}_${what}_${sha256(data).slice(0, 12)}`, data, swarmOwnerLabels(names));
+}
+
+const containerSpec = (spec: ServiceSpec): Docker.ContainerSpec | undefined =>
+  spec.TaskTemplate && 'ContainerSpec' in spec.TaskTemplate ? spec.TaskTemplate.ContainerSpec : undefined;
+
+/**
+ * Until `replicas` tasks of the new spec run (healthy: Swarm starts a task with a health check only
+ * once it passes) and no old task does. If Swarm rolls back, waits for the old version to run again
+ * and fails with the new tasks' errors.
+ */
+async function waitForAppRollout(
+  docker: Docker,
+  names: DeploymentNames,
+  spec: ServiceSpec,
+  replicas: number,
+  say: (line: string) => void,
+): Promise<void> {
+  const image = containerSpec(spec)?.Image ?? '';
+  const force = spec.TaskTemplate?.ForceUpdate ?? 0;
+  const startPeriodNs = containerSpec(spec)?.HealthCheck?.StartPeriod ?? 0;
+  const deadline = Date.now() + (startPeriodNs / 1e6 + 60_000) * Math.max(1, replicas);
+  let shown = '';
+  let rollingBack = false;
+  for (;;) {
+    const service = await inspectService(docker, names.appService);
+    if (!service) throw new SwarmRolloutError(`${names.appService} disappeared during the update`);
+    const tasks = await serviceTasks(docker, service.id);
+    const isNew = (t: { image: string; forceUpdate?: number }): boolean => t.image === image && (t.forceUpdate ?? 0) === force;
+    const failures = tasks.filter((t) => isNew(t) && (t.state === 'failed' || t.state === 'rejected'));
+    const state = service.updateState;
+    if (state === 'rollback_started' && !rollingBack) {
+      rollingBack = true;
+      say(`a new task failed (${failureSummary(failures)}): Swarm is rolling back to the previous version`);
+    }
+    if (state === 'rollback_completed' || state === 'rollback_paused' || state === 'paused') {
+      const outcome =
+        state === 'rollback_completed'
+          ? 'Swarm rolled back by itself: the previous version serves'
+          : `the update is ${state} (${service.updateMessage ?? ''}); what serves is shown by asrctl status`;
+      throw new SwarmRolloutError(`the new version did not become healthy: ${failureSummary(failures)}\n  ${outcome}`);
+    }
+    const running = tasks.filter((t) => t.desiredState === 'running' && t.state === 'running');
+    const fresh = running.filter(isNew).length;
+    const progress = `${fresh} of ${replicas} tasks of the new version run${running.length > fresh ? `, ${running.length - fresh} old ones still serve` : ''}`;
+    if (progress !== shown) say((shown = progress));
+    if (fresh >= replicas && running.length === fresh && state !== 'updating' && state !== 'rollback_started') return;
+    // A new service has nothing to roll back to: repeated failures end the wait.
+    if (!service.previousSpec && failures.length >= 2 * replicas)
+      throw new SwarmRolloutError(`the app's tasks keep failing: ${failureSummary(failures)}\n  the new service was removed`);
+    if (Date.now() > deadline)
+      throw new SwarmRolloutError(
+        `the update did not finish in time (${progress})${failures.length ? `: ${failureSummary(failures)}` : ''}\n  asrctl status shows where it stands`,
+      );
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+function failureSummary(failures: Array<{ error?: string; message: string }>): string {
+  const reasons = [...new Set(failures.map((f) => explainTaskError(f.error ?? f.message)))];
+  return reasons.length > 0 ? reasons.slice(0, 2).join('; ') : 'no task error reported';
+}
+
+/**
+ * Until an edge task of the current spec runs and, where one runs on this node, it routes to every
+ * app task. An edge only on other nodes is left to the verify step.
+ */
+async function waitForEdge(
+  docker: Docker,
+  names: DeploymentNames,
+  spec: ServiceSpec,
+  replicas: number,
+  say: (line: string) => void,
+): Promise<void> {
+  const labels = { 'com.docker.swarm.service.name': names.edgeService, [LABELS.specHash]: spec.Labels?.[LABELS.specHash] ?? '' };
+  const started = Date.now();
+  for (;;) {
+    const local = (await findContainers(docker, labels)).find((c) => c.state === 'running');
+    if (local) {
+      const up = await waitUntilEdgeSeesTasks(docker, local.id, replicas, 60_000);
+      say(`the edge routes to ${up.length} healthy app tasks (${up.map((s) => s.address).join(', ')})`);
+      return;
+    }
+    const service = await inspectService(docker, names.edgeService);
+    const tasks = service ? await serviceTasks(docker, service.id) : [];
+    if (Date.now() - started > 20_000 && tasks.some((t) => t.desiredState === 'running' && t.state === 'running')) {
+      say('the edge runs on other nodes only; the verify step checks it through the public port');
+      return;
+    }
+    if (Date.now() - started > 120_000) {
+      const errors = [...new Set(tasks.filter((t) => t.error).map((t) => explainTaskError(t.error!)))];
+      throw new SwarmRolloutError(`the edge did not start within 120 s${errors.length ? `: ${errors.join('; ')}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Asks Swarm to go back to the service's previous spec and waits until it has. */
+async function rollBackService(docker: Docker, name: string, say: (line: string) => void): Promise<void> {
+  const service = await inspectService(docker, name);
+  if (!service?.previousSpec) return;
+  await updateService(docker, service, service.spec, { rollback: true });
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    const now = await inspectService(docker, name);
+    if (now?.updateState === 'rollback_completed') break;
+    if (now?.updateState === 'rollback_paused') throw new SwarmRolloutError(`rolling ${name} back paused: ${now.updateMessage ?? ''}`);
+    if (Date.now() > deadline) throw new SwarmRolloutError(`rolling ${name} back did not finish within 300 s`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  say(`${name} is back on its previous version`);
+}
