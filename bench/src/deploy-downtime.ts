@@ -153,7 +153,11 @@ async function main(): Promise<void> {
     await stopDeployment(docker, names);
     await stopSwarmDeployment(docker, names).catch(() => undefined);
     if (madeSwarm) await docker.swarmLeave({ force: true });
-    if (madeSwarm) await docker.getNetwork('docker_gwbridge').remove().catch(() => undefined);
+    if (madeSwarm)
+      await docker
+        .getNetwork('docker_gwbridge')
+        .remove()
+        .catch(() => undefined);
     await rm(models, { recursive: true, force: true });
   }
   const facts = machineFacts();
