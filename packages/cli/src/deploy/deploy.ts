@@ -59,7 +59,8 @@ export async function deploy(
   } catch (err) {
     if (ctx.swapped && !ctx.publicUrl) {
       await ctx.swapped.rollBack(say);
-      throw new RolledBackError(`${(err as Error).message}\n  rolled back: the previous version serves (the new app was removed)`, {
+      const how = ctx.strategy.name === 'swarm' ? 'the services are back on their previous specs' : 'the new app was removed';
+      throw new RolledBackError(`${(err as Error).message}\n  rolled back: the previous version serves (${how})`, {
         cause: err,
       });
     }

@@ -100,6 +100,9 @@ export const swarmRollingUpdate: SwapStrategy = {
         }
         await rollBackService(docker, names.appService, sayRollBack);
         if (edgeBefore && edgeChanged) await rollBackService(docker, names.edgeService, sayRollBack);
+        // Back only when the (previous) edge routes to the (previous) app's tasks again.
+        if (edgeBefore)
+          await waitForEdge(docker, names, edgeBefore.spec, appBefore.spec.Mode?.Replicated?.Replicas ?? replicas, sayRollBack);
       },
     };
   },

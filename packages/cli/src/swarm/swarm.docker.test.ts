@@ -6,10 +6,10 @@ import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcribe } from '../client/transcription-client.js';
-import { type DeployInput, resolveDeployConfig } from '../deploy/deploy-config.js';
+import type { DeployInput } from '../deploy/deploy-config.js';
 import type { DeployPhase } from '../deploy/deploy-context.js';
 import { deploy, plainPhaseRunner } from '../deploy/deploy.js';
-import { deploymentNames } from '../deploy/deployment-names.js';
+import { LABELS, deploymentNames } from '../deploy/deployment-names.js';
 import { environmentCheck } from '../deploy/phases/environment-check.js';
 import { modelPrefetch } from '../deploy/phases/model-prefetch.js';
 import { stateAssessment } from '../deploy/phases/state-assessment.js';
@@ -20,7 +20,7 @@ import { inspectService, updateService } from '../docker/swarm.js';
 import { BASE_IMAGES } from '../images/base-images.js';
 import { startConnectionLoop } from '../load/connection-loop.js';
 import { type StreamingSessionResult, startStreamingSession } from '../load/streaming-session.js';
-import { type TestModels, dockerForTests, freePort, toneModelsForDeploy } from '../testing/docker-fixture.js';
+import { type TestModels, dockerForTests, freePort, testDeployConfig, toneModelsForDeploy } from '../testing/docker-fixture.js';
 import { swarmForTests } from '../testing/swarm-fixture.js';
 import { startTestRegistry } from '../testing/test-registry.js';
 import { SwarmRolloutError } from './swarm-rollout.js';
@@ -72,24 +72,7 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
   let work: string;
   const lines: string[] = [];
   const record = (l: string): void => void lines.push(l);
-  const config = (extra: DeployInput = {}) =>
-    resolveDeployConfig(
-      [
-        {
-          project,
-          target: 'swarm',
-          port: String(port),
-          model: [`cn=${models.cn}`, `en=${models.en}`],
-          baseImage: BASE_IMAGES.node,
-          edgeBaseImage: BASE_IMAGES.edge,
-          drainTimeout: '3',
-          voskPort: '0',
-          funasrPort: '0',
-        },
-        extra,
-      ],
-      process.cwd(),
-    );
+  const config = (extra: DeployInput = {}) => testDeployConfig(project, port, models, { target: 'swarm', ...extra });
   const url = (): string => `ws://127.0.0.1:${port}/`;
   const recognize = async (language: 'cn' | 'en'): Promise<string[]> =>
     (await transcribe({ url: url(), samples: lowHighClip(16000), sampleRate: 16000, language })).map((f) => f.text);
@@ -239,6 +222,21 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
     const status = await swarmStatus(docker, names);
     expect(status.kind).toBe('update');
     expect(status.services.find((s) => s.role === 'app')?.update).toMatch(/^rollback_completed/u);
+  }, 400_000);
+
+  it('rolls both services back when verification through the public port fails', async () => {
+    const appBefore = imageOf(await inspectService(docker, names.appService));
+    const edgeBefore = (await inspectService(docker, names.edgeService))?.labels[LABELS.specHash];
+    lines.length = 0;
+    // The new edge settings admit nobody from here: the update succeeds and only the public probe fails.
+    await expect(deploy(docker, config({ allow: ['10.255.255.1/32'] }), plainPhaseRunner(record), { say: record })).rejects.toThrow(
+      /rolled back: the previous version serves \(the services are back on their previous specs\)/u,
+    );
+    expect(lines.join('\n')).toContain(`${names.appService} is back on its previous version`);
+    expect(lines.join('\n')).toContain(`${names.edgeService} is back on its previous version`);
+    expect(imageOf(await inspectService(docker, names.appService))).toBe(appBefore);
+    expect((await inspectService(docker, names.edgeService))?.labels[LABELS.specHash]).toBe(edgeBefore);
+    expect(await recognize('en')).toEqual(['low high']);
   }, 400_000);
 
   it('says in status why a task cannot start on a node without its model', async () => {

@@ -51,14 +51,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A deploy configuration on the offline base images, bound to loopback. */
+/** A deploy configuration on the offline base images, bound to loopback (Swarm publishes on every address). */
 export function testDeployConfig(project: string, port: number, models: TestModels, extra: DeployInput = {}): DeployConfig {
   return resolveDeployConfig(
     [
       {
         project,
         port: String(port),
-        bind: '127.0.0.1',
+        ...(extra.target !== 'swarm' && { bind: '127.0.0.1' }),
         model: [`cn=${models.cn}`, `en=${models.en}`],
         baseImage: BASE_IMAGES.node,
         edgeBaseImage: BASE_IMAGES.edge,
