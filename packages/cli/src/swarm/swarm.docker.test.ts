@@ -126,6 +126,10 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
     const edge = await inspectService(docker, names.edgeService);
     expect(edge?.spec.Mode).toEqual({ Global: {} });
     expect(edge?.spec.EndpointSpec?.Ports?.[0]).toMatchObject({ PublishMode: 'host', PublishedPort: port, TargetPort: 8765 });
+    // The same project as containers would fight the services for the port: refused before anything changes.
+    await expect(deploy(docker, testDeployConfig(project, port, models), plainPhaseRunner(record))).rejects.toThrow(
+      /runs as Swarm services\n {2}hint: deploy with --target swarm/u,
+    );
   }, 300_000);
 
   it('rolls out a new version under a client every 20 ms and live sessions: no failed connection, every final delivered', async () => {

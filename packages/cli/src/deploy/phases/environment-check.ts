@@ -7,6 +7,8 @@ import { catalogModel } from '../../models/model-catalog.js';
 import { LABELS } from '../deployment-names.js';
 import { publishedPorts } from '../edge-container.js';
 import { checkSwarm } from '../../swarm/swarm-check.js';
+import { isSwarmDeployment } from '../../swarm/swarm-operations.js';
+import { findContainers } from '../../docker/containers.js';
 import type Docker from 'dockerode';
 import type { DeployContext, DeployPhase } from '../deploy-context.js';
 
@@ -34,6 +36,7 @@ export const environmentCheck: DeployPhase = {
       );
 
     const swarm = config.target === 'swarm' ? await checkSwarm(ctx, say) : undefined;
+    await checkTargetUnchanged(ctx);
     await checkPorts(ctx);
     say(`ports ${publishedPorts(config)} are free or held by this deployment`);
 
@@ -116,6 +119,23 @@ export const environmentCheck: DeployPhase = {
     say(`base images present: ${bases.join(', ')}`);
   },
 };
+
+/** A project runs either as containers or as Swarm services: switching means stopping it first. */
+async function checkTargetUnchanged(ctx: DeployContext): Promise<void> {
+  const { docker, config, names } = ctx;
+  const flag = names.project === 'asrctl' ? '' : ` --project ${names.project}`;
+  if (config.target === 'swarm') {
+    const containers = await findContainers(docker, { [LABELS.project]: names.project });
+    if (containers.some((c) => c.labels[LABELS.role] !== 'lock' && c.labels['com.docker.swarm.task.id'] === undefined))
+      throw new EnvironmentError(
+        `"${names.project}" runs as containers on this engine (--target docker)\n  hint: asrctl stop${flag} first (clients see an outage), or deploy the Swarm one under another --project`,
+      );
+  } else if (await isSwarmDeployment(docker, names)) {
+    throw new EnvironmentError(
+      `"${names.project}" runs as Swarm services\n  hint: deploy with --target swarm, or asrctl stop${flag} first (clients see an outage)`,
+    );
+  }
+}
 
 function engineIsLocal(): boolean {
   const host = process.env.DOCKER_HOST;
