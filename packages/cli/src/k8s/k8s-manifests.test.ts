@@ -30,7 +30,7 @@ interface Rendered {
   kind: string;
   spec: {
     replicas?: number;
-    strategy?: { rollingUpdate: unknown };
+    strategy: { rollingUpdate: unknown };
     selector: { matchLabels?: Record<string, string> } & Record<string, unknown>;
     template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
     ports: Array<{ port: number; targetPort: string }>;
