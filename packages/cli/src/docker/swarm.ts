@@ -51,6 +51,15 @@ export async function swarmFacts(docker: Docker): Promise<SwarmFacts> {
 
 export type ServiceSpec = Docker.ServiceSpec;
 
+/** A container service's task template (plugin and attachment tasks have none of these). */
+export function containerTemplate(spec: ServiceSpec | undefined): Docker.ContainerTaskSpec | undefined {
+  const template = spec?.TaskTemplate;
+  return template && 'ContainerSpec' in template ? template : undefined;
+}
+
+/** The image a service spec runs. */
+export const specImage = (spec: ServiceSpec | undefined): string | undefined => containerTemplate(spec)?.ContainerSpec?.Image;
+
 /** A service as the engine reports it, with the fields a deploy reads. */
 export interface ServiceFacts {
   id: string;
@@ -230,7 +239,7 @@ export async function unusedSwarmObjects(docker: Docker, labels: Record<string, 
   const used = new Set(
     ((await docker.listServices({})) as Docker.Service[]).flatMap((service) =>
       [service.Spec, service.PreviousSpec].flatMap((spec) => {
-        const c = spec?.TaskTemplate && 'ContainerSpec' in spec.TaskTemplate ? spec.TaskTemplate.ContainerSpec : undefined;
+        const c = containerTemplate(spec)?.ContainerSpec;
         return [...(c?.Configs ?? []).map((r) => r.ConfigID), ...(c?.Secrets ?? []).map((r) => r.SecretID)];
       }),
     ),

@@ -4,7 +4,7 @@ import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
 import { findContainers, stopAndRemove } from '../docker/containers.js';
 import { engineStatus } from '../docker/engine.js';
 import { inspectImage } from '../docker/images.js';
-import { inspectService, unusedSwarmObjects } from '../docker/swarm.js';
+import { inspectService, specImage, unusedSwarmObjects } from '../docker/swarm.js';
 import { swarmOwnerLabels } from '../swarm/swarm-rollout.js';
 
 export interface CleanupItem {
@@ -64,8 +64,7 @@ async function swarmServiceImages(docker: Docker, names: DeploymentNames): Promi
   for (const name of [names.appService, names.edgeService]) {
     const service = await inspectService(docker, name).catch(() => undefined);
     for (const spec of [service?.spec, service?.previousSpec]) {
-      const template = spec?.TaskTemplate;
-      const image = template && 'ContainerSpec' in template ? template.ContainerSpec?.Image : undefined;
+      const image = specImage(spec);
       const id = image ? (await inspectImage(docker, image))?.id : undefined;
       if (id) ids.push(id);
     }

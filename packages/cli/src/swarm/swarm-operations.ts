@@ -3,7 +3,7 @@ import { MAX_REPLICAS } from '../deploy/deploy-config.js';
 import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
 import { findContainers } from '../docker/containers.js';
 import { engineStatus } from '../docker/engine.js';
-import { inspectService, removeService, removeUnusedSwarmObjects, serviceTasks, updateService } from '../docker/swarm.js';
+import { inspectService, removeService, removeUnusedSwarmObjects, serviceTasks, specImage, updateService } from '../docker/swarm.js';
 import { type TaskServerState, taskServerStates, waitUntilEdgeSeesTasks } from '../edge/edge-runtime.js';
 import { assessSwarmDeployment, explainTaskError } from './swarm-state.js';
 import { swarmOwnerLabels } from './swarm-rollout.js';
@@ -111,8 +111,7 @@ export async function swarmStatus(docker: Docker, names: DeploymentNames): Promi
     [state.app, state.appTasks],
   ] as const) {
     if (!service) continue;
-    const template = service.spec.TaskTemplate && 'ContainerSpec' in service.spec.TaskTemplate ? service.spec.TaskTemplate : undefined;
-    const image = template?.ContainerSpec?.Image ?? '?';
+    const image = specImage(service.spec) ?? '?';
     const labels = service.labels;
     const shown = tasks.filter((t) => t.desiredState === 'running' || t.state === 'running').slice(0, 2 * MAX_REPLICAS);
     // The latest failure too, when no task of the service is failing now: it says why the last update went back.

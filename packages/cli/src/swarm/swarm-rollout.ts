@@ -9,6 +9,7 @@ import { findContainers } from '../docker/containers.js';
 import {
   type ServiceFacts,
   type ServiceSpec,
+  containerTemplate,
   createService,
   ensureOverlayNetwork,
   ensureSwarmObject,
@@ -16,6 +17,7 @@ import {
   removeService,
   removeUnusedSwarmObjects,
   serviceTasks,
+  specImage,
   updateService,
 } from '../docker/swarm.js';
 import { registryAuth } from '../docker/registry-auth.js';
@@ -57,7 +59,7 @@ export const swarmRollingUpdate: SwapStrategy = {
     const edgeSpec = await desiredEdgeSpec(docker, config, names, request.edgeImage);
 
     const auth = config.registry ? await registryAuth(config.registry) : undefined;
-    const image = appSpec.TaskTemplate && 'ContainerSpec' in appSpec.TaskTemplate ? appSpec.TaskTemplate.ContainerSpec?.Image : undefined;
+    const image = specImage(appSpec);
     if (appBefore) {
       say(`rolling update of ${names.appService} to ${image}: one task at a time, each new task healthy before an old one stops`);
       await updateService(docker, appBefore, appSpec, { ...(auth && { auth }) });
@@ -119,7 +121,7 @@ async function desiredAppSpec(
   const tokensSecret = config.tokensFile ? await secretFor(docker, names, 'tokens', await readFile(config.tokensFile)) : undefined;
   let modelBytes = 0;
   for (const model of config.models) modelBytes += await directorySize(model.hostDir).catch(() => 0);
-  const beforeTemplate = before?.spec.TaskTemplate && 'ContainerSpec' in before.spec.TaskTemplate ? before.spec.TaskTemplate : undefined;
+  const beforeTemplate = containerTemplate(before?.spec);
   // The same image again (restart): Swarm replaces the tasks only if told to.
   const sameImage = beforeTemplate?.ContainerSpec?.Image === request.appImage;
   return appServiceSpec(config, names, {
@@ -151,9 +153,6 @@ function secretFor(docker: Docker, names: DeploymentNames, what: string, data: s
   return ensureSwarmObject(docker, 'secret', `${names.project}_${what}_${sha256(data).slice(0, 12)}`, data, swarmOwnerLabels(names));
 }
 
-const containerSpec = (spec: ServiceSpec): Docker.ContainerSpec | undefined =>
-  spec.TaskTemplate && 'ContainerSpec' in spec.TaskTemplate ? spec.TaskTemplate.ContainerSpec : undefined;
-
 /**
  * Until `replicas` tasks of the new spec run (healthy: Swarm starts a task with a health check only
  * once it passes) and no old task does. If Swarm rolls back, waits for the old version to run again
@@ -166,9 +165,9 @@ async function waitForAppRollout(
   replicas: number,
   say: (line: string) => void,
 ): Promise<void> {
-  const image = containerSpec(spec)?.Image ?? '';
+  const image = specImage(spec) ?? '';
   const force = spec.TaskTemplate?.ForceUpdate ?? 0;
-  const startPeriodNs = containerSpec(spec)?.HealthCheck?.StartPeriod ?? 0;
+  const startPeriodNs = containerTemplate(spec)?.ContainerSpec?.HealthCheck?.StartPeriod ?? 0;
   const deadline = Date.now() + (startPeriodNs / 1e6 + 60_000) * Math.max(1, replicas);
   let shown = '';
   let rollingBack = false;

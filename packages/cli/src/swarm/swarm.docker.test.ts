@@ -16,7 +16,7 @@ import { stateAssessment } from '../deploy/phases/state-assessment.js';
 import { swap } from '../deploy/phases/swap.js';
 import { verify } from '../deploy/phases/verify.js';
 import { buildImage } from '../docker/images.js';
-import { inspectService, updateService } from '../docker/swarm.js';
+import { type ServiceFacts, containerTemplate, inspectService, specImage, updateService } from '../docker/swarm.js';
 import { BASE_IMAGES } from '../images/base-images.js';
 import { startConnectionLoop } from '../load/connection-loop.js';
 import { type StreamingSessionResult, startStreamingSession } from '../load/streaming-session.js';
@@ -59,10 +59,7 @@ function startReconnectingClient(url: string): { stop(): Promise<StreamingSessio
   };
 }
 
-const imageOf = (service: Docker.Service | { spec: Docker.ServiceSpec } | undefined): string | undefined => {
-  const template = service && 'spec' in service ? service.spec.TaskTemplate : undefined;
-  return template && 'ContainerSpec' in template ? template.ContainerSpec?.Image : undefined;
-};
+const imageOf = (service: ServiceFacts | undefined): string | undefined => specImage(service?.spec);
 
 describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service, host-mode edge)', () => {
   let docker: Docker;
@@ -118,7 +115,7 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
     const app = await inspectService(docker, names.appService);
     expect(app?.spec.EndpointSpec?.Mode).toBe('dnsrr');
     expect(app?.spec.UpdateConfig).toMatchObject({ Order: 'start-first', FailureAction: 'rollback', Parallelism: 1 });
-    const spec = app?.spec.TaskTemplate && 'ContainerSpec' in app.spec.TaskTemplate ? app.spec.TaskTemplate : undefined;
+    const spec = containerTemplate(app?.spec);
     expect(spec?.ContainerSpec).toMatchObject({ ReadOnly: true, CapabilityDrop: ['ALL'], StopGracePeriod: (3 + 15) * 1e9 });
     expect(spec?.ContainerSpec?.Env).toContain('ASR_SESSION_DRAIN_MS=3000');
     expect(spec?.ContainerSpec?.Mounts?.filter((m) => m.Type === 'bind').map((m) => m.ReadOnly)).toEqual([true, true]);

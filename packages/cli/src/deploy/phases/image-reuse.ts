@@ -1,7 +1,7 @@
 import { inspectImage } from '../../docker/images.js';
 import { LABELS } from '../deployment-names.js';
 import type { DeployContext, DeployPhase } from '../deploy-context.js';
-import { inspectService } from '../../docker/swarm.js';
+import { inspectService, specImage } from '../../docker/swarm.js';
 
 export class NothingToRestartError extends Error {
   override readonly name = 'NothingToRestartError';
@@ -30,10 +30,7 @@ export const imageReuse: DeployPhase = {
 
 /** On Swarm: the images the services run now; the swap then replaces every task (a forced update). */
 async function reuseServiceImages(ctx: DeployContext, say: (line: string) => void): Promise<void> {
-  const image = async (service: string): Promise<string | undefined> => {
-    const spec = (await inspectService(ctx.docker, service))?.spec.TaskTemplate;
-    return spec && 'ContainerSpec' in spec ? spec.ContainerSpec?.Image : undefined;
-  };
+  const image = async (service: string): Promise<string | undefined> => specImage((await inspectService(ctx.docker, service))?.spec);
   const app = await image(ctx.names.appService);
   const edge = await image(ctx.names.edgeService);
   if (!app || !edge)
