@@ -3,7 +3,15 @@ import { MAX_REPLICAS } from '../deploy/deploy-config.js';
 import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
 import { findContainers } from '../docker/containers.js';
 import { engineStatus } from '../docker/engine.js';
-import { inspectService, removeService, removeUnusedSwarmObjects, serviceTasks, specImage, updateService } from '../docker/swarm.js';
+import {
+  inspectService,
+  removeService,
+  removeUnusedSwarmObjects,
+  serviceTasks,
+  specImage,
+  swarmFacts,
+  updateService,
+} from '../docker/swarm.js';
 import { type TaskServerState, taskServerStates, waitUntilEdgeSeesTasks } from '../edge/edge-runtime.js';
 import { assessSwarmDeployment, explainTaskError } from './swarm-state.js';
 import { swarmOwnerLabels } from './swarm-rollout.js';
@@ -38,6 +46,8 @@ async function localEdge(docker: Docker, names: DeploymentNames): Promise<string
 export async function scaleSwarmApp(docker: Docker, names: DeploymentNames, replicas: number, say: (line: string) => void): Promise<void> {
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS)
     throw new SwarmOperationError(`replicas "${replicas}": expected a whole number from 1 to ${MAX_REPLICAS}`);
+  if (!(await swarmFacts(docker)).isManager)
+    throw new SwarmOperationError('this engine is not a Swarm manager; scale changes Swarm deployments\n  hint: run it on a manager node');
   const app = await inspectService(docker, names.appService);
   if (!app) throw new SwarmOperationError(`"${names.project}" has no app service on this Swarm\n  hint: asrctl deploy --target swarm`);
   const before = app.spec.Mode?.Replicated?.Replicas ?? 0;
