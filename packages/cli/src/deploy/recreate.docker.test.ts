@@ -1,7 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { execa } from 'execa';
 import { lowHighClip } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcribe } from '../client/transcription-client.js';
@@ -11,6 +10,7 @@ import {
   dockerForTests,
   freePort,
   removeTestDeployment,
+  selfSignedCertificate,
   testDeployConfig,
   toneModelsForDeploy,
 } from '../testing/docker-fixture.js';
@@ -108,25 +108,3 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     expect(status).toMatchObject({ kind: 'update', shape: 'blue-green' });
   }, 120_000);
 });
-
-/** A self-signed certificate for localhost, made with openssl. */
-async function selfSignedCertificate(dir: string): Promise<{ cert: string; key: string }> {
-  const cert = join(dir, 'tls.crt');
-  const key = join(dir, 'tls.key');
-  await execa('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=localhost',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-  ]);
-  return { cert, key };
-}

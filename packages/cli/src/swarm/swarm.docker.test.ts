@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lowHighClip } from '@asrctl/tone-model';
@@ -20,7 +20,14 @@ import { type ServiceFacts, containerTemplate, inspectService, specImage, update
 import { BASE_IMAGES } from '../images/base-images.js';
 import { startConnectionLoop } from '../load/connection-loop.js';
 import { type StreamingSessionResult, startStreamingSession } from '../load/streaming-session.js';
-import { type TestModels, dockerForTests, freePort, testDeployConfig, toneModelsForDeploy } from '../testing/docker-fixture.js';
+import {
+  type TestModels,
+  dockerForTests,
+  freePort,
+  selfSignedCertificate,
+  testDeployConfig,
+  toneModelsForDeploy,
+} from '../testing/docker-fixture.js';
 import { swarmForTests } from '../testing/swarm-fixture.js';
 import { startTestRegistry } from '../testing/test-registry.js';
 import { SwarmRolloutError } from './swarm-rollout.js';
@@ -313,4 +320,32 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
       (await docker.listNetworks()).filter((n) => n.Name === names.overlay || n.Name.startsWith(`${project}-`)).map((n) => n.Name),
     ).toEqual([]);
   }, 400_000);
+
+  it('serves wss with the certificate and the tokens as Swarm secrets, vosk-server and FunASR clients on their ports too', async () => {
+    const tls = await selfSignedCertificate(work);
+    const tokens = join(work, 'tokens');
+    await writeFile(tokens, 'swarm-token-1\n');
+    const [voskPort, funasrPort] = [await freePort(), await freePort()];
+    lines.length = 0;
+    const report = await deploy(
+      docker,
+      config({ tlsCert: tls.cert, tlsKey: tls.key, tokensFile: tokens, voskPort: String(voskPort), funasrPort: String(funasrPort) }),
+      plainPhaseRunner(record),
+      { say: record },
+    );
+    expect(report.url).toBe(`wss://127.0.0.1:${port}/`);
+    expect(lines.join('\n')).toContain(`vosk client: heard "低 高" through port ${voskPort}`);
+    expect(lines.join('\n')).toContain(`funasr client: heard "低高" through port ${funasrPort}`);
+    expect(lines.join('\n')).not.toContain('swarm-token-1');
+    const pinnedCertificate = await readFile(tls.cert, 'utf8');
+    const through = (url: string) => transcribe({ url, samples: lowHighClip(16000), sampleRate: 16000, language: 'en', pinnedCertificate });
+    expect((await through(`${report.url}?token=swarm-token-1`)).map((f) => f.text)).toEqual(['low high']);
+    await expect(through(report.url)).rejects.toThrow(/HTTP 401/u);
+    const secrets = (await docker.listSecrets({ filters: { label: [`io.asrctl.project=${project}`] } })) as Array<{
+      Spec: { Name: string };
+    }>;
+    expect(secrets.map((s) => s.Spec.Name.replace(/_[0-9a-f]{12}$/u, '')).sort()).toEqual([`${project}_tls`, `${project}_tokens`]);
+    await stopSwarmDeployment(docker, names);
+    expect(await docker.listSecrets({ filters: { label: [`io.asrctl.project=${project}`] } })).toEqual([]);
+  }, 300_000);
 });

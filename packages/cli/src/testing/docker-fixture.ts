@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { toneWordsFor, writeToneModel } from '@asrctl/tone-model';
 import type Docker from 'dockerode';
+import { execa } from 'execa';
 import { type DeployConfig, type DeployInput, resolveDeployConfig } from '../deploy/deploy-config.js';
 import { deploymentNames } from '../deploy/deployment-names.js';
 import { connectEngine, engineFacts } from '../docker/engine.js';
@@ -88,4 +89,26 @@ export async function removeTestDeployment(docker: Docker, project: string): Pro
         .getImage(tag)
         .remove({})
         .catch(() => undefined);
+}
+
+/** A self-signed certificate for localhost, made with openssl. */
+export async function selfSignedCertificate(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, 'tls.crt');
+  const key = join(dir, 'tls.key');
+  await execa('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=localhost',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
+  return { cert, key };
 }
