@@ -59,8 +59,7 @@ export async function deploy(
   } catch (err) {
     if (ctx.swapped && !ctx.publicUrl) {
       await ctx.swapped.rollBack(say);
-      const how = ctx.strategy.name === 'swarm' ? 'the services are back on their previous specs' : 'the new app was removed';
-      throw new RolledBackError(`${(err as Error).message}\n  rolled back: the previous version serves (${how})`, {
+      throw new RolledBackError(`${(err as Error).message}\n  rolled back: the previous version serves (${ctx.strategy.rollBackOutcome})`, {
         cause: err,
       });
     }

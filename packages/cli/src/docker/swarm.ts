@@ -51,6 +51,9 @@ export async function swarmFacts(docker: Docker): Promise<SwarmFacts> {
 
 export type ServiceSpec = Docker.ServiceSpec;
 
+/** Labels Swarm puts on the containers of its tasks. */
+export const SWARM_LABELS = { service: 'com.docker.swarm.service.name', task: 'com.docker.swarm.task.id' } as const;
+
 /** A container service's task template (plugin and attachment tasks have none of these). */
 export function containerTemplate(spec: ServiceSpec | undefined): Docker.ContainerTaskSpec | undefined {
   const template = spec?.TaskTemplate;
@@ -90,14 +93,6 @@ export async function inspectService(docker: Docker, name: string): Promise<Serv
     ...(s.UpdateStatus?.Message && { updateMessage: s.UpdateStatus.Message }),
     labels: s.Spec?.Labels ?? {},
   };
-}
-
-export async function findServices(docker: Docker, labels: Record<string, string>): Promise<ServiceFacts[]> {
-  const list = (await docker.listServices({
-    filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) },
-  })) as Docker.Service[];
-  const found = await Promise.all(list.map((s) => inspectService(docker, s.ID)));
-  return found.filter((s): s is ServiceFacts => s !== undefined);
 }
 
 /** `auth`: the registry login nodes use to pull the image (as `docker service create --with-registry-auth`). */

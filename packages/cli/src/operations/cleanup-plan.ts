@@ -4,7 +4,7 @@ import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
 import { findContainers, stopAndRemove } from '../docker/containers.js';
 import { engineStatus } from '../docker/engine.js';
 import { inspectImage } from '../docker/images.js';
-import { inspectService, specImage, unusedSwarmObjects } from '../docker/swarm.js';
+import { SWARM_LABELS, inspectService, specImage, unusedSwarmObjects } from '../docker/swarm.js';
 import { swarmOwnerLabels } from '../swarm/swarm-rollout.js';
 
 export interface CleanupItem {
@@ -24,7 +24,7 @@ export async function cleanupPlan(docker: Docker, names: DeploymentNames, option
   const items: CleanupItem[] = [];
   const containers = await findContainers(docker, { [LABELS.project]: names.project });
   // Swarm keeps its own task history (and prunes it); those containers are not ours to remove.
-  const ours = containers.filter((x) => x.labels[LABELS.role] !== 'lock' && x.labels['com.docker.swarm.task.id'] === undefined);
+  const ours = containers.filter((x) => x.labels[LABELS.role] !== 'lock' && x.labels[SWARM_LABELS.task] === undefined);
   for (const c of ours.filter((x) => x.state !== 'running'))
     items.push({ kind: 'container', name: c.name, why: `${c.state}, not serving`, remove: () => stopAndRemove(docker, c.id, 0) });
 

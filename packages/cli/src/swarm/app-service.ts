@@ -14,7 +14,7 @@ const READINESS_TEST = [
   `fetch('http://127.0.0.1:${APP_PORT}/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))`,
 ];
 /** How long the orchestrator watches each updated task for a failure before going on. */
-export const UPDATE_MONITOR_SECONDS = 5;
+const UPDATE_MONITOR_SECONDS = 5;
 
 export interface AppServiceRequest {
   image: string;

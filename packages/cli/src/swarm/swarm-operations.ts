@@ -4,6 +4,7 @@ import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
 import { findContainers } from '../docker/containers.js';
 import { engineStatus } from '../docker/engine.js';
 import {
+  SWARM_LABELS,
   inspectService,
   removeService,
   removeUnusedSwarmObjects,
@@ -34,7 +35,7 @@ export async function isSwarmDeployment(docker: Docker, names: DeploymentNames):
 
 /** The running edge task on this node, if there is one. */
 async function localEdge(docker: Docker, names: DeploymentNames): Promise<string | undefined> {
-  const edges = await findContainers(docker, { 'com.docker.swarm.service.name': names.edgeService });
+  const edges = await findContainers(docker, { [SWARM_LABELS.service]: names.edgeService });
   return edges.find((c) => c.state === 'running')?.id;
 }
 
@@ -181,7 +182,7 @@ export async function stopSwarmDeployment(
   }
   const deadline = Date.now() + 120_000;
   for (const service of [names.appService, names.edgeService]) {
-    while ((await findContainers(docker, { 'com.docker.swarm.service.name': service })).length > 0) {
+    while ((await findContainers(docker, { [SWARM_LABELS.service]: service })).length > 0) {
       if (Date.now() > deadline)
         throw new SwarmOperationError(`the tasks of ${service} did not stop within 120 s (docker service ps ${service})`);
       await new Promise((r) => setTimeout(r, 500));

@@ -7,6 +7,7 @@ import { tlsPem } from '../deploy/edge-container.js';
 import type { SwapRequest, SwapStrategy, SwappedDeployment } from '../deploy/strategies/swap-strategy.js';
 import { findContainers } from '../docker/containers.js';
 import {
+  SWARM_LABELS,
   type ServiceFacts,
   type ServiceSpec,
   containerTemplate,
@@ -46,6 +47,7 @@ export const swarmOwnerLabels = (names: DeploymentNames): Record<string, string>
  */
 export const swarmRollingUpdate: SwapStrategy = {
   name: 'swarm',
+  rollBackOutcome: 'the services are back on their previous specs',
   async swap(request: SwapRequest): Promise<SwappedDeployment> {
     const { docker, config, names, say } = request;
     if (!request.edgeImage) throw new Error('a Swarm deploy needs the edge image');
@@ -221,7 +223,7 @@ async function waitForEdge(
   replicas: number,
   say: (line: string) => void,
 ): Promise<void> {
-  const labels = { 'com.docker.swarm.service.name': names.edgeService, [LABELS.specHash]: spec.Labels?.[LABELS.specHash] ?? '' };
+  const labels = { [SWARM_LABELS.service]: names.edgeService, [LABELS.specHash]: spec.Labels?.[LABELS.specHash] ?? '' };
   const started = Date.now();
   for (;;) {
     const local = (await findContainers(docker, labels)).find((c) => c.state === 'running');

@@ -9,6 +9,7 @@ import { publishedPorts } from '../edge-container.js';
 import { checkSwarm } from '../../swarm/swarm-check.js';
 import { isSwarmDeployment } from '../../swarm/swarm-operations.js';
 import { findContainers } from '../../docker/containers.js';
+import { SWARM_LABELS } from '../../docker/swarm.js';
 import type Docker from 'dockerode';
 import type { DeployContext, DeployPhase } from '../deploy-context.js';
 
@@ -126,7 +127,7 @@ async function checkTargetUnchanged(ctx: DeployContext): Promise<void> {
   const flag = names.project === 'asrctl' ? '' : ` --project ${names.project}`;
   if (config.target === 'swarm') {
     const containers = await findContainers(docker, { [LABELS.project]: names.project });
-    if (containers.some((c) => c.labels[LABELS.role] !== 'lock' && c.labels['com.docker.swarm.task.id'] === undefined))
+    if (containers.some((c) => c.labels[LABELS.role] !== 'lock' && c.labels[SWARM_LABELS.task] === undefined))
       throw new EnvironmentError(
         `"${names.project}" runs as containers on this engine (--target docker)\n  hint: asrctl stop${flag} first (clients see an outage), or deploy the Swarm one under another --project`,
       );

@@ -16,6 +16,7 @@ import type { SwapRequest, SwapStrategy, SwappedDeployment } from './swap-strate
  */
 export const blueGreenSwap: SwapStrategy = {
   name: 'blue-green',
+  rollBackOutcome: 'the new app was removed',
   async swap({ docker, config, names, state, appImage, edgeImage, appLabels, say }: SwapRequest): Promise<SwappedDeployment> {
     if (!edgeImage) throw new Error('blue-green needs an edge image');
     await ensureNetwork(docker, names.network, labelsFor(names.project, 'edge'));

@@ -12,6 +12,7 @@ import type { SwapRequest, SwapStrategy, SwappedDeployment } from './swap-strate
  */
 export const recreateSwap: SwapStrategy = {
   name: 'recreate',
+  rollBackOutcome: 'the new app was removed',
   async swap({ docker, config, names, state, appImage, appLabels, say }: SwapRequest): Promise<SwappedDeployment> {
     await ensureNetwork(docker, names.network, labelsFor(names.project, 'edge'));
     const oldColor = state.active;

@@ -29,5 +29,7 @@ export interface SwappedDeployment {
 /** How a new version replaces the running one; each strategy cleans up after its own failures. */
 export interface SwapStrategy {
   readonly name: string;
+  /** What a rollback leaves behind, for the error that reports it. */
+  readonly rollBackOutcome: string;
   swap(request: SwapRequest): Promise<SwappedDeployment>;
 }
