@@ -171,6 +171,41 @@ export class AsrServer {
     const perAddress = new Map<string, number>();
     const access = new AccessPolicy(this.config.access);
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxMessageBytes, perMessageDeflate: false });
+    const upgrade = (req: IncomingMessage, socket: Socket, head: Buffer, protocol: Listener['protocol']): void => {
+      const endpoint = resolveEndpoint(req.url ?? '/', this.engine.languages, this.config.defaultLanguage, protocol);
+      const refuse = (status: RefusalStatus, reason: string, message: string): void => {
+        this.metrics.rejected(reason);
+        refuseUpgrade(socket, status, reason, message);
+      };
+      // A path that names no endpoint, or no valid target at all, is refused whatever the state.
+      if ('status' in endpoint && endpoint.reason !== 'unknown_language') return refuse(endpoint.status, endpoint.reason, endpoint.message);
+      const readiness = this.readiness();
+      if (!readiness.ready) return refuse(503, 'not_ready', `not ready (${readiness.status}): ${readiness.reason ?? ''}`);
+      if ('status' in endpoint) return refuse(endpoint.status, endpoint.reason, endpoint.message);
+      const address = clientAddress(req, this.config.trustProxy);
+      const refusal = access.check(req, address);
+      if (refusal) return refuse(refusal.status, refusal.reason, refusal.message);
+      const { maxSessions, maxSessionsPerIp } = this.config.limits;
+      if (this.connections.size >= maxSessions)
+        return refuse(503, 'max_sessions', `the server is at its limit of ${maxSessions} sessions; try again later`);
+      if ((perAddress.get(address) ?? 0) >= maxSessionsPerIp)
+        return refuse(429, 'max_sessions_per_ip', `${address} already has ${maxSessionsPerIp} sessions open, the limit per address`);
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+        ws.once('close', () => {
+          const left = (perAddress.get(address) ?? 1) - 1;
+          if (left > 0) perAddress.set(address, left);
+          else perAddress.delete(address);
+        });
+        try {
+          ACCEPT[endpoint.protocol](ws, context, endpoint.language);
+        } catch (err) {
+          // No recognizer could be made (e.g. out of memory): tell the client, keep serving others.
+          this.logger.error({ message: (err as Error).message }, 'session_failed');
+          ws.close(1011, 'could not start a recognition session');
+        }
+      });
+    };
     for (const { http, protocol } of this.listeners) {
       http.on('connection', (socket: Socket) => {
         this.sockets.add(socket);
@@ -186,38 +221,13 @@ export class AsrServer {
         // Node leaves an upgrading socket without an error listener: a client that resets the
         // connection while being refused would otherwise crash the process.
         socket.on('error', (err) => this.logger.debug({ message: err.message }, 'upgrade_socket_error'));
-        const endpoint = resolveEndpoint(req.url ?? '/', this.engine.languages, this.config.defaultLanguage, protocol);
-        const refuse = (status: RefusalStatus, reason: string, message: string): void => {
-          this.metrics.rejected(reason);
-          refuseUpgrade(socket, status, reason, message);
-        };
-        if ('status' in endpoint && endpoint.status === 404) return refuse(404, 'not_found', endpoint.message);
-        const readiness = this.readiness();
-        if (!readiness.ready) return refuse(503, 'not_ready', `not ready (${readiness.status}): ${readiness.reason ?? ''}`);
-        if ('status' in endpoint) return refuse(endpoint.status, 'unknown_language', endpoint.message);
-        const address = clientAddress(req, this.config.trustProxy);
-        const refusal = access.check(req, address);
-        if (refusal) return refuse(refusal.status, refusal.reason, refusal.message);
-        const { maxSessions, maxSessionsPerIp } = this.config.limits;
-        if (this.connections.size >= maxSessions)
-          return refuse(503, 'max_sessions', `the server is at its limit of ${maxSessions} sessions; try again later`);
-        if ((perAddress.get(address) ?? 0) >= maxSessionsPerIp)
-          return refuse(429, 'max_sessions_per_ip', `${address} already has ${maxSessionsPerIp} sessions open, the limit per address`);
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
-          ws.once('close', () => {
-            const left = (perAddress.get(address) ?? 1) - 1;
-            if (left > 0) perAddress.set(address, left);
-            else perAddress.delete(address);
-          });
-          try {
-            ACCEPT[endpoint.protocol](ws, context, endpoint.language);
-          } catch (err) {
-            // No recognizer could be made (e.g. out of memory): tell the client, keep serving others.
-            this.logger.error({ message: (err as Error).message }, 'session_failed');
-            ws.close(1011, 'could not start a recognition session');
-          }
-        });
+        try {
+          upgrade(req, socket, head, protocol);
+        } catch (err) {
+          // Whatever a client sent, it must not throw out of this handler: that would end the process.
+          this.logger.error({ message: (err as Error).message, stack: (err as Error).stack }, 'upgrade_failed');
+          socket.destroy();
+        }
       });
     }
   }

@@ -16,7 +16,12 @@ export interface HttpDependencies {
 
 /** Plain HTTP on the WebSocket's port: the test page, liveness, readiness and metrics. */
 export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps: HttpDependencies): Promise<void> {
-  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  let path: string;
+  try {
+    path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return json(res, 400, { error: 'bad_request', message: 'not a valid request target' });
+  }
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return json(res, 405, { error: 'method_not_allowed', message: `${req.method} is not supported; use GET` }, { allow: 'GET, HEAD' });
   }

@@ -2,7 +2,10 @@ import { isLanguageCode, normalizeLanguage } from '../languages.js';
 
 export type ProtocolName = 'asrctl' | 'vosk' | 'funasr';
 
-export type Endpoint = { protocol: ProtocolName; language: string } | { status: 400 | 404; message: string };
+export type EndpointRefusal =
+  { status: 400; reason: 'bad_request' | 'unknown_language'; message: string } | { status: 404; reason: 'not_found'; message: string };
+
+export type Endpoint = { protocol: ProtocolName; language: string } | EndpointRefusal;
 
 const PREFIXES: ReadonlyArray<[prefix: string, protocol: ProtocolName]> = [
   ['/vosk', 'vosk'],
@@ -15,7 +18,14 @@ const PREFIXES: ReadonlyArray<[prefix: string, protocol: ProtocolName]> = [
  * The protocol cannot be guessed from the first message (see docs/protocol.md), so the path decides.
  */
 export function resolveEndpoint(url: string, languages: readonly string[], defaultLanguage: string, fixed?: ProtocolName): Endpoint {
-  const { pathname, searchParams } = new URL(url, 'http://localhost');
+  let parsed: URL;
+  try {
+    parsed = new URL(url, 'http://localhost');
+  } catch {
+    // Any request-target a client sends reaches here: a bad one is the client's error, never a crash.
+    return { status: 400, reason: 'bad_request', message: `not a valid request target: ${JSON.stringify(url.slice(0, 100))}` };
+  }
+  const { pathname, searchParams } = parsed;
   const path = pathname.replace(/\/+$/u, '') || '/';
   let protocol: ProtocolName | undefined;
   let fromPath: string | undefined;
@@ -35,11 +45,16 @@ export function resolveEndpoint(url: string, languages: readonly string[], defau
   if (!protocol)
     return {
       status: 404,
+      reason: 'not_found',
       message: `no WebSocket endpoint at ${pathname}; connect to / (asrctl protocol), /vosk (vosk-server protocol) or /funasr (FunASR protocol)`,
     };
   const asked = fromPath ?? searchParams.get('language') ?? undefined;
   const language = asked === undefined ? defaultLanguage : normalizeLanguage(asked);
   if (!languages.includes(language))
-    return { status: 400, message: `no model for language "${asked}"; this server has ${languages.join(', ')}` };
+    return {
+      status: 400,
+      reason: 'unknown_language',
+      message: `no model for language "${asked}"; this server has ${languages.join(', ')}`,
+    };
   return { protocol, language };
 }
