@@ -8,7 +8,8 @@ export interface ServerConfig {
   host: string;
   port: number;
   /** Language code to model directory, in load order. */
-  models: Map<string, string>;
+  /** `[language, directory]`, several per language allowed: a language's first model is its default. */
+  models: Array<[language: string, dir: string]>;
   defaultLanguage: string;
   libvoskPath?: string;
   logLevel: LogLevel;
@@ -172,26 +173,27 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
   const problems: string[] = [];
 
   const port = integer(input.port, DEFAULTS.port, 'port', 0, 65535, problems);
-  const models = new Map<string, string>();
+  const models: Array<[string, string]> = [];
   for (const spec of input.model ?? []) {
     const m = /^([^=]+)=(.+)$/u.exec(spec);
     const language = m ? normalizeLanguage(m[1]!) : '';
     if (!m || !isLanguageCode(language)) {
       problems.push(`model "${spec}": expected LANG=DIR, e.g. cn=models/vosk-model-small-cn-0.22`);
-    } else if (models.has(language)) {
-      problems.push(`model for "${language}" given twice`);
+    } else if (models.some(([, dir]) => dir === m[2])) {
+      problems.push(`model directory ${m[2]} given twice`);
     } else {
-      models.set(language, m[2]!);
+      models.push([language, m[2]!]);
     }
   }
-  if (models.size === 0) {
+  const languages = [...new Set(models.map(([language]) => language))];
+  if (models.length === 0) {
     problems.push('no model configured: pass --model cn=DIR (and en=DIR), or set ASR_MODEL_CN / ASR_MODEL_EN');
   }
   const requested = input.defaultLanguage ? normalizeLanguage(input.defaultLanguage) : undefined;
   const defaultLanguage =
-    requested ?? (models.has(DEFAULTS.defaultLanguage) ? DEFAULTS.defaultLanguage : ([...models.keys()][0] ?? DEFAULTS.defaultLanguage));
-  if (requested && models.size > 0 && !models.has(requested)) {
-    problems.push(`default language "${requested}" has no model (configured: ${[...models.keys()].join(', ')})`);
+    requested ?? (languages.includes(DEFAULTS.defaultLanguage) ? DEFAULTS.defaultLanguage : (languages[0] ?? DEFAULTS.defaultLanguage));
+  if (requested && languages.length > 0 && !languages.includes(requested)) {
+    problems.push(`default language "${requested}" has no model (configured: ${languages.join(', ')})`);
   }
   const logLevel = (input.logLevel ?? DEFAULTS.logLevel) as LogLevel;
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {

@@ -53,7 +53,7 @@ export function sentenceSeparator(before: string, text: string): string {
  * - sentences the client concatenates are separated as text needs (see sentenceSeparator).
  * Fields it does not use (chunk_size, hotwords, itn, ...) are accepted and ignored.
  */
-export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, language: string): ClientConnection {
+export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, language: string, model?: string): ClientConnection {
   let mode: FunasrMode = '2pass';
   let wavName = DEFAULT_WAV_NAME;
   /** The current sentence's online text sent so far (without its separator). */
@@ -147,7 +147,7 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
         return undefined;
       },
     },
-    { language },
+    { language, ...(model && { model }) },
   );
   return connection;
 }

@@ -22,7 +22,7 @@ const RESET_TEXT = '{"reset" : 1}';
  * `{"eof" : 1}` (then the connection closes) and `{"reset" : 1}` (then it continues).
  * Results are libvosk's own objects, so field names and nesting are vosk-server's.
  */
-export function acceptVoskClient(ws: WebSocket, context: ProtocolContext, language: string): ClientConnection {
+export function acceptVoskClient(ws: WebSocket, context: ProtocolContext, language: string, model?: string): ClientConnection {
   let audioSeen = false;
   // Applying a config replaces the recognizer; the empty final that produces is not a reply.
   let configuring = false;
@@ -77,7 +77,7 @@ export function acceptVoskClient(ws: WebSocket, context: ProtocolContext, langua
         return { partial: '', error: 'text messages are {"config": {...}}, {"eof" : 1} or {"reset" : 1}; audio goes in binary messages' };
       },
     },
-    { language, resultPerFrame: true, ...VOSK_SERVER_DEFAULTS },
+    { language, ...(model && { model }), resultPerFrame: true, ...VOSK_SERVER_DEFAULTS },
   );
   return connection;
 }
