@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { isLanguageCode, normalizeLanguage } from './languages.js';
+import { AUTO_LANGUAGE, isLanguageCode, normalizeLanguage } from './languages.js';
 import type { LogLevel } from './logger.js';
 
 export interface ServerConfig {
@@ -192,7 +192,7 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
   const requested = input.defaultLanguage ? normalizeLanguage(input.defaultLanguage) : undefined;
   const defaultLanguage =
     requested ?? (languages.includes(DEFAULTS.defaultLanguage) ? DEFAULTS.defaultLanguage : (languages[0] ?? DEFAULTS.defaultLanguage));
-  if (requested && languages.length > 0 && !languages.includes(requested)) {
+  if (requested && requested !== AUTO_LANGUAGE && languages.length > 0 && !languages.includes(requested)) {
     problems.push(`default language "${requested}" has no model (configured: ${languages.join(', ')})`);
   }
   const logLevel = (input.logLevel ?? DEFAULTS.logLevel) as LogLevel;
