@@ -152,8 +152,7 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, depr
       problems.push(`${protocol} port ${n} is already used by another listener`);
     else config.protocolPorts[protocol] = n;
   }
-  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) problems.push('TLS needs both --tls-cert and --tls-key');
-  else if (o.tlsCert !== undefined && o.tlsKey !== undefined) {
+  if (o.tlsCert !== undefined && o.tlsKey !== undefined) {
     try {
       config.tls = { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') };
     } catch (err) {

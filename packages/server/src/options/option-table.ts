@@ -27,6 +27,8 @@ export interface OptionSpec {
   oldEnv?: readonly string[];
   /** Set only through the environment (secrets stay out of process listings). */
   envOnly?: boolean;
+  /** Given only together with that option (both or neither), else the problem. */
+  pairedWith?: { option: string; problem: string };
   /** Read by the program itself rather than from the environment table (e.g. ASR_MODEL_<LANG>). */
   customEnv?: boolean;
 }
@@ -40,6 +42,14 @@ export interface OptionTable<O extends Record<string, OptionSpec> = Record<strin
 
 export function defineOptions<const O extends Record<string, OptionSpec>>(table: OptionTable<O>): OptionTable<O> {
   return table;
+}
+
+/** Some of a table's options, for a command that takes only those. */
+export function pickOptions<O extends Record<string, OptionSpec>, K extends keyof O & string>(
+  table: OptionTable<O>,
+  keys: readonly K[],
+): OptionTable<Pick<O, K>> {
+  return { ...table, options: Object.fromEntries(keys.map((k) => [k, table.options[k]])) as Pick<O, K> };
 }
 
 /** What a user typed, by option key: text, or a list of texts for a repeatable option. */
@@ -135,7 +145,9 @@ export function resolveOptions<O extends Record<string, OptionSpec>>(
 ): OptionValues<O> {
   const values: Record<string, unknown> = {};
   for (const [key, spec] of Object.entries(table.options)) {
-    const given = inputs.map((i) => i[key as keyof O] as string | string[] | undefined).findLast((v) => v !== undefined && v !== '');
+    const given = givenValue(inputs, key);
+    if (spec.pairedWith && (given === undefined) !== (givenValue(inputs, spec.pairedWith.option) === undefined))
+      problems.push(spec.pairedWith.problem);
     const parse = (t: string): unknown => (spec.type ? spec.type.parse(t, labelOf(key, spec), problems) : t);
     if (spec.multiple) {
       values[key] = (given === undefined ? ((spec.default as unknown[] | undefined) ?? []) : [given].flat().map(parse)).filter(
@@ -146,6 +158,11 @@ export function resolveOptions<O extends Record<string, OptionSpec>>(
     }
   }
   return values as OptionValues<O>;
+}
+
+/** The last input's value of an option; empty text counts as unset. */
+export function givenValue(inputs: ReadonlyArray<Record<string, unknown>>, key: string): string | string[] | undefined {
+  return inputs.map((i) => i[key] as string | string[] | undefined).findLast((v) => v !== undefined && v !== '');
 }
 
 export interface OptionRow {

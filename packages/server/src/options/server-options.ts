@@ -11,7 +11,7 @@ export const SERVER_OPTIONS = defineOptions({
     model: {
       arg: 'LANG=DIR',
       help: 'a model directory per language',
-      doc: 'one model directory per language; `zh` means `cn`',
+      doc: 'one model directory per language (`ASR_MODEL_CN=DIR`, `ASR_MODEL_EN=DIR`, ...); `zh` means `cn`',
       type: languageModel('expected LANG=DIR, e.g. cn=models/vosk-model-small-cn-0.22'),
       multiple: true,
       env: 'ASR_MODEL_<LANG>',
@@ -73,7 +73,12 @@ export const SERVER_OPTIONS = defineOptions({
       default: 0,
       shownDefault: 'off',
     },
-    tlsCert: { arg: 'FILE', help: 'certificate (PEM): wss and https on every port', shownDefault: 'off' },
+    tlsCert: {
+      arg: 'FILE',
+      help: 'certificate (PEM): wss and https on every port',
+      shownDefault: 'off',
+      pairedWith: { option: 'tlsKey', problem: 'TLS needs both --tls-cert and --tls-key' },
+    },
     tlsKey: { arg: 'FILE', help: 'private key (PEM) of --tls-cert', shownDefault: 'off' },
     tokensFile: {
       arg: 'FILE',

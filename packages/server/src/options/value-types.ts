@@ -8,6 +8,8 @@ import { isLanguageCode, normalizeLanguage } from '../languages.js';
  */
 export interface ValueType<T> {
   parse(text: string, label: string, problems: string[]): T | undefined;
+  /** Every value there is, for help and a command line parser's own check. */
+  choices?: readonly string[];
 }
 
 function checked<T>(convert: (text: string) => T | undefined, expected: string): ValueType<T> {
@@ -36,7 +38,7 @@ export const positiveNumber: ValueType<number> = checked((t) => {
 
 export function oneOf<const C extends string>(choices: readonly C[]): ValueType<C> {
   const expected = `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)!}`;
-  return checked((t) => choices.find((c) => c === t), `expected ${expected}`);
+  return { ...checked((t) => choices.find((c) => c === t), `expected ${expected}`), choices };
 }
 
 /** Text matching a pattern; `expected` says what is, e.g. "expected HOST[:PORT][/PATH]". */
