@@ -73,7 +73,7 @@ export interface DeprecatedEnv {
 }
 
 export const flagOf = (key: string): string => key.replace(/[A-Z]/gu, (c) => `-${c.toLowerCase()}`);
-export const labelOf = (key: string, spec: OptionSpec): string => spec.label ?? flagOf(key).replaceAll('-', ' ');
+const labelOf = (key: string, spec: OptionSpec): string => spec.label ?? flagOf(key).replaceAll('-', ' ');
 
 export function envOf(table: OptionTable, key: string): string {
   return table.options[key]!.env ?? `${table.envPrefix}${flagOf(key).replaceAll('-', '_').toUpperCase()}`;
@@ -101,7 +101,7 @@ export function inputFromEnv<O extends Record<string, OptionSpec>>(
   return input as OptionInput<O>;
 }
 
-export function splitList(value: string): string[] {
+function splitList(value: string): string[] {
   return value
     .split(',')
     .map((s) => s.trim())
@@ -163,26 +163,6 @@ export function resolveOptions<O extends Record<string, OptionSpec>>(
 /** The last input's value of an option; empty text counts as unset. */
 export function givenValue(inputs: ReadonlyArray<Record<string, unknown>>, key: string): string | string[] | undefined {
   return inputs.map((i) => i[key] as string | string[] | undefined).findLast((v) => v !== undefined && v !== '');
-}
-
-export interface OptionRow {
-  flag: string;
-  env: string;
-  default: string;
-  meaning: string;
-}
-
-/** The table as help and the docs present it, one row per option. */
-export function optionRows(table: OptionTable): OptionRow[] {
-  return Object.entries(table.options).map(([key, spec]) => {
-    const variable = envOf(table, key);
-    return {
-      flag: spec.envOnly ? '' : `--${flagOf(key)} ${spec.arg}${spec.multiple ? ' (repeatable)' : ''}`,
-      env: spec.multiple ? `${variable}=a,b` : variable,
-      default: spec.shownDefault ?? (spec.default === undefined ? 'none' : String(spec.default)),
-      meaning: spec.doc ?? spec.help,
-    };
-  });
 }
 
 /** Help for one flag: what it does, then whether it repeats, its variable and its default. */

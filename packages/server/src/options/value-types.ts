@@ -22,8 +22,6 @@ function checked<T>(convert: (text: string) => T | undefined, expected: string):
   };
 }
 
-export const text: ValueType<string> = { parse: (t) => t };
-
 export function wholeNumber(min: number, max: number): ValueType<number> {
   return checked((t) => {
     const n = Number(t);
