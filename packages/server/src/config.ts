@@ -16,8 +16,8 @@ import { SERVER_OPTIONS } from './options/server-options.js';
 export interface ServerConfig {
   host: string;
   port: number;
-  /** Language code to model directory, in load order. */
-  models: Map<string, string>;
+  /** `[language, directory]`, several per language allowed: a language's first model is its default. */
+  models: Array<[language: string, dir: string]>;
   defaultLanguage: string;
   libvoskPath?: string;
   logLevel: LogLevel;
@@ -34,6 +34,8 @@ export interface ServerConfig {
   maxMessageBytes: number;
   /** Extra ports where every path speaks one protocol, so existing clients change only the host. */
   protocolPorts: { vosk?: number; funasr?: number };
+  /** What vosk-server clients that send no config get, wherever they connect. */
+  voskDefaults: { sampleRate: number; words: boolean };
   limits: Limits;
   /**
    * Behind a trusted proxy (the deploy's edge), the client address is the last X-Forwarded-For
@@ -102,18 +104,19 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, depr
   const problems: string[] = [];
   const o = resolveOptions(SERVER_OPTIONS, [fromEnv, fromFlags], problems);
 
-  const models = new Map<string, string>();
+  const models: Array<[string, string]> = [];
   for (const { language, model } of o.model) {
-    if (models.has(language)) problems.push(`model for "${language}" given twice`);
-    else models.set(language, model);
+    if (models.some(([, dir]) => dir === model)) problems.push(`model directory ${model} given twice`);
+    else models.push([language, model]);
   }
-  if (models.size === 0) {
+  const languages = [...new Set(models.map(([language]) => language))];
+  if (models.length === 0) {
     problems.push('no model configured: pass --model cn=DIR (and en=DIR), or set ASR_MODEL_CN / ASR_MODEL_EN');
   }
   const requested = o.defaultLanguage ? normalizeLanguage(o.defaultLanguage) : undefined;
-  const defaultLanguage = requested ?? (models.has('cn') ? 'cn' : ([...models.keys()][0] ?? 'cn'));
-  if (requested && models.size > 0 && !models.has(requested)) {
-    problems.push(`default language "${requested}" has no model (configured: ${[...models.keys()].join(', ')})`);
+  const defaultLanguage = requested ?? (languages.includes('cn') ? 'cn' : (languages[0] ?? 'cn'));
+  if (requested && languages.length > 0 && !languages.includes(requested)) {
+    problems.push(`default language "${requested}" has no model (configured: ${languages.join(', ')})`);
   }
   const config: ServerConfig = {
     host: o.host,
@@ -126,6 +129,7 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, depr
     sessionDrainMs: o.sessionDrain,
     maxMessageBytes: o.maxMessageBytes,
     protocolPorts: {},
+    voskDefaults: { sampleRate: o.voskSampleRate, words: o.voskWords },
     trustProxy: o.trustProxy,
     limits: {
       maxSessions: o.maxSessions,

@@ -14,7 +14,7 @@ import { acceptVoskClient } from './protocol/vosk-protocol.js';
 import { acceptFunasrClient } from './protocol/funasr-protocol.js';
 import type { ClientConnection, ProtocolContext } from './protocol/connection.js';
 
-const ACCEPT: Record<ProtocolName, (ws: WebSocket, context: ProtocolContext, language: string) => ClientConnection> = {
+const ACCEPT: Record<ProtocolName, (ws: WebSocket, context: ProtocolContext, language: string, model?: string) => ClientConnection> = {
   asrctl: acceptAsrctlClient,
   vosk: acceptVoskClient,
   funasr: acceptFunasrClient,
@@ -79,7 +79,7 @@ export class AsrServer {
         ...(listeners.length > 1 && {
           protocol_ports: Object.fromEntries(listeners.slice(1).map((l) => [l.protocol, (l.http.address() as AddressInfo).port])),
         }),
-        models: Object.fromEntries(config.models),
+        models: config.models.map(([language, dir]) => `${language}=${dir}`),
         default_language: config.defaultLanguage,
         decode_threads: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
       },
@@ -110,7 +110,12 @@ export class AsrServer {
       case 'ready':
         return { ready: true, status: 'ready', languages };
       case 'loading':
-        return { ready: false, status: 'loading', reason: `loading models: ${[...this.config.models.keys()].join(', ')}`, languages };
+        return {
+          ready: false,
+          status: 'loading',
+          reason: `loading models: ${this.config.models.map(([language, dir]) => `${language}=${dir}`).join(', ')}`,
+          languages,
+        };
       default:
         return { ready: false, status: 'failed', reason: this.engine.loadError?.message ?? 'engine closed', languages };
     }
@@ -148,10 +153,8 @@ export class AsrServer {
   private async loadModels(): Promise<void> {
     try {
       await this.engine.loadModels(this.config.models);
-      for (const language of this.engine.languages) {
-        const model = this.engine.model(language)!;
-        this.metrics.modelLoaded(language, model.name, model.loadSeconds);
-      }
+      for (const { name, language } of this.engine.modelList)
+        this.metrics.modelLoaded(language, name, this.engine.modelNamed(name)!.model.loadSeconds);
       this.logger.info({ languages: this.engine.languages }, 'ready');
     } catch (err) {
       this.logger.error({ message: (err as Error).message }, 'model_load_failed');
@@ -167,12 +170,18 @@ export class AsrServer {
       metrics: this.metrics,
       connections: this.connections,
       limits: this.config.limits,
+      voskDefaults: this.config.voskDefaults,
     };
     const perAddress = new Map<string, number>();
     const access = new AccessPolicy(this.config.access);
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxMessageBytes, perMessageDeflate: false });
     const upgrade = (req: IncomingMessage, socket: Socket, head: Buffer, protocol: Listener['protocol']): void => {
-      const endpoint = resolveEndpoint(req.url ?? '/', this.engine.languages, this.config.defaultLanguage, protocol);
+      const endpoint = resolveEndpoint(
+        req.url ?? '/',
+        { languages: this.engine.languages, models: this.engine.modelList },
+        this.config.defaultLanguage,
+        protocol,
+      );
       const refuse = (status: RefusalStatus, reason: string, message: string): void => {
         this.metrics.rejected(reason);
         refuseUpgrade(socket, status, reason, message);
@@ -198,7 +207,7 @@ export class AsrServer {
           else perAddress.delete(address);
         });
         try {
-          ACCEPT[endpoint.protocol](ws, context, endpoint.language);
+          ACCEPT[endpoint.protocol](ws, context, endpoint.language, endpoint.model);
         } catch (err) {
           // No recognizer could be made (e.g. out of memory): tell the client, keep serving others.
           this.logger.error({ message: (err as Error).message }, 'session_failed');

@@ -23,6 +23,8 @@ export interface SessionListener {
 
 export interface StreamSettings {
   language: string;
+  /** A model of that language by name; unset: the language's default model. */
+  model?: string;
   sampleRate: number;
   words: boolean;
   maxAlternatives?: number;
@@ -60,6 +62,11 @@ export class Session {
 
   get settings(): Readonly<StreamSettings> {
     return this.current;
+  }
+
+  /** The name of the model decoding now (the language's default unless one was chosen). */
+  get modelName(): string {
+    return this.recognizer.model.name;
   }
 
   /** Seconds of audio received and not yet decoded. */
@@ -111,6 +118,8 @@ export class Session {
   reconfigure(changes: Partial<StreamSettings>): Promise<VoskResult> {
     return this.command(async () => {
       const next = { ...this.current, ...changes };
+      // Another language means its default model, unless a model is named too.
+      if (changes.language !== undefined && changes.model === undefined) delete next.model;
       const result = await this.flushRecognizer();
       // Closed while flushing: a replacement would never be freed.
       if (this.closed) return result;
@@ -170,6 +179,7 @@ export class Session {
       options,
       (event: DecodeEvent) => this.deliver(recognizer, event),
       (error) => this.listener.error(error),
+      settings.model,
     );
     return recognizer;
   }

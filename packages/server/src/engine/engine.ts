@@ -1,3 +1,4 @@
+import { basename, resolve } from 'node:path';
 import type { Logger } from '../logger.js';
 import { EngineError } from './errors.js';
 import { type LibVosk, libvosk } from './libvosk.js';
@@ -16,11 +17,19 @@ export interface EngineStats {
   decodeSeconds: number;
 }
 
+/** A loaded model as clients see it: its name (the directory's) and language. */
+export interface ModelInfo {
+  name: string;
+  language: string;
+}
+
 /**
- * libvosk with one model per language, loaded once and shared by every session's recognizer.
+ * libvosk with one or more models per language, each loaded once and shared by every session's
+ * recognizer. A language's first model is its default; sessions may choose another by name.
  */
 export class Engine {
-  private readonly models = new Map<string, VoskModel>();
+  /** By language, in configuration order: the first is the language's default. */
+  private readonly models = new Map<string, VoskModel[]>();
   private stateValue: EngineState = 'loading';
   private failure: Error | undefined;
   private readonly counters: EngineStats = { liveRecognizers: 0, nativeCallsInFlight: 0, audioSecondsDecoded: 0, decodeSeconds: 0 };
@@ -69,17 +78,44 @@ export class Engine {
     return [...this.models.keys()];
   }
 
+  /** Every loaded model, languages in order, each language's default first. */
+  get modelList(): ModelInfo[] {
+    return [...this.models].flatMap(([language, models]) => models.map((m) => ({ name: m.name, language })));
+  }
+
+  /** The language's default model. */
   model(language: string): VoskModel | undefined {
-    return this.models.get(language);
+    return this.models.get(language)?.[0];
+  }
+
+  /** A model by its name, with its language. */
+  modelNamed(name: string): (ModelInfo & { model: VoskModel }) | undefined {
+    for (const [language, models] of this.models) {
+      const model = models.find((m) => m.name === name);
+      if (model) return { name, language, model };
+    }
+    return undefined;
   }
 
   /**
-   * Loads every model concurrently off the event loop. libvosk's own output during loading goes to
-   * the logger. Rejects with the first failure; the engine is then 'failed'.
+   * Loads every model concurrently off the event loop: `[language, directory]` pairs, several per
+   * language allowed (the first is its default). libvosk's own output during loading goes to the
+   * logger. Rejects with the first failure; the engine is then 'failed'.
    */
-  async loadModels(dirs: ReadonlyMap<string, string>): Promise<void> {
+  async loadModels(dirs: Iterable<readonly [language: string, dir: string]>): Promise<void> {
     const entries = [...dirs];
     try {
+      const names = new Map<string, string>();
+      for (const [, dir] of entries) {
+        const name = basename(resolve(dir));
+        const other = names.get(name);
+        if (other !== undefined)
+          throw new EngineError(
+            'model_invalid',
+            `two models are named "${name}" (${other} and ${dir}): clients choose models by directory name, so rename one`,
+          );
+        names.set(name, dir);
+      }
       const { value: loaded, lines } = await captureNativeStderr(() =>
         Promise.allSettled(entries.map(([, dir]) => VoskModel.load(this.lib, dir))),
       );
@@ -96,7 +132,7 @@ export class Engine {
       loaded.forEach((r, i) => {
         const model = (r as PromiseFulfilledResult<VoskModel>).value;
         const language = entries[i]![0];
-        this.models.set(language, model);
+        this.models.set(language, [...(this.models.get(language) ?? []), model]);
         this.logger.info({ language, model: model.name, dir: model.dir, seconds: round(model.loadSeconds) }, 'model_loaded');
       });
       this.stateValue = 'ready';
@@ -107,14 +143,17 @@ export class Engine {
     }
   }
 
+  /** A recognizer on the language's default model, or on the model named (which must be of that language). */
   createRecognizer(
     language: string,
     options: RecognizerOptions,
     onEvent: (event: DecodeEvent) => void,
     onError: (error: EngineError) => void,
+    modelName?: string,
   ): Recognizer {
-    const model = this.models.get(language);
-    if (!model) throw new EngineError('recognizer_failed', `no model loaded for language "${language}"`);
+    const model = modelName === undefined ? this.model(language) : this.models.get(language)?.find((m) => m.name === modelName);
+    if (!model)
+      throw new EngineError('recognizer_failed', `no model ${modelName ? `"${modelName}" ` : ''}loaded for language "${language}"`);
     const recognizer = new Recognizer(this.lib, language, model, options, onEvent, onError, this.observer);
     this.counters.liveRecognizers++;
     return recognizer;
@@ -122,7 +161,7 @@ export class Engine {
 
   /** Frees the models. Recognizers still open keep their model alive inside libvosk. */
   close(): void {
-    for (const model of this.models.values()) model.free();
+    for (const models of this.models.values()) for (const model of models) model.free();
     this.models.clear();
     this.stateValue = 'closed';
   }

@@ -2,7 +2,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { encodeWav, lowHighClip, synthesize } from '@asrctl/tone-model';
+import { encodeWav, lowHighClip, parseToneWords, synthesize, writeToneModel } from '@asrctl/tone-model';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AsrServer } from '../server.js';
@@ -27,7 +27,9 @@ describe('the browser test page in real Chromium', () => {
 
   beforeAll(async () => {
     models = await makeToneModels();
-    server = await startTestServer({ cn: models.cn, en: models.en }, { defaultLanguage: 'en', host: '0.0.0.0' });
+    // A second Chinese model that hears the tones as other words: which model decoded shows in the text.
+    await writeToneModel(join(models.root, 'vosk-model-cn-0.22'), { words: parseToneWords('甲:500,丙:1000,乙:2000') });
+    server = await startTestServer({}, { defaultLanguage: 'en', host: '0.0.0.0', config: { model: serverModels() } });
     work = await mkdtemp(join(tmpdir(), 'asr-page-'));
     microphone = join(work, 'microphone.wav');
     await useMicrophone('low-high');
@@ -59,6 +61,8 @@ describe('the browser test page in real Chromium', () => {
     await page?.close();
     page = await browser.newPage();
   });
+
+  const serverModels = (): string[] => [`cn=${models.cn}`, `cn=${join(models.root, 'vosk-model-cn-0.22')}`, `en=${models.en}`];
 
   /** Replaces what the fake microphone plays at the next getUserMedia. */
   async function useMicrophone(kind: 'low-high' | 'long'): Promise<void> {
@@ -120,6 +124,21 @@ describe('the browser test page in real Chromium', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'test-page-session-cn.png'), fullPage: true });
   });
 
+  it('lists every model from the greeting and switches by name (small and standard Chinese side by side)', async () => {
+    await page.goto(`http://127.0.0.1:${server.port}/`);
+    await expect.poll(status).toMatch(/^Connected/u);
+    expect(await page.locator('#model option').allTextContents()).toEqual(['tone-cn (cn)', 'vosk-model-cn-0.22 (cn)', 'tone-en (en)']);
+    expect(await page.locator('#model').inputValue()).toBe('tone-en');
+    await page.selectOption('#model', 'vosk-model-cn-0.22');
+    await expect.poll(status).toBe('Model: vosk-model-cn-0.22 (cn)');
+    expect(await page.locator('#language').inputValue()).toBe('cn');
+    await page.click('#start');
+    await waitForFinal('甲 乙');
+    await page.click('#stop');
+    await expect.poll(status).toBe('Stopped · the last final is shown');
+    expect(await finals()).toEqual(['甲 乙']);
+  });
+
   it('works opened from disk (file://) with the server address typed in', async () => {
     const copy = join(work, 'asr-test-page.html');
     await copyFile(PAGE_FILE, copy);
@@ -155,7 +174,7 @@ describe('the browser test page in real Chromium', () => {
       const port = server.port;
       await server.drain(2000);
       await expect.poll(status).toMatch(/^The server is restarting \(code 1012\); reconnecting…$/u);
-      server = await startTestServer({ cn: models.cn, en: models.en }, { defaultLanguage: 'en', host: '0.0.0.0', port });
+      server = await startTestServer({}, { defaultLanguage: 'en', host: '0.0.0.0', port, config: { model: serverModels() } });
       await expect.poll(status, { timeout: 15_000 }).toMatch(/^Connected · cn, en$/u);
       await useMicrophone('low-high');
       await page.click('#start');

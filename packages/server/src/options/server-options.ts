@@ -10,8 +10,8 @@ export const SERVER_OPTIONS = defineOptions({
     port: { arg: 'N', help: 'listen port', doc: 'listen port (WebSocket and HTTP)', type: wholeNumber(0, 65535), default: 8765 },
     model: {
       arg: 'LANG=DIR',
-      help: 'a model directory per language',
-      doc: 'one model directory per language (`ASR_MODEL_CN=DIR`, `ASR_MODEL_EN=DIR`, ...); `zh` means `cn`',
+      help: 'a model directory for a language; several per language allowed, the first is its default',
+      doc: 'a model directory for a language (`ASR_MODEL_CN=DIR`, `ASR_MODEL_EN=DIR`, ...); several per language allowed, chosen per session by name, the first is the default; `zh` means `cn`',
       type: languageModel('expected LANG=DIR, e.g. cn=models/vosk-model-small-cn-0.22'),
       multiple: true,
       env: 'ASR_MODEL_<LANG>',
@@ -65,6 +65,22 @@ export const SERVER_OPTIONS = defineOptions({
       type: wholeNumber(0, 65535),
       default: 0,
       shownDefault: 'off',
+    },
+    voskSampleRate: {
+      arg: 'HZ',
+      help: "sample rate of vosk-server clients that send no config (vosk-server's own default)",
+      label: 'vosk-server sample rate',
+      type: wholeNumber(8000, 48000),
+      default: 8000,
+      oldEnv: ['VOSK_SAMPLE_RATE'],
+    },
+    voskWords: {
+      arg: 'true|false',
+      help: "word times in every final for vosk-server clients that do not set words (vosk-server's own default)",
+      label: 'vosk-server words',
+      type: switchedOn,
+      default: true,
+      oldEnv: ['VOSK_SHOW_WORDS'],
     },
     funasrPort: {
       arg: 'N',

@@ -44,6 +44,11 @@ describe('asrctl protocol over a real WebSocket', () => {
       supported_languages: ['cn', 'en'],
       current_language: 'cn',
       mode: 'manual_switch',
+      available_models: [
+        { name: 'tone-cn', language: 'cn' },
+        { name: 'tone-en', language: 'en' },
+      ],
+      current_model: 'tone-cn',
     });
   });
 
@@ -71,7 +76,7 @@ describe('asrctl protocol over a real WebSocket', () => {
     client.sendAudio(tones(2000));
     const flushed = await client.nextFinal();
     expect(flushed).toMatchObject({ text: '低', language: 'cn', mode: 'tone-cn' });
-    expect(await client.nextType('language_switched')).toEqual({ type: 'language_switched', language: 'en' });
+    expect(await client.nextType('language_switched')).toEqual({ type: 'language_switched', language: 'en', model: 'tone-en' });
     expect(await client.nextFinal()).toMatchObject({ text: 'high', language: 'en', mode: 'tone-en' });
   });
 

@@ -12,6 +12,7 @@ const DEFAULT_WAV_NAME = 'h5';
 
 export type ClientCommand =
   | { command: 'switch_language'; language: string }
+  | { command: 'switch_model'; model: string }
   | { command: 'reset' }
   | { command: 'eof' }
   | { command: 'configure'; sample_rate?: number; words?: boolean; wav_name?: string };
@@ -30,7 +31,12 @@ export interface TranscriptMessage {
  * asrctl's own protocol: a greeting, partials when their text changes, finals at endpoints and on
  * request, and JSON commands answered in order. See docs/protocol.md.
  */
-export function acceptAsrctlClient(ws: WebSocket, context: ProtocolContext, language = context.defaultLanguage): ClientConnection {
+export function acceptAsrctlClient(
+  ws: WebSocket,
+  context: ProtocolContext,
+  language = context.defaultLanguage,
+  model?: string,
+): ClientConnection {
   let lastPartial = '';
   let wavName = DEFAULT_WAV_NAME;
 
@@ -78,6 +84,8 @@ export function acceptAsrctlClient(ws: WebSocket, context: ProtocolContext, lang
           supported_languages: context.engine.languages,
           current_language: conn.session.settings.language,
           mode: 'manual_switch',
+          available_models: context.engine.modelList,
+          current_model: conn.session.modelName,
         });
       },
       async onText(conn, text) {
@@ -87,7 +95,23 @@ export function acceptAsrctlClient(ws: WebSocket, context: ProtocolContext, lang
           case 'switch_language': {
             const language = requireLanguage(command.language, context.engine.languages);
             await session.reconfigure({ language });
-            return { type: 'language_switched', language };
+            return { type: 'language_switched', language, model: session.modelName };
+          }
+          case 'switch_model': {
+            const chosen = context.engine.modelNamed(command.model);
+            if (!chosen) {
+              throw new ClientError(
+                'unknown_model',
+                `model ${JSON.stringify(command.model).slice(0, 80)} is not loaded; this server has: ${context.engine.modelList.map((m) => m.name).join(', ')}`,
+              );
+            }
+            await session.reconfigure({ language: chosen.language, model: chosen.name });
+            return {
+              type: 'model_switched',
+              model: chosen.name,
+              language: chosen.language,
+              message: `switched to ${chosen.name} (${chosen.language})`,
+            };
           }
           case 'reset':
             await session.reset();
@@ -108,7 +132,7 @@ export function acceptAsrctlClient(ws: WebSocket, context: ProtocolContext, lang
         }
       },
     },
-    { language },
+    { language, ...(model && { model }) },
   );
   return connection;
 }
@@ -127,7 +151,7 @@ export function parseCommand(text: string): ClientCommand {
   const message = value as Record<string, unknown>;
   const command = message.command;
   if (typeof command !== 'string') {
-    throw new ClientError('invalid_message', 'missing "command": expected one of switch_language, reset, eof, configure');
+    throw new ClientError('invalid_message', 'missing "command": expected one of switch_language, switch_model, reset, eof, configure');
   }
   switch (command) {
     case 'reset':
@@ -141,6 +165,11 @@ export function parseCommand(text: string): ClientCommand {
         );
       }
       return { command, language: message.language };
+    case 'switch_model':
+      if (typeof message.model !== 'string') {
+        throw new ClientError('unknown_model', 'switch_model needs "model", e.g. {"command":"switch_model","model":"vosk-model-cn-0.22"}');
+      }
+      return { command, model: message.model };
     case 'configure': {
       const out: ClientCommand = { command };
       if (message.sample_rate !== undefined) {
@@ -168,7 +197,7 @@ export function parseCommand(text: string): ClientCommand {
     default:
       throw new ClientError(
         'unknown_command',
-        `unknown command ${JSON.stringify(command).slice(0, 64)}: expected switch_language, reset, eof or configure`,
+        `unknown command ${JSON.stringify(command).slice(0, 64)}: expected switch_language, switch_model, reset, eof or configure`,
       );
   }
 }

@@ -4,6 +4,7 @@ export type ClientErrorCode =
   | 'invalid_message'
   | 'unknown_command'
   | 'unsupported_language'
+  | 'unknown_model'
   | 'invalid_sample_rate'
   | 'invalid_option'
   | 'decode_failed'

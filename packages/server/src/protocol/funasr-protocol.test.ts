@@ -4,7 +4,7 @@ import type { AsrServer } from '../server.js';
 import { TestClient } from '../testing/test-client.js';
 import { startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
-import { funasrText } from './funasr-protocol.js';
+import { funasrText, sentenceSeparator } from './funasr-protocol.js';
 
 /**
  * FunASR's runtime protocol as its clients use it (funasr_wss_client.py: a JSON opening message,
@@ -47,7 +47,9 @@ describe('the FunASR protocol at /funasr', () => {
 
   it('2pass: online increments, the sentence offline without spaces, is_final only on the last message', async () => {
     const messages = await funasrSession('/funasr', { mode: '2pass', audio_fs: 16000, wav_name: 'mic-1', hotwords: '{"低": 20}' });
-    for (const m of messages) expect(Object.keys(m).sort()).toEqual(['is_final', 'mode', 'text', 'wav_name']);
+    for (const m of messages.slice(0, -1)) expect(Object.keys(m).sort()).toEqual(['is_final', 'mode', 'text', 'wav_name']);
+    // The last one acknowledges the end of input, as FunASR's current client requires.
+    expect(messages.at(-1)).toEqual({ mode: '2pass-offline', text: '', wav_name: 'mic-1', is_final: true, is_end: true });
     expect(messages.every((m) => m.wav_name === 'mic-1')).toBe(true);
     const online = messages.filter((m) => m.mode === '2pass-online');
     expect(online.length).toBeGreaterThan(0);
@@ -91,12 +93,40 @@ describe('the FunASR protocol at /funasr', () => {
     await new Promise((r) => setTimeout(r, 300));
     client.ws.close();
     const offline = client.messages.filter((m) => m.mode === '2pass-offline');
+    // The second sentence starts with a space: clients concatenate sentences.
     expect(offline.map((m) => [m.text, m.is_final])).toEqual([
       ['low high', false],
-      ['low high', false],
+      [' low high', false],
       ['', true],
     ]);
     expect(client.messages.filter((m) => m.is_final)).toHaveLength(1);
+  });
+
+  it.each(['online', '2pass'])('%s: English sentences add up with a space between them, as clients print them', async (mode) => {
+    const client = await TestClient.connect(url('/funasr/en'));
+    client.send({ mode, wav_name: 'two', is_speaking: true });
+    const clip = pcmBytes(lowHighClip(16000));
+    await client.sendAudioInRealTime(Buffer.concat([clip, clip]));
+    client.send({ is_speaking: false });
+    await client.next((m) => m.is_end === true);
+    client.ws.close();
+    const texts = (suffix: string): string =>
+      client.messages
+        .filter((m) => m.mode === suffix)
+        .map((m) => m.text)
+        .join('');
+    if (mode === 'online') expect(texts('online')).toBe('low high low high');
+    else expect(texts('2pass-offline')).toBe('low high low high');
+  });
+
+  it('refuses an unknown mode with an error, and keeps the mode it had', async () => {
+    const client = await TestClient.connect(url('/funasr/en'));
+    client.send({ mode: 'foo', wav_name: 'w', is_speaking: true });
+    expect(await client.next(() => true)).toMatchObject({ text: '', error: expect.stringContaining('unknown mode "foo"') as string });
+    client.sendAudio(pcmBytes(lowHighClip(16000)));
+    client.send({ is_speaking: false });
+    expect(await client.next((m) => m.is_final === true)).toMatchObject({ mode: '2pass-offline', is_end: true });
+    client.ws.close();
   });
 
   it('answers a message that is not JSON with an empty text and the reason, and goes on', async () => {
@@ -105,7 +135,7 @@ describe('the FunASR protocol at /funasr', () => {
     expect(await client.next(() => true)).toEqual({
       mode: '2pass-online',
       text: '',
-      wav_name: 'asr',
+      wav_name: 'microphone',
       is_final: false,
       error: expect.stringContaining('not a FunASR JSON message') as string,
     });
@@ -114,6 +144,17 @@ describe('the FunASR protocol at /funasr', () => {
     client.send({ is_speaking: false });
     expect(await client.next((m) => m.is_final === true)).toMatchObject({ mode: 'offline', wav_name: 'w' });
     client.ws.close();
+  });
+});
+
+describe('sentenceSeparator', () => {
+  it('puts a space between Latin words of two sentences, nothing around Chinese or existing space', () => {
+    expect(sentenceSeparator('h', 'low')).toBe(' ');
+    expect(sentenceSeparator('', 'low')).toBe('');
+    expect(sentenceSeparator('高', '低')).toBe('');
+    expect(sentenceSeparator('h', '低')).toBe('');
+    expect(sentenceSeparator('高', 'low')).toBe('');
+    expect(sentenceSeparator(' ', 'low')).toBe('');
   });
 });
 

@@ -5,19 +5,38 @@ import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type SessionListener } from '../sessi
 import type { ClientConnection, ProtocolContext } from './connection.js';
 import { openConnection } from './connection.js';
 
-type FunasrMode = 'online' | 'offline' | '2pass';
+const MODES = ['online', 'offline', '2pass'] as const;
+type FunasrMode = (typeof MODES)[number];
+
+/** FunASR's server calls a stream `microphone` until the client names it. */
+const DEFAULT_WAV_NAME = 'microphone';
 
 export interface FunasrMessage {
   mode: string;
   text: string;
   wav_name: string;
   is_final: boolean;
+  /** On the last message only: the end of input is acknowledged (FunASR's current clients wait for it). */
+  is_end?: true;
   error?: string;
 }
 
 /** Vosk separates every word with a space; FunASR writes Chinese without spaces between characters. */
 export function funasrText(text: string): string {
   return text.replace(/(?<=[\p{Script=Han}\u3000-\u303f\uff00-\uffef])\s+(?=[\p{Script=Han}\u3000-\u303f\uff00-\uffef])/gu, '');
+}
+
+const HAN = /[\p{Script=Han}\u3000-\u303f\uff00-\uffef]/u;
+
+/**
+ * The separator FunASR clients need between two sentences they concatenate: none around Chinese,
+ * a space between two words in a Latin script (else "high" + "low" reads "highlow").
+ */
+export function sentenceSeparator(before: string, text: string): string {
+  const last = before.at(-1);
+  const first = text[0];
+  if (!last || !first || /\s/u.test(last) || /\s/u.test(first) || HAN.test(last) || HAN.test(first)) return '';
+  return ' ';
 }
 
 /**
@@ -28,13 +47,21 @@ export function funasrText(text: string): string {
  *   FunASR clients append online messages;
  * - offline and 2pass: each sentence's final text (`offline` / `2pass-offline`); in 2pass it
  *   replaces the sentence's online text, so Vosk's revisions of words already sent are corrected;
- * - `is_final` is true only on the last message after the end of speech. Every message has `text`.
+ * - `is_final` is true only on the last message after the end of speech; that message also carries
+ *   `is_end: true`, the end-of-input acknowledgement FunASR's current client waits for (FunASR #3440);
+ *   older clients ignore it. Every message has `text`.
+ * - sentences the client concatenates are separated as text needs (see sentenceSeparator).
  * Fields it does not use (chunk_size, hotwords, itn, ...) are accepted and ignored.
  */
-export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, language: string): ClientConnection {
+export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, language: string, model?: string): ClientConnection {
   let mode: FunasrMode = '2pass';
-  let wavName = 'asr';
+  let wavName = DEFAULT_WAV_NAME;
+  /** The current sentence's online text sent so far (without its separator). */
   let sentOnline = '';
+  /** What goes before the current sentence's text; chosen at its first message. */
+  let separator: string | undefined;
+  /** The last character of the sentences before the current one, as the client has put them together. */
+  let lastSentenceEnd = '';
   let ending = false;
 
   const message = (suffix: 'online' | 'offline', text: string, isFinal = false): FunasrMessage => ({
@@ -42,7 +69,9 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
     text,
     wav_name: wavName,
     is_final: isFinal,
+    ...(isFinal && { is_end: true as const }),
   });
+  const separate = (text: string): string => (separator ??= sentenceSeparator(lastSentenceEnd, text));
 
   const listener: SessionListener = {
     partial(partial: VoskPartial) {
@@ -50,20 +79,24 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
       const text = funasrText(partial.partial);
       // Only what extends the text already sent can be sent: a revision waits for the sentence's final.
       if (!text.startsWith(sentOnline) || text.length === sentOnline.length) return;
-      connection.send(message('online', text.slice(sentOnline.length)), 'partial');
+      const prefix = sentOnline ? '' : separate(text);
+      connection.send(message('online', prefix + text.slice(sentOnline.length)), 'partial');
       sentOnline = text;
     },
     final(result: VoskResult, _context, cause) {
       const text = funasrText(resultText(result));
       // Endpoints of audio sent before the end of speech may arrive while it is being flushed.
       const last = ending && cause === 'flush';
+      const prefix = text ? separate(text) : '';
       if (mode === 'online') {
         const rest = text.startsWith(sentOnline) ? text.slice(sentOnline.length) : '';
-        if (rest || last) connection.send(message('online', rest, last), 'final');
+        if (rest || last) connection.send(message('online', (sentOnline ? '' : prefix) + rest, last), 'final');
       } else if (text || last) {
-        connection.send(message('offline', text, last), 'final');
+        connection.send(message('offline', prefix + text, last), 'final');
       }
+      if (text) lastSentenceEnd = text.slice(-1);
       sentOnline = '';
+      separator = undefined;
     },
     error(error: EngineError) {
       connection.send({ ...message('online', ''), error: error.message });
@@ -87,7 +120,11 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
           // FunASR clients fail on a message without text: the error rides along with an empty one.
           return { ...message('online', ''), error: `not a FunASR JSON message: ${text.slice(0, 80)}` };
         }
-        if (value.mode === 'online' || value.mode === 'offline' || value.mode === '2pass') mode = value.mode;
+        if (value.mode !== undefined) {
+          if (!MODES.includes(value.mode as FunasrMode))
+            return { ...message('online', ''), error: `unknown mode ${JSON.stringify(value.mode)}: use ${MODES.join(', ')}` };
+          mode = value.mode as FunasrMode;
+        }
         if (typeof value.wav_name === 'string') wavName = value.wav_name;
         const rate = Number(value.audio_fs);
         if (
@@ -110,7 +147,7 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
         return undefined;
       },
     },
-    { language },
+    { language, ...(model && { model }) },
   );
   return connection;
 }

@@ -38,6 +38,7 @@ describe('asrctl, vosk-server and FunASR clients on one server', () => {
 
   async function vosk(url: string): Promise<string[]> {
     const client = await TestClient.connect(url);
+    client.send({ config: { sample_rate: 16000 } }); // as vosk-server's test.py does
     await client.sendAudioInRealTime(clip);
     client.send('{"eof" : 1}');
     await client.closed;

@@ -16,7 +16,7 @@ const RESET_TEXT = '{"reset" : 1}';
  * `{"eof" : 1}` (then the connection closes) and `{"reset" : 1}` (then it continues).
  * Results are libvosk's own objects, so field names and nesting are vosk-server's.
  */
-export function acceptVoskClient(ws: WebSocket, context: ProtocolContext, language: string): ClientConnection {
+export function acceptVoskClient(ws: WebSocket, context: ProtocolContext, language: string, model?: string): ClientConnection {
   let audioSeen = false;
   // Applying a config replaces the recognizer; the empty final that produces is not a reply.
   let configuring = false;
@@ -71,7 +71,9 @@ export function acceptVoskClient(ws: WebSocket, context: ProtocolContext, langua
         return { partial: '', error: 'text messages are {"config": {...}}, {"eof" : 1} or {"reset" : 1}; audio goes in binary messages' };
       },
     },
-    { language, resultPerFrame: true },
+    // Without a config, a stream is as vosk-server assumes (asr_server.py: VOSK_SAMPLE_RATE 8000,
+    // VOSK_SHOW_WORDS true): telephony audio, word times in every final (test_srt.py needs them).
+    { language, ...(model && { model }), resultPerFrame: true, ...context.voskDefaults },
   );
   return connection;
 }
