@@ -75,6 +75,19 @@ describe('the option table', () => {
     expect(resolveConfig(configInputFromEnv({ ASR_IDLE_TIMEOUT: '4' }), models).deprecatedEnv).toBeUndefined();
   });
 
+  it("gives vosk-server clients vosk-server's defaults, configurable, also under vosk-server's own variable names", () => {
+    expect(resolveConfig({}, models).voskDefaults).toEqual({ sampleRate: 8000, words: true });
+    expect(resolveConfig({}, { ...models, voskSampleRate: '16000', voskWords: 'false' }).voskDefaults).toEqual({
+      sampleRate: 16000,
+      words: false,
+    });
+    const deprecated: DeprecatedEnv[] = [];
+    const input = configInputFromEnv({ VOSK_SAMPLE_RATE: '16000', VOSK_SHOW_WORDS: '0' }, deprecated);
+    expect(resolveConfig(input, models).voskDefaults).toEqual({ sampleRate: 16000, words: false });
+    expect(deprecated.map((d) => d.name).sort()).toEqual(['VOSK_SAMPLE_RATE', 'VOSK_SHOW_WORDS']);
+    expect(() => resolveConfig({}, { ...models, voskSampleRate: '4000' })).toThrow(/vosk-server sample rate/u);
+  });
+
   it('parses every flag of the table, repeatable ones as lists, and refuses unknown ones', () => {
     const input = parseServerArgs(['--session-drain', '500', '--allow-ip', '::1', '--allow-ip', '10.0.0.0/8', '--model', 'zh=/m/cn']);
     expect(input).toEqual({ sessionDrain: '500', allowIp: ['::1', '10.0.0.0/8'], model: ['zh=/m/cn'] });
