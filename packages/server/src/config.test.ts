@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configInputFromEnv, resolveConfig } from './config.js';
+import { ConfigError, SERVER_USAGE, configInputFromEnv, parseServerArgs, resolveConfig } from './config.js';
+import { type DeprecatedEnv, type OptionSpec, envAssignments, envOf, flagOf } from './options/option-table.js';
+import { SERVER_OPTIONS } from './options/server-options.js';
 
 describe('protocol ports in the configuration', () => {
   const models = { model: ['cn=/m/cn'] };
@@ -18,6 +20,100 @@ describe('protocol ports in the configuration', () => {
     );
     expect(() => resolveConfig({}, { ...models, funasrPort: 'ten' })).toThrow(
       /funasr port "ten": expected a whole number from 0 to 65535/u,
+    );
+  });
+});
+
+describe('the option table', () => {
+  const models = { model: ['cn=/m/cn'] };
+
+  it('names every variable ASR_ and the flag in upper snake case', () => {
+    for (const [key, spec] of Object.entries<OptionSpec>(SERVER_OPTIONS.options)) {
+      if (spec.customEnv) continue;
+      expect(envOf(SERVER_OPTIONS, key)).toBe(`ASR_${flagOf(key).replaceAll('-', '_').toUpperCase()}`);
+    }
+    expect(envOf(SERVER_OPTIONS, 'idleTimeout')).toBe('ASR_IDLE_TIMEOUT');
+    expect(envOf(SERVER_OPTIONS, 'allowIp')).toBe('ASR_ALLOW_IP');
+  });
+
+  it('declares defaults its own value type accepts', () => {
+    for (const [key, spec] of Object.entries<OptionSpec>(SERVER_OPTIONS.options)) {
+      if (spec.default === undefined || !spec.type) continue;
+      const problems: string[] = [];
+      expect(spec.type.parse(String(spec.default), key, problems), key).toEqual(spec.default);
+      expect(problems).toEqual([]);
+    }
+  });
+
+  it('reads the old variable names, reporting each, and prefers the new ones', () => {
+    const deprecated: DeprecatedEnv[] = [];
+    const input = configInputFromEnv(
+      {
+        ASR_IDLE_TIMEOUT_SECONDS: '5',
+        ASR_ALLOW_IPS: '10.0.0.0/8, ::1',
+        ASR_ALLOW_ORIGINS: 'null',
+        ASR_PING_INTERVAL_SECONDS: '7',
+        ASR_MAX_BUFFERED_AUDIO_SECONDS: '9',
+        ASR_SESSION_DRAIN_MS: '1000',
+        ASR_SHUTDOWN_TIMEOUT_MS: '2000',
+        ASR_SHUTDOWN_TIMEOUT: '3000',
+      },
+      deprecated,
+    );
+    const config = resolveConfig(input, models, deprecated);
+    expect(config.limits).toMatchObject({ idleTimeoutSeconds: 5, pingIntervalSeconds: 7, maxBufferedAudioSeconds: 9 });
+    expect(config.access).toMatchObject({ allowIps: ['10.0.0.0/8', '::1'], allowOrigins: ['null'] });
+    expect(config).toMatchObject({ sessionDrainMs: 1000, shutdownTimeoutMs: 3000 });
+    expect(config.deprecatedEnv).toEqual([
+      { name: 'ASR_SESSION_DRAIN_MS', use: 'ASR_SESSION_DRAIN' },
+      { name: 'ASR_ALLOW_IPS', use: 'ASR_ALLOW_IP' },
+      { name: 'ASR_ALLOW_ORIGINS', use: 'ASR_ALLOW_ORIGIN' },
+      { name: 'ASR_IDLE_TIMEOUT_SECONDS', use: 'ASR_IDLE_TIMEOUT' },
+      { name: 'ASR_PING_INTERVAL_SECONDS', use: 'ASR_PING_INTERVAL' },
+      { name: 'ASR_MAX_BUFFERED_AUDIO_SECONDS', use: 'ASR_MAX_BUFFERED_AUDIO' },
+    ]);
+    expect(resolveConfig(configInputFromEnv({ ASR_IDLE_TIMEOUT: '4' }), models).deprecatedEnv).toBeUndefined();
+  });
+
+  it("gives vosk-server clients vosk-server's defaults, configurable, also under vosk-server's own variable names", () => {
+    expect(resolveConfig({}, models).voskDefaults).toEqual({ sampleRate: 8000, words: true });
+    expect(resolveConfig({}, { ...models, voskSampleRate: '16000', voskWords: 'false' }).voskDefaults).toEqual({
+      sampleRate: 16000,
+      words: false,
+    });
+    const deprecated: DeprecatedEnv[] = [];
+    const input = configInputFromEnv({ VOSK_SAMPLE_RATE: '16000', VOSK_SHOW_WORDS: '0' }, deprecated);
+    expect(resolveConfig(input, models).voskDefaults).toEqual({ sampleRate: 16000, words: false });
+    expect(deprecated.map((d) => d.name).sort()).toEqual(['VOSK_SAMPLE_RATE', 'VOSK_SHOW_WORDS']);
+    expect(() => resolveConfig({}, { ...models, voskSampleRate: '4000' })).toThrow(/vosk-server sample rate/u);
+  });
+
+  it('parses every flag of the table, repeatable ones as lists, and refuses unknown ones', () => {
+    const input = parseServerArgs(['--session-drain', '500', '--allow-ip', '::1', '--allow-ip', '10.0.0.0/8', '--model', 'zh=/m/cn']);
+    expect(input).toEqual({ sessionDrain: '500', allowIp: ['::1', '10.0.0.0/8'], model: ['zh=/m/cn'] });
+    expect(resolveConfig({}, input)).toMatchObject({ sessionDrainMs: 500, models: [['cn', '/m/cn']] });
+    expect(() => parseServerArgs(['--idle-timeout-seconds', '5'])).toThrow(/Unknown option '--idle-timeout-seconds'/u);
+    expect(() => parseServerArgs(['--tokens', 'secret'])).toThrow(/Unknown option '--tokens'/u);
+  });
+
+  it('writes a setting as the environment the image reads back', () => {
+    const env = Object.fromEntries(
+      envAssignments(SERVER_OPTIONS, { sessionDrain: '20000', allowIp: ['::1', '10.0.0.0/8'], trustProxy: 'true' }).map((e) =>
+        e.split('='),
+      ),
+    );
+    expect(env).toEqual({ ASR_SESSION_DRAIN: '20000', ASR_ALLOW_IP: '::1,10.0.0.0/8', ASR_TRUST_PROXY: 'true' });
+    expect(resolveConfig(configInputFromEnv(env), models)).toMatchObject({ sessionDrainMs: 20000, trustProxy: true });
+  });
+
+  it('lists every flag in --help with its variable and default', () => {
+    for (const [key, spec] of Object.entries<OptionSpec>(SERVER_OPTIONS.options)) {
+      if (spec.envOnly) continue;
+      expect(SERVER_USAGE).toContain(`--${flagOf(key)} `);
+      expect(SERVER_USAGE).toContain(envOf(SERVER_OPTIONS, key));
+    }
+    expect(SERVER_USAGE).toMatch(
+      /--idle-timeout S +a session silent this long gets its final and close 1000 \(ASR_IDLE_TIMEOUT; default 60\)/u,
     );
   });
 });

@@ -1,13 +1,21 @@
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
-import { AUTO_LANGUAGE, isLanguageCode, normalizeLanguage } from './languages.js';
+import { AUTO_LANGUAGE, normalizeLanguage } from './languages.js';
 import type { LogLevel } from './logger.js';
+import {
+  type DeprecatedEnv,
+  type OptionInput,
+  inputFromArgs,
+  inputFromEnv,
+  parseArgsOptions,
+  resolveOptions,
+  usageLines,
+} from './options/option-table.js';
+import { SERVER_OPTIONS } from './options/server-options.js';
 
 export interface ServerConfig {
   host: string;
   port: number;
-  /** Language code to model directory, in load order. */
   /** `[language, directory]`, several per language allowed: a language's first model is its default. */
   models: Array<[language: string, dir: string]>;
   defaultLanguage: string;
@@ -26,6 +34,8 @@ export interface ServerConfig {
   maxMessageBytes: number;
   /** Extra ports where every path speaks one protocol, so existing clients change only the host. */
   protocolPorts: { vosk?: number; funasr?: number };
+  /** What vosk-server clients that send no config get, wherever they connect. */
+  voskDefaults: { sampleRate: number; words: boolean };
   limits: Limits;
   /**
    * Behind a trusted proxy (the deploy's edge), the client address is the last X-Forwarded-For
@@ -35,6 +45,8 @@ export interface ServerConfig {
   access: Access;
   /** wss and https on every port of the server; plain ws and http without. */
   tls?: { cert: string; key: string };
+  /** Environment variables read under an old name; the server logs each at start. */
+  deprecatedEnv?: DeprecatedEnv[];
 }
 
 /** Who may open a session. Every list empty: anyone. */
@@ -72,227 +84,95 @@ export class ConfigError extends Error {
   }
 }
 
-export const DEFAULTS = {
-  host: '0.0.0.0',
-  port: 8765,
-  defaultLanguage: 'cn',
-  logLevel: 'info' as LogLevel,
-  voskLogLevel: -1,
-  shutdownTimeoutMs: 10_000,
-  sessionDrainMs: 0,
-  maxMessageBytes: 1024 * 1024,
-  // Safe for a small server: a 2-core box decodes about 40 real-time streams.
-  limits: {
-    maxSessions: 64,
-    maxSessionsPerIp: 16,
-    maxJsonBytes: 64 * 1024,
-    maxSessionSeconds: 4 * 3600,
-    idleTimeoutSeconds: 60,
-    pingIntervalSeconds: 20,
-    maxBufferedAudioSeconds: 20,
-  } satisfies Limits,
-};
-
-/** What flags and environment variables may set; every field optional, as typed by a user. */
-export interface ConfigInput {
-  host?: string;
-  port?: string;
-  /** `lang=DIR` entries. */
-  model?: string[];
-  defaultLanguage?: string;
-  libvosk?: string;
-  logLevel?: string;
-  voskLogLevel?: string;
-  shutdownTimeout?: string;
-  sessionDrain?: string;
-  maxMessageBytes?: string;
-  /** vosk-server clients' customary port is 2700; 0 or unset: off. */
-  voskPort?: string;
-  /** FunASR clients' customary port is 10095; 0 or unset: off. */
-  funasrPort?: string;
-  maxSessions?: string;
-  maxSessionsPerIp?: string;
-  maxJsonBytes?: string;
-  maxSessionSeconds?: string;
-  idleTimeout?: string;
-  pingInterval?: string;
-  maxBufferedAudio?: string;
-  /** "true" or "1": take client addresses from X-Forwarded-For (only behind a proxy that sets it). */
-  trustProxy?: string;
-  /** Comma-separated tokens (ASR_TOKENS). Prefer tokensFile: environments leak into process listings. */
-  tokens?: string;
-  /** A file with one token per line (# comments). */
-  tokensFile?: string;
-  allowIp?: string[];
-  allowOrigin?: string[];
-  tlsCert?: string;
-  tlsKey?: string;
-}
+/** What flags and environment variables may set, by option (SERVER_OPTIONS), as typed by a user. */
+export type ConfigInput = OptionInput<typeof SERVER_OPTIONS.options>;
 
 /**
- * The environment variables, documented in the README. `ASR_MODEL_<LANG>` sets a model for any
- * language code (ASR_MODEL_CN, ASR_MODEL_EN, ...).
+ * The ASR_* environment variables (SERVER_OPTIONS). `ASR_MODEL_<LANG>` sets a model for any
+ * language code (ASR_MODEL_CN, ASR_MODEL_EN, ...). Variables read under an old name are added to
+ * `deprecated`.
  */
-export function configInputFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
+export function configInputFromEnv(env: NodeJS.ProcessEnv, deprecated: DeprecatedEnv[] = []): ConfigInput {
   const models = Object.entries(env)
     .filter(([k, v]) => /^ASR_MODEL_[A-Z]{2,3}$/u.test(k) && v)
     .map(([k, v]) => `${k.slice('ASR_MODEL_'.length).toLowerCase()}=${v}`);
-  return dropUndefined({
-    host: env.ASR_HOST,
-    port: env.ASR_PORT,
-    model: models.length > 0 ? models : undefined,
-    defaultLanguage: env.ASR_DEFAULT_LANGUAGE,
-    libvosk: env.ASR_LIBVOSK,
-    logLevel: env.ASR_LOG_LEVEL,
-    voskLogLevel: env.ASR_VOSK_LOG_LEVEL,
-    shutdownTimeout: env.ASR_SHUTDOWN_TIMEOUT_MS,
-    sessionDrain: env.ASR_SESSION_DRAIN_MS,
-    maxMessageBytes: env.ASR_MAX_MESSAGE_BYTES,
-    voskPort: env.ASR_VOSK_PORT,
-    funasrPort: env.ASR_FUNASR_PORT,
-    maxSessions: env.ASR_MAX_SESSIONS,
-    maxSessionsPerIp: env.ASR_MAX_SESSIONS_PER_IP,
-    maxJsonBytes: env.ASR_MAX_JSON_BYTES,
-    maxSessionSeconds: env.ASR_MAX_SESSION_SECONDS,
-    idleTimeout: env.ASR_IDLE_TIMEOUT_SECONDS,
-    pingInterval: env.ASR_PING_INTERVAL_SECONDS,
-    maxBufferedAudio: env.ASR_MAX_BUFFERED_AUDIO_SECONDS,
-    trustProxy: env.ASR_TRUST_PROXY,
-    tokens: env.ASR_TOKENS,
-    tokensFile: env.ASR_TOKENS_FILE,
-    allowIp: list(env.ASR_ALLOW_IPS),
-    allowOrigin: list(env.ASR_ALLOW_ORIGINS),
-    tlsCert: env.ASR_TLS_CERT,
-    tlsKey: env.ASR_TLS_KEY,
-  });
+  return { ...inputFromEnv(SERVER_OPTIONS, env, deprecated), ...(models.length > 0 && { model: models }) };
 }
 
 /** Flags override the environment; models given by flag replace those from the environment. */
-export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): ServerConfig {
-  const input: ConfigInput = { ...fromEnv, ...dropUndefined(fromFlags) };
+export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, deprecatedEnv: DeprecatedEnv[] = []): ServerConfig {
   const problems: string[] = [];
+  const o = resolveOptions(SERVER_OPTIONS, [fromEnv, fromFlags], problems);
 
-  const port = integer(input.port, DEFAULTS.port, 'port', 0, 65535, problems);
   const models: Array<[string, string]> = [];
-  for (const spec of input.model ?? []) {
-    const m = /^([^=]+)=(.+)$/u.exec(spec);
-    const language = m ? normalizeLanguage(m[1]!) : '';
-    if (!m || !isLanguageCode(language)) {
-      problems.push(`model "${spec}": expected LANG=DIR, e.g. cn=models/vosk-model-small-cn-0.22`);
-    } else if (models.some(([, dir]) => dir === m[2])) {
-      problems.push(`model directory ${m[2]} given twice`);
-    } else {
-      models.push([language, m[2]!]);
-    }
+  for (const { language, model } of o.model) {
+    if (models.some(([, dir]) => dir === model)) problems.push(`model directory ${model} given twice`);
+    else models.push([language, model]);
   }
   const languages = [...new Set(models.map(([language]) => language))];
   if (models.length === 0) {
     problems.push('no model configured: pass --model cn=DIR (and en=DIR), or set ASR_MODEL_CN / ASR_MODEL_EN');
   }
-  const requested = input.defaultLanguage ? normalizeLanguage(input.defaultLanguage) : undefined;
-  const defaultLanguage =
-    requested ?? (languages.includes(DEFAULTS.defaultLanguage) ? DEFAULTS.defaultLanguage : (languages[0] ?? DEFAULTS.defaultLanguage));
+  const requested = o.defaultLanguage ? normalizeLanguage(o.defaultLanguage) : undefined;
+  const defaultLanguage = requested ?? (languages.includes('cn') ? 'cn' : (languages[0] ?? 'cn'));
   if (requested && requested !== AUTO_LANGUAGE && languages.length > 0 && !languages.includes(requested)) {
     problems.push(`default language "${requested}" has no model (configured: ${languages.join(', ')})`);
   }
-  const logLevel = (input.logLevel ?? DEFAULTS.logLevel) as LogLevel;
-  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
-    problems.push(`log level "${logLevel}": expected debug, info, warn, error or silent`);
-  }
   const config: ServerConfig = {
-    host: input.host ?? DEFAULTS.host,
-    port,
+    host: o.host,
+    port: o.port,
     models,
     defaultLanguage,
-    logLevel,
-    voskLogLevel: integer(input.voskLogLevel, DEFAULTS.voskLogLevel, 'libvosk log level', -1, 10, problems),
-    shutdownTimeoutMs: integer(input.shutdownTimeout, DEFAULTS.shutdownTimeoutMs, 'shutdown timeout (ms)', 0, 600_000, problems),
-    sessionDrainMs: integer(input.sessionDrain, DEFAULTS.sessionDrainMs, 'session drain (ms)', 0, 86_400_000, problems),
-    maxMessageBytes: integer(input.maxMessageBytes, DEFAULTS.maxMessageBytes, 'max message bytes', 1024, 256 * 1024 * 1024, problems),
+    logLevel: o.logLevel,
+    voskLogLevel: o.voskLogLevel,
+    shutdownTimeoutMs: o.shutdownTimeout,
+    sessionDrainMs: o.sessionDrain,
+    maxMessageBytes: o.maxMessageBytes,
     protocolPorts: {},
-    access: { tokens: [], allowIps: [], allowOrigins: [] },
-    trustProxy: input.trustProxy === 'true' || input.trustProxy === '1',
+    voskDefaults: { sampleRate: o.voskSampleRate, words: o.voskWords },
+    trustProxy: o.trustProxy,
     limits: {
-      maxSessions: integer(input.maxSessions, DEFAULTS.limits.maxSessions, 'max sessions', 1, 100_000, problems),
-      maxSessionsPerIp: integer(input.maxSessionsPerIp, DEFAULTS.limits.maxSessionsPerIp, 'max sessions per IP', 1, 100_000, problems),
-      maxJsonBytes: integer(input.maxJsonBytes, DEFAULTS.limits.maxJsonBytes, 'max JSON bytes', 256, 16 * 1024 * 1024, problems),
-      maxSessionSeconds: integer(
-        input.maxSessionSeconds,
-        DEFAULTS.limits.maxSessionSeconds,
-        'max session seconds',
-        1,
-        7 * 86_400,
-        problems,
-      ),
-      idleTimeoutSeconds: integer(input.idleTimeout, DEFAULTS.limits.idleTimeoutSeconds, 'idle timeout (seconds)', 1, 86_400, problems),
-      pingIntervalSeconds: integer(input.pingInterval, DEFAULTS.limits.pingIntervalSeconds, 'ping interval (seconds)', 1, 3600, problems),
-      maxBufferedAudioSeconds: integer(
-        input.maxBufferedAudio,
-        DEFAULTS.limits.maxBufferedAudioSeconds,
-        'max buffered audio (seconds)',
-        1,
-        3600,
-        problems,
-      ),
+      maxSessions: o.maxSessions,
+      maxSessionsPerIp: o.maxSessionsPerIp,
+      maxJsonBytes: o.maxJsonBytes,
+      maxSessionSeconds: o.maxSessionSeconds,
+      idleTimeoutSeconds: o.idleTimeout,
+      pingIntervalSeconds: o.pingInterval,
+      maxBufferedAudioSeconds: o.maxBufferedAudio,
     },
+    access: {
+      tokens: [...(o.tokens?.split(',') ?? []), ...readTokens(o.tokensFile, problems)].map((t) => t.trim()).filter(Boolean),
+      allowIps: o.allowIp,
+      allowOrigins: o.allowOrigin,
+    },
+    ...(deprecatedEnv.length > 0 && { deprecatedEnv }),
   };
-  for (const [protocol, value] of [
-    ['vosk', input.voskPort],
-    ['funasr', input.funasrPort],
+  for (const [protocol, n] of [
+    ['vosk', o.voskPort],
+    ['funasr', o.funasrPort],
   ] as const) {
-    const n = integer(value, 0, `${protocol} port`, 0, 65535, problems);
     if (n === 0) continue;
-    if (n === port || Object.values(config.protocolPorts).includes(n))
+    if (n === o.port || Object.values(config.protocolPorts).includes(n))
       problems.push(`${protocol} port ${n} is already used by another listener`);
     else config.protocolPorts[protocol] = n;
   }
-  config.access = {
-    tokens: [...(input.tokens?.split(',') ?? []), ...readTokens(input.tokensFile, problems)].map((t) => t.trim()).filter(Boolean),
-    allowIps: input.allowIp ?? [],
-    allowOrigins: input.allowOrigin ?? [],
-  };
-  for (const range of config.access.allowIps)
-    if (!isAddressRange(range)) problems.push(`allowed IP "${range}": expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8`);
-  if ((input.tlsCert === undefined) !== (input.tlsKey === undefined)) problems.push('TLS needs both --tls-cert and --tls-key');
-  else if (input.tlsCert !== undefined && input.tlsKey !== undefined) {
+  if (o.tlsCert !== undefined && o.tlsKey !== undefined) {
     try {
-      config.tls = { cert: readFileSync(input.tlsCert, 'utf8'), key: readFileSync(input.tlsKey, 'utf8') };
+      config.tls = { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') };
     } catch (err) {
       problems.push(`cannot read the TLS certificate or key: ${(err as Error).message}`);
     }
   }
-  if (input.libvosk) config.libvoskPath = input.libvosk;
+  if (o.libvosk) config.libvoskPath = o.libvosk;
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
 
 export const SERVER_USAGE = `Usage: asr-server [options]
 
-  --host ADDR               listen address (ASR_HOST, default ${DEFAULTS.host})
-  --port N                  listen port (ASR_PORT, default ${DEFAULTS.port})
-  --model LANG=DIR          a model per language, repeatable (ASR_MODEL_CN, ASR_MODEL_EN, ...)
-  --default-language LANG   language of new sessions (ASR_DEFAULT_LANGUAGE, default cn)
-  --libvosk PATH            libvosk.so to load (ASR_LIBVOSK, default: the one in npm package vosk)
-  --log-level LEVEL         debug|info|warn|error|silent (ASR_LOG_LEVEL, default info)
-  --vosk-log-level N        libvosk verbosity, -1..10 (ASR_VOSK_LOG_LEVEL, default -1)
-  --session-drain MS        after SIGTERM, open sessions may go on this long before their finals and 1012 (ASR_SESSION_DRAIN_MS, default 0)
-  --shutdown-timeout MS     SIGTERM grace for open sessions (ASR_SHUTDOWN_TIMEOUT_MS, default ${DEFAULTS.shutdownTimeoutMs})
-  --max-message-bytes N     largest WebSocket message (ASR_MAX_MESSAGE_BYTES, default ${DEFAULTS.maxMessageBytes})
-  --vosk-port N             also serve the vosk-server protocol on every path of this port, e.g. 2700 (ASR_VOSK_PORT, default off)
-  --funasr-port N           also serve the FunASR protocol on every path of this port, e.g. 10095 (ASR_FUNASR_PORT, default off)
-  --max-sessions N          sessions at once, more get 503 (ASR_MAX_SESSIONS, default ${DEFAULTS.limits.maxSessions})
-  --max-sessions-per-ip N   sessions at once per client address, more get 429 (ASR_MAX_SESSIONS_PER_IP, default ${DEFAULTS.limits.maxSessionsPerIp})
-  --max-json-bytes N        largest JSON message (ASR_MAX_JSON_BYTES, default ${DEFAULTS.limits.maxJsonBytes})
-  --max-session-seconds N   longest session (ASR_MAX_SESSION_SECONDS, default ${DEFAULTS.limits.maxSessionSeconds})
-  --idle-timeout S          close sessions silent this long (ASR_IDLE_TIMEOUT_SECONDS, default ${DEFAULTS.limits.idleTimeoutSeconds})
-  --ping-interval S         WebSocket ping period; no pong by the next one cuts the peer (ASR_PING_INTERVAL_SECONDS, default ${DEFAULTS.limits.pingIntervalSeconds})
-  --max-buffered-audio S    audio waiting to be decoded per session (ASR_MAX_BUFFERED_AUDIO_SECONDS, default ${DEFAULTS.limits.maxBufferedAudioSeconds})
-  --trust-proxy true        client address from X-Forwarded-For, only behind a proxy that sets it (ASR_TRUST_PROXY)
-  --tokens-file FILE        require a token (Authorization: Bearer, or ?token=), one per line (ASR_TOKENS_FILE, or ASR_TOKENS=a,b)
-  --allow-ip CIDR           client addresses allowed, repeatable (ASR_ALLOW_IPS=a,b; default everyone)
-  --allow-origin ORIGIN     browser origins allowed, repeatable; "null" for pages opened from disk (ASR_ALLOW_ORIGINS)
-  --tls-cert FILE           certificate (PEM): wss and https on every port (ASR_TLS_CERT)
-  --tls-key FILE            its private key (PEM) (ASR_TLS_KEY)
+${usageLines(SERVER_OPTIONS, [['-h, --help', 'this text']])}
+Environment: ASR_MODEL_CN, ASR_MODEL_EN, ... (any ASR_MODEL_<LANG>); ASR_TOKENS=a,b as --tokens-file.
+Flags override the environment.
 `;
 
 /** Parses the server's own command line (the image's entry point). */
@@ -300,80 +180,9 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
   const { values } = parseArgs({
     args: argv,
     strict: true,
-    options: {
-      host: { type: 'string' },
-      port: { type: 'string' },
-      model: { type: 'string', multiple: true },
-      'default-language': { type: 'string' },
-      libvosk: { type: 'string' },
-      'log-level': { type: 'string' },
-      'vosk-log-level': { type: 'string' },
-      'shutdown-timeout': { type: 'string' },
-      'session-drain': { type: 'string' },
-      'max-message-bytes': { type: 'string' },
-      'vosk-port': { type: 'string' },
-      'funasr-port': { type: 'string' },
-      'max-sessions': { type: 'string' },
-      'max-sessions-per-ip': { type: 'string' },
-      'max-json-bytes': { type: 'string' },
-      'max-session-seconds': { type: 'string' },
-      'idle-timeout': { type: 'string' },
-      'ping-interval': { type: 'string' },
-      'max-buffered-audio': { type: 'string' },
-      'trust-proxy': { type: 'string' },
-      'tokens-file': { type: 'string' },
-      'allow-ip': { type: 'string', multiple: true },
-      'allow-origin': { type: 'string', multiple: true },
-      'tls-cert': { type: 'string' },
-      'tls-key': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: { ...parseArgsOptions(SERVER_OPTIONS), help: { type: 'boolean', short: 'h' } },
   });
-  return dropUndefined({
-    host: values.host,
-    port: values.port,
-    model: values.model,
-    defaultLanguage: values['default-language'],
-    libvosk: values.libvosk,
-    logLevel: values['log-level'],
-    voskLogLevel: values['vosk-log-level'],
-    shutdownTimeout: values['shutdown-timeout'],
-    sessionDrain: values['session-drain'],
-    maxMessageBytes: values['max-message-bytes'],
-    voskPort: values['vosk-port'],
-    funasrPort: values['funasr-port'],
-    maxSessions: values['max-sessions'],
-    maxSessionsPerIp: values['max-sessions-per-ip'],
-    maxJsonBytes: values['max-json-bytes'],
-    maxSessionSeconds: values['max-session-seconds'],
-    idleTimeout: values['idle-timeout'],
-    pingInterval: values['ping-interval'],
-    maxBufferedAudio: values['max-buffered-audio'],
-    trustProxy: values['trust-proxy'],
-    tokensFile: values['tokens-file'],
-    allowIp: values['allow-ip'],
-    allowOrigin: values['allow-origin'],
-    tlsCert: values['tls-cert'],
-    tlsKey: values['tls-key'],
-    help: values.help,
-  });
-}
-
-function integer(text: string | undefined, fallback: number, what: string, min: number, max: number, problems: string[]): number {
-  if (text === undefined || text === '') return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push(`${what} "${text}": expected a whole number from ${min} to ${max}`);
-    return fallback;
-  }
-  return n;
-}
-
-function list(value: string | undefined): string[] | undefined {
-  return value
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  return { ...inputFromArgs(SERVER_OPTIONS, values), ...(values.help === true && { help: true }) };
 }
 
 function readTokens(path: string | undefined, problems: string[]): string[] {
@@ -386,18 +195,4 @@ function readTokens(path: string | undefined, problems: string[]): string[] {
     problems.push(`cannot read the tokens file: ${(err as Error).message}`);
     return [];
   }
-}
-
-/** An IPv4 or IPv6 address, or a CIDR range of either. */
-export function isAddressRange(range: string): boolean {
-  const [address = '', bits, ...rest] = range.split('/');
-  const family = isIP(address);
-  if (family === 0 || rest.length > 0) return false;
-  if (bits === undefined) return true;
-  const n = Number(bits);
-  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
-}
-
-function dropUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

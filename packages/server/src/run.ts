@@ -10,6 +10,7 @@ import { AsrServer, ServerStartError } from './server.js';
  */
 export async function runServer(config: ServerConfig): Promise<void> {
   const logger = createLogger(config.logLevel);
+  for (const { name, use } of config.deprecatedEnv ?? []) logger.warn({ variable: name, use }, 'deprecated_env');
   let server: AsrServer;
   try {
     server = await AsrServer.start(config, logger);

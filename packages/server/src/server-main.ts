@@ -1,4 +1,5 @@
 import { ConfigError, SERVER_USAGE, configInputFromEnv, parseServerArgs, resolveConfig } from './config.js';
+import type { DeprecatedEnv } from './options/option-table.js';
 import { runServer } from './run.js';
 
 /** Flags and ASR_* environment variables, see SERVER_USAGE. */
@@ -7,7 +8,8 @@ try {
   if (help) {
     process.stdout.write(SERVER_USAGE);
   } else {
-    await runServer(resolveConfig(configInputFromEnv(process.env), flags));
+    const deprecated: DeprecatedEnv[] = [];
+    await runServer(resolveConfig(configInputFromEnv(process.env, deprecated), flags, deprecated));
   }
 } catch (err) {
   const message = err instanceof ConfigError ? err.message : `${(err as Error).message}\n\n${SERVER_USAGE}`;

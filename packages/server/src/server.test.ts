@@ -137,10 +137,12 @@ async function freePort(): Promise<number> {
 /** The server as operators run it: a process, JSON logs on stdout. */
 async function spawnServer(
   args: string[],
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ url: string; port: number; child: ReturnType<typeof spawn>; stdout: () => string; stderr: () => string }> {
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN, '--host', '127.0.0.1', '--port', String(port), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env,
   });
   let out = '';
   let err = '';
@@ -212,6 +214,22 @@ describe('the server process', () => {
     blocker.close();
     expect(code).toBe(1);
     expect(out).toContain(`port ${port} is already in use by another process`);
+  });
+
+  it('logs a deprecation line for an environment variable read under its old name, and applies it', async () => {
+    const server = await spawnServer(['--model', `en=${models.en}`], { ...process.env, ASR_IDLE_TIMEOUT_SECONDS: '1' });
+    await waitForLog(server.stdout, 'ready', server.child);
+    const line = server
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('"event":"deprecated_env"'));
+    expect(JSON.parse(line ?? '{}')).toMatchObject({ level: 'warn', variable: 'ASR_IDLE_TIMEOUT_SECONDS', use: 'ASR_IDLE_TIMEOUT' });
+    const client = await TestClient.connect(server.url);
+    await client.nextType('connection_established');
+    // Silent for the 1 s idle timeout set through the old name: the server closes with 1000.
+    expect(await client.closed).toBe(1000);
+    server.child.kill('SIGTERM');
+    await once(server.child, 'exit');
   });
 
   it('rejects bad configuration with usage and exit 2', async () => {

@@ -170,6 +170,7 @@ export class AsrServer {
       metrics: this.metrics,
       connections: this.connections,
       limits: this.config.limits,
+      voskDefaults: this.config.voskDefaults,
     };
     const perAddress = new Map<string, number>();
     const access = new AccessPolicy(this.config.access);

@@ -1,10 +1,13 @@
 import { resolve } from 'node:path';
 import { type ToneWord, parseToneWords, toneWordsFor, writeToneModel } from '@asrctl/tone-model';
+import { type DeprecatedEnv, type OptionInput, type OptionValues, inputFromEnv, pickOptions, resolveOptions } from '@asrctl/server';
 import { type Command, Option } from 'commander';
 import { formatBytes } from '../models/disk.js';
 import type { DownloadProgress } from '../models/download.js';
 import { MODEL_CATALOG, catalogModel } from '../models/model-catalog.js';
 import { type ModelSource, ModelStore } from '../models/model-store.js';
+import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
+import { commanderOptions, warnDeprecated } from '../options/commander-options.js';
 
 interface SynthOptions {
   lang: 'en' | 'cn';
@@ -12,12 +15,19 @@ interface SynthOptions {
   words?: string;
 }
 
-interface StoreOptions {
-  modelsDir: string;
-}
+/** --models-dir and --mirror as `deploy` declares and reads them. */
+const STORE_OPTIONS = pickOptions(DEPLOY_OPTIONS, ['modelsDir', 'mirror']);
+type StoreOptions = OptionInput<typeof STORE_OPTIONS.options>;
 
-const storeOption = (): Option =>
-  new Option('--models-dir <dir>', 'where models live (ASRCTL_MODELS_DIR)').default(process.env.ASRCTL_MODELS_DIR ?? 'models');
+const storeOption = (): Option => commanderOptions(STORE_OPTIONS, ['modelsDir'])[0]!;
+
+/** Flags, else ASRCTL_MODELS_DIR / ASRCTL_MODEL_MIRROR, else the defaults. */
+function storeSettings(flags: StoreOptions): OptionValues<typeof STORE_OPTIONS.options> {
+  const deprecated: DeprecatedEnv[] = [];
+  const settings = resolveOptions(STORE_OPTIONS, [inputFromEnv(STORE_OPTIONS, process.env, deprecated), flags], []);
+  warnDeprecated(deprecated);
+  return settings;
+}
 
 /** `asrctl models ...`: the catalog, downloads, checks and test models. */
 export function registerModels(program: Command): void {
@@ -28,7 +38,7 @@ export function registerModels(program: Command): void {
     .description('known models (catalog) and the models installed')
     .addOption(storeOption())
     .action(async (options: StoreOptions) => {
-      const store = new ModelStore(options.modelsDir);
+      const store = new ModelStore(storeSettings(options).modelsDir);
       const installed = await store.list();
       const lines = ['catalog (asrctl models pull NAME):'];
       for (const m of MODEL_CATALOG) {
@@ -54,9 +64,10 @@ export function registerModels(program: Command): void {
     .addOption(storeOption())
     .option('--from <path>', 'install from a local directory or zip instead of downloading')
     .option('--name <name>', 'directory name for a URL or --from source (default: the file name)')
-    .option('--mirror <url>', 'base URL serving NAME.zip, for CDNs and air-gapped hosts (ASR_MODEL_MIRROR)')
+    .addOption(commanderOptions(STORE_OPTIONS, ['mirror'])[0]!)
     .option('--force', 'install again even if present (the old one stays until the new one is complete)')
-    .action(async (target: string, options: StoreOptions & { from?: string; name?: string; mirror?: string; force?: boolean }) => {
+    .action(async (target: string, options: StoreOptions & { from?: string; name?: string; force?: boolean }) => {
+      const { modelsDir, mirror } = storeSettings(options);
       const isUrl = /^https?:\/\//u.test(target);
       const name = options.name ?? (isUrl ? (target.split('/').pop() ?? target).replace(/\.zip$/u, '') : target);
       if (!isUrl && !options.from && !catalogModel(name))
@@ -67,8 +78,8 @@ export function registerModels(program: Command): void {
           ? { kind: 'url', url: target }
           : { kind: 'catalog' };
       const progress = progressPrinter();
-      const outcome = await new ModelStore(options.modelsDir).pull(
-        { name, source, ...(options.force && { force: true }), ...(options.mirror && { mirror: options.mirror }) },
+      const outcome = await new ModelStore(modelsDir).pull(
+        { name, source, ...(options.force && { force: true }), ...(mirror !== undefined && { mirror }) },
         {
           onProgress: progress.update,
           onRetry: (attempt, error, resumeAt) =>
@@ -89,7 +100,7 @@ export function registerModels(program: Command): void {
     .argument('[names...]')
     .addOption(storeOption())
     .action(async (names: string[], options: StoreOptions) => {
-      const store = new ModelStore(options.modelsDir);
+      const store = new ModelStore(storeSettings(options).modelsDir);
       const targets = names.length > 0 ? names : (await store.list()).map((m) => m.name);
       for (const name of targets) {
         const result = await store.verify(name);
@@ -109,7 +120,7 @@ export function registerModels(program: Command): void {
     .argument('<name>')
     .addOption(storeOption())
     .action(async (name: string, options: StoreOptions) => {
-      const removed = await new ModelStore(options.modelsDir).remove(name);
+      const removed = await new ModelStore(storeSettings(options).modelsDir).remove(name);
       process.stdout.write(removed ? `removed ${name}\n` : `${name} was not installed\n`);
     });
 

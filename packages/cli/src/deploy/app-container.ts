@@ -1,4 +1,5 @@
 import { PassThrough } from 'node:stream';
+import { SERVER_OPTIONS, envAssignments } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { type ContainerFacts, inspectContainer, stopAndRemove } from '../docker/containers.js';
 import { engineMessage } from '../docker/engine.js';
@@ -22,20 +23,23 @@ export function protocolPortMap(config: DeployConfig): Array<{ protocol: 'vosk' 
     host,
   }));
 }
-/** The app server's settings, as environment variables. */
+/** The app server's settings, as environment variables (names from the server's option table). */
 export function appEnvironment(
   config: DeployConfig,
   options: { behindEdge: boolean; tokensPath: string; sessionDrainSeconds?: number },
 ): string[] {
+  const ports = Object.fromEntries(protocolPortMap(config).map((p) => [`${p.protocol}Port`, String(p.inside)]));
   return [
     ...config.models.map((m) => `ASR_MODEL_${m.language.toUpperCase()}=/models/${m.language}`),
-    `ASR_DEFAULT_LANGUAGE=${config.defaultLanguage}`,
-    `ASR_SHUTDOWN_TIMEOUT_MS=${SERVER_SHUTDOWN_MS}`,
-    ...(options.sessionDrainSeconds ? [`ASR_SESSION_DRAIN_MS=${options.sessionDrainSeconds * 1000}`] : []),
-    ...protocolPortMap(config).map((p) => `ASR_${p.protocol.toUpperCase()}_PORT=${p.inside}`),
-    ...(config.tokensFile !== undefined ? [`ASR_TOKENS_FILE=${options.tokensPath}`] : []),
-    // Behind the edge every connection comes from it; its X-Forwarded-For names the client.
-    `ASR_TRUST_PROXY=${options.behindEdge ? 'true' : 'false'}`,
+    ...envAssignments(SERVER_OPTIONS, {
+      defaultLanguage: config.defaultLanguage,
+      shutdownTimeout: String(SERVER_SHUTDOWN_MS),
+      ...(options.sessionDrainSeconds && { sessionDrain: String(options.sessionDrainSeconds * 1000) }),
+      ...ports,
+      ...(config.tokensFile !== undefined && { tokensFile: options.tokensPath }),
+      // Behind the edge every connection comes from it; its X-Forwarded-For names the client.
+      trustProxy: String(options.behindEdge),
+    }),
   ];
 }
 

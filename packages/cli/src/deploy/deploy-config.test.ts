@@ -1,5 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type DeprecatedEnv, envOf, flagOf } from '@asrctl/server';
 import { describe, expect, it } from 'vitest';
-import { DeployConfigError, deployInputFromEnv, resolveDeployConfig } from './deploy-config.js';
+import { DeployConfigError, deployInputFromEnv, deployInputFromFile, resolveDeployConfig } from './deploy-config.js';
+import { DEPLOY_OPTIONS } from './deploy-options.js';
 
 describe('resolveDeployConfig', () => {
   it('defaults to blue/green on 8765 with the small catalog models in ./models, cn first', () => {
@@ -126,5 +131,92 @@ describe('resolveDeployConfig', () => {
     expect(resolveDeployConfig([{ target: 'swarm', constraint: ['node.labels.asr-models==yes'] }], '/x').constraints).toEqual([
       'node.labels.asr-models==yes',
     ]);
+  });
+});
+
+describe('deploy settings from the option table', () => {
+  const fileWith = (content: unknown): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'asrctl-config-'));
+    const path = join(dir, 'asrctl.json');
+    writeFileSync(path, JSON.stringify(content));
+    return path;
+  };
+  const problemsOf = (attempt: () => unknown): string[] => {
+    try {
+      attempt();
+      return [];
+    } catch (err) {
+      expect(err).toBeInstanceOf(DeployConfigError);
+      return (err as DeployConfigError).problems;
+    }
+  };
+
+  it('refuses an unknown key in a config file, naming the nearest setting', () => {
+    const path = fileWith({ modle: ['cn=/m/cn'], port: 9000, bnid: '127.0.0.1', colour: 'blue' });
+    expect(problemsOf(() => deployInputFromFile(path))).toEqual([
+      `${path}: unknown setting "modle" (did you mean "model"?)`,
+      `${path}: unknown setting "bnid" (did you mean "bind"?)`,
+      `${path}: unknown setting "colour" (settings: ${Object.keys(DEPLOY_OPTIONS.options).join(', ')})`,
+    ]);
+    const typo = fileWith({ port: { n: 1 }, allow: [['::1']] });
+    expect(problemsOf(() => deployInputFromFile(typo))).toEqual([
+      `${typo}: "port": expected a string or a number`,
+      `${typo}: "allow.0": expected a string or a number`,
+    ]);
+  });
+
+  it('reads a config file with numbers as numbers and one value for a list', () => {
+    const input = deployInputFromFile(fileWith({ port: 9000, model: 'en=/m/en', allow: ['10.0.0.0/8'], mirror: 'http://mirror.local/' }));
+    expect(input).toEqual({ port: '9000', model: ['en=/m/en'], allow: ['10.0.0.0/8'], mirror: 'http://mirror.local/' });
+    expect(resolveDeployConfig([input], '/x')).toMatchObject({
+      port: 9000,
+      models: [{ language: 'en', hostDir: '/m/en' }],
+      defaultLanguage: 'en',
+    });
+  });
+
+  it('names variables ASRCTL_ and the flag, reading the old names with a deprecation', () => {
+    const deprecated: DeprecatedEnv[] = [];
+    const input = deployInputFromEnv(
+      {
+        ASRCTL_MODELS: 'cn=/m/cn,en=/m/en',
+        ASRCTL_CONSTRAINTS: 'node.role==manager',
+        ASR_MODEL_MIRROR: 'http://old.local',
+        ASRCTL_MODELS_DIR: '/d',
+      },
+      deprecated,
+    );
+    expect(input).toEqual({
+      model: ['cn=/m/cn', 'en=/m/en'],
+      constraint: ['node.role==manager'],
+      mirror: 'http://old.local',
+      modelsDir: '/d',
+    });
+    expect(deprecated).toEqual([
+      { name: 'ASRCTL_MODELS', use: 'ASRCTL_MODEL' },
+      { name: 'ASR_MODEL_MIRROR', use: 'ASRCTL_MODEL_MIRROR' },
+      { name: 'ASRCTL_CONSTRAINTS', use: 'ASRCTL_CONSTRAINT' },
+    ]);
+    expect(deployInputFromEnv({ ASRCTL_MODEL_MIRROR: 'http://new.local', ASR_MODEL_MIRROR: 'http://old.local' })).toEqual({
+      mirror: 'http://new.local',
+    });
+    for (const key of Object.keys(DEPLOY_OPTIONS.options))
+      if (key !== 'mirror') expect(envOf(DEPLOY_OPTIONS, key)).toBe(`ASRCTL_${flagOf(key).replaceAll('-', '_').toUpperCase()}`);
+  });
+
+  it('takes the models directory and the mirror, and normalizes languages as the server does', () => {
+    const config = resolveDeployConfig(
+      [{ modelsDir: 'store', mirror: 'http://mirror.local/models', model: ['ZH=vosk-model-cn-0.22'], defaultLanguage: 'zh' }],
+      '/x',
+    );
+    expect(config).toMatchObject({
+      modelsDir: '/x/store',
+      mirror: 'http://mirror.local/models',
+      defaultLanguage: 'cn',
+      models: [{ language: 'cn', hostDir: '/x/store/vosk-model-cn-0.22', catalogName: 'vosk-model-cn-0.22' }],
+    });
+    expect(problemsOf(() => resolveDeployConfig([{ model: ['en-us=/m/en'] }], '/x'))[0]).toMatch(
+      /^model "en-us=\/m\/en": expected LANG=NAME/u,
+    );
   });
 });

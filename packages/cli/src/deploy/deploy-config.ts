@@ -1,16 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { DEFAULT_MODELS, catalogModel } from '../models/model-catalog.js';
-import { isIP } from 'node:net';
-import { isAddressRange } from '@asrctl/server';
-import { PROJECT_NAME } from './deployment-names.js';
+import {
+  type DeprecatedEnv,
+  type OptionInput,
+  type OptionSpec,
+  flagOf,
+  givenValue,
+  inputFromEnv,
+  normalizeLanguage,
+  resolveOptions,
+} from '@asrctl/server';
+import { closest, distance } from 'fastest-levenshtein';
+import { z } from 'zod';
+import { catalogModel } from '../models/model-catalog.js';
+import { DEPLOY_OPTIONS } from './deploy-options.js';
+
+export { MAX_REPLICAS } from './deploy-options.js';
 
 export type Strategy = 'blue-green' | 'recreate';
 export type Target = 'docker' | 'swarm';
 /** How a Swarm edge publishes: on each node's own port (works everywhere), or through the routing mesh (needs IPVS). */
 export type PublishMode = 'host' | 'ingress';
-/** The most app tasks the Swarm edge can route to (its server slots); one is kept for a rolling update's extra task. */
-export const MAX_REPLICAS = 63;
 
 export interface ModelMount {
   language: string;
@@ -63,36 +73,8 @@ export interface DeployConfig {
   tokensFile?: string;
 }
 
-/** What a config file, the environment or flags may set; strings as a user types them. */
-export interface DeployInput {
-  project?: string;
-  target?: string;
-  replicas?: string;
-  registry?: string;
-  publishMode?: string;
-  constraint?: string[];
-  port?: string;
-  voskPort?: string;
-  funasrPort?: string;
-  bind?: string;
-  model?: string[];
-  modelsDir?: string;
-  mirror?: string;
-  defaultLanguage?: string;
-  baseImage?: string;
-  edgeBaseImage?: string;
-  strategy?: string;
-  drainTimeout?: string;
-  memory?: string;
-  cpus?: string;
-  gpus?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  allow?: string[];
-  verifyWav?: string;
-  verifyText?: string;
-  tokensFile?: string;
-}
+/** What a config file, the environment or flags may set (DEPLOY_OPTIONS); strings as a user types them. */
+export type DeployInput = OptionInput<typeof DEPLOY_OPTIONS.options>;
 
 export class DeployConfigError extends Error {
   override readonly name = 'DeployConfigError';
@@ -101,58 +83,21 @@ export class DeployConfigError extends Error {
   }
 }
 
-export const DEPLOY_DEFAULTS = {
-  project: 'asrctl',
-  port: 8765,
-  voskPort: 2700,
-  funasrPort: 10095,
-  bind: '0.0.0.0',
-  models: Object.entries(DEFAULT_MODELS).map(([language, name]) => `${language}=${name}`),
-  modelsDir: 'models',
-  defaultLanguage: 'cn',
-  baseImage: 'node:20-bookworm-slim',
-  edgeBaseImage: 'debian:bookworm-slim',
-  strategy: 'blue-green' as Strategy,
-  drainTimeoutSeconds: 30,
-};
-
-/** ASRCTL_* variables; lists are comma-separated. */
-export function deployInputFromEnv(env: NodeJS.ProcessEnv): DeployInput {
-  const list = (v: string | undefined): string[] | undefined =>
-    v
-      ?.split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-  return dropUndefined({
-    project: env.ASRCTL_PROJECT,
-    target: env.ASRCTL_TARGET,
-    replicas: env.ASRCTL_REPLICAS,
-    registry: env.ASRCTL_REGISTRY,
-    publishMode: env.ASRCTL_PUBLISH_MODE,
-    constraint: list(env.ASRCTL_CONSTRAINTS),
-    port: env.ASRCTL_PORT,
-    voskPort: env.ASRCTL_VOSK_PORT,
-    funasrPort: env.ASRCTL_FUNASR_PORT,
-    bind: env.ASRCTL_BIND,
-    model: list(env.ASRCTL_MODELS),
-    modelsDir: env.ASRCTL_MODELS_DIR,
-    mirror: env.ASR_MODEL_MIRROR,
-    defaultLanguage: env.ASRCTL_DEFAULT_LANGUAGE,
-    baseImage: env.ASRCTL_BASE_IMAGE,
-    edgeBaseImage: env.ASRCTL_EDGE_BASE_IMAGE,
-    strategy: env.ASRCTL_STRATEGY,
-    drainTimeout: env.ASRCTL_DRAIN_TIMEOUT,
-    memory: env.ASRCTL_MEMORY,
-    cpus: env.ASRCTL_CPUS,
-    gpus: env.ASRCTL_GPUS,
-    tlsCert: env.ASRCTL_TLS_CERT,
-    tlsKey: env.ASRCTL_TLS_KEY,
-    allow: list(env.ASRCTL_ALLOW),
-    tokensFile: env.ASRCTL_TOKENS_FILE,
-  });
+/** ASRCTL_* variables (DEPLOY_OPTIONS); lists are comma-separated. Variables read under an old name are added to `deprecated`. */
+export function deployInputFromEnv(env: NodeJS.ProcessEnv, deprecated: DeprecatedEnv[] = []): DeployInput {
+  return inputFromEnv(DEPLOY_OPTIONS, env, deprecated);
 }
 
-/** A JSON config file with DeployInput's keys (numbers may be numbers). */
+const SPECS: Readonly<Record<string, OptionSpec>> = DEPLOY_OPTIONS.options;
+const SETTING_KEYS = Object.keys(SPECS);
+const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a string or a number' });
+const list = z.preprocess((v) => (Array.isArray(v) ? v : [v]), z.array(scalar));
+/** A config file: DeployInput's keys, numbers may be numbers, a list may be one value; no other key. */
+const CONFIG_FILE = z.strictObject(
+  Object.fromEntries(Object.entries(SPECS).map(([key, spec]) => [key, (spec.multiple ? list : scalar).optional()])),
+);
+
+/** A JSON config file with DeployInput's keys; an unknown key is refused, naming the nearest known one. */
 export function deployInputFromFile(path: string): DeployInput {
   let parsed: unknown;
   try {
@@ -162,9 +107,26 @@ export function deployInputFromFile(path: string): DeployInput {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new DeployConfigError([`${path}: expected a JSON object`]);
-  const input: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(parsed)) input[key] = Array.isArray(value) ? value.map(String) : String(value);
+  const result = CONFIG_FILE.safeParse(parsed);
+  if (!result.success)
+    throw new DeployConfigError(
+      result.error.issues.flatMap((issue) =>
+        issue.code === 'unrecognized_keys'
+          ? issue.keys.map((key) => `${path}: unknown setting "${key}"${suggestion(key)}`)
+          : [`${path}: "${issue.path.join('.')}": ${issue.message}`],
+      ),
+    );
+  const input: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(result.data))
+    if (value !== undefined) input[key] = Array.isArray(value) ? value.map(String) : String(value);
   return input as DeployInput;
+}
+
+function suggestion(key: string): string {
+  const nearest = closest(key, SETTING_KEYS);
+  return distance(key, nearest) <= Math.max(2, Math.floor(key.length / 3))
+    ? ` (did you mean "${nearest}"?)`
+    : ` (settings: ${SETTING_KEYS.join(', ')})`;
 }
 
 /**
@@ -172,150 +134,75 @@ export function deployInputFromFile(path: string): DeployInput {
  * resolved against `cwd`.
  */
 export function resolveDeployConfig(sources: DeployInput[], cwd: string): DeployConfig {
-  const input: DeployInput = Object.assign({}, ...sources.map(dropUndefined)) as DeployInput;
   const problems: string[] = [];
+  const o = resolveOptions(DEPLOY_OPTIONS, sources, problems);
+  const given = (key: keyof DeployInput): boolean => givenValue(sources, key) !== undefined;
   const path = (p: string): string => (isAbsolute(p) ? p : resolve(cwd, p));
 
-  const project = input.project ?? DEPLOY_DEFAULTS.project;
-  if (!PROJECT_NAME.test(project)) problems.push(`project "${project}": use lower-case letters, digits, - and _ (at most 41 characters)`);
-  const port = integer(input.port, DEPLOY_DEFAULTS.port, 'port', 1, 65535, problems);
   const protocolPorts: DeployConfig['protocolPorts'] = {};
-  for (const [protocol, value, fallback] of [
-    ['vosk', input.voskPort, DEPLOY_DEFAULTS.voskPort],
-    ['funasr', input.funasrPort, DEPLOY_DEFAULTS.funasrPort],
+  for (const [protocol, n] of [
+    ['vosk', o.voskPort],
+    ['funasr', o.funasrPort],
   ] as const) {
-    const n = integer(value, fallback, `${protocol} port (0: off)`, 0, 65535, problems);
     if (n === 0) continue;
-    if (n === port || Object.values(protocolPorts).includes(n))
+    if (n === o.port || Object.values(protocolPorts).includes(n))
       problems.push(`${protocol} port ${n} is already used by another of this deployment's ports`);
     else protocolPorts[protocol] = n;
   }
-  const bindAddress = input.bind ?? DEPLOY_DEFAULTS.bind;
-  if (isIP(bindAddress) === 0) problems.push(`bind "${bindAddress}": expected an IP address such as 0.0.0.0 or 127.0.0.1`);
-
-  const modelsDir = path(input.modelsDir ?? DEPLOY_DEFAULTS.modelsDir);
+  const modelsDir = path(o.modelsDir);
   const models: ModelMount[] = [];
-  for (const spec of input.model ?? DEPLOY_DEFAULTS.models) {
-    const m = /^([a-z]{2,3})=(.+)$/u.exec(spec);
-    if (!m) {
-      problems.push(`model "${spec}": expected LANG=NAME or LANG=DIR, e.g. en=vosk-model-small-en-us-0.15 or en=/srv/models/en`);
-      continue;
-    }
-    const language = m[1] === 'zh' ? 'cn' : m[1]!;
+  for (const { language, model } of o.model) {
     if (models.some((x) => x.language === language)) problems.push(`model: ${language} is given twice`);
     // A bare name is a model in the models directory (a catalog one is installed there if missing).
-    const value = m[2]!;
-    const bareName = !value.includes('/') && !value.startsWith('.');
-    const catalogName = bareName && catalogModel(value) ? value : undefined;
-    models.push({ language, hostDir: bareName ? join(modelsDir, value) : path(value), ...(catalogName && { catalogName }) });
+    const bareName = !model.includes('/') && !model.startsWith('.');
+    const catalogName = bareName && catalogModel(model) ? model : undefined;
+    models.push({ language, hostDir: bareName ? join(modelsDir, model) : path(model), ...(catalogName && { catalogName }) });
   }
   const defaultLanguage =
-    input.defaultLanguage === 'zh'
-      ? 'cn'
-      : (input.defaultLanguage ??
-        (models.some((x) => x.language === 'cn') ? 'cn' : (models[0]?.language ?? DEPLOY_DEFAULTS.defaultLanguage)));
+    o.defaultLanguage !== undefined
+      ? normalizeLanguage(o.defaultLanguage)
+      : models.some((x) => x.language === 'cn')
+        ? 'cn'
+        : (models[0]?.language ?? 'cn');
   if (models.length > 0 && !models.some((x) => x.language === defaultLanguage))
     problems.push(`default language "${defaultLanguage}" has no model (models: ${models.map((x) => x.language).join(', ')})`);
 
-  const strategy = input.strategy ?? DEPLOY_DEFAULTS.strategy;
-  if (strategy !== 'blue-green' && strategy !== 'recreate') problems.push(`strategy "${strategy}": expected blue-green or recreate`);
-  const drainTimeoutSeconds = integer(
-    input.drainTimeout,
-    DEPLOY_DEFAULTS.drainTimeoutSeconds,
-    'drain timeout (seconds)',
-    0,
-    86_400,
-    problems,
-  );
-  const memoryBytes = input.memory === undefined ? undefined : byteSize(input.memory, problems);
-  const cpus = input.cpus === undefined ? undefined : Number(input.cpus);
-  if (cpus !== undefined && !(cpus > 0)) problems.push(`cpus "${input.cpus}": expected a positive number such as 2 or 1.5`);
-  if (input.gpus !== undefined && !/^(all|\d+|device=[\w,-]+)$/u.test(input.gpus))
-    problems.push(`gpus "${input.gpus}": expected all, a count, or device=0,1`);
-
-  if ((input.tlsCert === undefined) !== (input.tlsKey === undefined)) problems.push('TLS needs both --tls-cert and --tls-key');
-  const allow = input.allow ?? [];
-  for (const cidr of allow)
-    if (!isAddressRange(cidr)) problems.push(`allow "${cidr}": expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8`);
-
-  const target = input.target ?? 'docker';
-  if (target !== 'docker' && target !== 'swarm') problems.push(`target "${target}": expected docker or swarm`);
-  const replicas = input.replicas === undefined ? undefined : integer(input.replicas, 2, 'replicas', 1, MAX_REPLICAS, problems);
-  const publishMode = input.publishMode ?? 'host';
-  if (publishMode !== 'host' && publishMode !== 'ingress') problems.push(`publish mode "${publishMode}": expected host or ingress`);
-  if (input.registry !== undefined && !/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/iu.test(input.registry))
-    problems.push(`registry "${input.registry}": expected HOST[:PORT][/PATH], e.g. registry.example.com:5000/asr`);
-  const constraints = input.constraint ?? [];
-  for (const c of constraints)
-    if (!/^[\w.-]+ *(==|!=) *\S+$/u.test(c))
-      problems.push(`constraint "${c}": expected ATTRIBUTE==VALUE or ATTRIBUTE!=VALUE, e.g. node.labels.asr-models==yes`);
-  if (target === 'swarm') {
-    if (input.strategy !== undefined)
-      problems.push('--strategy applies to --target docker; on Swarm every deploy is a rolling update (start-first)');
-    if (bindAddress !== DEPLOY_DEFAULTS.bind)
+  if (o.target === 'swarm') {
+    if (given('strategy')) problems.push('--strategy applies to --target docker; on Swarm every deploy is a rolling update (start-first)');
+    if (o.bind !== DEPLOY_OPTIONS.options.bind.default)
       problems.push('--bind applies to --target docker; Swarm publishes on every address of a node (limit clients with --allow)');
-    if (input.gpus !== undefined) problems.push('--gpus applies to --target docker; on Swarm, give GPUs as node generic resources');
+    if (given('gpus')) problems.push('--gpus applies to --target docker; on Swarm, give GPUs as node generic resources');
   } else {
-    for (const [flag, value] of [
-      ['--replicas', input.replicas],
-      ['--registry', input.registry],
-      ['--publish-mode', input.publishMode],
-      ['--constraint', input.constraint],
-    ] as const)
-      if (value !== undefined) problems.push(`${flag} applies to --target swarm`);
+    for (const key of ['replicas', 'registry', 'publishMode', 'constraint'] as const)
+      if (given(key)) problems.push(`--${flagOf(key)} applies to --target swarm`);
   }
 
   if (problems.length > 0) throw new DeployConfigError(problems);
   return {
-    project,
-    target: target as Target,
-    ...(replicas !== undefined && { replicas }),
-    ...(input.registry !== undefined && { registry: input.registry.replace(/\/+$/u, '') }),
-    publishMode: publishMode as PublishMode,
-    constraints,
-    port,
+    project: o.project,
+    target: o.target,
+    ...(o.replicas !== undefined && { replicas: o.replicas }),
+    ...(o.registry !== undefined && { registry: o.registry.replace(/\/+$/u, '') }),
+    publishMode: o.publishMode,
+    constraints: o.constraint,
+    port: o.port,
     protocolPorts,
-    bindAddress,
+    bindAddress: o.bind,
     models,
     modelsDir,
-    ...(input.mirror !== undefined && { mirror: input.mirror }),
+    ...(o.mirror !== undefined && { mirror: o.mirror }),
     defaultLanguage,
-    baseImage: input.baseImage ?? DEPLOY_DEFAULTS.baseImage,
-    edgeBaseImage: input.edgeBaseImage ?? DEPLOY_DEFAULTS.edgeBaseImage,
-    strategy: strategy as Strategy,
-    drainTimeoutSeconds,
-    ...(memoryBytes !== undefined && { memoryBytes }),
-    ...(cpus !== undefined && { cpus }),
-    ...(input.gpus !== undefined && { gpus: input.gpus }),
-    ...(input.tlsCert !== undefined &&
-      input.tlsKey !== undefined && { tls: { certPath: path(input.tlsCert), keyPath: path(input.tlsKey) } }),
-    allow,
-    ...(input.verifyWav !== undefined && { verifyWav: path(input.verifyWav) }),
-    ...(input.verifyText !== undefined && { verifyText: input.verifyText }),
-    ...(input.tokensFile !== undefined && { tokensFile: path(input.tokensFile) }),
+    baseImage: o.baseImage,
+    edgeBaseImage: o.edgeBaseImage,
+    strategy: o.strategy,
+    drainTimeoutSeconds: o.drainTimeout,
+    ...(o.memory !== undefined && { memoryBytes: o.memory }),
+    ...(o.cpus !== undefined && { cpus: o.cpus }),
+    ...(o.gpus !== undefined && { gpus: o.gpus }),
+    ...(o.tlsCert !== undefined && o.tlsKey !== undefined && { tls: { certPath: path(o.tlsCert), keyPath: path(o.tlsKey) } }),
+    allow: o.allow,
+    ...(o.verifyWav !== undefined && { verifyWav: path(o.verifyWav) }),
+    ...(o.verifyText !== undefined && { verifyText: o.verifyText }),
+    ...(o.tokensFile !== undefined && { tokensFile: path(o.tokensFile) }),
   };
-}
-
-function integer(value: string | undefined, fallback: number, what: string, min: number, max: number, problems: string[]): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    problems.push(`${what} "${value}": expected a whole number from ${min} to ${max}`);
-    return fallback;
-  }
-  return n;
-}
-
-function byteSize(value: string, problems: string[]): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/iu.exec(value.trim());
-  if (!m) {
-    problems.push(`memory "${value}": expected a size such as 2g or 512m`);
-    return undefined;
-  }
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-  return Math.round(Number(m[1]) * unit);
-}
-
-function dropUndefined<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }

@@ -80,7 +80,7 @@ describe('asrctl render k8s', () => {
     // 30 s plus 60 s per GiB of models, in 2 s probes.
     expect(container.startupProbe.periodSeconds * container.startupProbe.failureThreshold).toBe(150);
     expect(container.lifecycle.preStop.exec.command[0]).toBe('node');
-    expect(container.env).toContainEqual({ name: 'ASR_SESSION_DRAIN_MS', value: '20000' });
+    expect(container.env).toContainEqual({ name: 'ASR_SESSION_DRAIN', value: '20000' });
     expect(pod.terminationGracePeriodSeconds).toBe(5 + 20 + 15);
     expect(container.securityContext).toMatchObject({
       readOnlyRootFilesystem: true,

@@ -69,7 +69,7 @@ async function fetchOnce(url: string, part: string, have: number, options: Downl
     stream.once('response', resolve);
     stream.once('error', reject);
   });
-  if (response.statusCode === 404) throw new DownloadError(`${url}: 404 Not Found (check the model name, or the mirror ASR_MODEL_MIRROR)`);
+  if (response.statusCode === 404) throw new DownloadError(`${url}: 404 Not Found (check the model name, or the mirror: --mirror, ASRCTL_MODEL_MIRROR)`);
   if (response.statusCode === 416 && have > 0) {
     // The part file is already complete (or longer than the file): start over.
     stream.destroy();

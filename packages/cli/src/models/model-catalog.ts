@@ -52,7 +52,7 @@ export function catalogModel(name: string): CatalogModel | undefined {
   return MODEL_CATALOG.find((m) => m.name === name);
 }
 
-/** Where a catalog model's zip is: `<mirror or alphacephei>/<name>.zip` (ASR_MODEL_MIRROR for CDNs and air-gapped mirrors). */
-export function catalogUrl(name: string, mirror: string | undefined = process.env.ASR_MODEL_MIRROR): string {
+/** Where a catalog model's zip is: `<mirror or alphacephei>/<name>.zip` (--mirror, for CDNs and air-gapped mirrors). */
+export function catalogUrl(name: string, mirror?: string): string {
   return `${(mirror ?? DEFAULT_MODEL_BASE_URL).replace(/\/+$/u, '')}/${name}.zip`;
 }

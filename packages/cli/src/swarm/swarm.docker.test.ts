@@ -124,7 +124,7 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
     expect(app?.spec.UpdateConfig).toMatchObject({ Order: 'start-first', FailureAction: 'rollback', Parallelism: 1 });
     const spec = containerTemplate(app?.spec);
     expect(spec?.ContainerSpec).toMatchObject({ ReadOnly: true, CapabilityDrop: ['ALL'], StopGracePeriod: (3 + 15) * 1e9 });
-    expect(spec?.ContainerSpec?.Env).toContain('ASR_SESSION_DRAIN_MS=3000');
+    expect(spec?.ContainerSpec?.Env).toContain('ASR_SESSION_DRAIN=3000');
     expect(spec?.ContainerSpec?.Mounts?.filter((m) => m.Type === 'bind').map((m) => m.ReadOnly)).toEqual([true, true]);
     expect(spec?.Resources?.Limits?.MemoryBytes).toBeGreaterThanOrEqual(1024 ** 3);
     const edge = await inspectService(docker, names.edgeService);

@@ -14,6 +14,8 @@ export interface ProtocolContext {
   /** Open connections, for draining on shutdown. */
   connections: Set<ClientConnection>;
   limits: Limits;
+  /** What vosk-server clients that send no config get. */
+  voskDefaults: { sampleRate: number; words: boolean };
 }
 
 export interface ClientConnection {

@@ -84,7 +84,7 @@ describe('limits and backpressure', () => {
     expect(await funasr.next((m) => m.code === 'message_too_large')).toMatchObject({
       mode: '2pass-online',
       text: '',
-      wav_name: 'asr',
+      wav_name: 'microphone',
       is_final: false,
     });
     await vosk.close();

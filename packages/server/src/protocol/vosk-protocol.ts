@@ -5,12 +5,6 @@ import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type SessionListener, type StreamSett
 import type { ClientConnection, ProtocolContext } from './connection.js';
 import { openConnection } from './connection.js';
 
-/**
- * What vosk-server assumes of a client that sends no config (asr_server.py: VOSK_SAMPLE_RATE 8000,
- * VOSK_SHOW_WORDS true): telephony audio, and word times in every final (test_srt.py needs them).
- */
-export const VOSK_SERVER_DEFAULTS = { sampleRate: 8000, words: true } as const;
-
 /** The texts vosk-server compares messages with, byte for byte. */
 const EOF_TEXT = '{"eof" : 1}';
 const RESET_TEXT = '{"reset" : 1}';
@@ -77,7 +71,9 @@ export function acceptVoskClient(ws: WebSocket, context: ProtocolContext, langua
         return { partial: '', error: 'text messages are {"config": {...}}, {"eof" : 1} or {"reset" : 1}; audio goes in binary messages' };
       },
     },
-    { language, ...(model && { model }), resultPerFrame: true, ...VOSK_SERVER_DEFAULTS },
+    // Without a config, a stream is as vosk-server assumes (asr_server.py: VOSK_SAMPLE_RATE 8000,
+    // VOSK_SHOW_WORDS true): telephony audio, word times in every final (test_srt.py needs them).
+    { language, ...(model && { model }), resultPerFrame: true, ...context.voskDefaults },
   );
   return connection;
 }

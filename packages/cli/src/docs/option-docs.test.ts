@@ -1,0 +1,94 @@
+import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { DOCUMENTED_TABLES, tableCells, withOptionTable } from './option-docs.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const ASRCTL = `${ROOT}packages/cli/dist/main.cjs`;
+const SERVER = `${ROOT}packages/server/dist/main.cjs`;
+const run = promisify(execFile);
+const read = (file: string): string => readFileSync(`${ROOT}${file}`, 'utf8');
+
+const helps = new Map<string, Promise<string>>();
+/** The built program's own --help (asrctl COMMAND..., or the image's server entry). */
+function help(program: string, ...command: string[]): Promise<string> {
+  const key = [program, ...command].join(' ');
+  if (!helps.has(key))
+    helps.set(
+      key,
+      run(process.execPath, [program, ...command, '--help']).then((r) => r.stdout),
+    );
+  return helps.get(key)!;
+}
+const flagsIn = (text: string): string[] => [...text.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/gu)].map((m) => m[0]);
+const listed = (helpText: string, flag: string): boolean => new RegExp(`(^|[\\s,])${flag}(?=[\\s,=<]|$)`, 'mu').test(helpText);
+
+/** Which programs read each documented table. */
+const READERS: Record<string, Array<() => Promise<string>>> = {
+  server: [() => help(SERVER), () => help(ASRCTL, 'serve')],
+  deploy: [() => help(ASRCTL, 'deploy'), () => help(ASRCTL, 'restart'), () => help(ASRCTL, 'render', 'k8s')],
+};
+
+describe('the docs option tables', () => {
+  it.each(DOCUMENTED_TABLES.map((d) => [d.file, d.table.program, d] as const))(
+    '%s shows the %s options exactly (pnpm docs:options)',
+    (file, program, { table }) => {
+      const doc = read(file);
+      const shown = tableCells(doc, program);
+      expect(shown.length, `${file} has a ${program} table between its markers`).toBeGreaterThan(1);
+      expect(shown).toEqual(tableCells(withOptionTable(doc, table), program));
+    },
+  );
+
+  it.each(DOCUMENTED_TABLES.map((d) => [d.file, d.table.program] as const))(
+    'every flag of %s (%s), and its variable, is in the help of the built programs',
+    async (file, program) => {
+      const rows = tableCells(read(file), program)
+        .slice(1)
+        .filter((cells) => cells[0]!.startsWith('`--'));
+      expect(rows.length).toBeGreaterThan(10);
+      for (const reader of READERS[program]!) {
+        const text = await reader();
+        const missing = rows.flatMap(([flagCell = '', envCell = '']) => {
+          const flag = flagsIn(flagCell)[0]!;
+          const variable = /^`([A-Z][A-Z0-9_<>]+)/u.exec(envCell)?.[1] ?? '(none)';
+          return [...(listed(text, flag) ? [] : [flag]), ...(text.includes(variable) ? [] : [variable])];
+        });
+        expect(missing).toEqual([]);
+      }
+    },
+  );
+});
+
+describe('the docs', () => {
+  it('name only flags that the command they are given to accepts', async () => {
+    const files = [
+      'README.md',
+      ...readdirSync(`${ROOT}docs`)
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
+    const commands =
+      flagsIn(await help(ASRCTL)).length >= 0 ? (await help(ASRCTL)).match(/^ {2}([a-z][a-z-]*)/gmu)!.map((c) => c.trim()) : [];
+    const unknown: string[] = [];
+    let checked = 0;
+    for (const file of files) {
+      const text = read(file).replace(/\\\n\s*/gu, ' ');
+      for (const m of text.matchAll(/asrctl ([a-z][a-z0-9-]*)(?: ([a-z][a-z0-9-]*))?([^`|\n#]*)/gu)) {
+        const [, first, second = '', rest = ''] = m;
+        if (!commands.includes(first!)) continue;
+        const sub = second && (await help(ASRCTL, first!)).match(new RegExp(`^ {2}${second}\\b`, 'mu')) ? [second] : [];
+        const args = sub.length > 0 ? rest : `${second} ${rest}`;
+        const commandHelp = await help(ASRCTL, first!, ...sub);
+        for (const flag of flagsIn(args)) {
+          checked++;
+          if (!listed(commandHelp, flag)) unknown.push(`${file}: asrctl ${[first, ...sub].join(' ')} ${flag}`);
+        }
+      }
+    }
+    expect(unknown).toEqual([]);
+    expect(checked).toBeGreaterThan(20);
+  });
+});

@@ -1,0 +1,25 @@
+import { type DeprecatedEnv, type OptionTable, flagOf, helpText } from '@asrctl/server';
+import { Option } from 'commander';
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/**
+ * The table's flags as commander options. Their camel-cased names are the table's keys, so the
+ * parsed flags are the table's input. The environment is read by the table itself (with its old
+ * names), so help names the variable and the default without commander applying either.
+ */
+export function commanderOptions(table: OptionTable, keys: readonly string[] = Object.keys(table.options)): Option[] {
+  return keys
+    .map((key) => [key, table.options[key]!] as const)
+    .filter(([, spec]) => !spec.envOnly)
+    .map(([key, spec]) => {
+      const option = new Option(`--${flagOf(key)} <${spec.arg.toLowerCase()}>`, helpText(table, key));
+      if (spec.type?.choices) option.choices(spec.type.choices);
+      return spec.multiple ? option.argParser(collect) : option;
+    });
+}
+
+/** One line on stderr per variable read under its old name. */
+export function warnDeprecated(deprecated: readonly DeprecatedEnv[]): void {
+  for (const { name, use } of deprecated) process.stderr.write(`asrctl: ${name} is deprecated, set ${use} instead\n`);
+}

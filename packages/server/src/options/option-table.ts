@@ -1,0 +1,184 @@
+import type { ParseArgsConfig } from 'node:util';
+import type { ValueType } from './value-types.js';
+
+/**
+ * One option, declared once: its flag is the key in kebab-case, its environment variable the
+ * table's prefix and the key in upper snake case (`idleTimeout`: `--idle-timeout`,
+ * `ASR_IDLE_TIMEOUT`). Flags, environment, `--help` and the docs' tables all derive from it.
+ */
+export interface OptionSpec {
+  /** The value's placeholder in help: `--port N`. */
+  arg: string;
+  help: string;
+  /** The docs table's longer meaning; `help` when absent. */
+  doc?: string;
+  /** The option in problems: `idle timeout (seconds) "x": ...`; the flag's words when absent. */
+  label?: string;
+  /** Text when absent. */
+  type?: ValueType<unknown>;
+  default?: unknown;
+  /** The default as help and docs show it, when it is not the value itself (`off`, `everyone`). */
+  shownDefault?: string;
+  /** A repeatable flag; in the environment, a comma-separated list. */
+  multiple?: boolean;
+  /** The variable, when it cannot follow the naming rule (a pattern, an established name). */
+  env?: string;
+  /** Earlier names of the variable: still read, with a deprecation warning. */
+  oldEnv?: readonly string[];
+  /** Set only through the environment (secrets stay out of process listings). */
+  envOnly?: boolean;
+  /** Given only together with that option (both or neither), else the problem. */
+  pairedWith?: { option: string; problem: string };
+  /** Read by the program itself rather than from the environment table (e.g. ASR_MODEL_<LANG>). */
+  customEnv?: boolean;
+}
+
+export interface OptionTable<O extends Record<string, OptionSpec> = Record<string, OptionSpec>> {
+  /** The program, for docs markers and messages. */
+  program: string;
+  envPrefix: string;
+  options: O;
+}
+
+export function defineOptions<const O extends Record<string, OptionSpec>>(table: OptionTable<O>): OptionTable<O> {
+  return table;
+}
+
+/** Some of a table's options, for a command that takes only those. */
+export function pickOptions<O extends Record<string, OptionSpec>, K extends keyof O & string>(
+  table: OptionTable<O>,
+  keys: readonly K[],
+): OptionTable<Pick<O, K>> {
+  return { ...table, options: Object.fromEntries(keys.map((k) => [k, table.options[k]])) as Pick<O, K> };
+}
+
+/** What a user typed, by option key: text, or a list of texts for a repeatable option. */
+export type OptionInput<O extends Record<string, OptionSpec>> = {
+  [K in keyof O]?: O[K] extends { multiple: true } ? string[] : string;
+};
+
+type ValueOf<S> = S extends { type: ValueType<infer T> } ? T : string;
+/** The parsed values: lists for repeatable options, defaults filled in, undefined where neither. */
+export type OptionValues<O extends Record<string, OptionSpec>> = {
+  [K in keyof O]: O[K] extends { multiple: true }
+    ? Array<ValueOf<O[K]>>
+    : O[K] extends { default: unknown }
+      ? ValueOf<O[K]>
+      : ValueOf<O[K]> | undefined;
+};
+
+export interface DeprecatedEnv {
+  name: string;
+  use: string;
+}
+
+export const flagOf = (key: string): string => key.replace(/[A-Z]/gu, (c) => `-${c.toLowerCase()}`);
+const labelOf = (key: string, spec: OptionSpec): string => spec.label ?? flagOf(key).replaceAll('-', ' ');
+
+export function envOf(table: OptionTable, key: string): string {
+  return table.options[key]!.env ?? `${table.envPrefix}${flagOf(key).replaceAll('-', '_').toUpperCase()}`;
+}
+
+/** Every variable the table reads; a deprecated name is used only when the current one is unset. */
+export function inputFromEnv<O extends Record<string, OptionSpec>>(
+  table: OptionTable<O>,
+  env: NodeJS.ProcessEnv,
+  deprecated: DeprecatedEnv[] = [],
+): OptionInput<O> {
+  const input: Record<string, string | string[]> = {};
+  for (const [key, spec] of Object.entries(table.options)) {
+    if (spec.customEnv) continue;
+    const name = envOf(table, key);
+    let value = env[name];
+    for (const old of spec.oldEnv ?? []) {
+      if (value || !env[old]) continue;
+      value = env[old];
+      deprecated.push({ name: old, use: name });
+    }
+    if (!value) continue;
+    input[key] = spec.multiple ? splitList(value) : value;
+  }
+  return input as OptionInput<O>;
+}
+
+function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Settings as `NAME=value` environment entries (a container's environment), lists comma-separated. */
+export function envAssignments<O extends Record<string, OptionSpec>>(table: OptionTable<O>, input: OptionInput<O>): string[] {
+  return Object.entries(input)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${envOf(table, key)}=${[value as string | string[]].flat().join(',')}`);
+}
+
+/** node:util parseArgs options for the table's flags (every flag takes a value). */
+export function parseArgsOptions(table: OptionTable): NonNullable<ParseArgsConfig['options']> {
+  return Object.fromEntries(
+    Object.entries(table.options)
+      .filter(([, spec]) => !spec.envOnly)
+      .map(([key, spec]) => [flagOf(key), { type: 'string' as const, multiple: spec.multiple ?? false }]),
+  );
+}
+
+/** parseArgs' values (by flag) as the table's input (by key). */
+export function inputFromArgs<O extends Record<string, OptionSpec>>(
+  table: OptionTable<O>,
+  values: Record<string, string | boolean | Array<string | boolean> | undefined>,
+): OptionInput<O> {
+  const input: Record<string, unknown> = {};
+  for (const key of Object.keys(table.options)) if (values[flagOf(key)] !== undefined) input[key] = values[flagOf(key)];
+  return input as OptionInput<O>;
+}
+
+/**
+ * Parses every option: later inputs override earlier ones, empty text counts as unset, defaults
+ * fill the rest. Problems are added in table order; a bad value falls back to its default.
+ */
+export function resolveOptions<O extends Record<string, OptionSpec>>(
+  table: OptionTable<O>,
+  inputs: Array<OptionInput<O>>,
+  problems: string[],
+): OptionValues<O> {
+  const values: Record<string, unknown> = {};
+  for (const [key, spec] of Object.entries(table.options)) {
+    const given = givenValue(inputs, key);
+    if (spec.pairedWith && (given === undefined) !== (givenValue(inputs, spec.pairedWith.option) === undefined))
+      problems.push(spec.pairedWith.problem);
+    const parse = (t: string): unknown => (spec.type ? spec.type.parse(t, labelOf(key, spec), problems) : t);
+    if (spec.multiple) {
+      values[key] = (given === undefined ? ((spec.default as unknown[] | undefined) ?? []) : [given].flat().map(parse)).filter(
+        (v) => v !== undefined,
+      );
+    } else {
+      values[key] = (given === undefined ? undefined : parse(String(given))) ?? spec.default;
+    }
+  }
+  return values as OptionValues<O>;
+}
+
+/** The last input's value of an option; empty text counts as unset. */
+export function givenValue(inputs: ReadonlyArray<Record<string, unknown>>, key: string): string | string[] | undefined {
+  return inputs.map((i) => i[key] as string | string[] | undefined).findLast((v) => v !== undefined && v !== '');
+}
+
+/** Help for one flag: what it does, then whether it repeats, its variable and its default. */
+export function helpText(table: OptionTable, key: string): string {
+  const spec = table.options[key]!;
+  const shown = spec.shownDefault ?? (spec.default === undefined ? undefined : String(spec.default));
+  const variable = spec.multiple && !spec.customEnv ? `${envOf(table, key)}=a,b` : envOf(table, key);
+  return `${spec.help} (${[spec.multiple && 'repeatable', variable, shown !== undefined && `default ${shown}`].filter(Boolean).join('; ')})`;
+}
+
+/** `--help` text: a line per flag. */
+export function usageLines(table: OptionTable, extra: Array<readonly [string, string]> = []): string {
+  const rows: Array<readonly [string, string]> = Object.entries(table.options)
+    .filter(([, spec]) => !spec.envOnly)
+    .map(([key, spec]) => [`--${flagOf(key)} ${spec.arg}`, helpText(table, key)]);
+  rows.push(...extra);
+  const width = Math.max(...rows.map(([flag]) => flag.length)) + 2;
+  return rows.map(([flag, help]) => `  ${flag.padEnd(width)}${help}\n`).join('');
+}

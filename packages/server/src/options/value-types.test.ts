@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type ValueType,
+  addressRange,
+  byteSize,
+  ipAddress,
+  languageModel,
+  oneOf,
+  positiveNumber,
+  switchedOn,
+  wholeNumber,
+} from './value-types.js';
+
+/** The value, or the problem told about it. */
+function parsed<T>(type: ValueType<T>, text: string): T | string {
+  const problems: string[] = [];
+  const value = type.parse(text, 'setting', problems);
+  return problems.length > 0 ? problems.join('; ') : (value as T);
+}
+
+describe('value types shared by the server and the CLI', () => {
+  it('take whole numbers within their range', () => {
+    expect(parsed(wholeNumber(0, 65535), '2700')).toBe(2700);
+    for (const bad of ['65536', '-1', '1.5', 'ten'])
+      expect(parsed(wholeNumber(0, 65535), bad)).toBe(`setting "${bad}": expected a whole number from 0 to 65535`);
+    expect(parsed(positiveNumber, '1.5')).toBe(1.5);
+    expect(parsed(positiveNumber, '0')).toBe('setting "0": expected a positive number such as 2 or 1.5');
+  });
+
+  it('take sizes in bytes with k, m or g', () => {
+    expect(parsed(byteSize, '512m')).toBe(512 * 1024 ** 2);
+    expect(parsed(byteSize, '1.5G')).toBe(1.5 * 1024 ** 3);
+    expect(parsed(byteSize, '100kb')).toBe(100 * 1024);
+    expect(parsed(byteSize, 'lots')).toBe('setting "lots": expected a size such as 2g or 512m');
+  });
+
+  it('take addresses and CIDR ranges of both families', () => {
+    for (const good of ['10.0.0.0/8', '::1', '2001:db8::/32', '192.168.1.7']) expect(parsed(addressRange, good)).toBe(good);
+    for (const bad of ['10.0.0.0/33', '::/129', 'host.example', '10.0.0.0/8/1'])
+      expect(parsed(addressRange, bad)).toBe(`setting "${bad}": expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8`);
+    expect(parsed(ipAddress, '10.0.0.0/8')).toBe('setting "10.0.0.0/8": expected an IP address such as 0.0.0.0 or 127.0.0.1');
+  });
+
+  it('take one of their choices, and name them all otherwise', () => {
+    expect(parsed(oneOf(['host', 'ingress']), 'host')).toBe('host');
+    expect(parsed(oneOf(['a', 'b', 'c']), 'd')).toBe('setting "d": expected a, b or c');
+    expect([parsed(switchedOn, 'true'), parsed(switchedOn, '1'), parsed(switchedOn, 'yes')]).toEqual([true, true, false]);
+  });
+
+  it('take LANG=MODEL with the language normalized (zh is cn)', () => {
+    const type = languageModel('expected LANG=DIR');
+    expect(parsed(type, 'ZH=/m/cn')).toEqual({ language: 'cn', model: '/m/cn' });
+    expect(parsed(type, 'en-us=/m/en')).toEqual({ language: 'en-us', model: '/m/en' });
+    expect(parsed(type, '/m/en')).toBe('setting "/m/en": expected LANG=DIR');
+    expect(
+      parsed(
+        languageModel('letters only', (code) => /^[a-z]{2,3}$/u.test(code)),
+        'en-us=/m',
+      ),
+    ).toBe('setting "en-us=/m": letters only');
+  });
+});

@@ -1,0 +1,95 @@
+import { isIP } from 'node:net';
+import { isLanguageCode, normalizeLanguage } from '../languages.js';
+
+/**
+ * How an option's text becomes its value. Bad text adds one problem naming the option, the text
+ * and what is expected, and yields undefined, so every problem of a configuration is told at once.
+ * Shared by the server's options and the CLI's deploy options.
+ */
+export interface ValueType<T> {
+  parse(text: string, label: string, problems: string[]): T | undefined;
+  /** Every value there is, for help and a command line parser's own check. */
+  choices?: readonly string[];
+}
+
+function checked<T>(convert: (text: string) => T | undefined, expected: string): ValueType<T> {
+  return {
+    parse(text, label, problems) {
+      const value = convert(text);
+      if (value === undefined) problems.push(`${label} "${text}": ${expected}`);
+      return value;
+    },
+  };
+}
+
+export function wholeNumber(min: number, max: number): ValueType<number> {
+  return checked((t) => {
+    const n = Number(t);
+    return Number.isInteger(n) && n >= min && n <= max ? n : undefined;
+  }, `expected a whole number from ${min} to ${max}`);
+}
+
+export const positiveNumber: ValueType<number> = checked((t) => {
+  const n = Number(t);
+  return n > 0 ? n : undefined;
+}, 'expected a positive number such as 2 or 1.5');
+
+export function oneOf<const C extends string>(choices: readonly C[]): ValueType<C> {
+  const expected = `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)!}`;
+  return { ...checked((t) => choices.find((c) => c === t), `expected ${expected}`), choices };
+}
+
+/** Text matching a pattern; `expected` says what is, e.g. "expected HOST[:PORT][/PATH]". */
+export function matching(pattern: RegExp, expected: string): ValueType<string> {
+  return checked((t) => (pattern.test(t) ? t : undefined), expected);
+}
+
+/** "true" or "1" is on; anything else off. */
+export const switchedOn: ValueType<boolean> = { parse: (t) => t === 'true' || t === '1' };
+
+/** An IPv4 or IPv6 address, or a CIDR range of either. */
+export function isAddressRange(range: string): boolean {
+  const [address = '', bits, ...rest] = range.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return Number.isInteger(n) && n >= 0 && n <= (family === 4 ? 32 : 128);
+}
+
+export const addressRange: ValueType<string> = checked(
+  (t) => (isAddressRange(t) ? t : undefined),
+  'expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8',
+);
+
+export const ipAddress: ValueType<string> = checked(
+  (t) => (isIP(t) === 0 ? undefined : t),
+  'expected an IP address such as 0.0.0.0 or 127.0.0.1',
+);
+
+/** A size in bytes, with an optional k, m or g (powers of 1024) and b: 512m, 1.5g. */
+export const byteSize: ValueType<number> = checked((t) => {
+  const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/iu.exec(t.trim());
+  if (!m) return undefined;
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Math.round(Number(m[1]) * unit);
+}, 'expected a size such as 2g or 512m');
+
+export interface LanguageModel {
+  /** Normalized (`zh` is `cn`). */
+  language: string;
+  /** What follows `LANG=`: a directory, or (deploy) a model name. */
+  model: string;
+}
+
+/**
+ * `LANG=MODEL`. `language` restricts the codes further than a language code (the deploy passes
+ * them as ASR_MODEL_<LANG>, which allows only letters).
+ */
+export function languageModel(expected: string, language: (code: string) => boolean = isLanguageCode): ValueType<LanguageModel> {
+  return checked((t) => {
+    const m = /^([^=]+)=(.+)$/u.exec(t);
+    const code = m ? normalizeLanguage(m[1]!) : '';
+    return m && language(code) ? { language: code, model: m[2]! } : undefined;
+  }, expected);
+}
