@@ -103,6 +103,13 @@ describe('asrctl transcribe against asrctl serve', () => {
     expect(final.words.map((w) => w.word)).toEqual(['low', 'high']);
   });
 
+  it('with --language auto, prints each final with the language the server chose', async () => {
+    const wav = join(dir, 'low-high.wav');
+    await writeFile(wav, encodeWav(lowHighClip(), 16000));
+    // Both tone models hear these tones: a tie keeps the session's language before auto (cn).
+    expect(await asrctl('transcribe', wav, '--url', url, '--language', 'auto')).toMatchObject({ code: 0, stdout: '[cn] 低 高\n' });
+  });
+
   it('delivers trailing audio with no endpoint (eof flushes it)', async () => {
     const wav = join(dir, 'trailing.wav');
     await writeFile(wav, encodeWav(synthesize([{ silence: 0.3 }, { tone: 1000, seconds: 0.4 }]), 16000));

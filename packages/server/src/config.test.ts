@@ -75,6 +75,11 @@ describe('the option table', () => {
     expect(resolveConfig(configInputFromEnv({ ASR_IDLE_TIMEOUT: '4' }), models).deprecatedEnv).toBeUndefined();
   });
 
+  it('takes auto as the default language (each utterance in its own language)', () => {
+    expect(resolveConfig({}, { ...models, defaultLanguage: 'auto' }).defaultLanguage).toBe('auto');
+    expect(() => resolveConfig({}, { ...models, defaultLanguage: 'fr' })).toThrow(/default language "fr" has no model/u);
+  });
+
   it("gives vosk-server clients vosk-server's defaults, configurable, also under vosk-server's own variable names", () => {
     expect(resolveConfig({}, models).voskDefaults).toEqual({ sampleRate: 8000, words: true });
     expect(resolveConfig({}, { ...models, voskSampleRate: '16000', voskWords: 'false' }).voskDefaults).toEqual({

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { normalizeLanguage } from './languages.js';
+import { AUTO_LANGUAGE, normalizeLanguage } from './languages.js';
 import type { LogLevel } from './logger.js';
 import {
   type DeprecatedEnv,
@@ -115,7 +115,7 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, depr
   }
   const requested = o.defaultLanguage ? normalizeLanguage(o.defaultLanguage) : undefined;
   const defaultLanguage = requested ?? (languages.includes('cn') ? 'cn' : (languages[0] ?? 'cn'));
-  if (requested && languages.length > 0 && !languages.includes(requested)) {
+  if (requested && requested !== AUTO_LANGUAGE && languages.length > 0 && !languages.includes(requested)) {
     problems.push(`default language "${requested}" has no model (configured: ${languages.join(', ')})`);
   }
   const config: ServerConfig = {

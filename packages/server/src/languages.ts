@@ -9,3 +9,6 @@ export function normalizeLanguage(code: string): string {
 export function isLanguageCode(code: string): boolean {
   return /^[a-z]{2,3}(?:-[a-z0-9]{2,8})?$/u.test(code);
 }
+
+/** Not a language: each utterance in whichever loaded language it is most believably in. */
+export const AUTO_LANGUAGE = 'auto';

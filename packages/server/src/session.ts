@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Engine } from './engine/engine.js';
 import type { EngineError } from './engine/errors.js';
-import type { DecodeEvent, Recognizer, RecognizerOptions } from './engine/recognizer.js';
+import type { DecodeEvent, RecognizerOptions, StreamDecoder } from './engine/recognizer.js';
+import { AUTO_LANGUAGE } from './languages.js';
 import type { VoskPartial, VoskResult } from './engine/vosk-result.js';
 
 export const MIN_SAMPLE_RATE = 8000;
@@ -22,6 +23,7 @@ export interface SessionListener {
 }
 
 export interface StreamSettings {
+  /** A loaded language, or `auto`: every language decodes, each utterance goes to the most believable. */
   language: string;
   /** A model of that language by name; unset: the language's default model. */
   model?: string;
@@ -41,7 +43,7 @@ export interface StreamSettings {
  */
 export class Session {
   readonly id = randomUUID();
-  private recognizer: Recognizer;
+  private recognizer: StreamDecoder;
   private current: StreamSettings;
   private carry: Buffer | undefined;
   /** Work not yet handed to the recognizer because a command before it is still running. */
@@ -140,6 +142,11 @@ export class Session {
     await this.recognizer.close();
   }
 
+  /** Whether the language is chosen per utterance (`auto`) rather than set. */
+  get automaticLanguage(): boolean {
+    return this.current.language === AUTO_LANGUAGE;
+  }
+
   private async flushRecognizer(): Promise<VoskResult> {
     const recognizer = this.recognizer;
     const result = await recognizer.flush();
@@ -166,7 +173,7 @@ export class Session {
     }
   }
 
-  private createRecognizer(settings: StreamSettings): Recognizer {
+  private createRecognizer(settings: StreamSettings): StreamDecoder {
     const options: RecognizerOptions = {
       sampleRate: settings.sampleRate,
       words: settings.words,
@@ -174,24 +181,24 @@ export class Session {
       ...(settings.grammar !== undefined && { grammar: settings.grammar }),
       ...(settings.resultPerFrame && { resultPerChunk: true }),
     };
-    const recognizer: Recognizer = this.engine.createRecognizer(
-      settings.language,
-      options,
-      (event: DecodeEvent) => this.deliver(recognizer, event),
-      (error) => this.listener.error(error),
-      settings.model,
-    );
+    const onEvent = (event: DecodeEvent): void => this.deliver(recognizer, event);
+    const onError = (error: EngineError): void => this.listener.error(error);
+    const recognizer: StreamDecoder =
+      settings.language === AUTO_LANGUAGE
+        ? this.engine.createAutoRecognizer(options, onEvent, onError, this.recognizer?.language ?? this.engine.languages[0])
+        : this.engine.createRecognizer(settings.language, options, onEvent, onError, settings.model);
     return recognizer;
   }
 
-  private deliver(recognizer: Recognizer, event: DecodeEvent): void {
+  private deliver(recognizer: StreamDecoder, event: DecodeEvent): void {
     if (this.closed) return;
     const context = this.context(recognizer);
     if (event.kind === 'partial') this.listener.partial(event.partial, context);
     else this.listener.final(event.result, context, 'endpoint');
   }
 
-  private context(recognizer: Recognizer): ResultContext {
+  /** Read when a result is delivered: with automatic language, the language that result was chosen in. */
+  private context(recognizer: StreamDecoder): ResultContext {
     return { language: recognizer.language, model: recognizer.model.name };
   }
 }

@@ -19,7 +19,10 @@ export function registerTranscribe(program: Command): void {
     .description('stream a WAV file (PCM16, any rate, mono or stereo) to a server and print the transcript')
     .argument('<file>', 'WAV file')
     .option('--url <url>', 'server WebSocket URL', process.env.ASR_URL ?? 'ws://localhost:8765')
-    .option('--language <lang>', 'switch to this language first (cn, en, ...)')
+    .option(
+      '--language <lang>',
+      "switch to this language first (cn, en, ...; auto: the server picks each utterance's language, shown before each final)",
+    )
     .option('--realtime', 'send audio at its own pace, like a microphone')
     .option('--words', 'ask for word times (shown with --json)')
     .option('--json', 'print each final as a JSON line')
@@ -36,7 +39,8 @@ export function registerTranscribe(program: Command): void {
       };
       const onFinal = (t: TranscriptMessage): void => {
         clearPartial();
-        process.stdout.write(options.json ? `${JSON.stringify(t)}\n` : `${t.text}\n`);
+        const line = options.language === 'auto' ? `[${t.language}] ${t.text}` : t.text;
+        process.stdout.write(options.json ? `${JSON.stringify(t)}\n` : `${line}\n`);
       };
       try {
         await transcribe({

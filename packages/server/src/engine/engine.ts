@@ -4,12 +4,15 @@ import { EngineError } from './errors.js';
 import { type LibVosk, libvosk } from './libvosk.js';
 import { VoskModel } from './model.js';
 import { captureNativeStderr, parseKaldiLine } from './native-stderr.js';
+import { AutoRecognizer } from './auto-recognizer.js';
 import { type DecodeEvent, type DecodeObserver, Recognizer, type RecognizerOptions } from './recognizer.js';
 
 export type EngineState = 'loading' | 'ready' | 'failed' | 'closed';
 
 export interface EngineStats {
   liveRecognizers: number;
+  /** Streams in automatic language now: each decodes its audio once per language. */
+  automaticStreams: number;
   /** libvosk calls running on worker threads now. */
   nativeCallsInFlight: number;
   audioSecondsDecoded: number;
@@ -32,7 +35,13 @@ export class Engine {
   private readonly models = new Map<string, VoskModel[]>();
   private stateValue: EngineState = 'loading';
   private failure: Error | undefined;
-  private readonly counters: EngineStats = { liveRecognizers: 0, nativeCallsInFlight: 0, audioSecondsDecoded: 0, decodeSeconds: 0 };
+  private readonly counters: EngineStats = {
+    liveRecognizers: 0,
+    automaticStreams: 0,
+    nativeCallsInFlight: 0,
+    audioSecondsDecoded: 0,
+    decodeSeconds: 0,
+  };
   private readonly observer: DecodeObserver = {
     nativeCallStarted: () => {
       this.counters.nativeCallsInFlight++;
@@ -46,6 +55,9 @@ export class Engine {
     },
     freed: () => {
       this.counters.liveRecognizers--;
+    },
+    automaticStreamFreed: () => {
+      this.counters.automaticStreams--;
     },
   };
 
@@ -156,6 +168,23 @@ export class Engine {
       throw new EngineError('recognizer_failed', `no model ${modelName ? `"${modelName}" ` : ''}loaded for language "${language}"`);
     const recognizer = new Recognizer(this.lib, language, model, options, onEvent, onError, this.observer);
     this.counters.liveRecognizers++;
+    return recognizer;
+  }
+
+  /**
+   * Automatic language: a recognizer per language (each its default model) on the same audio, one
+   * final per utterance from the most believable. `preferred` wins ties until a language is chosen.
+   */
+  createAutoRecognizer(
+    options: RecognizerOptions,
+    onEvent: (event: DecodeEvent) => void,
+    onError: (error: EngineError) => void,
+    preferred?: string,
+  ): AutoRecognizer {
+    const models = [...this.models].map(([language, list]) => ({ language, model: list[0]! }));
+    const recognizer = new AutoRecognizer(this.lib, models, options, onEvent, onError, this.observer, preferred);
+    this.counters.liveRecognizers += recognizer.recognizerCount;
+    this.counters.automaticStreams++;
     return recognizer;
   }
 

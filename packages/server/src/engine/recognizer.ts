@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { DecodeQueue } from './decode-queue.js';
 import { EngineError } from './errors.js';
 import { type LibVosk, type RecognizerHandle, callAsync } from './libvosk.js';
 import type { VoskModel } from './model.js';
@@ -31,24 +32,39 @@ export interface DecodeObserver {
   /** After each decode call: seconds of audio fed, and the call's wall time (waiting for a thread included). */
   decoded(audioSeconds: number, callSeconds: number): void;
   freed(): void;
+  /** An automatic-language stream's recognizers were all freed. */
+  automaticStreamFreed?(): void;
 }
 
-type Op = { kind: 'audio'; chunks: Buffer[]; bytes: number } | { kind: 'task'; run: () => Promise<void>; cancel?: (reason: Error) => void };
-
 const DEFAULT_MAX_MERGE_SECONDS = 0.5;
+
+/** Merged audio per decode call, in bytes, for these options. */
+export function maxMergeBytes(options: RecognizerOptions): number {
+  const mergeSeconds = options.resultPerChunk ? 0 : (options.maxMergeSeconds ?? DEFAULT_MAX_MERGE_SECONDS);
+  return Math.max(0, Math.floor(mergeSeconds * options.sampleRate) * 2);
+}
+
+/** What every decoder of a session's stream offers: one language's recognizer, or several at once. */
+export interface StreamDecoder {
+  /** The language of the latest result (with several, the one chosen). */
+  readonly language: string;
+  /** The model that produced the latest result. */
+  readonly model: VoskModel;
+  readonly queuedBytes: number;
+  acceptAudio(pcm: Buffer): void;
+  flush(): Promise<VoskResult>;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
 
 /**
  * One libvosk recognizer. Every native call goes through one queue, so calls for a recognizer
  * never overlap (libvosk recognizers are not thread-safe), and heavy calls run on worker threads.
  * Results arrive in order through `onEvent`.
  */
-export class Recognizer {
-  private readonly queue: Op[] = [];
-  private running = false;
-  private queuedAudioBytes = 0;
-  private closed = false;
+export class Recognizer implements StreamDecoder {
+  private readonly queue: DecodeQueue;
   private freed = false;
-  private readonly maxMergeBytes: number;
   private readonly handle: RecognizerHandle;
 
   constructor(
@@ -60,47 +76,29 @@ export class Recognizer {
     private readonly onError: (error: EngineError) => void,
     private readonly observer?: DecodeObserver,
   ) {
-    const grammar = options.grammar;
-    const handle = grammar
-      ? lib.recognizerNewGrm(model.handle, options.sampleRate, JSON.stringify(grammar))
-      : lib.recognizerNew(model.handle, options.sampleRate);
-    if (!handle) {
-      throw new EngineError('recognizer_failed', `libvosk could not create a recognizer for ${model.name} at ${options.sampleRate} Hz`);
-    }
-    this.handle = handle;
-    if (options.words) lib.recognizerSetWords(handle, 1);
-    if (options.maxAlternatives) lib.recognizerSetMaxAlternatives(handle, options.maxAlternatives);
-    const mergeSeconds = options.resultPerChunk ? 0 : (options.maxMergeSeconds ?? DEFAULT_MAX_MERGE_SECONDS);
-    this.maxMergeBytes = Math.max(0, Math.floor(mergeSeconds * options.sampleRate) * 2);
+    this.handle = newRecognizerHandle(lib, model, options);
+    this.queue = new DecodeQueue(maxMergeBytes(options), (pcm) => this.decode(pcm));
   }
 
   /** Bytes of audio queued and not yet handed to libvosk (kept as a count: read for every frame). */
   get queuedBytes(): number {
-    return this.queuedAudioBytes;
+    return this.queue.queuedBytes;
   }
 
   /** Queues PCM16 audio (an even number of bytes). Partials and finals follow through onEvent. */
   acceptAudio(pcm: Buffer): void {
-    if (this.closed || (pcm.length === 0 && !this.options.resultPerChunk)) return;
-    this.queuedAudioBytes += pcm.length;
-    const last = this.queue[this.queue.length - 1];
-    if (last?.kind === 'audio' && last.bytes + pcm.length <= this.maxMergeBytes) {
-      last.chunks.push(pcm);
-      last.bytes += pcm.length;
-    } else {
-      this.queue.push({ kind: 'audio', chunks: [pcm], bytes: pcm.length });
-    }
-    this.pump();
+    if (pcm.length === 0 && !this.options.resultPerChunk) return;
+    this.queue.acceptAudio(pcm);
   }
 
   /** After all queued audio: the final result of the utterance (libvosk's final_result). */
   flush(): Promise<VoskResult> {
-    return this.task(async () => parseVoskJson<VoskResult>(await this.native(this.lib.finalResult, this.handle), 'final_result'));
+    return this.queue.task(async () => parseVoskJson<VoskResult>(await this.native(this.lib.finalResult, this.handle), 'final_result'));
   }
 
   /** After all queued audio: discards the current utterance. */
   reset(): Promise<void> {
-    return this.task(async () => this.lib.reset(this.handle));
+    return this.queue.task(async () => this.lib.reset(this.handle));
   }
 
   /**
@@ -108,49 +106,7 @@ export class Recognizer {
    * Resolves when the native recognizer is freed.
    */
   close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    this.closed = true;
-    const closedError = new EngineError('recognizer_failed', 'recognizer was closed');
-    for (const op of this.queue.splice(0)) if (op.kind === 'task') op.cancel?.(closedError);
-    this.queuedAudioBytes = 0;
-    return new Promise((resolve) => {
-      this.queue.push({
-        kind: 'task',
-        run: async () => {
-          this.free();
-          resolve();
-        },
-      });
-      this.pump();
-    });
-  }
-
-  private task<T>(run: () => Promise<T>): Promise<T> {
-    if (this.closed) return Promise.reject(new EngineError('recognizer_failed', 'recognizer is closed'));
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ kind: 'task', run: () => run().then(resolve, reject), cancel: reject });
-      this.pump();
-    });
-  }
-
-  private pump(): void {
-    if (this.running) return;
-    this.running = true;
-    void this.drain();
-  }
-
-  private async drain(): Promise<void> {
-    try {
-      for (let op = this.queue.shift(); op; op = this.queue.shift()) {
-        if (op.kind === 'task') await op.run();
-        else {
-          this.queuedAudioBytes -= op.bytes;
-          await this.decode(op.chunks.length === 1 ? op.chunks[0]! : Buffer.concat(op.chunks, op.bytes));
-        }
-      }
-    } finally {
-      this.running = false;
-    }
+    return this.queue.close(() => this.free());
   }
 
   private async decode(pcm: Buffer): Promise<void> {
@@ -158,30 +114,25 @@ export class Recognizer {
       const started = performance.now();
       const endpoint = await this.native(this.lib.acceptWaveform, this.handle, pcm, pcm.length);
       if (endpoint < 0) throw new Error('vosk_recognizer_accept_waveform returned an error');
-      if (this.closed) return;
+      if (this.queue.closed) return;
       let event: DecodeEvent | undefined;
       if (endpoint === 1) {
         event = { kind: 'final', result: parseVoskJson<VoskResult>(await this.native(this.lib.result, this.handle), 'result') };
-      } else if (this.options.resultPerChunk || this.queue[0]?.kind !== 'audio') {
+      } else if (this.options.resultPerChunk || !this.queue.audioWaiting) {
         // With more audio already queued, this partial would be stale at once: skip the call.
         const partial = parseVoskJson<VoskPartial>(await this.native(this.lib.partialResult, this.handle), 'partial_result');
         event = { kind: 'partial', partial };
       }
       this.observer?.decoded(pcm.length / 2 / this.options.sampleRate, (performance.now() - started) / 1000);
-      if (event && !this.closed) this.onEvent(event);
+      if (event && !this.queue.closed) this.onEvent(event);
     } catch (err) {
-      if (!this.closed) this.onError(new EngineError('decode_failed', `decoding failed: ${(err as Error).message}`, { cause: err }));
+      if (!this.queue.closed) this.onError(new EngineError('decode_failed', `decoding failed: ${(err as Error).message}`, { cause: err }));
     }
   }
 
   /** A libvosk call on a worker thread, counted while in flight. */
-  private async native<A extends unknown[], R>(f: Parameters<typeof callAsync<A, R>>[0], ...args: A): Promise<R> {
-    this.observer?.nativeCallStarted();
-    try {
-      return await callAsync(f, ...args);
-    } finally {
-      this.observer?.nativeCallEnded();
-    }
+  private native<A extends unknown[], R>(f: Parameters<typeof callAsync<A, R>>[0], ...args: A): Promise<R> {
+    return nativeCall(this.observer, f, ...args);
   }
 
   private free(): void {
@@ -189,5 +140,33 @@ export class Recognizer {
     this.freed = true;
     this.lib.recognizerFree(this.handle);
     this.observer?.freed();
+  }
+}
+
+/** A native recognizer for these options; throws EngineError when libvosk cannot make one. */
+export function newRecognizerHandle(lib: LibVosk, model: VoskModel, options: RecognizerOptions): RecognizerHandle {
+  const grammar = options.grammar;
+  const handle = grammar
+    ? lib.recognizerNewGrm(model.handle, options.sampleRate, JSON.stringify(grammar))
+    : lib.recognizerNew(model.handle, options.sampleRate);
+  if (!handle) {
+    throw new EngineError('recognizer_failed', `libvosk could not create a recognizer for ${model.name} at ${options.sampleRate} Hz`);
+  }
+  if (options.words) lib.recognizerSetWords(handle, 1);
+  if (options.maxAlternatives) lib.recognizerSetMaxAlternatives(handle, options.maxAlternatives);
+  return handle;
+}
+
+/** A libvosk call on a worker thread, counted while in flight. */
+export async function nativeCall<A extends unknown[], R>(
+  observer: DecodeObserver | undefined,
+  f: Parameters<typeof callAsync<A, R>>[0],
+  ...args: A
+): Promise<R> {
+  observer?.nativeCallStarted();
+  try {
+    return await callAsync(f, ...args);
+  } finally {
+    observer?.nativeCallEnded();
   }
 }

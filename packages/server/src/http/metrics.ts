@@ -38,7 +38,7 @@ export class ServerMetrics {
     // Engine figures are read at scrape time: the decode path stays free of metric bookkeeping.
     new Counter({
       name: 'asr_audio_seconds_total',
-      help: 'Seconds of audio decoded',
+      help: 'Seconds of audio decoded, once per recognizer (automatic language: once per language)',
       registers,
       collect() {
         this.reset();
@@ -68,6 +68,14 @@ export class ServerMetrics {
       registers,
       collect() {
         this.set(engine.stats.liveRecognizers);
+      },
+    });
+    new Gauge({
+      name: 'asr_sessions_auto_language',
+      help: 'Sessions in automatic language now: each costs one recognizer and one decode per loaded language',
+      registers,
+      collect() {
+        this.set(engine.stats.automaticStreams);
       },
     });
   }

@@ -139,6 +139,23 @@ describe('the browser test page in real Chromium', () => {
     expect(await finals()).toEqual(['甲 乙']);
   });
 
+  it('offers auto: the server picks the language, and each final says which', async () => {
+    await page.goto(`http://127.0.0.1:${server.port}/`);
+    await expect.poll(status).toMatch(/^Connected/u);
+    expect(await page.locator('#language option').evaluateAll((os) => os.map((o) => o.getAttribute('value')))).toEqual([
+      'cn',
+      'en',
+      'auto',
+    ]);
+    await page.selectOption('#language', 'auto');
+    await expect.poll(status).toBe('Language: auto');
+    await page.click('#start');
+    await waitForFinal('low high');
+    expect(await page.locator('#finals li time').first().innerText()).toMatch(/ · en$/u);
+    await page.click('#stop');
+    await expect.poll(status).toBe('Stopped · the last final is shown');
+  });
+
   it('works opened from disk (file://) with the server address typed in', async () => {
     const copy = join(work, 'asr-test-page.html');
     await copyFile(PAGE_FILE, copy);

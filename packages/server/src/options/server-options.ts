@@ -17,7 +17,11 @@ export const SERVER_OPTIONS = defineOptions({
       env: 'ASR_MODEL_<LANG>',
       customEnv: true,
     },
-    defaultLanguage: { arg: 'LANG', help: 'language of new sessions', shownDefault: 'cn, else the first model' },
+    defaultLanguage: {
+      arg: 'LANG',
+      help: 'language of new sessions; auto: each utterance in the language it is most believably in',
+      shownDefault: 'cn, else the first model',
+    },
     libvosk: {
       arg: 'PATH',
       help: 'libvosk.so to load; when set, only this one is tried',

@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { EngineError } from '../engine/errors.js';
 import { type VoskPartial, type VoskResult, resultText } from '../engine/vosk-result.js';
-import { normalizeLanguage } from '../languages.js';
+import { AUTO_LANGUAGE, normalizeLanguage } from '../languages.js';
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type ResultContext, type SessionListener, type StreamSettings } from '../session.js';
 import { ClientError } from './client-error.js';
 import type { ClientConnection, ProtocolContext } from './connection.js';
@@ -83,7 +83,8 @@ export function acceptAsrctlClient(
           type: 'connection_established',
           supported_languages: context.engine.languages,
           current_language: conn.session.settings.language,
-          mode: 'manual_switch',
+          // `auto`: the server picks each utterance's language; otherwise the client switches it.
+          mode: conn.session.automaticLanguage ? 'auto' : 'manual_switch',
           available_models: context.engine.modelList,
           current_model: conn.session.modelName,
         });
@@ -204,10 +205,10 @@ export function parseCommand(text: string): ClientCommand {
 
 function requireLanguage(requested: string, available: string[]): string {
   const language = normalizeLanguage(requested);
-  if (!available.includes(language)) {
+  if (!available.includes(language) && language !== AUTO_LANGUAGE) {
     throw new ClientError(
       'unsupported_language',
-      `language ${JSON.stringify(requested).slice(0, 40)} is not available; this server has: ${available.join(', ')}`,
+      `language ${JSON.stringify(requested).slice(0, 40)} is not available; this server has: ${available.join(', ')} (or auto)`,
     );
   }
   return language;

@@ -1,4 +1,4 @@
-import { isLanguageCode, normalizeLanguage } from '../languages.js';
+import { AUTO_LANGUAGE, isLanguageCode, normalizeLanguage } from '../languages.js';
 
 export type ProtocolName = 'asrctl' | 'vosk' | 'funasr';
 
@@ -41,8 +41,8 @@ export function resolveEndpoint(url: string, catalog: EndpointCatalog, defaultLa
     // A protocol's own port: every path speaks it; a path that is one language code chooses it.
     protocol = fixed;
     const segment = path.slice(1);
-    if (!segment.includes('/') && (isLanguageCode(normalizeLanguage(segment)) || models.some((m) => m.name === segment)))
-      fromPath = segment;
+    const named = isLanguageCode(normalizeLanguage(segment)) || segment === AUTO_LANGUAGE || models.some((m) => m.name === segment);
+    if (!segment.includes('/') && named) fromPath = segment;
   } else if (path === '/' || path === '/ws') protocol = 'asrctl';
   for (const [prefix, name] of fixed ? [] : PREFIXES) {
     if (path === prefix) protocol = name;
@@ -71,7 +71,7 @@ export function resolveEndpoint(url: string, catalog: EndpointCatalog, defaultLa
   }
   const asked = fromPath ?? searchParams.get('language') ?? undefined;
   const language = asked === undefined ? defaultLanguage : normalizeLanguage(asked);
-  if (!languages.includes(language))
+  if (!languages.includes(language) && language !== AUTO_LANGUAGE)
     return {
       status: 400,
       reason: 'unknown_language',

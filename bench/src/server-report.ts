@@ -1,0 +1,82 @@
+/** The `pnpm bench` section of BENCHMARKS.md, from what server-measures.ts measured. */
+import { readFile, writeFile } from 'node:fs/promises';
+import { FRAME_SECONDS } from './bench-audio.js';
+import type { MachineFacts } from './machine-facts.js';
+import { EVENT_LOOP_SAMPLING_MS, LATENCY_TARGET_MS, type RealtimeTrial, type ThroughputRow } from './server-measures.js';
+import { median, percentile, round } from './stats.js';
+
+interface Capacity {
+  capacity: number;
+  atCapacity: RealtimeTrial | undefined;
+}
+
+export function markdown(
+  facts: MachineFacts,
+  rows: ThroughputRow[],
+  repeats: number,
+  manual: Capacity,
+  auto: Capacity,
+  half: { clients: number; partial: number[]; final: number[] },
+  mem: { idleMiB: number; perSessionMiB: number; sessions: number },
+  audioSeconds: number,
+): string {
+  const ms = (n: number): string => `${round(n, 0)} ms`;
+  const details = ({ atCapacity }: Capacity): string =>
+    `(worst client p95 final latency ${atCapacity ? ms(atCapacity.worstClientP95FinalMs) : 'n/a'}; event-loop delay p99 ${atCapacity ? ms(atCapacity.eventLoopP99Ms) : 'n/a'}; /healthz p99 ${atCapacity ? ms(atCapacity.healthzP99Ms) : 'n/a'})`;
+  const spread = (v: number[]): string => `${round(percentile(v, 25), 2)}–${round(percentile(v, 75), 2)}`;
+  const lines = [
+    '<!-- server-bench:start (written by `pnpm bench`; edit bench/src/server-report.ts instead) -->',
+    '## Server capacity against the raw libvosk limit',
+    '',
+    `Command: \`pnpm bench\` · ${facts.date} · ${facts.cpu}, ${facts.cores} cores, ${facts.memoryGiB} GiB · Node ${facts.node} · libvosk ${facts.libvosk} · koffi ${facts.koffi} · load average at start ${facts.loadAverageAtStart.join(' ')}`,
+    '',
+    `Model: the heavy generated tone model (TDNN-F-shaped, 6.8 M parameters, really computed), cn and en loaded. Audio: ${round(audioSeconds, 1)} s of two-tone utterances with pauses, sent in ${FRAME_SECONDS * 1000} ms frames. The server runs in its own process; the load clients run in the benchmark process on the same cores.`,
+    '',
+    '### Throughput (as fast as the server takes the audio)',
+    '',
+    '| clients / threads | raw libvosk (audio s per s) | server (audio s per s) | server / raw (median) | server / raw, middle half of runs | control: raw / raw, middle half | event-loop delay p99 (worst run) | /healthz median / p99 |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.clients} | ${round(r.raw, 1)} | ${round(r.server, 1)} | **${round(r.ratio, 2)}** | ${spread(r.ratios)} | ${spread(r.rawOverRaw)} | ${ms(r.eventLoopP99Ms)} | ${ms(r.healthzMedianMs)} / ${ms(r.healthzP99Ms)} |`,
+    ),
+    '',
+    '/healthz is polled every 100 ms by a separate process (started before the timed run).',
+    '',
+    `Raw: N worker threads each calling \`vosk_recognizer_accept_waveform\` (and \`partial_result\`) directly on the same audio in ${FRAME_SECONDS * 1000} ms chunks, no sockets or queues. Server: N WebSocket clients each sending the same audio in ${FRAME_SECONDS * 1000} ms frames as fast as the server takes it, then \`eof\`; wall time until the last \`eof_complete\`. Per N, ${repeats} server runs alternate with ${repeats + 1} raw runs (raw, server, raw, ...); each server run is divided by the mean of the raw runs either side of it, and the table gives the median of those ratios with their interquartile range. The control column divides each raw run by the one before it: the same measurement against itself, so its spread is what this machine's noise alone produces. Event-loop delay: the server's p99 over the run (prom-client's monitor, less its ${EVENT_LOOP_SAMPLING_MS} ms sampling interval). Decoding runs on libuv's thread pool, sized to the cores (${facts.cores} threads here). One raw thread decodes ${round(rows[0]!.raw, 1)} audio s per s: a real-time factor of ${round(1 / rows[0]!.raw, 3)} per core.`,
+    '',
+    '### Real-time capacity',
+    '',
+    `Clients streaming at real-time pace (one ${FRAME_SECONDS * 1000} ms frame per ${FRAME_SECONDS * 1000} ms, staggered). A client count passes when every client gets every final and every client's 95th-percentile final latency is under ${LATENCY_TARGET_MS} ms. Final latency: from sending the frame that holds the endpoint (where libvosk reports it when fed 10 ms chunks) to receiving the final.`,
+    '',
+    `- **Capacity: ${manual.capacity} concurrent real-time streams** ${details(manual)}`,
+    `- **Automatic language (\`?language=auto\`, cn and en decoded for every stream): ${auto.capacity} streams**, ${round(auto.capacity / Math.max(1, manual.capacity), 2)} of the capacity with a set language ${details(auto)}`,
+    '',
+    `### Latency at half capacity (${half.clients} clients)`,
+    '',
+    '| | median | p95 |',
+    '|---|---|---|',
+    `| partial (tone onset to first partial with the word) | ${ms(median(half.partial))} | ${ms(percentile(half.partial, 95))} |`,
+    `| final (endpoint to final) | ${ms(median(half.final))} | ${ms(percentile(half.final, 95))} |`,
+    '',
+    'The partial latency includes what the model needs to hear: at least 3 output frames of tone plus the network’s 25-frame (0.25 s) right context.',
+    '',
+    '### Memory',
+    '',
+    `- Server RSS with both heavy models loaded, idle: **${round(mem.idleMiB, 0)} MiB**`,
+    `- Per open session (recognizer after 2 s of audio, measured over ${mem.sessions} sessions): **${round(mem.perSessionMiB, 2)} MiB**`,
+    '',
+    'Raw figures: `bench/results/server-bench.json`.',
+    '<!-- server-bench:end -->',
+  ];
+  return lines.join('\n');
+}
+
+export /** Replaces this benchmark's section of BENCHMARKS.md, keeping whatever else the file holds. */
+async function writeSection(path: string, section: string): Promise<void> {
+  const existing = await readFile(path, 'utf8').catch(
+    () => '# Benchmarks\n\nFigures measured in one run each on the machine named with them. Regenerate with the command shown.\n',
+  );
+  const pattern = /<!-- server-bench:start[\s\S]*?<!-- server-bench:end -->/u;
+  await writeFile(path, pattern.test(existing) ? existing.replace(pattern, section) : `${existing.trimEnd()}\n\n${section}\n`);
+}
