@@ -75,6 +75,14 @@ describe('the option table', () => {
     expect(resolveConfig(configInputFromEnv({ ASR_IDLE_TIMEOUT: '4' }), models).deprecatedEnv).toBeUndefined();
   });
 
+  it('reads several models of a language from ASR_MODEL_<LANG>, comma-separated, the first its default', () => {
+    expect(resolveConfig(configInputFromEnv({ ASR_MODEL_CN: '/m/small, /m/standard', ASR_MODEL_EN: '/m/en' }), {}).models).toEqual([
+      ['cn', '/m/small'],
+      ['cn', '/m/standard'],
+      ['en', '/m/en'],
+    ]);
+  });
+
   it('takes auto as the default language (each utterance in its own language)', () => {
     expect(resolveConfig({}, { ...models, defaultLanguage: 'auto' }).defaultLanguage).toBe('auto');
     expect(() => resolveConfig({}, { ...models, defaultLanguage: 'fr' })).toThrow(/default language "fr" has no model/u);

@@ -88,14 +88,20 @@ export class ConfigError extends Error {
 export type ConfigInput = OptionInput<typeof SERVER_OPTIONS.options>;
 
 /**
- * The ASR_* environment variables (SERVER_OPTIONS). `ASR_MODEL_<LANG>` sets a model for any
- * language code (ASR_MODEL_CN, ASR_MODEL_EN, ...). Variables read under an old name are added to
- * `deprecated`.
+ * The ASR_* environment variables (SERVER_OPTIONS). `ASR_MODEL_<LANG>` sets the models of any
+ * language code (ASR_MODEL_CN, ASR_MODEL_EN, ...): a directory, or several comma-separated (the
+ * first is the language's default). Variables read under an old name are added to `deprecated`.
  */
 export function configInputFromEnv(env: NodeJS.ProcessEnv, deprecated: DeprecatedEnv[] = []): ConfigInput {
   const models = Object.entries(env)
     .filter(([k, v]) => /^ASR_MODEL_[A-Z]{2,3}$/u.test(k) && v)
-    .map(([k, v]) => `${k.slice('ASR_MODEL_'.length).toLowerCase()}=${v}`);
+    .flatMap(([k, v]) =>
+      v!
+        .split(',')
+        .map((dir) => dir.trim())
+        .filter(Boolean)
+        .map((dir) => `${k.slice('ASR_MODEL_'.length).toLowerCase()}=${dir}`),
+    );
   return { ...inputFromEnv(SERVER_OPTIONS, env, deprecated), ...(models.length > 0 && { model: models }) };
 }
 
@@ -171,7 +177,7 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, depr
 export const SERVER_USAGE = `Usage: asr-server [options]
 
 ${usageLines(SERVER_OPTIONS, [['-h, --help', 'this text']])}
-Environment: ASR_MODEL_CN, ASR_MODEL_EN, ... (any ASR_MODEL_<LANG>); ASR_TOKENS=a,b as --tokens-file.
+Environment: ASR_MODEL_CN, ASR_MODEL_EN, ... (any ASR_MODEL_<LANG>; DIR or DIR,DIR); ASR_TOKENS=a,b as --tokens-file.
 Flags override the environment.
 `;
 

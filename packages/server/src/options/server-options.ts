@@ -11,7 +11,7 @@ export const SERVER_OPTIONS = defineOptions({
     model: {
       arg: 'LANG=DIR',
       help: 'a model directory for a language; several per language allowed, the first is its default',
-      doc: 'a model directory for a language (`ASR_MODEL_CN=DIR`, `ASR_MODEL_EN=DIR`, ...); several per language allowed, chosen per session by name, the first is the default; `zh` means `cn`',
+      doc: 'a model directory for a language (`ASR_MODEL_CN=DIR`, `ASR_MODEL_EN=DIR`, ...); several per language allowed (`ASR_MODEL_CN=DIR,DIR`), chosen per session by name, the first is the default; `zh` means `cn`',
       type: languageModel('expected LANG=DIR, e.g. cn=models/vosk-model-small-cn-0.22'),
       multiple: true,
       env: 'ASR_MODEL_<LANG>',
