@@ -44,7 +44,10 @@ let serveLog = '';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'asrctl-cli-'));
-  expect((await asrctl('models', 'synth', join(dir, 'cn'), '--lang', 'cn')).code).toBe(0);
+  // The README's demo: the clip `models synth --clip` writes (as `pnpm start` does) is what transcribe reads.
+  const cn = await asrctl('models', 'synth', join(dir, 'cn'), '--lang', 'cn', '--clip', join(dir, 'demo', 'low-high.wav'));
+  expect(cn).toMatchObject({ code: 0 });
+  expect(cn.stdout).toContain('low-high.wav: "低 高"');
   const en = await asrctl('models', 'synth', join(dir, 'en'));
   expect(en.stdout).toContain('low=500 Hz, mid=1000 Hz, high=2000 Hz');
   const port = await freePort();
@@ -81,10 +84,10 @@ afterAll(async () => {
 });
 
 describe('asrctl transcribe against asrctl serve', () => {
-  it('prints the final on stdout', async () => {
-    const wav = join(dir, 'low-high.wav');
-    await writeFile(wav, encodeWav(lowHighClip(), 16000));
+  it('prints the final on stdout: the demo clip of models synth --clip', async () => {
+    const wav = join(dir, 'demo', 'low-high.wav');
     expect(await asrctl('transcribe', wav, '--url', url)).toMatchObject({ code: 0, stdout: '低 高\n' });
+    expect(await asrctl('transcribe', wav, '--url', url, '--language', 'en')).toMatchObject({ code: 0, stdout: 'low high\n' });
   });
 
   it('takes 48 kHz stereo, switches language, and prints JSON with word times', async () => {
@@ -121,7 +124,7 @@ describe('asrctl transcribe against asrctl serve', () => {
   });
 
   it('exits non-zero with the server’s error message', async () => {
-    const wav = join(dir, 'low-high.wav');
+    const wav = join(dir, 'demo', 'low-high.wav');
     const out = await asrctl('transcribe', wav, '--url', url, '--language', 'fr');
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('server error unsupported_language: language "fr" is not available; this server has: cn, en');
@@ -129,7 +132,7 @@ describe('asrctl transcribe against asrctl serve', () => {
 
   it('exits non-zero when it cannot connect, with a hint', async () => {
     const port = await freePort();
-    const out = await asrctl('transcribe', join(dir, 'low-high.wav'), '--url', `ws://127.0.0.1:${port}`);
+    const out = await asrctl('transcribe', join(dir, 'demo', 'low-high.wav'), '--url', `ws://127.0.0.1:${port}`);
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/cannot connect to ws:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*is the server running\?/);
   });

@@ -1,5 +1,6 @@
-import { resolve } from 'node:path';
-import { type ToneWord, parseToneWords, toneWordsFor, writeToneModel } from '@asrctl/tone-model';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { type ToneWord, encodeWav, parseToneWords, toneSequenceClip, toneWordsFor, writeToneModel } from '@asrctl/tone-model';
 import { type Command, Option } from 'commander';
 import { formatBytes } from '../models/disk.js';
 import type { DownloadProgress } from '../models/download.js';
@@ -10,6 +11,7 @@ interface SynthOptions {
   lang: 'en' | 'cn';
   heavy?: boolean;
   words?: string;
+  clip?: string;
 }
 
 interface StoreOptions {
@@ -120,11 +122,18 @@ export function registerModels(program: Command): void {
     .addOption(new Option('--lang <lang>', 'word set: en (low/mid/high) or cn (低/中/高)').choices(['en', 'cn']).default('en'))
     .option('--heavy', 'add a realistic-compute network (for benchmarks); same results')
     .option('--words <list>', 'custom words as word:Hz,... (e.g. yes:600,no:1800)')
+    .option('--clip <file>', "also write a 16 kHz WAV saying the first and last words, for 'asrctl transcribe FILE'")
     .action(async (dir: string, options: SynthOptions) => {
       const words: readonly ToneWord[] = options.words ? parseToneWords(options.words) : toneWordsFor(options.lang);
       await writeToneModel(dir, { words, heavy: options.heavy ?? false });
       const list = words.map((w) => `${w.word}=${w.hz} Hz`).join(', ');
       process.stdout.write(`wrote ${options.heavy ? 'heavy' : 'light'} tone model to ${resolve(dir)} (${list})\n`);
+      if (options.clip) {
+        const said = words.length > 1 ? [words[0]!, words[words.length - 1]!] : words;
+        await mkdir(dirname(options.clip), { recursive: true });
+        await writeFile(options.clip, encodeWav(toneSequenceClip(said.map((w) => w.hz)), 16000));
+        process.stdout.write(`wrote ${resolve(options.clip)}: "${said.map((w) => w.word).join(' ')}" (asrctl transcribe ${options.clip})\n`);
+      }
     });
 }
 
