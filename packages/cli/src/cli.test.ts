@@ -177,3 +177,38 @@ describe('asrctl models synth', () => {
     expect(out.stderr).toContain('tone 100 Hz is too close to the filterbank edge');
   });
 });
+
+describe('asrctl deploy on a terminal', () => {
+  /** `asrctl deploy` on a pseudo-terminal of this many columns (util-linux `script`), the engine unreachable. */
+  async function deployOnTerminal(columns: number): Promise<string> {
+    const command = [
+      `stty cols ${columns} rows 40;`,
+      process.execPath,
+      ASRCTL,
+      'deploy',
+      '--project',
+      `asrcli${process.pid}`,
+      '--model',
+      `cn=${join(dir, 'cn')}`,
+      '--model',
+      `en=${join(dir, 'en')}`,
+    ].join(' ');
+    const out = await run('script', ['-qec', command, '/dev/null'], {
+      env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` },
+      timeout: 60_000,
+    }).catch((err: { stdout: string }) => err);
+    return out.stdout;
+  }
+
+  it('prints plain lines when the terminal reports no width, not one character a line', async () => {
+    const out = await deployOnTerminal(0);
+    expect(out).toContain('[Environment check]');
+    expect(out).toContain('asrctl: cannot reach the Docker engine');
+  });
+
+  it('prints a failure once under the task list', async () => {
+    const out = await deployOnTerminal(120);
+    expect(out).toContain('Environment check');
+    expect(out.split('cannot reach the Docker engine').length - 1).toBe(1);
+  });
+});

@@ -132,7 +132,9 @@ export function registerModels(program: Command): void {
         const said = words.length > 1 ? [words[0]!, words[words.length - 1]!] : words;
         await mkdir(dirname(options.clip), { recursive: true });
         await writeFile(options.clip, encodeWav(toneSequenceClip(said.map((w) => w.hz)), 16000));
-        process.stdout.write(`wrote ${resolve(options.clip)}: "${said.map((w) => w.word).join(' ')}" (asrctl transcribe ${options.clip})\n`);
+        process.stdout.write(
+          `wrote ${resolve(options.clip)}: "${said.map((w) => w.word).join(' ')}" (asrctl transcribe ${options.clip})\n`,
+        );
       }
     });
 }
