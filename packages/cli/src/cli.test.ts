@@ -212,3 +212,15 @@ describe('asrctl deploy on a terminal', () => {
     expect(out.split('cannot reach the Docker engine').length - 1).toBe(1);
   });
 });
+
+describe('asrctl cleanup', () => {
+  it('refuses to run without a terminal to ask on, naming --yes and --dry-run', async () => {
+    // stdin is a pipe here; no engine: the refusal comes before anything is looked up.
+    const out = await run(process.execPath, [ASRCTL, 'cleanup', '--project', `asrcli${process.pid}`], {
+      env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` },
+    }).catch((err: Outcome) => err);
+    expect(out).toMatchObject({ code: 1, stdout: '' });
+    expect(out.stderr).toContain('asrctl: cleanup asks before removing anything, and its input is not a terminal');
+    expect(out.stderr).toContain('asrctl cleanup --yes');
+  });
+});

@@ -15,6 +15,11 @@ export function registerCleanup(program: Command): void {
     .option('--dry-run', 'only list what would be removed')
     .option('--models <dir>', 'also remove this model directory, repeatable', collect, undefined)
     .action(async (flags: { project?: string; config?: string; yes?: boolean; dryRun?: boolean; models?: string[] }) => {
+      // Without a terminal the questions would go unanswered (and the command end as if declined).
+      if (!flags.yes && !flags.dryRun && !process.stdin.isTTY)
+        throw new Error(
+          'cleanup asks before removing anything, and its input is not a terminal\n  hint: asrctl cleanup --dry-run lists what would go; asrctl cleanup --yes removes it without asking',
+        );
       const items = await cleanupPlan(connectEngine(), deploymentNames(projectFrom(flags)), {
         ...(flags.models && { models: flags.models }),
       });
