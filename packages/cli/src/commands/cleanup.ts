@@ -5,6 +5,7 @@ import { connectEngine } from '../docker/engine.js';
 import { type CleanupItem, cleanupPlan } from '../operations/cleanup-plan.js';
 import { addTargetOptions, collect } from './deployment-options.js';
 import { projectFrom } from './project.js';
+import { countOf } from '../text/count-of.js';
 
 /** `asrctl cleanup`: lists what may go and asks for each kind (or --yes). Models only with --models. */
 export function registerCleanup(program: Command): void {
@@ -32,7 +33,13 @@ export function registerCleanup(program: Command): void {
           const group = items.filter((i) => i.kind === kind);
           process.stdout.write(`${kind}s:\n${group.map((i) => `  ${i.name}  (${i.why})`).join('\n')}\n`);
           if (flags.dryRun) continue;
-          if (ask && !/^y(es)?$/iu.test((await ask.question(`remove these ${group.length} ${kind}s? [y/N] `)).trim())) continue;
+          if (
+            ask &&
+            !/^y(es)?$/iu.test(
+              (await ask.question(`remove ${group.length === 1 ? 'this' : 'these'} ${countOf(group.length, kind)}? [y/N] `)).trim(),
+            )
+          )
+            continue;
           removed += await removeAll(group);
         }
       } finally {

@@ -6,6 +6,7 @@ import { formatBytes } from '../models/disk.js';
 import type { DownloadProgress } from '../models/download.js';
 import { MODEL_CATALOG, catalogModel } from '../models/model-catalog.js';
 import { type ModelSource, ModelStore } from '../models/model-store.js';
+import { countOf } from '../text/count-of.js';
 
 interface SynthOptions {
   lang: 'en' | 'cn';
@@ -95,7 +96,7 @@ export function registerModels(program: Command): void {
       const targets = names.length > 0 ? names : (await store.list()).map((m) => m.name);
       for (const name of targets) {
         const result = await store.verify(name);
-        if (result.ok) process.stdout.write(`${name}: ok (${result.files} files)\n`);
+        if (result.ok) process.stdout.write(`${name}: ok (${countOf(result.files, 'file')})\n`);
         else {
           process.stdout.write(
             `${name}: FAILED\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n  fix: asrctl models pull ${name} --force\n`,
