@@ -44,7 +44,10 @@ let serveLog = '';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'asrctl-cli-'));
-  expect((await asrctl('models', 'synth', join(dir, 'cn'), '--lang', 'cn')).code).toBe(0);
+  // The README's demo: the clip `models synth --clip` writes (as `pnpm start` does) is what transcribe reads.
+  const cn = await asrctl('models', 'synth', join(dir, 'cn'), '--lang', 'cn', '--clip', join(dir, 'demo', 'low-high.wav'));
+  expect(cn).toMatchObject({ code: 0 });
+  expect(cn.stdout).toContain('low-high.wav: "低 高"');
   const en = await asrctl('models', 'synth', join(dir, 'en'));
   expect(en.stdout).toContain('low=500 Hz, mid=1000 Hz, high=2000 Hz');
   const port = await freePort();
@@ -81,10 +84,10 @@ afterAll(async () => {
 });
 
 describe('asrctl transcribe against asrctl serve', () => {
-  it('prints the final on stdout', async () => {
-    const wav = join(dir, 'low-high.wav');
-    await writeFile(wav, encodeWav(lowHighClip(), 16000));
+  it('prints the final on stdout: the demo clip of models synth --clip', async () => {
+    const wav = join(dir, 'demo', 'low-high.wav');
     expect(await asrctl('transcribe', wav, '--url', url)).toMatchObject({ code: 0, stdout: '低 高\n' });
+    expect(await asrctl('transcribe', wav, '--url', url, '--language', 'en')).toMatchObject({ code: 0, stdout: 'low high\n' });
   });
 
   it('takes 48 kHz stereo, switches language, and prints JSON with word times', async () => {
@@ -128,7 +131,7 @@ describe('asrctl transcribe against asrctl serve', () => {
   });
 
   it('exits non-zero with the server’s error message', async () => {
-    const wav = join(dir, 'low-high.wav');
+    const wav = join(dir, 'demo', 'low-high.wav');
     const out = await asrctl('transcribe', wav, '--url', url, '--language', 'fr');
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('server error unsupported_language: language "fr" is not available; this server has: cn, en');
@@ -136,7 +139,7 @@ describe('asrctl transcribe against asrctl serve', () => {
 
   it('exits non-zero when it cannot connect, with a hint', async () => {
     const port = await freePort();
-    const out = await asrctl('transcribe', join(dir, 'low-high.wav'), '--url', `ws://127.0.0.1:${port}`);
+    const out = await asrctl('transcribe', join(dir, 'demo', 'low-high.wav'), '--url', `ws://127.0.0.1:${port}`);
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(/cannot connect to ws:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*is the server running\?/);
   });
@@ -179,5 +182,52 @@ describe('asrctl models synth', () => {
     const out = await asrctl('models', 'synth', join(dir, 'bad'), '--words', 'x:100');
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('tone 100 Hz is too close to the filterbank edge');
+  });
+});
+
+describe('asrctl deploy on a terminal', () => {
+  /** `asrctl deploy` on a pseudo-terminal of this many columns (util-linux `script`), the engine unreachable. */
+  async function deployOnTerminal(columns: number): Promise<string> {
+    const command = [
+      `stty cols ${columns} rows 40;`,
+      process.execPath,
+      ASRCTL,
+      'deploy',
+      '--project',
+      `asrcli${process.pid}`,
+      '--model',
+      `cn=${join(dir, 'cn')}`,
+      '--model',
+      `en=${join(dir, 'en')}`,
+    ].join(' ');
+    const out = await run('script', ['-qec', command, '/dev/null'], {
+      env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` },
+      timeout: 60_000,
+    }).catch((err: { stdout: string }) => err);
+    return out.stdout;
+  }
+
+  it('prints plain lines when the terminal reports no width, not one character a line', async () => {
+    const out = await deployOnTerminal(0);
+    expect(out).toContain('[Environment check]');
+    expect(out).toContain('asrctl: cannot reach the Docker engine');
+  });
+
+  it('prints a failure once under the task list', async () => {
+    const out = await deployOnTerminal(120);
+    expect(out).toContain('Environment check');
+    expect(out.split('cannot reach the Docker engine').length - 1).toBe(1);
+  });
+});
+
+describe('asrctl cleanup', () => {
+  it('refuses to run without a terminal to ask on, naming --yes and --dry-run', async () => {
+    // stdin is a pipe here; no engine: the refusal comes before anything is looked up.
+    const out = await run(process.execPath, [ASRCTL, 'cleanup', '--project', `asrcli${process.pid}`], {
+      env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` },
+    }).catch((err: Outcome) => err);
+    expect(out).toMatchObject({ code: 1, stdout: '' });
+    expect(out.stderr).toContain('asrctl: cleanup asks before removing anything, and its input is not a terminal');
+    expect(out.stderr).toContain('asrctl cleanup --yes');
   });
 });

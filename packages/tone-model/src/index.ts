@@ -8,4 +8,4 @@ export {
   type ToneModelSpec,
   type ToneWord,
 } from './tone-model.js';
-export { encodeWav, lowHighClip, pcmBytes, synthesize, type Segment, type SynthOptions } from './test-audio.js';
+export { encodeWav, lowHighClip, pcmBytes, synthesize, toneSequenceClip, type Segment, type SynthOptions } from './test-audio.js';

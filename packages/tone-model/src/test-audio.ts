@@ -79,7 +79,13 @@ export function encodeWav(samples: Int16Array, sampleRate: number, channels = 1)
  * 1.5 s of trailing silence lets even the heavy model report the endpoint.
  */
 export function lowHighClip(sampleRate = 16000): Int16Array {
-  return synthesize([{ silence: 0.5 }, { tone: 500, seconds: 0.4 }, { silence: 0.3 }, { tone: 2000, seconds: 0.4 }, { silence: 1.5 }], {
-    sampleRate,
-  });
+  return toneSequenceClip([500, 2000], sampleRate);
+}
+
+/** The tones one after another, with the canonical utterance's timing: one final with one word per tone. */
+export function toneSequenceClip(tones: readonly number[], sampleRate = 16000): Int16Array {
+  const segments: Segment[] = [{ silence: 0.5 }];
+  tones.forEach((hz, i) => segments.push(...(i > 0 ? [{ silence: 0.3 }] : []), { tone: hz, seconds: 0.4 }));
+  segments.push({ silence: 1.5 });
+  return synthesize(segments, { sampleRate });
 }

@@ -5,6 +5,7 @@ import { connectEngine } from '../docker/engine.js';
 import { type CleanupItem, cleanupPlan } from '../operations/cleanup-plan.js';
 import { addTargetOptions, collect } from './deployment-options.js';
 import { projectFrom } from './project.js';
+import { countOf } from '../text/count-of.js';
 
 /** `asrctl cleanup`: lists what may go and asks for each kind (or --yes). Models only with --models. */
 export function registerCleanup(program: Command): void {
@@ -15,6 +16,11 @@ export function registerCleanup(program: Command): void {
     .option('--dry-run', 'only list what would be removed')
     .option('--models <dir>', 'also remove this model directory, repeatable', collect, undefined)
     .action(async (flags: { project?: string; config?: string; yes?: boolean; dryRun?: boolean; models?: string[] }) => {
+      // Without a terminal the questions would go unanswered (and the command end as if declined).
+      if (!flags.yes && !flags.dryRun && !process.stdin.isTTY)
+        throw new Error(
+          'cleanup asks before removing anything, and its input is not a terminal\n  hint: asrctl cleanup --dry-run lists what would go; asrctl cleanup --yes removes it without asking',
+        );
       const items = await cleanupPlan(connectEngine(), deploymentNames(projectFrom(flags)), {
         ...(flags.models && { models: flags.models }),
       });
@@ -27,7 +33,13 @@ export function registerCleanup(program: Command): void {
           const group = items.filter((i) => i.kind === kind);
           process.stdout.write(`${kind}s:\n${group.map((i) => `  ${i.name}  (${i.why})`).join('\n')}\n`);
           if (flags.dryRun) continue;
-          if (ask && !/^y(es)?$/iu.test((await ask.question(`remove these ${group.length} ${kind}s? [y/N] `)).trim())) continue;
+          if (
+            ask &&
+            !/^y(es)?$/iu.test(
+              (await ask.question(`remove ${group.length === 1 ? 'this' : 'these'} ${countOf(group.length, kind)}? [y/N] `)).trim(),
+            )
+          )
+            continue;
           removed += await removeAll(group);
         }
       } finally {

@@ -7,6 +7,7 @@ import { deploymentNames } from '../deploy/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { isSwarmDeployment } from '../swarm/swarm-operations.js';
 import { addDeployOptions, deployConfigFrom } from './deployment-options.js';
+import { canDrawTaskList } from './task-list-terminal.js';
 
 /** `asrctl deploy`: the six phases, the running service untouched until the new one is proven. */
 export function registerDeploy(program: Command): void {
@@ -31,7 +32,7 @@ async function runDeploy(flags: DeployFlags, mode: 'deploy' | 'restart'): Promis
   // restart acts on what is deployed: a Swarm deployment restarts on the Swarm.
   if (mode === 'restart' && config.target === 'docker' && (await isSwarmDeployment(docker, deploymentNames(config.project))))
     config = { ...config, target: 'swarm' };
-  const runner = plain || !process.stdout.isTTY ? plainPhaseRunner((l) => process.stdout.write(`${l}\n`)) : listrRunner;
+  const runner = plain || !canDrawTaskList(process.stdout) ? plainPhaseRunner((l) => process.stdout.write(`${l}\n`)) : listrRunner;
   const report = await deploy(docker, config, runner, {
     ...(mode === 'restart' && { phases: RESTART_PHASES }),
     say: (l) => process.stderr.write(`${l}\n`),
@@ -56,7 +57,8 @@ export const listrRunner: PhaseRunner = async (phases: readonly DeployPhase[], c
       },
       rendererOptions: { outputBar: 3, persistentOutput: true },
     })),
-    { concurrent: false, exitOnError: true, rendererOptions: { collapseErrors: false } },
+    // The failed phase is marked; its error is printed once, below the list, by the CLI.
+    { concurrent: false, exitOnError: true, rendererOptions: { collapseErrors: false, showErrorMessage: false } },
   ).run();
 };
 

@@ -1,5 +1,6 @@
-import { resolve } from 'node:path';
-import { type ToneWord, parseToneWords, toneWordsFor, writeToneModel } from '@asrctl/tone-model';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { type ToneWord, encodeWav, parseToneWords, toneSequenceClip, toneWordsFor, writeToneModel } from '@asrctl/tone-model';
 import { type DeprecatedEnv, type OptionInput, type OptionValues, inputFromEnv, pickOptions, resolveOptions } from '@asrctl/server';
 import { type Command, Option } from 'commander';
 import { formatBytes } from '../models/disk.js';
@@ -8,11 +9,13 @@ import { MODEL_CATALOG, catalogModel } from '../models/model-catalog.js';
 import { type ModelSource, ModelStore } from '../models/model-store.js';
 import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { commanderOptions, warnDeprecated } from '../options/commander-options.js';
+import { countOf } from '../text/count-of.js';
 
 interface SynthOptions {
   lang: 'en' | 'cn';
   heavy?: boolean;
   words?: string;
+  clip?: string;
 }
 
 /** --models-dir and --mirror as `deploy` declares and reads them. */
@@ -104,7 +107,7 @@ export function registerModels(program: Command): void {
       const targets = names.length > 0 ? names : (await store.list()).map((m) => m.name);
       for (const name of targets) {
         const result = await store.verify(name);
-        if (result.ok) process.stdout.write(`${name}: ok (${result.files} files)\n`);
+        if (result.ok) process.stdout.write(`${name}: ok (${countOf(result.files, 'file')})\n`);
         else {
           process.stdout.write(
             `${name}: FAILED\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n  fix: asrctl models pull ${name} --force\n`,
@@ -131,11 +134,20 @@ export function registerModels(program: Command): void {
     .addOption(new Option('--lang <lang>', 'word set: en (low/mid/high) or cn (低/中/高)').choices(['en', 'cn']).default('en'))
     .option('--heavy', 'add a realistic-compute network (for benchmarks); same results')
     .option('--words <list>', 'custom words as word:Hz,... (e.g. yes:600,no:1800)')
+    .option('--clip <file>', "also write a 16 kHz WAV saying the first and last words, for 'asrctl transcribe FILE'")
     .action(async (dir: string, options: SynthOptions) => {
       const words: readonly ToneWord[] = options.words ? parseToneWords(options.words) : toneWordsFor(options.lang);
       await writeToneModel(dir, { words, heavy: options.heavy ?? false });
       const list = words.map((w) => `${w.word}=${w.hz} Hz`).join(', ');
       process.stdout.write(`wrote ${options.heavy ? 'heavy' : 'light'} tone model to ${resolve(dir)} (${list})\n`);
+      if (options.clip) {
+        const said = words.length > 1 ? [words[0]!, words[words.length - 1]!] : words;
+        await mkdir(dirname(options.clip), { recursive: true });
+        await writeFile(options.clip, encodeWav(toneSequenceClip(said.map((w) => w.hz)), 16000));
+        process.stdout.write(
+          `wrote ${resolve(options.clip)}: "${said.map((w) => w.word).join(' ')}" (asrctl transcribe ${options.clip})\n`,
+        );
+      }
     });
 }
 

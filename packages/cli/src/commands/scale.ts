@@ -4,6 +4,7 @@ import { connectEngine } from '../docker/engine.js';
 import { scaleSwarmApp } from '../swarm/swarm-operations.js';
 import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
+import { countOf } from '../text/count-of.js';
 
 /** `asrctl scale N`: the Swarm app's replicas; removed tasks drain their sessions first. */
 export function registerScale(program: Command): void {
@@ -15,6 +16,6 @@ export function registerScale(program: Command): void {
   ).action(async (replicas: number, flags: { project?: string; config?: string }) => {
     const names = deploymentNames(projectFrom(flags));
     await scaleSwarmApp(connectEngine(), names, replicas, (l) => process.stdout.write(`${l}\n`));
-    process.stdout.write(`"${names.project}" runs ${replicas} app replicas\n`);
+    process.stdout.write(`"${names.project}" runs ${countOf(replicas, 'app replica')}\n`);
   });
 }

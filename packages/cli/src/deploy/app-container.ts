@@ -7,6 +7,7 @@ import { copyLogs } from '../docker/logs.js';
 import type { Color } from '../edge/haproxy-config.js';
 import type { DeployConfig } from './deploy-config.js';
 import { type DeploymentNames, LABELS, labelsFor } from './deployment-names.js';
+import { countOf } from '../text/count-of.js';
 
 export const APP_PORT = 8765;
 /** Where the tokens file appears in the app container. */
@@ -145,7 +146,7 @@ export async function waitUntilHealthy(docker: Docker, name: string, timeoutMs: 
     const failed = facts.state === 'exited' || facts.state === 'dead' || facts.restartCount > 0 || facts.health === 'unhealthy';
     if (failed || Date.now() > deadline) {
       const why = failed
-        ? `${name} failed to start (${facts.state}${facts.restartCount > 0 ? `, restarted ${facts.restartCount} times` : ''}${facts.exitCode ? `, exit code ${facts.exitCode}` : ''}, health ${facts.health}${facts.healthLog ? `: ${facts.healthLog}` : ''})`
+        ? `${name} failed to start (${facts.state}${facts.restartCount > 0 ? `, restarted ${countOf(facts.restartCount, 'time')}` : ''}${facts.exitCode ? `, exit code ${facts.exitCode}` : ''}, health ${facts.health}${facts.healthLog ? `: ${facts.healthLog}` : ''})`
         : `${name} was not ready within ${Math.round(timeoutMs / 1000)} s (health ${facts.health})`;
       throw new AppStartError(`${why}\n  its last log lines:\n${await logTail(docker, name, 15)}`);
     }

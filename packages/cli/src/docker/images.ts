@@ -31,13 +31,16 @@ export interface BuildRequest {
   noCache?: boolean;
 }
 
-/** One line of build output, with the step it belongs to ("Step 3/9 : COPY ..."). */
+/** One line of build output (a step's own line, or what it printed), with the step it belongs to ("Step 3/9 : COPY ..."). */
 export interface BuildProgress {
   step: string;
   line: string;
 }
 
-/** A failed image build: the step that failed and its last output, as the engine reported them. */
+/**
+ * A failed image build: the step that failed and the engine's reason; the step's last output too
+ * unless it was already reported line by line (then the message would print it a second time).
+ */
 export class ImageBuildError extends Error {
   override readonly name = 'ImageBuildError';
   constructor(
@@ -45,13 +48,17 @@ export class ImageBuildError extends Error {
     readonly step: string,
     readonly detail: string,
     readonly output: string[],
+    outputShown = false,
   ) {
-    const tail = output.slice(-15).map((l) => `    ${l}`);
+    const tail = outputShown ? [] : output.slice(-15).map((l) => `    ${l}`);
     super(
       [`building ${tag} failed at ${step || 'the start'}: ${detail}`, ...(tail.length > 0 ? ['  its output:', ...tail] : [])].join('\n'),
     );
   }
 }
+
+/** The classic builder's bookkeeping between a step and its output: nothing an operator needs to read. */
+const BUILDER_BOOKKEEPING = /^(?:\s*---> |Removing intermediate container |Successfully (?:built|tagged) )/u;
 
 interface BuildEvent {
   stream?: string;
@@ -88,7 +95,7 @@ export async function buildImage(docker: Docker, request: BuildRequest, onProgre
     if (event.aux?.ID) imageId = event.aux.ID;
     for (const line of (event.stream ?? event.status ?? '').split('\n')) {
       const trimmed = line.trimEnd();
-      if (!trimmed) continue;
+      if (!trimmed || BUILDER_BOOKKEEPING.test(trimmed)) continue;
       if (/^Step \d+\/\d+ : /u.test(trimmed)) {
         step = trimmed;
         stepOutput = [];
@@ -101,7 +108,7 @@ export async function buildImage(docker: Docker, request: BuildRequest, onProgre
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), onEvent);
   });
-  if (failure !== undefined) throw new ImageBuildError(request.tag, step, failure, stepOutput);
+  if (failure !== undefined) throw new ImageBuildError(request.tag, step, failure, stepOutput, onProgress !== undefined);
   const built = await inspectImage(docker, request.tag);
   if (!built) throw new ImageBuildError(request.tag, step, 'the engine reported no error but the image is missing', stepOutput);
   return imageId ?? built.id;

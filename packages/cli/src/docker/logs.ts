@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type Docker from 'dockerode';
 
 export interface LogOptions {
@@ -6,6 +6,8 @@ export interface LogOptions {
   /** Last N lines; all when undefined. */
   tail?: number;
   timestamps?: boolean;
+  /** The engine's attributes before each line (for services: the task, service and node ids). */
+  details?: boolean;
 }
 
 /**
@@ -24,7 +26,10 @@ export async function copyLogs(
   return copyLogsOf(docker, docker.getContainer(idOrName), options, stdout, stderr, signal);
 }
 
-/** The same for a Swarm service: every task's lines, as `docker service logs` gives them. */
+/**
+ * The same for a Swarm service: every task's lines, each prefixed with the task that wrote it, as
+ * `docker service logs` does (`asrctl-app.2.k3j4h5g6f7d8 | ...`; a global service's tasks by node).
+ */
 export async function copyServiceLogs(
   docker: Docker,
   service: string,
@@ -35,7 +40,84 @@ export async function copyServiceLogs(
 ): Promise<void> {
   // dockerode's Service.logs has the container's signature; the engine's answer is the same multiplexed stream.
   const source = docker.getService(service) as unknown as Pick<Docker.Container, 'logs'>;
-  return copyLogsOf(docker, source, options, stdout, stderr, signal);
+  let labels = new Map<string, string>();
+  const labelOf = async (taskId: string): Promise<string> => {
+    // Tasks started while following are looked up when their first line arrives.
+    if (!labels.has(taskId)) labels = await taskLabels(docker, service);
+    return labels.get(taskId) ?? `${service}.${taskId.slice(0, 12)}`;
+  };
+  const out = new TaskLinePrefixer(stdout, labelOf, options.timestamps ?? false);
+  const err = new TaskLinePrefixer(stderr, labelOf, options.timestamps ?? false);
+  await copyLogsOf(docker, source, { ...options, details: true }, out, err, signal);
+  await Promise.all([out.flush(), err.flush()]);
+}
+
+/** `service.slot.task` (replicated) or `service.node.task` (global), as `docker service logs` names tasks. */
+async function taskLabels(docker: Docker, service: string): Promise<Map<string, string>> {
+  const tasks = (await docker.listTasks({ filters: { service: [service] } })) as Array<{ ID: string; Slot?: number; NodeID?: string }>;
+  return new Map(tasks.map((t) => [t.ID, `${service}.${t.Slot ?? (t.NodeID ?? '?').slice(0, 12)}.${t.ID.slice(0, 12)}`]));
+}
+
+/**
+ * A service log line asked for with details: `[TIMESTAMP ]key=value,... MESSAGE`, where the keys
+ * include com.docker.swarm.task.id (values URL-encoded by the engine).
+ */
+export function parseServiceLogLine(line: string, timestamps: boolean): { timestamp?: string; taskId?: string; message: string } {
+  let rest = line;
+  let timestamp: string | undefined;
+  if (timestamps) {
+    const space = rest.indexOf(' ');
+    if (space > 0) {
+      timestamp = rest.slice(0, space);
+      rest = rest.slice(space + 1);
+    }
+  }
+  const space = rest.indexOf(' ');
+  const details = space >= 0 ? rest.slice(0, space) : rest;
+  const taskId = /(?:^|,)com\.docker\.swarm\.task\.id=([^,]+)/u.exec(details)?.[1];
+  if (!taskId) return { ...(timestamp !== undefined && { timestamp }), message: rest };
+  return {
+    ...(timestamp !== undefined && { timestamp }),
+    taskId: decodeURIComponent(taskId),
+    message: space >= 0 ? rest.slice(space + 1) : '',
+  };
+}
+
+/** Rewrites each complete line as `[TIMESTAMP ]TASK | MESSAGE`, in order. */
+class TaskLinePrefixer extends Writable {
+  private partial = '';
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly target: Writable,
+    private readonly labelOf: (taskId: string) => Promise<string>,
+    private readonly timestamps: boolean,
+  ) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    const lines = (this.partial + chunk.toString('utf8')).split('\n');
+    this.partial = lines.pop() ?? '';
+    this.chain = this.chain.then(() => this.writeLines(lines));
+    this.chain.then(() => done(), done);
+  }
+
+  /** Writes a last line that had no newline. */
+  async flush(): Promise<void> {
+    const rest = this.partial;
+    this.partial = '';
+    await this.chain;
+    if (rest) await this.writeLines([rest]);
+  }
+
+  private async writeLines(lines: string[]): Promise<void> {
+    for (const line of lines) {
+      const { timestamp, taskId, message } = parseServiceLogLine(line, this.timestamps);
+      const task = taskId ? `${await this.labelOf(taskId)} | ` : '';
+      this.target.write(`${timestamp !== undefined ? `${timestamp} ` : ''}${task}${message}\n`);
+    }
+  }
 }
 
 async function copyLogsOf(
@@ -50,6 +132,7 @@ async function copyLogsOf(
     stdout: true,
     stderr: true,
     timestamps: options.timestamps ?? false,
+    ...(options.details && { details: true }),
     ...(options.tail !== undefined && { tail: options.tail }),
   };
   if (!options.follow) {

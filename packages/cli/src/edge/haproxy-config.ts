@@ -93,7 +93,8 @@ export function renderHaproxyConfig(s: EdgeSettings): string {
     `    hard-stop-after ${s.drainTimeoutSeconds + 5}s`,
     '    user haproxy',
     '    group haproxy',
-    '    log stdout format raw local0 notice',
+    // No log target: in the foreground (-db) HAProxy prints its warnings and alerts on stderr
+    // itself; a `log stdout` target printed each of them a second time.
     '',
     'resolvers docker',
     '    nameserver dns 127.0.0.11:53',
@@ -105,8 +106,6 @@ export function renderHaproxyConfig(s: EdgeSettings): string {
     '',
     'defaults',
     '    mode http',
-    '    log global',
-    '    option httplog',
     '    option forwardfor',
     '    timeout connect 5s',
     '    timeout client 60s',

@@ -3,6 +3,7 @@ import type { DeployContext } from '../deploy/deploy-context.js';
 import { EnvironmentError } from '../deploy/phases/environment-check.js';
 import { inspectService, swarmFacts } from '../docker/swarm.js';
 import { formatBytes } from '../models/disk.js';
+import { countOf } from '../text/count-of.js';
 
 /** What the environment check learns about the Swarm for its memory check. */
 export interface SwarmCapacity {
@@ -50,6 +51,6 @@ export async function checkSwarm(ctx: DeployContext, say: (line: string) => void
   const app = await inspectService(docker, names.appService);
   const replicas = config.replicas ?? app?.spec.Mode?.Replicated?.Replicas ?? 2;
   const memoryBytes = usable.reduce((n, node) => n + node.memoryBytes, 0);
-  say(`${replicas} app replicas; ${formatBytes(memoryBytes)} of memory on the usable nodes`);
+  say(`${countOf(replicas, 'app replica')}; ${formatBytes(memoryBytes)} of memory on the usable nodes`);
   return { replicas, memoryBytes };
 }

@@ -14,6 +14,8 @@ import {
   updateService,
 } from '../docker/swarm.js';
 import { type TaskServerState, taskServerStates, waitUntilEdgeSeesTasks } from '../edge/edge-runtime.js';
+import { countOf } from '../text/count-of.js';
+import { scaleProgress } from './scale-progress.js';
 import { assessSwarmDeployment, explainTaskError } from './swarm-state.js';
 import { swarmOwnerLabels } from './swarm-rollout.js';
 
@@ -52,17 +54,15 @@ export async function scaleSwarmApp(docker: Docker, names: DeploymentNames, repl
   const app = await inspectService(docker, names.appService);
   if (!app) throw new SwarmOperationError(`"${names.project}" has no app service on this Swarm\n  hint: asrctl deploy --target swarm`);
   const before = app.spec.Mode?.Replicated?.Replicas ?? 0;
-  say(`${names.appService}: ${before} → ${replicas} replicas`);
+  say(`${names.appService}: ${before} → ${countOf(replicas, 'replica')}`);
   await updateService(docker, app, { ...app.spec, Mode: { Replicated: { Replicas: replicas } } });
   const deadline = Date.now() + 300_000;
   let shown = '';
   for (;;) {
     const tasks = await serviceTasks(docker, app.id);
-    const running = tasks.filter((t) => t.desiredState === 'running' && t.state === 'running').length;
-    const leaving = tasks.filter((t) => t.desiredState === 'shutdown' && t.state === 'running').length;
-    const line = `${running} of ${replicas} tasks run${leaving ? `, ${leaving} draining` : ''}`;
+    const { line, done } = scaleProgress(tasks, replicas);
     if (line !== shown) say((shown = line));
-    if (running === replicas) break;
+    if (done) break;
     const failed = tasks.filter((t) => t.desiredState === 'running' && (t.state === 'failed' || t.state === 'rejected'));
     if (Date.now() > deadline)
       throw new SwarmOperationError(
@@ -73,7 +73,7 @@ export async function scaleSwarmApp(docker: Docker, names: DeploymentNames, repl
   const edge = await localEdge(docker, names);
   if (edge) {
     const up = await waitUntilEdgeSeesTasks(docker, edge, replicas, 60_000);
-    say(`the edge routes to ${up.length} healthy app tasks`);
+    say(`the edge routes to ${countOf(up.length, 'healthy app task')}`);
   }
 }
 

@@ -27,6 +27,7 @@ import { directorySize } from '../models/disk.js';
 import { appServiceSpec, startPeriodFor } from './app-service.js';
 import { edgeServiceSpec, swarmEdgeConfig } from './edge-service.js';
 import { explainTaskError } from './swarm-state.js';
+import { countOf } from '../text/count-of.js';
 
 /** A rolling update that failed; Swarm put the previous version back (or there was none). */
 export class SwarmRolloutError extends Error {
@@ -66,7 +67,7 @@ export const swarmRollingUpdate: SwapStrategy = {
       say(`rolling update of ${names.appService} to ${image}: one task at a time, each new task healthy before an old one stops`);
       await updateService(docker, appBefore, appSpec, { ...(auth && { auth }) });
     } else {
-      say(`creating ${names.appService} with ${replicas} replicas of ${image}`);
+      say(`creating ${names.appService} with ${countOf(replicas, 'replica')} of ${image}`);
       await createService(docker, appSpec, auth);
     }
     try {
@@ -193,7 +194,7 @@ async function waitForAppRollout(
     }
     const running = tasks.filter((t) => t.desiredState === 'running' && t.state === 'running');
     const fresh = running.filter(isNew).length;
-    const progress = `${fresh} of ${replicas} tasks of the new version run${running.length > fresh ? `, ${running.length - fresh} old ones still serve` : ''}`;
+    const progress = `${fresh} of ${countOf(replicas, 'task')} of the new version ${fresh === 1 ? 'runs' : 'run'}${running.length > fresh ? `, ${countOf(running.length - fresh, 'old one still serves', 'old ones still serve')}` : ''}`;
     if (progress !== shown) say((shown = progress));
     if (fresh >= replicas && running.length === fresh && state !== 'updating' && state !== 'rollback_started') return;
     // A new service has nothing to roll back to: repeated failures end the wait.

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { type DeploymentNames } from '../deploy/deployment-names.js';
 import { type ServiceFacts, type SwarmNode, type TaskFacts, inspectService, serviceTasks, swarmFacts } from '../docker/swarm.js';
+import { countOf } from '../text/count-of.js';
 
 /** A deployment's Swarm services, their tasks and what is wrong with them. */
 export interface SwarmDeploymentState {
@@ -35,7 +36,7 @@ export async function assessSwarmDeployment(docker: Docker, names: DeploymentNam
   if (!app) problems.push(`the app service ${names.appService} is missing`);
   if (!edge) problems.push(`the edge service ${names.edgeService} is missing`);
   if (app && runningReplicas < desiredReplicas) {
-    problems.push(`${runningReplicas} of ${desiredReplicas} app tasks run`);
+    problems.push(`${runningReplicas} of ${countOf(desiredReplicas, 'app task runs', 'app tasks run')}`);
     problems.push(...taskProblems(appTasks, node));
   }
   if (app?.updateState === 'paused' || app?.updateState === 'rollback_paused')

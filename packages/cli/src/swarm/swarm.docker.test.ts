@@ -35,6 +35,8 @@ import { scaleSwarmApp, stopSwarmDeployment, swarmStatus } from './swarm-operati
 
 const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
 const project = `asrswarm${process.pid}`;
+/** Swarm publishes the edge's ports on every address (testDeployConfig sets no bind for it). */
+const SWARM_BIND = '0.0.0.0';
 const names = deploymentNames(project);
 
 /**
@@ -85,7 +87,7 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
     docker = await dockerForTests();
     swarm = await swarmForTests(docker);
     models = await toneModelsForDeploy();
-    port = await freePort();
+    port = await freePort(SWARM_BIND);
     work = await mkdtemp(join(tmpdir(), 'asrctl-swarm-test-'));
   }, 300_000);
 
@@ -279,6 +281,8 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
     expect(status.stdout).toContain(`${names.appService}  app  replicated 2  running 2/2`);
     const logs = await execa('node', [CLI, 'logs', '--project', project, '--tail', '20']);
     expect(logs.stdout).toContain('"event":"ready"');
+    // Each line says which task wrote it.
+    expect(logs.stdout).toMatch(new RegExp(`^${names.appService}\\.\\d+\\.[0-9a-z]{12} \\| \\{"level"`, 'mu'));
     // The deployment's settings, as its asrctl.json would hold them; restart finds it on the Swarm by itself.
     const settings = ['--port', String(port), '--model', `cn=${models.cn}`, '--model', `en=${models.en}`, '--base-image', BASE_IMAGES.node];
     const restart = await execa(
@@ -325,7 +329,7 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
     const tls = await selfSignedCertificate(work);
     const tokens = join(work, 'tokens');
     await writeFile(tokens, 'swarm-token-1\n');
-    const [voskPort, funasrPort] = [await freePort(), await freePort()];
+    const [voskPort, funasrPort] = [await freePort(SWARM_BIND), await freePort(SWARM_BIND)];
     lines.length = 0;
     const report = await deploy(
       docker,

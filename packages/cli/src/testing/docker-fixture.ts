@@ -41,11 +41,15 @@ export async function toneModelsForDeploy(): Promise<TestModels> {
   return { dir, cn, en, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export async function freePort(): Promise<number> {
+/**
+ * A port the kernel has free on `host`: probe the address the deploy binds (Swarm publishes on
+ * 0.0.0.0, where a port free only on 127.0.0.1 may be taken).
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(0, host, () => {
       const { port } = s.address() as { port: number };
       s.close(() => resolve(port));
     });

@@ -12,6 +12,7 @@ import { findContainers } from '../../docker/containers.js';
 import { SWARM_LABELS } from '../../docker/swarm.js';
 import type Docker from 'dockerode';
 import type { DeployContext, DeployPhase } from '../deploy-context.js';
+import { countOf } from '../../text/count-of.js';
 
 export class EnvironmentError extends Error {
   override readonly name = 'EnvironmentError';
@@ -73,7 +74,7 @@ export const environmentCheck: DeployPhase = {
       );
     if (swarm && swarm.memoryBytes < need * (swarm.replicas + 1))
       throw new EnvironmentError(
-        `the Swarm's ready nodes have ${formatBytes(swarm.memoryBytes)} of memory; ${swarm.replicas} replicas and a rolling update's extra task need about ${formatBytes(need * (swarm.replicas + 1))}: fewer --replicas, smaller models, or more nodes`,
+        `the Swarm's ready nodes have ${formatBytes(swarm.memoryBytes)} of memory; ${countOf(swarm.replicas, 'replica')} and a rolling update's extra task need about ${formatBytes(need * (swarm.replicas + 1))}: fewer --replicas, smaller models, or more nodes`,
       );
     if (!swarm && during > engine.memoryBytes)
       throw new EnvironmentError(

@@ -22,9 +22,8 @@ export const imageBuild: DeployPhase = {
     };
     const tag = `${names.appImage}:${source.gitCommit.slice(0, 12)}-${Date.now().toString(36)}`;
     const started = performance.now();
-    await buildAppImage(docker, source, { tag, baseImage: config.baseImage, labels }, (p) =>
-      say(p.step && p.line !== p.step ? `${p.step} · ${p.line}` : p.line),
-    );
+    // Each line once: a step's output follows its "Step N/M" line.
+    await buildAppImage(docker, source, { tag, baseImage: config.baseImage, labels }, (p) => say(p.line));
     say(
       `built ${tag} in ${((performance.now() - started) / 1000).toFixed(1)} s (version ${source.version}, commit ${source.gitCommit.slice(0, 12)})`,
     );

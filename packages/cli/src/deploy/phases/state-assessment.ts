@@ -2,6 +2,7 @@ import { acquireDeployLock } from '../deploy-lock.js';
 import { assessSwarmDeployment } from '../../swarm/swarm-state.js';
 import { assessDeployment } from '../deployment-state.js';
 import type { DeployPhase } from '../deploy-context.js';
+import { countOf } from '../../text/count-of.js';
 
 /** Phase 2: take the deploy lock, then find what is deployed under this project name. */
 export const stateAssessment: DeployPhase = {
@@ -14,7 +15,7 @@ export const stateAssessment: DeployPhase = {
       if (swarm.kind === 'fresh') say(`fresh: no services of "${ctx.names.project}" on this Swarm yet`);
       else if (swarm.kind === 'update')
         say(
-          `update: ${ctx.names.appService} runs ${swarm.runningReplicas} of ${swarm.desiredReplicas} tasks; they serve until new ones are healthy`,
+          `update: ${ctx.names.appService} runs ${swarm.runningReplicas} of ${countOf(swarm.desiredReplicas, 'task')}; they serve until new ones are healthy`,
         );
       else {
         say(`broken: ${swarm.problems.join('; ')}`);

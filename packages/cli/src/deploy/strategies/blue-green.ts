@@ -7,6 +7,7 @@ import { labelsFor } from '../deployment-names.js';
 import { ensureEdge, recordActiveColor, restoreEdge } from '../edge-container.js';
 import { probeRecognition } from '../recognition-probe.js';
 import type { SwapRequest, SwapStrategy, SwappedDeployment } from './swap-strategy.js';
+import { countOf } from '../../text/count-of.js';
 
 /**
  * Blue/green behind a stable edge (HAProxy) that holds the public port: the new colour starts on
@@ -68,7 +69,7 @@ export const blueGreenSwap: SwapStrategy = {
             sayRetire(
               left === 0
                 ? `${app.color} has no open session left`
-                : `drain timeout (${config.drainTimeoutSeconds} s): ${left} sessions on ${app.color} get their finals and close 1012`,
+                : `drain timeout (${config.drainTimeoutSeconds} s): ${countOf(left, 'session')} on ${app.color} ${left === 1 ? 'gets its final' : 'get their finals'} and close 1012`,
             );
           }
           await stopAndRemove(docker, app.id, APP_STOP_GRACE_SECONDS);
