@@ -62,6 +62,8 @@ export interface Limits {
   pingIntervalSeconds: number;
   /** Audio waiting to be decoded per session; frames beyond it are dropped with `audio_backlog`. */
   maxBufferedAudioSeconds: number;
+  /** Reply bytes a client has not read yet; beyond it the server closes it (1008, `slow_reader`). */
+  maxSendBufferBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +91,7 @@ export const DEFAULTS = {
     idleTimeoutSeconds: 60,
     pingIntervalSeconds: 20,
     maxBufferedAudioSeconds: 20,
+    maxSendBufferBytes: 1024 * 1024,
   } satisfies Limits,
 };
 
@@ -116,6 +119,7 @@ export interface ConfigInput {
   idleTimeout?: string;
   pingInterval?: string;
   maxBufferedAudio?: string;
+  maxSendBuffer?: string;
   /** "true" or "1": take client addresses from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy?: string;
   /** Comma-separated tokens (ASR_TOKENS). Prefer tokensFile: environments leak into process listings. */
@@ -156,6 +160,7 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     idleTimeout: env.ASR_IDLE_TIMEOUT_SECONDS,
     pingInterval: env.ASR_PING_INTERVAL_SECONDS,
     maxBufferedAudio: env.ASR_MAX_BUFFERED_AUDIO_SECONDS,
+    maxSendBuffer: env.ASR_MAX_SEND_BUFFER_BYTES,
     trustProxy: env.ASR_TRUST_PROXY,
     tokens: env.ASR_TOKENS,
     tokensFile: env.ASR_TOKENS_FILE,
@@ -232,6 +237,14 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
         3600,
         problems,
       ),
+      maxSendBufferBytes: integer(
+        input.maxSendBuffer,
+        DEFAULTS.limits.maxSendBufferBytes,
+        'max send buffer (bytes)',
+        64 * 1024,
+        1024 * 1024 * 1024,
+        problems,
+      ),
     },
   };
   for (const [protocol, value] of [
@@ -285,6 +298,7 @@ export const SERVER_USAGE = `Usage: asr-server [options]
   --idle-timeout S          close sessions silent this long (ASR_IDLE_TIMEOUT_SECONDS, default ${DEFAULTS.limits.idleTimeoutSeconds})
   --ping-interval S         WebSocket ping period; no pong by the next one cuts the peer (ASR_PING_INTERVAL_SECONDS, default ${DEFAULTS.limits.pingIntervalSeconds})
   --max-buffered-audio S    audio waiting to be decoded per session (ASR_MAX_BUFFERED_AUDIO_SECONDS, default ${DEFAULTS.limits.maxBufferedAudioSeconds})
+  --max-send-buffer N       reply bytes a client has not read; beyond, it is closed with 1008 (ASR_MAX_SEND_BUFFER_BYTES, default ${DEFAULTS.limits.maxSendBufferBytes})
   --trust-proxy true        client address from X-Forwarded-For, only behind a proxy that sets it (ASR_TRUST_PROXY)
   --tokens-file FILE        require a token (Authorization: Bearer, or ?token=), one per line (ASR_TOKENS_FILE, or ASR_TOKENS=a,b)
   --allow-ip CIDR           client addresses allowed, repeatable (ASR_ALLOW_IPS=a,b; default everyone)
@@ -318,6 +332,7 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
       'idle-timeout': { type: 'string' },
       'ping-interval': { type: 'string' },
       'max-buffered-audio': { type: 'string' },
+      'max-send-buffer': { type: 'string' },
       'trust-proxy': { type: 'string' },
       'tokens-file': { type: 'string' },
       'allow-ip': { type: 'string', multiple: true },
@@ -347,6 +362,7 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
     idleTimeout: values['idle-timeout'],
     pingInterval: values['ping-interval'],
     maxBufferedAudio: values['max-buffered-audio'],
+    maxSendBuffer: values['max-send-buffer'],
     trustProxy: values['trust-proxy'],
     tokensFile: values['tokens-file'],
     allowIp: values['allow-ip'],

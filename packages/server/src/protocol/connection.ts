@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Engine } from '../engine/engine.js';
 import type { ServerMetrics } from '../http/metrics.js';
@@ -65,6 +66,19 @@ export function openConnection(
   let replies: Promise<void> = Promise.resolve();
   let audioBytes = 0;
   let backlogReported = false;
+  let cutTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Closes a client that broke a limit: 1008 (policy violation) and a reason it can read, if it
+   * reads at all; the socket is destroyed a second later whether or not it answered the close.
+   */
+  const cut = (reason: string, message: string): void => {
+    if (cutTimer || ws.readyState !== ws.OPEN) return;
+    metrics.clientCut(reason);
+    log.warn({ reason, unsent_bytes: ws.bufferedAmount }, 'client_cut');
+    ws.close(1008, message);
+    cutTimer = setTimeout(() => ws.terminate(), 1000);
+  };
 
   const connection: ClientConnection = {
     session,
@@ -72,6 +86,8 @@ export function openConnection(
       if (ws.readyState !== ws.OPEN) return;
       ws.send(JSON.stringify(message));
       if (kind) metrics.resultSent(kind);
+      // A client that does not read its replies would otherwise make them pile up in memory.
+      if (ws.bufferedAmount > limits.maxSendBufferBytes) cut('slow_reader', 'replies are not being read');
     },
     sendError(error) {
       metrics.errorReported(error.code);
@@ -100,17 +116,20 @@ export function openConnection(
   // stops answering pings (a dead peer cannot take a final).
   const lifetime = setTimeout(() => void connection.shutdown(1008, 'session time limit reached'), limits.maxSessionSeconds * 1000);
   const idle = setTimeout(() => void connection.shutdown(1000, 'idle timeout'), limits.idleTimeoutSeconds * 1000);
-  let answered = true;
+  // Only a pong carrying the last ping's random payload counts: unsolicited pongs prove nothing.
+  let awaitedPong: Buffer | undefined;
   const pinger = setInterval(() => {
-    if (!answered) {
+    if (awaitedPong) {
       log.info({}, 'peer_unresponsive');
       ws.terminate();
       return;
     }
-    answered = false;
-    ws.ping();
+    awaitedPong = randomBytes(8);
+    ws.ping(awaitedPong);
   }, limits.pingIntervalSeconds * 1000);
-  ws.on('pong', () => (answered = true));
+  ws.on('pong', (data: Buffer) => {
+    if (awaitedPong?.equals(data)) awaitedPong = undefined;
+  });
 
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     idle.refresh();
@@ -162,6 +181,7 @@ export function openConnection(
     clearTimeout(lifetime);
     clearTimeout(idle);
     clearInterval(pinger);
+    clearTimeout(cutTimer);
     context.connections.delete(connection);
     metrics.sessionClosed();
     void session.close().then(() => log.info({ code, audio_bytes: audioBytes }, 'session_closed'));

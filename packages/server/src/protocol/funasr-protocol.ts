@@ -4,6 +4,10 @@ import { type VoskPartial, type VoskResult, resultText } from '../engine/vosk-re
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type SessionListener } from '../session.js';
 import type { ClientConnection, ProtocolContext } from './connection.js';
 import { openConnection } from './connection.js';
+import { ClientError } from './client-error.js';
+
+/** The longest `wav_name` accepted (as in the asrctl protocol). */
+const MAX_WAV_NAME_LENGTH = 256;
 
 type FunasrMode = 'online' | 'offline' | '2pass';
 
@@ -88,7 +92,15 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
           return { ...message('online', ''), error: `not a FunASR JSON message: ${text.slice(0, 80)}` };
         }
         if (value.mode === 'online' || value.mode === 'offline' || value.mode === '2pass') mode = value.mode;
-        if (typeof value.wav_name === 'string') wavName = value.wav_name;
+        if (typeof value.wav_name === 'string') {
+          // Echoed in every reply: unbounded, it would multiply whatever a client sends.
+          if (value.wav_name.length > MAX_WAV_NAME_LENGTH)
+            throw new ClientError(
+              'invalid_option',
+              `"wav_name" is limited to ${MAX_WAV_NAME_LENGTH} characters; this one has ${value.wav_name.length}: send a shorter name`,
+            );
+          wavName = value.wav_name;
+        }
         const rate = Number(value.audio_fs);
         if (
           value.audio_fs !== undefined &&
