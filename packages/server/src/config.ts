@@ -64,6 +64,8 @@ export interface Limits {
   maxBufferedAudioSeconds: number;
   /** Reply bytes a client has not read yet; beyond it the server closes it (1008, `slow_reader`). */
   maxSendBufferBytes: number;
+  /** Commands waiting behind a running one, per session; one more is an error and close 1008. */
+  maxQueuedCommands: number;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +94,7 @@ export const DEFAULTS = {
     pingIntervalSeconds: 20,
     maxBufferedAudioSeconds: 20,
     maxSendBufferBytes: 1024 * 1024,
+    maxQueuedCommands: 32,
   } satisfies Limits,
 };
 
@@ -120,6 +123,7 @@ export interface ConfigInput {
   pingInterval?: string;
   maxBufferedAudio?: string;
   maxSendBuffer?: string;
+  maxQueuedCommands?: string;
   /** "true" or "1": take client addresses from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy?: string;
   /** Comma-separated tokens (ASR_TOKENS). Prefer tokensFile: environments leak into process listings. */
@@ -161,6 +165,7 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     pingInterval: env.ASR_PING_INTERVAL_SECONDS,
     maxBufferedAudio: env.ASR_MAX_BUFFERED_AUDIO_SECONDS,
     maxSendBuffer: env.ASR_MAX_SEND_BUFFER_BYTES,
+    maxQueuedCommands: env.ASR_MAX_QUEUED_COMMANDS,
     trustProxy: env.ASR_TRUST_PROXY,
     tokens: env.ASR_TOKENS,
     tokensFile: env.ASR_TOKENS_FILE,
@@ -245,6 +250,7 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
         1024 * 1024 * 1024,
         problems,
       ),
+      maxQueuedCommands: integer(input.maxQueuedCommands, DEFAULTS.limits.maxQueuedCommands, 'max queued commands', 1, 100_000, problems),
     },
   };
   for (const [protocol, value] of [
@@ -299,6 +305,7 @@ export const SERVER_USAGE = `Usage: asr-server [options]
   --ping-interval S         WebSocket ping period; no pong by the next one cuts the peer (ASR_PING_INTERVAL_SECONDS, default ${DEFAULTS.limits.pingIntervalSeconds})
   --max-buffered-audio S    audio waiting to be decoded per session (ASR_MAX_BUFFERED_AUDIO_SECONDS, default ${DEFAULTS.limits.maxBufferedAudioSeconds})
   --max-send-buffer N       reply bytes a client has not read; beyond, it is closed with 1008 (ASR_MAX_SEND_BUFFER_BYTES, default ${DEFAULTS.limits.maxSendBufferBytes})
+  --max-queued-commands N   commands waiting to run per session; one more is an error and close 1008 (ASR_MAX_QUEUED_COMMANDS, default ${DEFAULTS.limits.maxQueuedCommands})
   --trust-proxy true        client address from X-Forwarded-For, only behind a proxy that sets it (ASR_TRUST_PROXY)
   --tokens-file FILE        require a token (Authorization: Bearer, or ?token=), one per line (ASR_TOKENS_FILE, or ASR_TOKENS=a,b)
   --allow-ip CIDR           client addresses allowed, repeatable (ASR_ALLOW_IPS=a,b; default everyone)
@@ -333,6 +340,7 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
       'ping-interval': { type: 'string' },
       'max-buffered-audio': { type: 'string' },
       'max-send-buffer': { type: 'string' },
+      'max-queued-commands': { type: 'string' },
       'trust-proxy': { type: 'string' },
       'tokens-file': { type: 'string' },
       'allow-ip': { type: 'string', multiple: true },
@@ -363,6 +371,7 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
     pingInterval: values['ping-interval'],
     maxBufferedAudio: values['max-buffered-audio'],
     maxSendBuffer: values['max-send-buffer'],
+    maxQueuedCommands: values['max-queued-commands'],
     trustProxy: values['trust-proxy'],
     tokensFile: values['tokens-file'],
     allowIp: values['allow-ip'],

@@ -44,6 +44,9 @@ export class Session {
   private carry: Buffer | undefined;
   /** Work not yet handed to the recognizer because a command before it is still running. */
   private readonly backlog: Array<(() => Promise<void>) | Buffer> = [];
+  /** The backlog's audio bytes and commands, kept as counts: they are read for every frame. */
+  private backlogBytes = 0;
+  private backlogCommands = 0;
   private commandRunning = false;
   private closed = false;
 
@@ -64,8 +67,12 @@ export class Session {
 
   /** Seconds of audio received and not yet decoded. */
   get bufferedSeconds(): number {
-    const bytes = this.recognizer.queuedBytes + this.backlog.reduce((n, item) => n + (Buffer.isBuffer(item) ? item.length : 0), 0);
-    return bytes / 2 / this.current.sampleRate;
+    return (this.recognizer.queuedBytes + this.backlogBytes) / 2 / this.current.sampleRate;
+  }
+
+  /** Commands received and not yet started (the one running excluded). */
+  get queuedCommands(): number {
+    return this.backlogCommands;
   }
 
   get isClosed(): boolean {
@@ -86,8 +93,10 @@ export class Session {
       data = data.subarray(0, data.length - 1);
     }
     if (data.length === 0 && !this.current.resultPerFrame) return true;
-    if (this.commandRunning) this.backlog.push(data);
-    else this.recognizer.acceptAudio(data);
+    if (this.commandRunning) {
+      this.backlog.push(data);
+      this.backlogBytes += data.length;
+    } else this.recognizer.acceptAudio(data);
     return true;
   }
 
@@ -128,6 +137,8 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     this.backlog.length = 0;
+    this.backlogBytes = 0;
+    this.backlogCommands = 0;
     await this.recognizer.close();
   }
 
@@ -141,6 +152,7 @@ export class Session {
   private command<T>(run: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.backlog.push(() => run().then(resolve, reject));
+      this.backlogCommands++;
       if (!this.commandRunning) void this.runBacklog();
     });
   }
@@ -149,8 +161,13 @@ export class Session {
     this.commandRunning = true;
     try {
       for (let item = this.backlog.shift(); item; item = this.backlog.shift()) {
-        if (Buffer.isBuffer(item)) this.recognizer.acceptAudio(item);
-        else await item();
+        if (Buffer.isBuffer(item)) {
+          this.backlogBytes -= item.length;
+          this.recognizer.acceptAudio(item);
+        } else {
+          this.backlogCommands--;
+          await item();
+        }
       }
     } finally {
       this.commandRunning = false;

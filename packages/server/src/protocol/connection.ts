@@ -151,6 +151,17 @@ export function openConnection(
       handler.onAudio?.(connection);
       return;
     }
+    // Each command waits for the ones before it: a client must not queue work without bound.
+    if (session.queuedCommands >= limits.maxQueuedCommands) {
+      connection.sendError(
+        new ClientError(
+          'command_backlog',
+          `more than ${limits.maxQueuedCommands} commands are waiting to run; the session is closed: wait for each reply before sending more`,
+        ),
+      );
+      cut('command_backlog', 'too many commands waiting');
+      return;
+    }
     if (data.length > limits.maxJsonBytes) {
       replies = replies.then(() =>
         connection.sendError(
