@@ -66,6 +66,8 @@ export interface Limits {
   maxSendBufferBytes: number;
   /** Commands waiting behind a running one, per session; one more is an error and close 1008. */
   maxQueuedCommands: number;
+  /** Messages a second per connection (token bucket, bursts of 10 s worth); beyond, an error and close 1008. */
+  maxMessagesPerSecond: number;
 }
 
 export class ConfigError extends Error {
@@ -95,6 +97,7 @@ export const DEFAULTS = {
     maxBufferedAudioSeconds: 20,
     maxSendBufferBytes: 1024 * 1024,
     maxQueuedCommands: 32,
+    maxMessagesPerSecond: 100,
   } satisfies Limits,
 };
 
@@ -124,6 +127,7 @@ export interface ConfigInput {
   maxBufferedAudio?: string;
   maxSendBuffer?: string;
   maxQueuedCommands?: string;
+  maxMessagesPerSecond?: string;
   /** "true" or "1": take client addresses from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy?: string;
   /** Comma-separated tokens (ASR_TOKENS). Prefer tokensFile: environments leak into process listings. */
@@ -166,6 +170,7 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     maxBufferedAudio: env.ASR_MAX_BUFFERED_AUDIO_SECONDS,
     maxSendBuffer: env.ASR_MAX_SEND_BUFFER_BYTES,
     maxQueuedCommands: env.ASR_MAX_QUEUED_COMMANDS,
+    maxMessagesPerSecond: env.ASR_MAX_MESSAGES_PER_SECOND,
     trustProxy: env.ASR_TRUST_PROXY,
     tokens: env.ASR_TOKENS,
     tokensFile: env.ASR_TOKENS_FILE,
@@ -251,6 +256,14 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
         problems,
       ),
       maxQueuedCommands: integer(input.maxQueuedCommands, DEFAULTS.limits.maxQueuedCommands, 'max queued commands', 1, 100_000, problems),
+      maxMessagesPerSecond: integer(
+        input.maxMessagesPerSecond,
+        DEFAULTS.limits.maxMessagesPerSecond,
+        'max messages per second',
+        1,
+        1_000_000,
+        problems,
+      ),
     },
   };
   for (const [protocol, value] of [
@@ -306,6 +319,7 @@ export const SERVER_USAGE = `Usage: asr-server [options]
   --max-buffered-audio S    audio waiting to be decoded per session (ASR_MAX_BUFFERED_AUDIO_SECONDS, default ${DEFAULTS.limits.maxBufferedAudioSeconds})
   --max-send-buffer N       reply bytes a client has not read; beyond, it is closed with 1008 (ASR_MAX_SEND_BUFFER_BYTES, default ${DEFAULTS.limits.maxSendBufferBytes})
   --max-queued-commands N   commands waiting to run per session; one more is an error and close 1008 (ASR_MAX_QUEUED_COMMANDS, default ${DEFAULTS.limits.maxQueuedCommands})
+  --max-messages-per-second N  messages per connection, bursts of 10 s worth; beyond, an error and close 1008 (ASR_MAX_MESSAGES_PER_SECOND, default ${DEFAULTS.limits.maxMessagesPerSecond})
   --trust-proxy true        client address from X-Forwarded-For, only behind a proxy that sets it (ASR_TRUST_PROXY)
   --tokens-file FILE        require a token (Authorization: Bearer, or ?token=), one per line (ASR_TOKENS_FILE, or ASR_TOKENS=a,b)
   --allow-ip CIDR           client addresses allowed, repeatable (ASR_ALLOW_IPS=a,b; default everyone)
@@ -341,6 +355,7 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
       'max-buffered-audio': { type: 'string' },
       'max-send-buffer': { type: 'string' },
       'max-queued-commands': { type: 'string' },
+      'max-messages-per-second': { type: 'string' },
       'trust-proxy': { type: 'string' },
       'tokens-file': { type: 'string' },
       'allow-ip': { type: 'string', multiple: true },
@@ -372,6 +387,7 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
     maxBufferedAudio: values['max-buffered-audio'],
     maxSendBuffer: values['max-send-buffer'],
     maxQueuedCommands: values['max-queued-commands'],
+    maxMessagesPerSecond: values['max-messages-per-second'],
     trustProxy: values['trust-proxy'],
     tokensFile: values['tokens-file'],
     allowIp: values['allow-ip'],

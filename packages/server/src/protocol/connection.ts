@@ -6,6 +6,10 @@ import type { Logger } from '../logger.js';
 import type { Limits } from '../config.js';
 import { Session, type SessionListener, type StreamSettings } from '../session.js';
 import { ClientError } from './client-error.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** A client may send this many seconds' worth of messages at once (e.g. a file's first frames). */
+const MESSAGE_BURST_SECONDS = 10;
 
 export interface ProtocolContext {
   engine: Engine;
@@ -67,6 +71,7 @@ export function openConnection(
   let audioBytes = 0;
   let backlogReported = false;
   let cutTimer: NodeJS.Timeout | undefined;
+  const messageRate = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesPerSecond * MESSAGE_BURST_SECONDS);
 
   /**
    * Closes a client that broke a limit: 1008 (policy violation) and a reason it can read, if it
@@ -133,6 +138,17 @@ export function openConnection(
 
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     idle.refresh();
+    // Every message costs work (empty audio frames included): a flood must not slow other sessions.
+    if (!messageRate.take()) {
+      connection.sendError(
+        new ClientError(
+          'rate_limited',
+          `more than ${limits.maxMessagesPerSecond} messages a second (bursts of ${limits.maxMessagesPerSecond * MESSAGE_BURST_SECONDS}); the session is closed: send audio in frames of 20 ms or more`,
+        ),
+      );
+      cut('rate_limited', 'too many messages');
+      return;
+    }
     if (isBinary) {
       audioBytes += data.length;
       const accepted = session.audio(data);
