@@ -14,7 +14,7 @@ describe('the per-connection message rate limit', () => {
   beforeAll(async () => {
     models = await makeToneModels();
     // The default rate (100 a second, bursts of 1,000), as a client meets it.
-    server = await startTestServer({ en: models.en });
+    server = await startTestServer({ en: models.en }, { config: { maxMessagesPerSecond: '100' } });
   });
   afterAll(async () => {
     await server.drain(500);
