@@ -68,6 +68,12 @@ export interface Limits {
   maxQueuedCommands: number;
   /** Messages a second per connection (token bucket, bursts of 10 s worth); beyond, an error and close 1008. */
   maxMessagesPerSecond: number;
+  /** Open sockets on all listeners, counted from the TCP accept (before any request); more are closed at once. */
+  maxConnections: number;
+  /** Open sockets from one peer address (not applied behind a trusted proxy, whose sockets all share one). */
+  maxConnectionsPerIp: number;
+  /** TLS handshake, request headers and the whole request must each be done within this; keep-alive idles 5 s at most. */
+  requestTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -98,6 +104,9 @@ export const DEFAULTS = {
     maxSendBufferBytes: 1024 * 1024,
     maxQueuedCommands: 32,
     maxMessagesPerSecond: 100,
+    maxConnections: 512,
+    maxConnectionsPerIp: 64,
+    requestTimeoutSeconds: 10,
   } satisfies Limits,
 };
 
@@ -128,6 +137,9 @@ export interface ConfigInput {
   maxSendBuffer?: string;
   maxQueuedCommands?: string;
   maxMessagesPerSecond?: string;
+  maxConnections?: string;
+  maxConnectionsPerIp?: string;
+  requestTimeout?: string;
   /** "true" or "1": take client addresses from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy?: string;
   /** Comma-separated tokens (ASR_TOKENS). Prefer tokensFile: environments leak into process listings. */
@@ -171,6 +183,9 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     maxSendBuffer: env.ASR_MAX_SEND_BUFFER_BYTES,
     maxQueuedCommands: env.ASR_MAX_QUEUED_COMMANDS,
     maxMessagesPerSecond: env.ASR_MAX_MESSAGES_PER_SECOND,
+    maxConnections: env.ASR_MAX_CONNECTIONS,
+    maxConnectionsPerIp: env.ASR_MAX_CONNECTIONS_PER_IP,
+    requestTimeout: env.ASR_REQUEST_TIMEOUT_SECONDS,
     trustProxy: env.ASR_TRUST_PROXY,
     tokens: env.ASR_TOKENS,
     tokensFile: env.ASR_TOKENS_FILE,
@@ -264,6 +279,23 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
         1_000_000,
         problems,
       ),
+      maxConnections: integer(input.maxConnections, DEFAULTS.limits.maxConnections, 'max connections', 1, 1_000_000, problems),
+      maxConnectionsPerIp: integer(
+        input.maxConnectionsPerIp,
+        DEFAULTS.limits.maxConnectionsPerIp,
+        'max connections per IP',
+        1,
+        1_000_000,
+        problems,
+      ),
+      requestTimeoutSeconds: integer(
+        input.requestTimeout,
+        DEFAULTS.limits.requestTimeoutSeconds,
+        'request timeout (seconds)',
+        1,
+        3600,
+        problems,
+      ),
     },
   };
   for (const [protocol, value] of [
@@ -320,6 +352,9 @@ export const SERVER_USAGE = `Usage: asr-server [options]
   --max-send-buffer N       reply bytes a client has not read; beyond, it is closed with 1008 (ASR_MAX_SEND_BUFFER_BYTES, default ${DEFAULTS.limits.maxSendBufferBytes})
   --max-queued-commands N   commands waiting to run per session; one more is an error and close 1008 (ASR_MAX_QUEUED_COMMANDS, default ${DEFAULTS.limits.maxQueuedCommands})
   --max-messages-per-second N  messages per connection, bursts of 10 s worth; beyond, an error and close 1008 (ASR_MAX_MESSAGES_PER_SECOND, default ${DEFAULTS.limits.maxMessagesPerSecond})
+  --max-connections N       open sockets on all ports, counted before any request; more are closed (ASR_MAX_CONNECTIONS, default ${DEFAULTS.limits.maxConnections})
+  --max-connections-per-ip N  open sockets per peer address, not behind a trusted proxy (ASR_MAX_CONNECTIONS_PER_IP, default ${DEFAULTS.limits.maxConnectionsPerIp})
+  --request-timeout S       TLS handshake, headers and request each within this (ASR_REQUEST_TIMEOUT_SECONDS, default ${DEFAULTS.limits.requestTimeoutSeconds})
   --trust-proxy true        client address from X-Forwarded-For, only behind a proxy that sets it (ASR_TRUST_PROXY)
   --tokens-file FILE        require a token (Authorization: Bearer, or ?token=), one per line (ASR_TOKENS_FILE, or ASR_TOKENS=a,b)
   --allow-ip CIDR           client addresses allowed, repeatable (ASR_ALLOW_IPS=a,b; default everyone)
@@ -356,6 +391,9 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
       'max-send-buffer': { type: 'string' },
       'max-queued-commands': { type: 'string' },
       'max-messages-per-second': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'max-connections-per-ip': { type: 'string' },
+      'request-timeout': { type: 'string' },
       'trust-proxy': { type: 'string' },
       'tokens-file': { type: 'string' },
       'allow-ip': { type: 'string', multiple: true },
@@ -388,6 +426,9 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
     maxSendBuffer: values['max-send-buffer'],
     maxQueuedCommands: values['max-queued-commands'],
     maxMessagesPerSecond: values['max-messages-per-second'],
+    maxConnections: values['max-connections'],
+    maxConnectionsPerIp: values['max-connections-per-ip'],
+    requestTimeout: values['request-timeout'],
     trustProxy: values['trust-proxy'],
     tokensFile: values['tokens-file'],
     allowIp: values['allow-ip'],

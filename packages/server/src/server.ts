@@ -59,8 +59,24 @@ export class AsrServer {
     const engine = Engine.open({ libvoskPath: config.libvoskPath, voskLogLevel: config.voskLogLevel, logger });
     const metrics = new ServerMetrics(engine);
     // With a certificate every port speaks TLS (wss, https); an https server is an http one to us.
+    // Seconds, not Node's minutes: a socket that trickles its request, or never completes a TLS
+    // handshake, holds a file descriptor only this long. Node checks these every second.
+    const timeoutMs = config.limits.requestTimeoutSeconds * 1000;
+    const httpOptions = {
+      headersTimeout: timeoutMs,
+      requestTimeout: timeoutMs,
+      keepAliveTimeout: Math.min(timeoutMs, 5000),
+      connectionsCheckingInterval: 1000,
+    };
     const createServer = (): Server =>
-      config.tls ? (createHttpsServer({ cert: config.tls.cert, key: config.tls.key }) as unknown as Server) : createHttpServer();
+      config.tls
+        ? (createHttpsServer({
+            ...httpOptions,
+            cert: config.tls.cert,
+            key: config.tls.key,
+            handshakeTimeout: timeoutMs,
+          }) as unknown as Server)
+        : createHttpServer(httpOptions);
     const listeners: Listener[] = [{ http: createServer() }];
     for (const protocol of Object.keys(config.protocolPorts) as Array<Exclude<ProtocolName, 'asrctl'>>)
       listeners.push({ http: createServer(), protocol });
@@ -206,11 +222,41 @@ export class AsrServer {
         }
       });
     };
-    for (const { http, protocol } of this.listeners) {
-      http.on('connection', (socket: Socket) => {
-        this.sockets.add(socket);
-        socket.once('close', () => this.sockets.delete(socket));
+    const socketsPerAddress = new Map<string, number>();
+    const { maxConnections, maxConnectionsPerIp } = this.config.limits;
+    let refusalsLogged = 0;
+    // Counted from the TCP accept, before any request or upgrade: every socket holds a file descriptor.
+    const accept = (socket: Socket): void => {
+      const address = socket.remoteAddress ?? 'unknown';
+      const held = socketsPerAddress.get(address) ?? 0;
+      // Behind a trusted proxy every socket comes from the proxy: only the total applies.
+      const reason =
+        this.sockets.size >= maxConnections
+          ? 'max_connections'
+          : !this.config.trustProxy && held >= maxConnectionsPerIp
+            ? 'max_connections_per_ip'
+            : undefined;
+      if (reason) {
+        this.metrics.rejected(reason);
+        // Logged at most once a second, so a flood of connections does not flood the log too.
+        if (Date.now() - refusalsLogged > 1000) {
+          refusalsLogged = Date.now();
+          this.logger.warn({ reason, address, open_sockets: this.sockets.size, max_connections: maxConnections }, 'connection_refused');
+        }
+        socket.destroy();
+        return;
+      }
+      this.sockets.add(socket);
+      socketsPerAddress.set(address, held + 1);
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        const left = (socketsPerAddress.get(address) ?? 1) - 1;
+        if (left > 0) socketsPerAddress.set(address, left);
+        else socketsPerAddress.delete(address);
       });
+    };
+    for (const { http, protocol } of this.listeners) {
+      http.on('connection', accept);
       http.on('request', (req, res) => {
         handleHttp(req, res, { readiness: () => this.readiness(), metrics: this.metrics }).catch((err: unknown) => {
           this.logger.error({ message: (err as Error).message }, 'http_error');
