@@ -25,7 +25,13 @@ export function protocolPortMap(config: DeployConfig): Array<{ protocol: 'vosk' 
 /** The app server's settings, as environment variables. */
 export function appEnvironment(
   config: DeployConfig,
-  options: { behindEdge: boolean; tokensPath: string; sessionDrainSeconds?: number },
+  options: {
+    behindEdge: boolean;
+    tokensPath: string;
+    sessionDrainSeconds?: number;
+    /** Client ranges the app itself admits (recreate: no edge to apply `--allow`). */
+    allowIps?: readonly string[];
+  },
 ): string[] {
   return [
     ...config.models.map((m) => `ASR_MODEL_${m.language.toUpperCase()}=/models/${m.language}`),
@@ -34,6 +40,7 @@ export function appEnvironment(
     ...(options.sessionDrainSeconds ? [`ASR_SESSION_DRAIN_MS=${options.sessionDrainSeconds * 1000}`] : []),
     ...protocolPortMap(config).map((p) => `ASR_${p.protocol.toUpperCase()}_PORT=${p.inside}`),
     ...(config.tokensFile !== undefined ? [`ASR_TOKENS_FILE=${options.tokensPath}`] : []),
+    ...(options.allowIps?.length ? [`ASR_ALLOW_IPS=${options.allowIps.join(',')}`] : []),
     // Behind the edge every connection comes from it; its X-Forwarded-For names the client.
     `ASR_TRUST_PROXY=${options.behindEdge ? 'true' : 'false'}`,
   ];
@@ -73,7 +80,12 @@ export async function startAppContainer(
   const container = await docker.createContainer({
     name,
     Image: request.image,
-    Env: appEnvironment(config, { behindEdge: !request.publishPublicPort, tokensPath: TOKENS_PATH }),
+    // Without an edge the app applies --allow itself: Docker's published ports keep the client's address.
+    Env: appEnvironment(config, {
+      behindEdge: !request.publishPublicPort,
+      tokensPath: TOKENS_PATH,
+      ...(request.publishPublicPort && { allowIps: config.allow }),
+    }),
     Labels: labelsFor(names.project, 'app', {
       ...request.labels,
       [LABELS.color]: request.color,
