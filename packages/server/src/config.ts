@@ -44,6 +44,8 @@ export interface Access {
   allowIps: string[];
   /** Browser origins (`https://app.example`, or `null` for pages opened from disk); requests without Origin pass. */
   allowOrigins: string[];
+  /** Tokens /metrics requires (Authorization: Bearer or ?token=); none: /metrics is open. Probes stay open. */
+  metricsTokens: string[];
 }
 
 /** What one client, or all of them, may take; over a limit a client is refused or told, never the server. */
@@ -146,6 +148,8 @@ export interface ConfigInput {
   tokens?: string;
   /** A file with one token per line (# comments). */
   tokensFile?: string;
+  /** A file with the token(s) /metrics requires, one per line. */
+  metricsTokenFile?: string;
   allowIp?: string[];
   allowOrigin?: string[];
   tlsCert?: string;
@@ -189,6 +193,7 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv): ConfigInput {
     trustProxy: env.ASR_TRUST_PROXY,
     tokens: env.ASR_TOKENS,
     tokensFile: env.ASR_TOKENS_FILE,
+    metricsTokenFile: env.ASR_METRICS_TOKEN_FILE,
     allowIp: list(env.ASR_ALLOW_IPS),
     allowOrigin: list(env.ASR_ALLOW_ORIGINS),
     tlsCert: env.ASR_TLS_CERT,
@@ -238,7 +243,7 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
     sessionDrainMs: integer(input.sessionDrain, DEFAULTS.sessionDrainMs, 'session drain (ms)', 0, 86_400_000, problems),
     maxMessageBytes: integer(input.maxMessageBytes, DEFAULTS.maxMessageBytes, 'max message bytes', 1024, 256 * 1024 * 1024, problems),
     protocolPorts: {},
-    access: { tokens: [], allowIps: [], allowOrigins: [] },
+    access: { tokens: [], allowIps: [], allowOrigins: [], metricsTokens: [] },
     trustProxy: input.trustProxy === 'true' || input.trustProxy === '1',
     limits: {
       maxSessions: integer(input.maxSessions, DEFAULTS.limits.maxSessions, 'max sessions', 1, 100_000, problems),
@@ -312,7 +317,12 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput): Ser
     tokens: [...(input.tokens?.split(',') ?? []), ...readTokens(input.tokensFile, problems)].map((t) => t.trim()).filter(Boolean),
     allowIps: input.allowIp ?? [],
     allowOrigins: input.allowOrigin ?? [],
+    metricsTokens: readTokens(input.metricsTokenFile, problems)
+      .map((t) => t.trim())
+      .filter(Boolean),
   };
+  if (input.metricsTokenFile !== undefined && config.access.metricsTokens.length === 0 && problems.length === 0)
+    problems.push(`the metrics token file ${input.metricsTokenFile} holds no token: write one per line`);
   for (const range of config.access.allowIps)
     if (!isAddressRange(range)) problems.push(`allowed IP "${range}": expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8`);
   if ((input.tlsCert === undefined) !== (input.tlsKey === undefined)) problems.push('TLS needs both --tls-cert and --tls-key');
@@ -357,6 +367,7 @@ export const SERVER_USAGE = `Usage: asr-server [options]
   --request-timeout S       TLS handshake, headers and request each within this (ASR_REQUEST_TIMEOUT_SECONDS, default ${DEFAULTS.limits.requestTimeoutSeconds})
   --trust-proxy true        client address from X-Forwarded-For, only behind a proxy that sets it (ASR_TRUST_PROXY)
   --tokens-file FILE        require a token (Authorization: Bearer, or ?token=), one per line (ASR_TOKENS_FILE, or ASR_TOKENS=a,b)
+  --metrics-token-file FILE /metrics requires this token (Authorization: Bearer, or ?token=); /healthz and /readyz stay open (ASR_METRICS_TOKEN_FILE)
   --allow-ip CIDR           client addresses allowed, repeatable (ASR_ALLOW_IPS=a,b; default everyone)
   --allow-origin ORIGIN     browser origins allowed, repeatable; "null" for pages opened from disk (ASR_ALLOW_ORIGINS)
   --tls-cert FILE           certificate (PEM): wss and https on every port (ASR_TLS_CERT)
@@ -396,6 +407,7 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
       'request-timeout': { type: 'string' },
       'trust-proxy': { type: 'string' },
       'tokens-file': { type: 'string' },
+      'metrics-token-file': { type: 'string' },
       'allow-ip': { type: 'string', multiple: true },
       'allow-origin': { type: 'string', multiple: true },
       'tls-cert': { type: 'string' },
@@ -431,6 +443,7 @@ export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean 
     requestTimeout: values['request-timeout'],
     trustProxy: values['trust-proxy'],
     tokensFile: values['tokens-file'],
+    metricsTokenFile: values['metrics-token-file'],
     allowIp: values['allow-ip'],
     allowOrigin: values['allow-origin'],
     tlsCert: values['tls-cert'],

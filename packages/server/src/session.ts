@@ -32,6 +32,12 @@ export interface StreamSettings {
   resultPerFrame?: boolean;
 }
 
+/** A command waiting in the backlog; `cancel` settles it if the session closes first. */
+interface Command {
+  run(): Promise<void>;
+  cancel(error: Error): void;
+}
+
 /**
  * One client's audio stream, independent of the wire protocol: the recognizer for its language and
  * sample rate, the odd byte between frames, and the order of audio and commands. A command waits
@@ -43,7 +49,7 @@ export class Session {
   private current: StreamSettings;
   private carry: Buffer | undefined;
   /** Work not yet handed to the recognizer because a command before it is still running. */
-  private readonly backlog: Array<(() => Promise<void>) | Buffer> = [];
+  private readonly backlog: Array<Command | Buffer> = [];
   /** The backlog's audio bytes and commands, kept as counts: they are read for every frame. */
   private backlogBytes = 0;
   private backlogCommands = 0;
@@ -136,7 +142,9 @@ export class Session {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.backlog.length = 0;
+    // Whoever waits for a command that will not run is told (a shutdown must not wait for it).
+    const closedError = new Error('the session was closed');
+    for (const item of this.backlog.splice(0)) if (!Buffer.isBuffer(item)) item.cancel(closedError);
     this.backlogBytes = 0;
     this.backlogCommands = 0;
     await this.recognizer.close();
@@ -150,8 +158,9 @@ export class Session {
   }
 
   private command<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the session was closed'));
     return new Promise<T>((resolve, reject) => {
-      this.backlog.push(() => run().then(resolve, reject));
+      this.backlog.push({ run: () => run().then(resolve, reject), cancel: reject });
       this.backlogCommands++;
       if (!this.commandRunning) void this.runBacklog();
     });
@@ -166,7 +175,7 @@ export class Session {
           this.recognizer.acceptAudio(item);
         } else {
           this.backlogCommands--;
-          await item();
+          await item.run();
         }
       }
     } finally {

@@ -102,7 +102,8 @@ export function openConnection(
     async shutdown(code, reason) {
       try {
         await replies;
-        await session.flush();
+        // A client gone already takes no final.
+        if (!session.isClosed) await session.flush();
       } catch (err) {
         log.warn({ err }, 'flush_failed');
       }
