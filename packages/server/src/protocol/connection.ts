@@ -83,6 +83,9 @@ export function openConnection(
     log.warn({ reason, unsent_bytes: ws.bufferedAmount }, 'client_cut');
     ws.close(1008, message);
     cutTimer = setTimeout(() => ws.terminate(), 1000);
+    // Nothing more from it is read or decoded: what it queued is dropped now, not after the close.
+    ws.pause();
+    void session.close();
   };
 
   const connection: ClientConnection = {
@@ -138,6 +141,8 @@ export function openConnection(
   });
 
   ws.on('message', (data: Buffer, isBinary: boolean) => {
+    // Frames parsed in the same chunk as the one that got the client cut are ignored.
+    if (cutTimer) return;
     idle.refresh();
     // Every message costs work (empty audio frames included): a flood must not slow other sessions.
     if (!messageRate.take()) {
