@@ -187,7 +187,8 @@ export class AsrServer {
     const perAddress = new Map<string, number>();
     const access = new AccessPolicy(this.config.access);
     const { metricsTokens } = this.config.access;
-    const metricsAccess = metricsTokens.length > 0 ? new AccessPolicy({ tokens: metricsTokens, allowIps: [], allowOrigins: [], metricsTokens: [] }) : undefined;
+    const metricsAccess =
+      metricsTokens.length > 0 ? new AccessPolicy({ tokens: metricsTokens, allowIps: [], allowOrigins: [], metricsTokens: [] }) : undefined;
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxMessageBytes, perMessageDeflate: false });
     const upgrade = (req: IncomingMessage, socket: Socket, head: Buffer, protocol: Listener['protocol']): void => {
       const endpoint = resolveEndpoint(req.url ?? '/', this.engine.languages, this.config.defaultLanguage, protocol);

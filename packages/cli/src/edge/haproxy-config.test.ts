@@ -30,8 +30,8 @@ describe('renderHaproxyConfig', () => {
 
   it('gives each protocol port its frontend and backend, checked on the main port', () => {
     const cfg = renderHaproxyConfig({ ...base, protocolPorts: { vosk: 2700, funasr: 10095 } });
-    expect(cfg).toMatch(/frontend vosk\n    bind :2700\n[\s\S]*?    default_backend app_vosk/u);
-    expect(cfg).toMatch(/frontend funasr\n    bind :10095\n[\s\S]*?    default_backend app_funasr/u);
+    expect(cfg).toMatch(/frontend vosk\n {4}bind :2700\n[\s\S]*? {4}default_backend app_vosk/u);
+    expect(cfg).toMatch(/frontend funasr\n {4}bind :10095\n[\s\S]*? {4}default_backend app_funasr/u);
     expect(cfg).toMatch(/backend app_vosk\n[\s\S]*server green app-green:2700 weight 100 check port 8765/u);
     expect(cfg).toMatch(/backend app_funasr\n[\s\S]*server blue app-blue:10095 weight 0 check port 8765/u);
   });
