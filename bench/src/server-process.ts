@@ -39,6 +39,8 @@ export class ServerProcess {
         '3600',
         '--max-message-bytes',
         '67108864',
+        '--max-messages-per-second',
+        '1000000',
       );
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     const server = new ServerProcess(child, port);
