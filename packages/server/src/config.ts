@@ -57,6 +57,8 @@ export interface Access {
   allowIps: string[];
   /** Browser origins (`https://app.example`, or `null` for pages opened from disk); requests without Origin pass. */
   allowOrigins: string[];
+  /** Tokens /metrics requires (Authorization: Bearer or ?token=); none: /metrics is open. Probes stay open. */
+  metricsTokens: string[];
 }
 
 /** What one client, or all of them, may take; over a limit a client is refused or told, never the server. */
@@ -75,6 +77,18 @@ export interface Limits {
   pingIntervalSeconds: number;
   /** Audio waiting to be decoded per session; frames beyond it are dropped with `audio_backlog`. */
   maxBufferedAudioSeconds: number;
+  /** Reply bytes a client has not read yet; beyond it the server closes it (1008, `slow_reader`). */
+  maxSendBufferBytes: number;
+  /** Commands waiting behind a running one, per session; one more is an error and close 1008. */
+  maxQueuedCommands: number;
+  /** Messages a second per connection (token bucket, bursts of 10 s worth); beyond, an error and close 1008. */
+  maxMessagesPerSecond: number;
+  /** Open sockets on all listeners, counted from the TCP accept (before any request); more are closed at once. */
+  maxConnections: number;
+  /** Open sockets from one peer address (not applied behind a trusted proxy, whose sockets all share one). */
+  maxConnectionsPerIp: number;
+  /** TLS handshake, request headers and the whole request must each be done within this; keep-alive idles 5 s at most. */
+  requestTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -145,11 +159,20 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, depr
       idleTimeoutSeconds: o.idleTimeout,
       pingIntervalSeconds: o.pingInterval,
       maxBufferedAudioSeconds: o.maxBufferedAudio,
+      maxSendBufferBytes: o.maxSendBuffer,
+      maxQueuedCommands: o.maxQueuedCommands,
+      maxMessagesPerSecond: o.maxMessagesPerSecond,
+      maxConnections: o.maxConnections,
+      maxConnectionsPerIp: o.maxConnectionsPerIp,
+      requestTimeoutSeconds: o.requestTimeout,
     },
     access: {
       tokens: [...(o.tokens?.split(',') ?? []), ...readTokens(o.tokensFile, problems)].map((t) => t.trim()).filter(Boolean),
       allowIps: o.allowIp,
       allowOrigins: o.allowOrigin,
+      metricsTokens: readTokens(o.metricsTokenFile, problems)
+        .map((t) => t.trim())
+        .filter(Boolean),
     },
     ...(deprecatedEnv.length > 0 && { deprecatedEnv }),
   };
@@ -162,6 +185,8 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, depr
       problems.push(`${protocol} port ${n} is already used by another listener`);
     else config.protocolPorts[protocol] = n;
   }
+  if (o.metricsTokenFile !== undefined && config.access.metricsTokens.length === 0 && problems.length === 0)
+    problems.push(`the metrics token file ${o.metricsTokenFile} holds no token: write one per line`);
   if (o.tlsCert !== undefined && o.tlsKey !== undefined) {
     try {
       config.tls = { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') };

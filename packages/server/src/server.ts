@@ -1,6 +1,6 @@
 import { type IncomingMessage, type Server, createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import { type AddressInfo, type Socket, isIP } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ServerConfig } from './config.js';
 import { Engine } from './engine/engine.js';
@@ -59,8 +59,24 @@ export class AsrServer {
     const engine = Engine.open({ libvoskPath: config.libvoskPath, voskLogLevel: config.voskLogLevel, logger });
     const metrics = new ServerMetrics(engine);
     // With a certificate every port speaks TLS (wss, https); an https server is an http one to us.
+    // Seconds, not Node's minutes: a socket that trickles its request, or never completes a TLS
+    // handshake, holds a file descriptor only this long. Node checks these every second.
+    const timeoutMs = config.limits.requestTimeoutSeconds * 1000;
+    const httpOptions = {
+      headersTimeout: timeoutMs,
+      requestTimeout: timeoutMs,
+      keepAliveTimeout: Math.min(timeoutMs, 5000),
+      connectionsCheckingInterval: 1000,
+    };
     const createServer = (): Server =>
-      config.tls ? (createHttpsServer({ cert: config.tls.cert, key: config.tls.key }) as unknown as Server) : createHttpServer();
+      config.tls
+        ? (createHttpsServer({
+            ...httpOptions,
+            cert: config.tls.cert,
+            key: config.tls.key,
+            handshakeTimeout: timeoutMs,
+          }) as unknown as Server)
+        : createHttpServer(httpOptions);
     const listeners: Listener[] = [{ http: createServer() }];
     for (const protocol of Object.keys(config.protocolPorts) as Array<Exclude<ProtocolName, 'asrctl'>>)
       listeners.push({ http: createServer(), protocol });
@@ -174,6 +190,9 @@ export class AsrServer {
     };
     const perAddress = new Map<string, number>();
     const access = new AccessPolicy(this.config.access);
+    const { metricsTokens } = this.config.access;
+    const metricsAccess =
+      metricsTokens.length > 0 ? new AccessPolicy({ tokens: metricsTokens, allowIps: [], allowOrigins: [], metricsTokens: [] }) : undefined;
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxMessageBytes, perMessageDeflate: false });
     const upgrade = (req: IncomingMessage, socket: Socket, head: Buffer, protocol: Listener['protocol']): void => {
       const endpoint = resolveEndpoint(
@@ -215,13 +234,47 @@ export class AsrServer {
         }
       });
     };
-    for (const { http, protocol } of this.listeners) {
-      http.on('connection', (socket: Socket) => {
-        this.sockets.add(socket);
-        socket.once('close', () => this.sockets.delete(socket));
+    const socketsPerAddress = new Map<string, number>();
+    const { maxConnections, maxConnectionsPerIp } = this.config.limits;
+    let refusalsLogged = 0;
+    // Counted from the TCP accept, before any request or upgrade: every socket holds a file descriptor.
+    const accept = (socket: Socket): void => {
+      const address = canonicalAddress(socket.remoteAddress ?? 'unknown');
+      const held = socketsPerAddress.get(address) ?? 0;
+      // Behind a trusted proxy every socket comes from the proxy: only the total applies.
+      const reason =
+        this.sockets.size >= maxConnections
+          ? 'max_connections'
+          : !this.config.trustProxy && held >= maxConnectionsPerIp
+            ? 'max_connections_per_ip'
+            : undefined;
+      if (reason) {
+        this.metrics.rejected(reason);
+        // Logged at most once a second, so a flood of connections does not flood the log too.
+        if (Date.now() - refusalsLogged > 1000) {
+          refusalsLogged = Date.now();
+          this.logger.warn({ reason, address, open_sockets: this.sockets.size, max_connections: maxConnections }, 'connection_refused');
+        }
+        socket.destroy();
+        return;
+      }
+      this.sockets.add(socket);
+      socketsPerAddress.set(address, held + 1);
+      socket.once('close', () => {
+        this.sockets.delete(socket);
+        const left = (socketsPerAddress.get(address) ?? 1) - 1;
+        if (left > 0) socketsPerAddress.set(address, left);
+        else socketsPerAddress.delete(address);
       });
+    };
+    for (const { http, protocol } of this.listeners) {
+      http.on('connection', accept);
       http.on('request', (req, res) => {
-        handleHttp(req, res, { readiness: () => this.readiness(), metrics: this.metrics }).catch((err: unknown) => {
+        handleHttp(req, res, {
+          readiness: () => this.readiness(),
+          metrics: this.metrics,
+          metricsAllowed: (r) => metricsAccess === undefined || metricsAccess.check(r, '') === undefined,
+        }).catch((err: unknown) => {
           this.logger.error({ message: (err as Error).message }, 'http_error');
           if (!res.headersSent) res.writeHead(500).end();
         });
@@ -246,7 +299,26 @@ export class AsrServer {
 function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
   const forwarded = req.headers['x-forwarded-for'];
   const last = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').at(-1)?.trim();
-  return (trustProxy && last) || (req.socket.remoteAddress ?? 'unknown');
+  return canonicalAddress((trustProxy && last) || (req.socket.remoteAddress ?? 'unknown'));
+}
+
+/**
+ * One text per address, for per-address accounting: IPv6 in its shortest form, and IPv4-mapped
+ * IPv6 (`::ffff:10.7.7.7`, `::ffff:a07:707`) as the IPv4 address it is.
+ */
+export function canonicalAddress(address: string): string {
+  if (isIP(address) !== 6) return address;
+  let short: string;
+  try {
+    short = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+  } catch {
+    // A zone index (fe80::1%eth0) is not URL syntax; such an address is kept as it is.
+    return address;
+  }
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/u.exec(short);
+  if (!mapped) return short;
+  const [high, low] = [Number.parseInt(mapped[1]!, 16), Number.parseInt(mapped[2]!, 16)];
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
 }
 
 type RefusalStatus = 400 | 401 | 403 | 404 | 429 | 503;

@@ -36,6 +36,12 @@ export interface StreamSettings {
   resultPerFrame?: boolean;
 }
 
+/** A command waiting in the backlog; `cancel` settles it if the session closes first. */
+interface Command {
+  run(): Promise<void>;
+  cancel(error: Error): void;
+}
+
 /**
  * One client's audio stream, independent of the wire protocol: the recognizer for its language and
  * sample rate, the odd byte between frames, and the order of audio and commands. A command waits
@@ -47,7 +53,10 @@ export class Session {
   private current: StreamSettings;
   private carry: Buffer | undefined;
   /** Work not yet handed to the recognizer because a command before it is still running. */
-  private readonly backlog: Array<(() => Promise<void>) | Buffer> = [];
+  private readonly backlog: Array<Command | Buffer> = [];
+  /** The backlog's audio bytes and commands, kept as counts: they are read for every frame. */
+  private backlogBytes = 0;
+  private backlogCommands = 0;
   private commandRunning = false;
   private closed = false;
 
@@ -73,8 +82,12 @@ export class Session {
 
   /** Seconds of audio received and not yet decoded. */
   get bufferedSeconds(): number {
-    const bytes = this.recognizer.queuedBytes + this.backlog.reduce((n, item) => n + (Buffer.isBuffer(item) ? item.length : 0), 0);
-    return bytes / 2 / this.current.sampleRate;
+    return (this.recognizer.queuedBytes + this.backlogBytes) / 2 / this.current.sampleRate;
+  }
+
+  /** Commands received and not yet started (the one running excluded). */
+  get queuedCommands(): number {
+    return this.backlogCommands;
   }
 
   get isClosed(): boolean {
@@ -95,8 +108,10 @@ export class Session {
       data = data.subarray(0, data.length - 1);
     }
     if (data.length === 0 && !this.current.resultPerFrame) return true;
-    if (this.commandRunning) this.backlog.push(data);
-    else this.recognizer.acceptAudio(data);
+    if (this.commandRunning) {
+      this.backlog.push(data);
+      this.backlogBytes += data.length;
+    } else this.recognizer.acceptAudio(data);
     return true;
   }
 
@@ -138,7 +153,11 @@ export class Session {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.backlog.length = 0;
+    // Whoever waits for a command that will not run is told (a shutdown must not wait for it).
+    const closedError = new Error('the session was closed');
+    for (const item of this.backlog.splice(0)) if (!Buffer.isBuffer(item)) item.cancel(closedError);
+    this.backlogBytes = 0;
+    this.backlogCommands = 0;
     await this.recognizer.close();
   }
 
@@ -155,8 +174,10 @@ export class Session {
   }
 
   private command<T>(run: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the session was closed'));
     return new Promise<T>((resolve, reject) => {
-      this.backlog.push(() => run().then(resolve, reject));
+      this.backlog.push({ run: () => run().then(resolve, reject), cancel: reject });
+      this.backlogCommands++;
       if (!this.commandRunning) void this.runBacklog();
     });
   }
@@ -165,8 +186,13 @@ export class Session {
     this.commandRunning = true;
     try {
       for (let item = this.backlog.shift(); item; item = this.backlog.shift()) {
-        if (Buffer.isBuffer(item)) this.recognizer.acceptAudio(item);
-        else await item();
+        if (Buffer.isBuffer(item)) {
+          this.backlogBytes -= item.length;
+          this.recognizer.acceptAudio(item);
+        } else {
+          this.backlogCommands--;
+          await item.run();
+        }
       }
     } finally {
       this.commandRunning = false;

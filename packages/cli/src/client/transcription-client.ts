@@ -11,6 +11,7 @@ export interface TranscribeOptions {
   words?: boolean;
   /** Pace the audio at its own speed, as a microphone would. Otherwise as fast as the server takes it. */
   realtime?: boolean;
+  /** Audio per message: 0.1 s in real time; 1 s otherwise, so a long file stays far below the server's message rate limit. */
   chunkSeconds?: number;
   /** How long to wait for the server after the last audio, in ms. */
   timeoutMs?: number;
@@ -119,7 +120,7 @@ export async function transcribe(options: TranscribeOptions): Promise<Transcript
     ws.send(JSON.stringify({ command: 'configure', sample_rate: options.sampleRate, words: options.words ?? false }));
     await expect('configured', timeoutMs);
 
-    const chunk = Math.max(1, Math.round((options.chunkSeconds ?? 0.1) * options.sampleRate));
+    const chunk = Math.max(1, Math.round((options.chunkSeconds ?? (options.realtime ? 0.1 : 1)) * options.sampleRate));
     const bytes = Buffer.from(options.samples.buffer, options.samples.byteOffset, options.samples.byteLength);
     const started = Date.now();
     for (let i = 0; i < options.samples.length; i += chunk) {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { type DeployInput } from '../deploy/deploy-config.js';
 import { deploymentNames } from '../deploy/deployment-names.js';
@@ -11,7 +12,9 @@ export function registerRender(program: Command): void {
   addDeployOptions(
     render
       .command('k8s')
-      .description('Kubernetes manifests (Deployment, Service, PodDisruptionBudget) on stdout; not tested against a cluster by asrctl'),
+      .description(
+        'Kubernetes manifests (Deployment, Service, PodDisruptionBudget; NetworkPolicy with --allow, TLS Secret with --tls-cert) on stdout; not tested against a cluster by asrctl',
+      ),
   )
     .option('--image <ref>', 'app image every node can pull (default: REGISTRY/PROJECT-app:latest)')
     .option('--namespace <ns>', 'namespace of the objects')
@@ -22,7 +25,12 @@ export function registerRender(program: Command): void {
       const names = deploymentNames(config.project);
       let modelBytes = 0;
       for (const model of config.models) modelBytes += await directorySize(model.hostDir).catch(() => 0);
+      const tls = config.tls && {
+        cert: await readFile(config.tls.certPath, 'utf8'),
+        key: await readFile(config.tls.keyPath, 'utf8'),
+      };
       const objects = renderK8sManifests(config, {
+        ...(tls && { tls }),
         image: image ?? `${config.registry ?? 'asrctl'}/${names.appImage.replace(/^asrctl\//u, '')}:latest`,
         replicas: config.replicas ?? 2,
         modelBytes,

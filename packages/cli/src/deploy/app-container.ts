@@ -27,7 +27,13 @@ export function protocolPortMap(config: DeployConfig): Array<{ protocol: 'vosk' 
 /** The app server's settings, as environment variables (names from the server's option table). */
 export function appEnvironment(
   config: DeployConfig,
-  options: { behindEdge: boolean; tokensPath: string; sessionDrainSeconds?: number },
+  options: {
+    behindEdge: boolean;
+    tokensPath: string;
+    sessionDrainSeconds?: number;
+    /** Client ranges the app itself admits (recreate: no edge to apply `--allow`). */
+    allowIps?: readonly string[];
+  },
 ): string[] {
   const ports = Object.fromEntries(protocolPortMap(config).map((p) => [`${p.protocol}Port`, String(p.inside)]));
   return [
@@ -38,6 +44,7 @@ export function appEnvironment(
       ...(options.sessionDrainSeconds && { sessionDrain: String(options.sessionDrainSeconds * 1000) }),
       ...ports,
       ...(config.tokensFile !== undefined && { tokensFile: options.tokensPath }),
+      ...(options.allowIps?.length && { allowIp: [...options.allowIps] }),
       // Behind the edge every connection comes from it; its X-Forwarded-For names the client.
       trustProxy: String(options.behindEdge),
     }),
@@ -78,7 +85,12 @@ export async function startAppContainer(
   const container = await docker.createContainer({
     name,
     Image: request.image,
-    Env: appEnvironment(config, { behindEdge: !request.publishPublicPort, tokensPath: TOKENS_PATH }),
+    // Without an edge the app applies --allow itself: Docker's published ports keep the client's address.
+    Env: appEnvironment(config, {
+      behindEdge: !request.publishPublicPort,
+      tokensPath: TOKENS_PATH,
+      ...(request.publishPublicPort && { allowIps: config.allow }),
+    }),
     Labels: labelsFor(names.project, 'app', {
       ...request.labels,
       [LABELS.color]: request.color,

@@ -105,7 +105,7 @@ export const DEPLOY_OPTIONS = defineOptions({
     tlsKey: { arg: 'FILE', help: 'private key (PEM) of --tls-cert' },
     allow: {
       arg: 'CIDR',
-      help: 'client address range admitted at the edge, IPv4 or IPv6',
+      help: 'client address range admitted at the edge (under --strategy recreate, by the app itself), IPv4 or IPv6',
       type: addressRange,
       multiple: true,
       shownDefault: 'everyone',

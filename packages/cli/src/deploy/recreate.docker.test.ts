@@ -15,7 +15,7 @@ import {
   toneModelsForDeploy,
 } from '../testing/docker-fixture.js';
 import type { DeployInput } from './deploy-config.js';
-import { deploy, plainPhaseRunner } from './deploy.js';
+import { RolledBackError, deploy, plainPhaseRunner } from './deploy.js';
 import { deploymentNames } from './deployment-names.js';
 
 const project = `asrrecreate${process.pid}`;
@@ -72,6 +72,15 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     expect(await recognize()).toEqual(['low high']);
     expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue' });
   }, 120_000);
+
+  it('applies --allow in the app itself (there is no edge): a deploy that admits nobody from here rolls back', async () => {
+    // Before issue 15 the allowlist was dropped without a word and this deploy succeeded.
+    const refused: unknown = await run({ allow: ['10.255.255.1/32'] }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(RolledBackError);
+    expect((refused as Error).message).toMatch(/403/u);
+    expect(await recognize()).toEqual(['low high']);
+    expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue' });
+  }, 180_000);
 
   it('moves to blue/green with wss at the edge: the edge takes the port once the recreate app is gone', async () => {
     const tls = await selfSignedCertificate(models.dir);

@@ -18,15 +18,20 @@ describe('renderHaproxyConfig', () => {
     expect(cfg).toMatch(/server green app-green:8765 weight 100 check/u);
     expect(cfg).toContain('bind :8765\n');
     expect(cfg).toContain('timeout tunnel 4h');
+    // Issue 15: trickled requests and silent sockets are cut in seconds, and one address holds at most 64 connections.
+    expect(cfg).toContain('timeout http-request 10s');
+    expect(cfg).toContain('timeout http-keep-alive 5s');
+    expect(cfg).toContain('maxconn 4096');
+    expect(cfg).toContain('tcp-request connection reject if { sc_conn_cur(0) gt 64 }');
     expect(cfg).toContain('hard-stop-after 35s');
-    expect(cfg).not.toContain('tcp-request connection reject');
+    expect(cfg).not.toContain('tcp-request connection reject unless');
     expect(cfg).not.toContain('frontend vosk');
   });
 
   it('gives each protocol port its frontend and backend, checked on the main port', () => {
     const cfg = renderHaproxyConfig({ ...base, protocolPorts: { vosk: 2700, funasr: 10095 } });
-    expect(cfg).toContain('frontend vosk\n    bind :2700\n    default_backend app_vosk');
-    expect(cfg).toContain('frontend funasr\n    bind :10095\n    default_backend app_funasr');
+    expect(cfg).toMatch(/frontend vosk\n {4}bind :2700\n[\s\S]*? {4}default_backend app_vosk/u);
+    expect(cfg).toMatch(/frontend funasr\n {4}bind :10095\n[\s\S]*? {4}default_backend app_funasr/u);
     expect(cfg).toMatch(/backend app_vosk\n[\s\S]*server green app-green:2700 weight 100 check port 8765/u);
     expect(cfg).toMatch(/backend app_funasr\n[\s\S]*server blue app-blue:10095 weight 0 check port 8765/u);
   });

@@ -38,6 +38,10 @@ export interface EdgeSettings {
   drainTimeoutSeconds: number;
 }
 
+/** Connections the edge holds at once, and per client address (the app's own defaults are 512 and 64 behind no proxy). */
+export const EDGE_MAX_CONNECTIONS = 4096;
+export const EDGE_MAX_CONNECTIONS_PER_IP = 64;
+
 export const EDGE_CONFIG_PATH = '/usr/local/etc/haproxy/haproxy.cfg';
 export const EDGE_TLS_PATH = '/usr/local/etc/haproxy/tls.pem';
 export const EDGE_ADMIN_SOCKET = '/run/haproxy/admin.sock';
@@ -63,6 +67,10 @@ export function renderHaproxyConfig(s: EdgeSettings): string {
     ...(s.tls ? [`    # certificate sha256 ${s.tls.sha256}`] : []),
     `    bind :${l.port}${tls}`,
     ...allow,
+    // Open connections per client address, counted from the accept: one address cannot hold them all.
+    '    stick-table type ipv6 size 100k expire 30s store conn_cur',
+    '    tcp-request connection track-sc0 src',
+    `    tcp-request connection reject if { sc_conn_cur(0) gt ${EDGE_MAX_CONNECTIONS_PER_IP} }`,
     `    default_backend ${l.backend}`,
     '',
   ];
@@ -91,6 +99,7 @@ export function renderHaproxyConfig(s: EdgeSettings): string {
     'global',
     `    stats socket ${EDGE_ADMIN_SOCKET} mode 600 level admin expose-fd listeners`,
     `    hard-stop-after ${s.drainTimeoutSeconds + 5}s`,
+    `    maxconn ${EDGE_MAX_CONNECTIONS}`,
     '    user haproxy',
     '    group haproxy',
     // No log target: in the foreground (-db) HAProxy prints its warnings and alerts on stderr
@@ -108,7 +117,10 @@ export function renderHaproxyConfig(s: EdgeSettings): string {
     '    mode http',
     '    option forwardfor',
     '    timeout connect 5s',
-    '    timeout client 60s',
+    // Seconds, not minutes: a client that trickles its request (or its TLS handshake) is cut.
+    '    timeout http-request 10s',
+    '    timeout http-keep-alive 5s',
+    '    timeout client 20s',
     '    timeout server 60s',
     // A WebSocket session is a tunnel once upgraded; live streams may last hours.
     '    timeout tunnel 4h',

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -112,5 +115,62 @@ describe('asrctl render k8s', () => {
     const objects = parseAllDocuments(stdout).map((d) => d.toJS() as Rendered);
     expect(objects.map((o) => o.kind)).toEqual(['Deployment', 'Service', 'PodDisruptionBudget']);
     expect(objects[0]!.spec.template.spec.containers[0]!.image).toBe('reg.example:5000/asr-app:latest');
+  });
+
+  it('honours --allow and --tls-cert: a NetworkPolicy on the pod ports and a TLS Secret the pods serve wss from (issue 15)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'asr-k8s-'));
+    await writeFile(join(dir, 'tls.crt'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    await writeFile(join(dir, 'tls.key'), '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n');
+    const { stdout } = await execa('node', [
+      CLI,
+      'render',
+      'k8s',
+      '--project',
+      'asr',
+      '--model',
+      'cn=/srv/models/cn',
+      '--vosk-port',
+      '2700',
+      '--allow',
+      '10.0.0.0/8',
+      '--allow',
+      '2001:db8::1',
+      '--tls-cert',
+      join(dir, 'tls.crt'),
+      '--tls-key',
+      join(dir, 'tls.key'),
+    ]);
+    await rm(dir, { recursive: true, force: true });
+    const objects = parseAllDocuments(stdout).map((d) => d.toJS() as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any -- reads nested YAML
+    expect(objects.map((o) => o.kind)).toEqual(['Deployment', 'Service', 'PodDisruptionBudget', 'NetworkPolicy', 'Secret']);
+    const [deployment, , , policy, secret] = objects;
+    expect(policy!.spec).toEqual({
+      podSelector: { matchLabels: deployment!.spec.selector.matchLabels },
+      policyTypes: ['Ingress'],
+      ingress: [
+        {
+          from: [{ ipBlock: { cidr: '10.0.0.0/8' } }, { ipBlock: { cidr: '2001:db8::1/128' } }],
+          ports: [
+            { protocol: 'TCP', port: 8765 },
+            { protocol: 'TCP', port: 2700 },
+            { protocol: 'TCP', port: 10095 },
+          ],
+        },
+      ],
+    });
+    expect(secret).toMatchObject({
+      type: 'kubernetes.io/tls',
+      metadata: { name: 'asr-tls' },
+      stringData: { 'tls.crt': expect.stringContaining('CERTIFICATE') },
+    });
+    const pod = deployment!.spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'asr-tls' } });
+    expect(pod.containers[0].env).toEqual(
+      expect.arrayContaining([
+        { name: 'ASR_TLS_CERT', value: '/run/tls/tls.crt' },
+        { name: 'ASR_TLS_KEY', value: '/run/tls/tls.key' },
+      ]),
+    );
+    expect(pod.containers[0].readinessProbe.httpGet.scheme).toBe('HTTPS');
   });
 });

@@ -10,7 +10,12 @@ export interface K8sRenderRequest {
   /** Bytes of models on disk: sets how long the startup probe waits for them to load. */
   modelBytes: number;
   namespace?: string;
+  /** The PEM certificate and key of `--tls-cert`/`--tls-key`: the pods serve wss and https from a TLS Secret. */
+  tls?: { cert: string; key: string };
 }
+
+/** Where the TLS Secret appears in the pod. */
+const TLS_DIR = '/run/tls';
 
 /** A Kubernetes object as plain data: what `stringify` turns into one YAML document. */
 export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string } & Record<string, unknown> } & Record<
@@ -25,7 +30,8 @@ const PRE_STOP_SECONDS = 5;
  * The service for Kubernetes: a Deployment (readiness on /readyz, a startup probe sized for the
  * models, a preStop pause so endpoints drop the pod before SIGTERM, a grace period covering the
  * session drain), a Service, and a PodDisruptionBudget. Models come from a host path on every
- * node (the same convention as Swarm). NOT tested against a cluster here: structure only.
+ * node (the same convention as Swarm). With `--allow`, a NetworkPolicy; with `--tls-cert`, a TLS
+ * Secret the pods serve wss from. NOT tested against a cluster here: structure only.
  */
 export function renderK8sManifests(config: DeployConfig, request: K8sRenderRequest): K8sObject[] {
   const name = config.project;
@@ -40,7 +46,7 @@ export function renderK8sManifests(config: DeployConfig, request: K8sRenderReque
     ...protocolPortMap(config).map((p) => ({ name: p.protocol, containerPort: p.inside })),
   ];
   const probe = (path: string, periodSeconds: number, failureThreshold: number): Record<string, unknown> => ({
-    httpGet: { path, port: 'asr' },
+    httpGet: { path, port: 'asr', ...(request.tls && { scheme: 'HTTPS' }) },
     periodSeconds,
     timeoutSeconds: 5,
     failureThreshold,
@@ -49,7 +55,9 @@ export function renderK8sManifests(config: DeployConfig, request: K8sRenderReque
     behindEdge: false,
     tokensPath: `/run/secrets/${TOKENS_SECRET_FILE}`,
     sessionDrainSeconds: config.drainTimeoutSeconds,
-  }).map((line) => ({ name: line.slice(0, line.indexOf('=')), value: line.slice(line.indexOf('=') + 1) }));
+  })
+    .concat(request.tls ? [`ASR_TLS_CERT=${TLS_DIR}/tls.crt`, `ASR_TLS_KEY=${TLS_DIR}/tls.key`] : [])
+    .map((line) => ({ name: line.slice(0, line.indexOf('=')), value: line.slice(line.indexOf('=') + 1) }));
 
   const deployment: K8sObject = {
     apiVersion: 'apps/v1',
@@ -86,6 +94,7 @@ export function renderK8sManifests(config: DeployConfig, request: K8sRenderReque
                 ...config.models.map((m) => ({ name: `model-${m.language}`, mountPath: `/models/${m.language}`, readOnly: true })),
                 { name: 'tmp', mountPath: '/tmp' },
                 ...(config.tokensFile !== undefined ? [{ name: 'tokens', mountPath: '/run/secrets', readOnly: true }] : []),
+                ...(request.tls ? [{ name: 'tls', mountPath: TLS_DIR, readOnly: true }] : []),
               ],
             },
           ],
@@ -96,6 +105,7 @@ export function renderK8sManifests(config: DeployConfig, request: K8sRenderReque
             ...(config.tokensFile !== undefined
               ? [{ name: 'tokens', secret: { secretName: `${name}-tokens`, items: [{ key: 'tokens', path: TOKENS_SECRET_FILE }] } }]
               : []),
+            ...(request.tls ? [{ name: 'tls', secret: { secretName: `${name}-tls` } }] : []),
           ],
         },
       },
@@ -119,7 +129,42 @@ export function renderK8sManifests(config: DeployConfig, request: K8sRenderReque
     metadata: metadata(''),
     spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
   };
-  return [deployment, service, budget];
+  const tlsSecret: K8sObject[] = request.tls
+    ? [
+        {
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: metadata('-tls'),
+          type: 'kubernetes.io/tls',
+          stringData: { 'tls.crt': request.tls.cert, 'tls.key': request.tls.key },
+        },
+      ]
+    : [];
+  // --allow as a NetworkPolicy on the pods' ports. It sees the client's own address only where the
+  // path keeps it (e.g. a LoadBalancer or NodePort Service with externalTrafficPolicy: Local).
+  const networkPolicy: K8sObject[] =
+    config.allow.length > 0
+      ? [
+          {
+            apiVersion: 'networking.k8s.io/v1',
+            kind: 'NetworkPolicy',
+            metadata: metadata(''),
+            spec: {
+              podSelector: { matchLabels: labels },
+              policyTypes: ['Ingress'],
+              ingress: [
+                {
+                  from: config.allow.map((range) => ({
+                    ipBlock: { cidr: range.includes('/') ? range : `${range}/${range.includes(':') ? 128 : 32}` },
+                  })),
+                  ports: ports.map((p) => ({ protocol: 'TCP', port: p.containerPort })),
+                },
+              ],
+            },
+          },
+        ]
+      : [];
+  return [deployment, service, budget, ...networkPolicy, ...tlsSecret];
 }
 
 /** The objects as one multi-document YAML file for `kubectl apply -f`. */

@@ -37,7 +37,8 @@ export class DecodeQueue {
     if (this.closedValue) return;
     this.queuedAudioBytes += pcm.length;
     const last = this.queue[this.queue.length - 1];
-    if (last?.kind === 'audio' && last.bytes + pcm.length <= this.maxMergeBytes) {
+    // With no merging (one result per chunk), every chunk is its own call, empty ones included.
+    if (last?.kind === 'audio' && this.maxMergeBytes > 0 && last.bytes + pcm.length <= this.maxMergeBytes) {
       last.chunks.push(pcm);
       last.bytes += pcm.length;
     } else {

@@ -9,6 +9,7 @@ export class ServerMetrics {
   private readonly results: Counter<'kind'>;
   private readonly errors: Counter<'code'>;
   private readonly rejections: Counter<'reason'>;
+  private readonly cuts: Counter<'reason'>;
   private readonly modelLoad: Gauge<'language' | 'model'>;
 
   constructor(engine: Engine) {
@@ -26,6 +27,12 @@ export class ServerMetrics {
     this.rejections = new Counter({
       name: 'asr_rejected_total',
       help: 'Clients refused before a session started, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.cuts = new Counter({
+      name: 'asr_clients_cut_total',
+      help: 'Sessions the server closed because their client broke a limit (slow_reader, ...), by reason',
       labelNames: ['reason'],
       registers,
     });
@@ -88,6 +95,11 @@ export class ServerMetrics {
   /** A client refused before its session started (limit, auth, allowlist), by reason. */
   rejected(reason: string): void {
     this.rejections.labels(reason).inc();
+  }
+
+  /** A session closed by the server because its client broke a limit, by reason. */
+  clientCut(reason: string): void {
+    this.cuts.labels(reason).inc();
   }
 
   sessionClosed(): void {

@@ -12,6 +12,8 @@ export interface Readiness {
 export interface HttpDependencies {
   readiness(): Readiness;
   metrics: ServerMetrics;
+  /** Whether this request may read /metrics (a token, when one is configured). */
+  metricsAllowed(req: IncomingMessage): boolean;
 }
 
 /** Plain HTTP on the WebSocket's port: the test page, liveness, readiness and metrics. */
@@ -46,6 +48,13 @@ export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps
       return json(res, r.ready ? 200 : 503, r);
     }
     case '/metrics': {
+      if (!deps.metricsAllowed(req))
+        return json(
+          res,
+          401,
+          { error: 'unauthorized', message: '/metrics needs the metrics token: Authorization: Bearer TOKEN, or ?token=TOKEN' },
+          { 'www-authenticate': 'Bearer' },
+        );
       const body = await deps.metrics.registry.metrics();
       res.writeHead(200, { 'content-type': deps.metrics.registry.contentType, 'cache-control': 'no-store' });
       res.end(body);

@@ -178,7 +178,7 @@ export function parseCommand(text: string): ClientCommand {
         if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < MIN_SAMPLE_RATE || rate > MAX_SAMPLE_RATE) {
           throw new ClientError(
             'invalid_sample_rate',
-            `sample_rate ${JSON.stringify(rate)} is not supported: use a whole number of Hz from ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE}`,
+            `sample_rate ${JSON.stringify(rate).slice(0, 40)} is not supported: use a whole number of Hz from ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE}`,
           );
         }
         out.sample_rate = rate;

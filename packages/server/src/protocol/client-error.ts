@@ -9,9 +9,11 @@ export type ClientErrorCode =
   | 'invalid_option'
   | 'decode_failed'
   | 'message_too_large'
-  | 'audio_backlog';
+  | 'audio_backlog'
+  | 'command_backlog'
+  | 'rate_limited';
 
-/** A client mistake or a failure the client must hear about; the session goes on. */
+/** A client mistake or a failure the client must hear about; the session goes on (except after command_backlog and rate_limited). */
 export class ClientError extends Error {
   override readonly name = 'ClientError';
   constructor(

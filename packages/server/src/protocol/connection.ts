@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Engine } from '../engine/engine.js';
 import type { ServerMetrics } from '../http/metrics.js';
@@ -5,6 +6,10 @@ import type { Logger } from '../logger.js';
 import type { Limits } from '../config.js';
 import { Session, type SessionListener, type StreamSettings } from '../session.js';
 import { ClientError } from './client-error.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** A client may send this many seconds' worth of messages at once (e.g. a file's first frames). */
+const MESSAGE_BURST_SECONDS = 10;
 
 export interface ProtocolContext {
   engine: Engine;
@@ -67,6 +72,23 @@ export function openConnection(
   let replies: Promise<void> = Promise.resolve();
   let audioBytes = 0;
   let backlogReported = false;
+  let cutTimer: NodeJS.Timeout | undefined;
+  const messageRate = new TokenBucket(limits.maxMessagesPerSecond, limits.maxMessagesPerSecond * MESSAGE_BURST_SECONDS);
+
+  /**
+   * Closes a client that broke a limit: 1008 (policy violation) and a reason it can read, if it
+   * reads at all; the socket is destroyed a second later whether or not it answered the close.
+   */
+  const cut = (reason: string, message: string): void => {
+    if (cutTimer || ws.readyState !== ws.OPEN) return;
+    metrics.clientCut(reason);
+    log.warn({ reason, unsent_bytes: ws.bufferedAmount }, 'client_cut');
+    ws.close(1008, message);
+    cutTimer = setTimeout(() => ws.terminate(), 1000);
+    // Nothing more from it is read or decoded: what it queued is dropped now, not after the close.
+    ws.pause();
+    void session.close();
+  };
 
   const connection: ClientConnection = {
     session,
@@ -74,6 +96,8 @@ export function openConnection(
       if (ws.readyState !== ws.OPEN) return;
       ws.send(JSON.stringify(message));
       if (kind) metrics.resultSent(kind);
+      // A client that does not read its replies would otherwise make them pile up in memory.
+      if (ws.bufferedAmount > limits.maxSendBufferBytes) cut('slow_reader', 'replies are not being read');
     },
     sendError(error) {
       metrics.errorReported(error.code);
@@ -83,7 +107,8 @@ export function openConnection(
     async shutdown(code, reason) {
       try {
         await replies;
-        await session.flush();
+        // A client gone already takes no final.
+        if (!session.isClosed) await session.flush();
       } catch (err) {
         log.warn({ err }, 'flush_failed');
       }
@@ -102,20 +127,36 @@ export function openConnection(
   // stops answering pings (a dead peer cannot take a final).
   const lifetime = setTimeout(() => void connection.shutdown(1008, 'session time limit reached'), limits.maxSessionSeconds * 1000);
   const idle = setTimeout(() => void connection.shutdown(1000, 'idle timeout'), limits.idleTimeoutSeconds * 1000);
-  let answered = true;
+  // Only a pong carrying the last ping's random payload counts: unsolicited pongs prove nothing.
+  let awaitedPong: Buffer | undefined;
   const pinger = setInterval(() => {
-    if (!answered) {
+    if (awaitedPong) {
       log.info({}, 'peer_unresponsive');
       ws.terminate();
       return;
     }
-    answered = false;
-    ws.ping();
+    awaitedPong = randomBytes(8);
+    ws.ping(awaitedPong);
   }, limits.pingIntervalSeconds * 1000);
-  ws.on('pong', () => (answered = true));
+  ws.on('pong', (data: Buffer) => {
+    if (awaitedPong?.equals(data)) awaitedPong = undefined;
+  });
 
   ws.on('message', (data: Buffer, isBinary: boolean) => {
+    // Frames parsed in the same chunk as the one that got the client cut are ignored.
+    if (cutTimer) return;
     idle.refresh();
+    // Every message costs work (empty audio frames included): a flood must not slow other sessions.
+    if (!messageRate.take()) {
+      connection.sendError(
+        new ClientError(
+          'rate_limited',
+          `more than ${limits.maxMessagesPerSecond} messages a second (bursts of ${limits.maxMessagesPerSecond * MESSAGE_BURST_SECONDS}); the session is closed: send audio in frames of 20 ms or more`,
+        ),
+      );
+      cut('rate_limited', 'too many messages');
+      return;
+    }
     if (isBinary) {
       audioBytes += data.length;
       const accepted = session.audio(data);
@@ -132,6 +173,17 @@ export function openConnection(
         );
       }
       handler.onAudio?.(connection);
+      return;
+    }
+    // Each command waits for the ones before it: a client must not queue work without bound.
+    if (session.queuedCommands >= limits.maxQueuedCommands) {
+      connection.sendError(
+        new ClientError(
+          'command_backlog',
+          `more than ${limits.maxQueuedCommands} commands are waiting to run; the session is closed: wait for each reply before sending more`,
+        ),
+      );
+      cut('command_backlog', 'too many commands waiting');
       return;
     }
     if (data.length > limits.maxJsonBytes) {
@@ -164,6 +216,7 @@ export function openConnection(
     clearTimeout(lifetime);
     clearTimeout(idle);
     clearInterval(pinger);
+    clearTimeout(cutTimer);
     context.connections.delete(connection);
     metrics.sessionClosed();
     void session.close().then(() => log.info({ code, audio_bytes: audioBytes }, 'session_closed'));

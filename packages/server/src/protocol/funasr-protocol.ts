@@ -4,6 +4,10 @@ import { type VoskPartial, type VoskResult, resultText } from '../engine/vosk-re
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type SessionListener } from '../session.js';
 import type { ClientConnection, ProtocolContext } from './connection.js';
 import { openConnection } from './connection.js';
+import { ClientError } from './client-error.js';
+
+/** The longest `wav_name` accepted (as in the asrctl protocol). */
+const MAX_WAV_NAME_LENGTH = 256;
 
 const MODES = ['online', 'offline', '2pass'] as const;
 type FunasrMode = (typeof MODES)[number];
@@ -122,10 +126,21 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
         }
         if (value.mode !== undefined) {
           if (!MODES.includes(value.mode as FunasrMode))
-            return { ...message('online', ''), error: `unknown mode ${JSON.stringify(value.mode)}: use ${MODES.join(', ')}` };
+            return {
+              ...message('online', ''),
+              error: `unknown mode ${JSON.stringify(value.mode).slice(0, 40)}: use ${MODES.join(', ')}`,
+            };
           mode = value.mode as FunasrMode;
         }
-        if (typeof value.wav_name === 'string') wavName = value.wav_name;
+        if (typeof value.wav_name === 'string') {
+          // Echoed in every reply: unbounded, it would multiply whatever a client sends.
+          if (value.wav_name.length > MAX_WAV_NAME_LENGTH)
+            throw new ClientError(
+              'invalid_option',
+              `"wav_name" is limited to ${MAX_WAV_NAME_LENGTH} characters; this one has ${value.wav_name.length}: send a shorter name`,
+            );
+          wavName = value.wav_name;
+        }
         const rate = Number(value.audio_fs);
         if (
           value.audio_fs !== undefined &&
