@@ -17,6 +17,7 @@ import {
   dockerForTests,
   freePort,
   removeTestDeployment,
+  stopAfterFirstFailure,
   testDeployConfig,
   toneModelsForDeploy,
 } from '../testing/docker-fixture.js';
@@ -54,6 +55,7 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
   const recognize = async (language: 'cn' | 'en'): Promise<string[]> =>
     (await transcribe({ url: url(), samples: lowHighClip(16000), sampleRate: 16000, language })).map((f) => f.text);
   const activeColor = async (): Promise<string | undefined> => (await deploymentStatus(docker, names)).active;
+  stopAfterFirstFailure();
 
   beforeAll(async () => {
     docker = await dockerForTests();
@@ -68,10 +70,11 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
   }, 300_000);
 
   afterAll(async () => {
-    await removeTestDeployment(docker, project);
-    await mirror.close();
-    await models.remove();
-    await rm(work, { recursive: true, force: true });
+    // Whatever beforeAll got to make before a failure.
+    if (docker) await removeTestDeployment(docker, project);
+    await mirror?.close();
+    await models?.remove();
+    if (work) await rm(work, { recursive: true, force: true });
   }, 120_000);
 
   it('deploys fresh with catalog models fetched from a mirror, and answers a real recognition through the public port', async () => {
