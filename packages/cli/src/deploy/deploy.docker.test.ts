@@ -134,8 +134,9 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
     expect(report.previousColor).toBe('blue');
     expect(report.color).toBe('green');
     expect(mirror.requests).toHaveLength(2); // models present: no network
-    // Same sources: the dependency layer (and every other) comes from the cache.
+    // Same sources: the native layer and the bundle's (the same bytes from esbuild) come from the cache.
     expect(lines.join('\n')).toMatch(/COPY node_modules \.\/node_modules · +---> Using cache/u);
+    expect(lines.join('\n')).toMatch(/COPY dist \.\/dist · +---> Using cache/u);
     expect(connections.failures).toEqual([]);
     expect(connections.attempts).toBeGreaterThan(200);
     // The session stayed on blue through the switch; blue's drain ended it with 1012 after its finals.

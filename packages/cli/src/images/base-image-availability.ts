@@ -34,7 +34,7 @@ export async function ensureBaseImage(
     await pullImage(docker, image);
     return image;
   } catch (err) {
-    failure = engineMessage(err);
+    failure = engineMessage(err).trim();
   }
   const standIn = standIns[image];
   if (standIn && (await inspectImage(docker, standIn))) {
