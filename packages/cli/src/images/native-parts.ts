@@ -33,24 +33,13 @@ export function locateNativeParts(serverDir: string): NativeParts {
   const koffiDir = dirname(installed('the npm package koffi', () => fromServer.resolve('koffi')));
   const voskDir = dirname(installed('the npm package vosk', () => fromServer.resolve('vosk/package.json')));
   // The places koffi's own loader looks: its per-platform package, then its install script's output.
-  const candidates = [
-    (() => {
-      try {
-        return join(
-          dirname(createRequire(join(koffiDir, 'package.json')).resolve('@koromix/koffi-linux-x64/package.json')),
-          'linux_x64',
-          'koffi.node',
-        );
-      } catch {
-        return join(koffiDir, '..', '@koromix', 'koffi-linux-x64', 'linux_x64', 'koffi.node');
-      }
-    })(),
-    join(koffiDir, 'build', 'koffi', 'linux_x64', 'koffi.node'),
-  ];
+  const candidates = [koffiPlatformPackageBinary(koffiDir), join(koffiDir, 'build', 'koffi', 'linux_x64', 'koffi.node')].filter(
+    (c): c is string => c !== undefined,
+  );
   const koffiBinary = candidates.find((c) => existsSync(c));
   if (!koffiBinary)
     throw new ImageError(
-      `asrctl could not find koffi's native module for linux x64 (tried ${candidates.join(', ')})`,
+      `asrctl could not find koffi's native module for linux x64 (tried the package @koromix/koffi-linux-x64 and ${candidates.join(', ')})`,
       'install the dependencies (`pnpm install --frozen-lockfile`) on a Linux x86-64 host: pnpm installs the binary for the host it runs on',
     );
   const libvosk = join(voskDir, 'lib', 'linux-x86_64', 'libvosk.so');
@@ -60,6 +49,16 @@ export function locateNativeParts(serverDir: string): NativeParts {
       'reinstall the dependencies (`pnpm install --frozen-lockfile`)',
     );
   return { koffiDir, koffiBinary: realpathSync(koffiBinary), voskDir, libvosk };
+}
+
+/** koffi.node in the package @koromix/koffi-linux-x64 beside koffi, if installed. */
+function koffiPlatformPackageBinary(koffiDir: string): string | undefined {
+  try {
+    const pkg = createRequire(join(koffiDir, 'package.json')).resolve('@koromix/koffi-linux-x64/package.json');
+    return join(dirname(pkg), 'linux_x64', 'koffi.node');
+  } catch {
+    return undefined;
+  }
 }
 
 /** koffi's JavaScript without sources, docs or headers; everything else is for building koffi. */
