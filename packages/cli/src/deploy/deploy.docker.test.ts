@@ -185,7 +185,15 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
     const brokenBase = `asrctl/${project}-broken-base:test`;
     await buildImage(docker, { contextDir: context, entries: ['Dockerfile'], tag: brokenBase });
     try {
-      await expect(run({ baseImage: brokenBase })).rejects.toThrow(/building asrctl\/.*-app:.* failed at Step \d+\/\d+ : WORKDIR \/app/u);
+      const attempt = run({ baseImage: brokenBase });
+      await expect(attempt).rejects.toThrow(/building asrctl\/.*-app:.* failed at Step \d+\/\d+ : WORKDIR \/app/u);
+      // Said as what asrctl was doing, and what to do.
+      await expect(attempt).rejects.toThrow(
+        new RegExp(
+          `^asrctl could not build the app image on ${brokenBase}: [\\s\\S]*\\n  hint: the base image must hold Node\\.js 20`,
+          'u',
+        ),
+      );
     } finally {
       await docker.getImage(brokenBase).remove({ force: true });
     }
