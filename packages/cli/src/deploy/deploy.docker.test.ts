@@ -17,6 +17,7 @@ import {
   dockerForTests,
   freePort,
   removeTestDeployment,
+  stopAfterFirstFailure,
   testDeployConfig,
   toneModelsForDeploy,
 } from '../testing/docker-fixture.js';
@@ -54,6 +55,7 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
   const recognize = async (language: 'cn' | 'en'): Promise<string[]> =>
     (await transcribe({ url: url(), samples: lowHighClip(16000), sampleRate: 16000, language })).map((f) => f.text);
   const activeColor = async (): Promise<string | undefined> => (await deploymentStatus(docker, names)).active;
+  stopAfterFirstFailure();
 
   beforeAll(async () => {
     docker = await dockerForTests();
@@ -68,10 +70,11 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
   }, 300_000);
 
   afterAll(async () => {
-    await removeTestDeployment(docker, project);
-    await mirror.close();
-    await models.remove();
-    await rm(work, { recursive: true, force: true });
+    // Whatever beforeAll got to make before a failure.
+    if (docker) await removeTestDeployment(docker, project);
+    await mirror?.close();
+    await models?.remove();
+    if (work) await rm(work, { recursive: true, force: true });
   }, 120_000);
 
   it('deploys fresh with catalog models fetched from a mirror, and answers a real recognition through the public port', async () => {
@@ -131,13 +134,15 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
     expect(report.previousColor).toBe('blue');
     expect(report.color).toBe('green');
     expect(mirror.requests).toHaveLength(2); // models present: no network
-    // Same sources: the dependency layer (and every other) comes from the cache.
+    // Same sources: the native layer and the bundle's (the same bytes from esbuild) come from the cache.
     expect(lines.join('\n')).toMatch(/COPY node_modules \.\/node_modules · +---> Using cache/u);
+    expect(lines.join('\n')).toMatch(/COPY dist \.\/dist · +---> Using cache/u);
     expect(connections.failures).toEqual([]);
     expect(connections.attempts).toBeGreaterThan(200);
     // The session stayed on blue through the switch; blue's drain ended it with 1012 after its finals.
+    // (How many clips fit depends on how fast the update is: a cached build takes a few seconds.)
     expect(streamed.errors).toEqual([]);
-    expect(streamed.clipsSent).toBeGreaterThan(3);
+    expect(streamed.clipsSent).toBeGreaterThan(0);
     expect(streamed.finals.slice(0, streamed.clipsSent)).toEqual(Array(streamed.clipsSent).fill('低 高'));
     expect(streamed.closeCode).toBe(1012);
     expect(await recognize('en')).toEqual(['low high']);
@@ -180,7 +185,15 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
     const brokenBase = `asrctl/${project}-broken-base:test`;
     await buildImage(docker, { contextDir: context, entries: ['Dockerfile'], tag: brokenBase });
     try {
-      await expect(run({ baseImage: brokenBase })).rejects.toThrow(/building asrctl\/.*-app:.* failed at Step \d+\/\d+ : WORKDIR \/app/u);
+      const attempt = run({ baseImage: brokenBase });
+      await expect(attempt).rejects.toThrow(/building asrctl\/.*-app:.* failed at Step \d+\/\d+ : WORKDIR \/app/u);
+      // Said as what asrctl was doing, and what to do.
+      await expect(attempt).rejects.toThrow(
+        new RegExp(
+          `^asrctl could not build the app image on ${brokenBase}: [\\s\\S]*\\n  hint: the base image must hold Node\\.js 20`,
+          'u',
+        ),
+      );
     } finally {
       await docker.getImage(brokenBase).remove({ force: true });
     }

@@ -11,6 +11,7 @@ import {
   freePort,
   removeTestDeployment,
   selfSignedCertificate,
+  stopAfterFirstFailure,
   testDeployConfig,
   toneModelsForDeploy,
 } from '../testing/docker-fixture.js';
@@ -41,6 +42,7 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     (await transcribe({ url: `ws://127.0.0.1:${port}/`, samples: lowHighClip(16000), sampleRate: 16000, language: 'en' })).map(
       (f) => f.text,
     );
+  stopAfterFirstFailure();
 
   beforeAll(async () => {
     docker = await dockerForTests();
@@ -50,8 +52,8 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
   }, 300_000);
 
   afterAll(async () => {
-    await removeTestDeployment(docker, project);
-    await models.remove();
+    if (docker) await removeTestDeployment(docker, project);
+    await models?.remove();
   }, 120_000);
 
   it('runs one app container on the public port, built before anything stops', async () => {

@@ -7,22 +7,11 @@ import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { type PackOptions, pack } from 'tar-fs';
 import { type BuildProgress, inspectImage } from '../docker/images.js';
+import { BASE_IMAGES, type BaseImageKind } from './base-image-names.js';
 import { buildEdgeImage } from './edge-image.js';
 import type { SourceTree } from './source-tree.js';
 
-/**
- * Base images made without any registry, for air-gapped hosts (and CI, which reaches none):
- * - node: FROM scratch with this host's own Node.js and the libraries it and libvosk link to;
- * - debian: a minimal Debian from debootstrap (an apt mirror is needed once, at build time);
- * - edge: the edge proxy's base, Debian with HAProxy and socat already installed.
- */
-export const BASE_IMAGES = {
-  node: `asrctl/node-base:${process.versions.node}`,
-  debian: 'asrctl/debian-base:bookworm',
-  edge: 'asrctl/edge-base:bookworm',
-} as const;
-
-export type BaseImageKind = keyof typeof BASE_IMAGES;
+export { BASE_IMAGES, type BaseImageKind } from './base-image-names.js';
 
 export interface BaseImageOptions {
   /** Rebuild even when the image exists. */

@@ -33,6 +33,8 @@ export async function startStreamingSession(url: string): Promise<{ stop(): Prom
     });
   });
   await greeted;
+  // From here a transport failure is one of the session's results, not an unhandled 'error' event.
+  ws.on('error', (err) => errors.push(err.message));
   const clip = pcmBytes(lowHighClip(16000));
   let stopping = false;
   let clipsSent = 0;

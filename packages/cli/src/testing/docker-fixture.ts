@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { toneWordsFor, writeToneModel } from '@asrctl/tone-model';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
+import { beforeEach } from 'vitest';
 import { type DeployConfig, type DeployInput, resolveDeployConfig } from '../deploy/deploy-config.js';
 import { deploymentNames } from '../deploy/deployment-names.js';
 import { connectEngine, engineFacts } from '../docker/engine.js';
@@ -23,6 +24,22 @@ export async function dockerForTests(): Promise<Docker> {
   });
   await buildBaseImages(docker, await locateSourceTree(), ['node', 'debian', 'edge']);
   return docker;
+}
+
+/**
+ * The tests of a Docker test file build on each other (the first deploys, the next ones change that
+ * deployment): once one fails, each later one fails at once naming it, instead of failing on the
+ * state it left (`FROM undefined`, reading 'spec' of undefined, refused connections). Call at the
+ * top of the describe block.
+ */
+export function stopAfterFirstFailure(): void {
+  let failed: string | undefined;
+  beforeEach(({ task, onTestFailed }) => {
+    if (failed !== undefined) throw new Error(`not run: this test builds on "${failed}", which failed (its error is above)`);
+    onTestFailed(() => {
+      failed ??= task.name;
+    });
+  });
 }
 
 export interface TestModels {

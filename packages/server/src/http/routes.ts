@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ServerMetrics } from './metrics.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 
 export interface Readiness {
   ready: boolean;
@@ -70,9 +71,9 @@ export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps
 
 let page: Promise<string> | undefined;
 
-/** The browser test page, read once (packages/server/page/index.html, beside dist/). */
+/** The browser test page, read once (page/index.html in the package root, beside dist/). */
 function testPage(): Promise<string> {
-  page ??= readFile(new URL('../../page/index.html', import.meta.url), 'utf8');
+  page ??= readFile(new URL('page/index.html', PACKAGE_ROOT), 'utf8');
   return page;
 }
 

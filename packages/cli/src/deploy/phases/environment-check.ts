@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { mkdir, statfs } from 'node:fs/promises';
 import { engineFacts, EngineError } from '../../docker/engine.js';
-import { inspectImage } from '../../docker/images.js';
+import { ensureBaseImage } from '../../images/base-image-availability.js';
 import { directorySize, formatBytes, freeBytes } from '../../models/disk.js';
 import { catalogModel } from '../../models/model-catalog.js';
 import { LABELS } from '../deployment-names.js';
@@ -100,25 +100,18 @@ export const environmentCheck: DeployPhase = {
         );
     }
 
-    const bases = [config.baseImage, ...(ctx.strategy.name === 'recreate' ? [] : [config.edgeBaseImage])];
-    for (const base of bases) {
-      if (await inspectImage(docker, base)) continue;
-      say(`base image ${base} is not here: pulling it`);
-      try {
-        await new Promise<void>((resolve, reject) => {
-          docker.pull(base, (err: Error | null, stream: NodeJS.ReadableStream) => {
-            if (err) return reject(err);
-            docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve()));
-          });
-        });
-      } catch (err) {
-        throw new EngineError(
-          `base image ${base} is not on this host and cannot be pulled: ${(err as Error).message}`,
-          'on a host without registry access, run `asrctl base-image build` and deploy with --base-image asrctl/node-base:<version> --edge-base-image asrctl/edge-base:bookworm',
-        );
-      }
-    }
-    say(`base images present: ${bases.join(', ')}`);
+    // A default base that cannot be pulled gives way to the one `asrctl base-image build` made.
+    const baseImage = await ensureBaseImage(docker, config.baseImage, say);
+    const edgeBaseImage =
+      ctx.strategy.name === 'recreate' ? config.edgeBaseImage : await ensureBaseImage(docker, config.edgeBaseImage, say);
+    const standIns = [
+      [config.baseImage, baseImage],
+      [config.edgeBaseImage, edgeBaseImage],
+    ].flatMap(([wanted, used]) => (wanted === used ? [] : [`${used} for ${wanted}`]));
+    if (standIns.length > 0)
+      ctx.warnings.push(`built on ${standIns.join(' and ')}, which cannot be pulled here (asrctl base-image build made them)`);
+    ctx.config = { ...ctx.config, baseImage, edgeBaseImage };
+    say(`base images present: ${ctx.strategy.name === 'recreate' ? baseImage : `${baseImage}, ${edgeBaseImage}`}`);
   },
 };
 
