@@ -99,6 +99,7 @@ export const environmentCheck: DeployPhase = {
         );
     }
 
+    if (ctx.reusesImages) return;
     const bases = [config.baseImage, ...(ctx.strategy.name === 'recreate' ? [] : [config.edgeBaseImage])];
     for (const base of bases) {
       if (await inspectImage(docker, base)) continue;
