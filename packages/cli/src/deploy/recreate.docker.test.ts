@@ -77,7 +77,9 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     expect(restart.exitCode).toBe(0);
     expect(restart.stdout).toContain('restart: --memory 1536m overrides nothing set when deployed');
     expect(restart.stdout).toMatch(/Deployed ".*" \(recreate, blue → green\)/u);
-    expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'green' });
+    const status = await deploymentStatus(docker, names);
+    expect(status).toMatchObject({ kind: 'update', shape: 'recreate', active: 'green' });
+    expect(status.containers[0]?.labels.models).toBe(`cn=${models.cn},en=${models.en}`);
     const app = await docker.getContainer(names.app('green')).inspect();
     expect(app.HostConfig.Memory).toBe(1536 * 1024 ** 2);
     expect(app.Mounts.filter((m) => m.Destination.startsWith('/models/')).map((m) => m.Source)).toEqual([models.cn, models.en]);

@@ -15,8 +15,13 @@ export const swap: DeployPhase = {
       state,
       appImage,
       ...(ctx.edgeImage && { edgeImage: ctx.edgeImage }),
-      // The record rides on what runs (not on the image, which a restart reuses under new settings).
-      appLabels: { ...appLabels, [LABELS.settings]: encodeSettings(ctx.settings) },
+      // The record and the mounted models ride on what runs, not only on the image, which a restart
+      // reuses under new settings.
+      appLabels: {
+        ...appLabels,
+        [LABELS.models]: ctx.config.models.map((m) => `${m.language}=${m.hostDir}`).join(','),
+        [LABELS.settings]: encodeSettings(ctx.settings),
+      },
       say,
     });
   },
