@@ -220,6 +220,17 @@ describe('asrctl deploy on a terminal', () => {
   });
 });
 
+describe('asrctl restart', () => {
+  it('says the engine is out of reach, with what to do, before anything else', async () => {
+    const out = await run(process.execPath, [ASRCTL, 'restart', '--project', `asrcli${process.pid}`], {
+      env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` },
+    }).catch((err: Outcome) => err);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('cannot reach the Docker engine');
+    expect(out.stderr).toContain('start it (systemctl start docker, or dockerd)');
+  });
+});
+
 describe('asrctl cleanup', () => {
   it('refuses to run without a terminal to ask on, naming --yes and --dry-run', async () => {
     // stdin is a pipe here; no engine: the refusal comes before anything is looked up.

@@ -5,33 +5,43 @@ import type { DeployInput } from '../deploy/deploy-config.js';
 import { type DeployReport, type PhaseRunner, RESTART_PHASES, deploy, plainPhaseRunner } from '../deploy/deploy.js';
 import { deploymentNames } from '../deploy/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
-import { isSwarmDeployment } from '../swarm/swarm-operations.js';
-import { addDeployOptions, deployConfigFrom } from './deployment-options.js';
+import { addDeployOptions } from './deployment-options.js';
+import { givenSettings, settingsFor } from './deployment-settings.js';
 import { canDrawTaskList } from './task-list-terminal.js';
 
 /** `asrctl deploy`: the six phases, the running service untouched until the new one is proven. */
 export function registerDeploy(program: Command): void {
-  addDeployOptions(program.command('deploy').description('build and deploy the service on Docker with zero downtime (six phases)'))
+  addDeployOptions(
+    program
+      .command('deploy')
+      .description(
+        'build and deploy the service on Docker with zero downtime (six phases); settings not given are those the running deployment was deployed with, else the defaults',
+      ),
+  )
     .option('--plain', 'plain progress lines instead of the animated task list')
+    .option('--reset-settings', "start from the defaults, not from the running deployment's settings")
     .action(async (flags: DeployFlags) => runDeploy(flags, 'deploy'));
   addDeployOptions(
     program
       .command('restart')
-      .description('replace the running app with a fresh container of the same image, through the same zero-downtime swap'),
+      .description(
+        'replace the running app with a fresh container of the same image and the settings it was deployed with (flags override them), through the same zero-downtime swap',
+      ),
   )
     .option('--plain', 'plain progress lines instead of the animated task list')
     .action(async (flags: DeployFlags) => runDeploy(flags, 'restart'));
 }
 
-type DeployFlags = DeployInput & { config?: string; plain?: boolean };
+type DeployFlags = DeployInput & { config?: string; plain?: boolean; resetSettings?: boolean };
 
 async function runDeploy(flags: DeployFlags, mode: 'deploy' | 'restart'): Promise<void> {
-  const { plain, ...input } = flags;
-  let config = deployConfigFrom(input);
+  const { plain, resetSettings, ...input } = flags;
   const docker = connectEngine();
-  // restart acts on what is deployed: a Swarm deployment restarts on the Swarm.
-  if (mode === 'restart' && config.target === 'docker' && (await isSwarmDeployment(docker, deploymentNames(config.project))))
-    config = { ...config, target: 'swarm' };
+  const config = await settingsFor(docker, mode, givenSettings(input, process.env), {
+    cwd: process.cwd(),
+    fresh: resetSettings === true,
+    say: (l) => process.stdout.write(`${l}\n`),
+  });
   const runner = plain || !canDrawTaskList(process.stdout) ? plainPhaseRunner((l) => process.stdout.write(`${l}\n`)) : listrRunner;
   const report = await deploy(docker, config, runner, {
     ...(mode === 'restart' && { phases: RESTART_PHASES }),

@@ -86,7 +86,9 @@ export function registerModels(program: Command): void {
         {
           onProgress: progress.update,
           onRetry: (attempt, error, resumeAt) =>
-            process.stderr.write(`\n  attempt ${attempt} failed (${error.message}); resuming at ${formatBytes(resumeAt)}\n`),
+            process.stderr.write(
+              `\n  attempt ${attempt} failed (${error.message}); ${resumeAt > 0 ? `resuming at ${formatBytes(resumeAt)}` : 'trying again'}\n`,
+            ),
           say: (line) => {
             progress.end();
             process.stdout.write(`${line}\n`);

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import type { DeployInput } from '../deploy/deploy-config.js';
 import { deploymentNames } from '../deploy/deployment-names.js';
+import { readRecordedSettings, settingText } from '../deploy/deployment-record.js';
 import { connectEngine } from '../docker/engine.js';
 import { type DeploymentStatus, deploymentStatus } from '../operations/deployment-status.js';
 import { type SwarmStatus, isSwarmDeployment, swarmStatus } from '../swarm/swarm-operations.js';
@@ -14,8 +16,12 @@ export function registerStatus(program: Command): void {
       const docker = connectEngine();
       const names = deploymentNames(projectFrom(flags));
       const status = (await isSwarmDeployment(docker, names)) ? await swarmStatus(docker, names) : await deploymentStatus(docker, names);
+      const recorded = await readRecordedSettings(docker, names);
+      const settings = recorded.kind === 'recorded' ? recorded.settings : undefined;
       process.stdout.write(
-        flags.json ? `${JSON.stringify(status, null, 2)}\n` : 'target' in status ? presentSwarm(status) : present(status),
+        flags.json
+          ? `${JSON.stringify({ ...status, ...(settings && { settings }) }, null, 2)}\n`
+          : `${'target' in status ? presentSwarm(status) : present(status)}${recorded.kind === 'none' ? '' : presentSettings(settings)}`,
       );
       if (status.kind === 'broken') process.exitCode = 1;
     });
@@ -67,6 +73,13 @@ function presentSwarm(s: SwarmStatus): string {
       `  edge on this node routes to: ${s.edgeRoutes.map((r) => `${r.address} ${r.status} (${r.sessions} open)`).join(', ') || 'no app task'}`,
     );
   return `${lines.join('\n')}\n`;
+}
+
+/** What `restart` (and a bare `deploy`) reuse. */
+function presentSettings(settings: DeployInput | undefined): string {
+  if (!settings) return '  settings: not recorded (deployed by an older asrctl; the next deploy records them)\n';
+  const lines = (Object.entries(settings) as Array<[keyof DeployInput, string | string[]]>).map(([k, v]) => `    ${settingText(k, v)}`);
+  return `  deployed with (restart and a bare deploy reuse these):\n${lines.join('\n')}\n`;
 }
 
 function since(iso: string): string {

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import type { DeployConfig } from './deploy-config.js';
+import type { DeployConfig, DeployInput } from './deploy-config.js';
 import type { DeployLock } from './deploy-lock.js';
 import type { DeploymentNames } from './deployment-names.js';
 import type { DeploymentState } from './deployment-state.js';
@@ -12,6 +12,10 @@ export interface DeployContext {
   names: DeploymentNames;
   strategy: SwapStrategy;
   warnings: string[];
+  /** The settings this deploy records on what it starts (as given, before any phase fills in defaults). */
+  settings: DeployInput;
+  /** restart: the running images are reused, so no base image is needed. */
+  reusesImages: boolean;
   state?: DeploymentState;
   lock?: DeployLock;
   appImage?: string;

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lowHighClip } from '@asrctl/tone-model';
+import { lowHighClip, parseToneWords, writeToneModel } from '@asrctl/tone-model';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import {
 } from '../testing/docker-fixture.js';
 import { type ModelServer, startModelServer, zipDirectory } from '../testing/model-server.js';
 import { startStreamingSession } from '../load/streaming-session.js';
+import { givenSettings, settingsFor } from '../commands/deployment-settings.js';
 import type { DeployInput } from './deploy-config.js';
 import { deploy, plainPhaseRunner, RolledBackError } from './deploy.js';
 import { deploymentNames, LABELS } from './deployment-names.js';
@@ -241,49 +242,54 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
 
   it('status, logs, restart, stop and cleanup work as an operator runs them', async () => {
     const target = ['--project', project];
-    const deployFlags = [
-      ...target,
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--model',
-      `cn=${models.cn}`,
-      '--model',
-      `en=${models.en}`,
-      '--base-image',
-      BASE_IMAGES.node,
-      '--edge-base-image',
-      BASE_IMAGES.edge,
-      '--drain-timeout',
-      '3',
-      '--vosk-port',
-      String(voskPort),
-      '--funasr-port',
-      String(funasrPort),
-    ];
     const asrctl = (...args: string[]) => execa('node', [CLI, ...args], { reject: false, cwd: work });
 
     const status = await asrctl('status', ...target, '--json');
     expect(status.exitCode).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ kind: 'update', active: 'blue' });
-    expect((await asrctl('status', ...target)).stdout).toMatch(
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      kind: 'update',
+      active: 'blue',
+      settings: { model: ['cn=vosk-model-small-cn-0.22', 'en=vosk-model-small-en-us-0.15'], modelsDir: join(work, 'models') },
+    });
+    const shown = (await asrctl('status', ...target)).stdout;
+    expect(shown).toMatch(
       new RegExp(
         `"${project}": serving \\(blue-green, blue active, port 127.0.0.1:${port}, vosk=${voskPort}, funasr=${funasrPort}\\)`,
         'u',
       ),
     );
+    expect(shown).toContain('    --model cn=vosk-model-small-cn-0.22 --model en=vosk-model-small-en-us-0.15\n');
 
     const logs = await asrctl('logs', ...target, '--tail', '3');
     expect(logs.exitCode).toBe(0);
     expect(logs.stdout.trim().split('\n')).toHaveLength(3);
     expect(logs.stdout).toMatch(/"event":"session_/u);
 
-    const restart = await asrctl('restart', ...deployFlags, '--plain');
+    // A bare restart in another folder, one holding models named like the catalog's that hear other
+    // words: it restarts what runs (models, ports, base images, drain), not the defaults resolved there.
+    const elsewhere = join(work, 'elsewhere');
+    await writeToneModel(join(elsewhere, 'models', 'vosk-model-small-cn-0.22'), { words: parseToneWords('甲:500,乙:2000') });
+    await writeToneModel(join(elsewhere, 'models', 'vosk-model-small-en-us-0.15'), { words: parseToneWords('one:500,two:2000') });
+    const restart = await execa('node', [CLI, 'restart', ...target, '--plain'], { reject: false, cwd: elsewhere });
     expect(restart.stderr).toBe('');
     expect(restart.exitCode).toBe(0);
+    expect(restart.stdout).toContain(`restart: the settings "${project}" was deployed with:`);
+    expect(restart.stdout).not.toContain('overrides');
     expect(restart.stdout).toMatch(/Deployed ".*" \(blue-green, blue → green\)/u);
     expect(await recognize('cn')).toEqual(['低 高']);
+    expect(await recognize('en')).toEqual(['low high']);
+    const mounts = (await docker.getContainer(names.app('green')).inspect()).Mounts.filter((m) => m.Destination.startsWith('/models/'));
+    expect(mounts.map((m) => m.Source).sort()).toEqual([
+      join(work, 'models', 'vosk-model-small-cn-0.22'),
+      join(work, 'models', 'vosk-model-small-en-us-0.15'),
+    ]);
+    // A bare deploy there would deploy the same settings, and says where they came from.
+    const said: string[] = [];
+    const again = await settingsFor(docker, 'deploy', givenSettings({ project }, {}), { cwd: elsewhere, say: (l) => said.push(l) });
+    expect(again).toEqual(testDeployConfig(project, port, models, catalogModels()));
+    expect(said[0]).toBe(
+      `deploy: settings taken from the running deployment "${project}" (--reset-settings starts from the defaults instead):`,
+    );
 
     const stop = await asrctl('stop', ...target);
     expect(stop.exitCode).toBe(0);

@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { DeployConfig } from './deploy-config.js';
 import type { DeployContext, DeployPhase } from './deploy-context.js';
 import { deploymentNames } from './deployment-names.js';
+import { recordedSettings } from './deployment-record.js';
 import { environmentCheck } from './phases/environment-check.js';
 import { imageBuild } from './phases/image-build.js';
 import { imageReuse } from './phases/image-reuse.js';
@@ -47,15 +48,18 @@ export async function deploy(
   options: { phases?: readonly DeployPhase[]; say?: (line: string) => void } = {},
 ): Promise<DeployReport> {
   const say = options.say ?? (() => undefined);
+  const phases = options.phases ?? DEPLOY_PHASES;
   const ctx: DeployContext = {
     docker,
     config,
     names: deploymentNames(config.project),
     strategy: config.target === 'swarm' ? swarmRollingUpdate : config.strategy === 'recreate' ? recreateSwap : blueGreenSwap,
     warnings: [],
+    settings: recordedSettings(config),
+    reusesImages: phases.includes(imageReuse),
   };
   try {
-    await runPhases(options.phases ?? DEPLOY_PHASES, ctx);
+    await runPhases(phases, ctx);
   } catch (err) {
     if (ctx.swapped && !ctx.publicUrl) {
       await ctx.swapped.rollBack(say);

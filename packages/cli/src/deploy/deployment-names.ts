@@ -21,6 +21,8 @@ export const LABELS = {
   models: 'io.asrctl.models',
   port: 'io.asrctl.port',
   specHash: 'io.asrctl.spec-hash',
+  /** What the deployment was deployed with (see deployment-record.ts), on its app containers or service. */
+  settings: 'io.asrctl.settings',
 } as const;
 
 export type Role = 'app' | 'edge';

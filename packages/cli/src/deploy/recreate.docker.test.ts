@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import { execa } from 'execa';
 import { lowHighClip } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcribe } from '../client/transcription-client.js';
@@ -19,6 +20,7 @@ import type { DeployInput } from './deploy-config.js';
 import { RolledBackError, deploy, plainPhaseRunner } from './deploy.js';
 import { deploymentNames } from './deployment-names.js';
 
+const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
 const project = `asrrecreate${process.pid}`;
 const names = deploymentNames(project);
 
@@ -68,11 +70,29 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     expect(status.containers.map((c) => c.role)).toEqual(['app']);
   });
 
+  it('restarts with the settings it was deployed with, the strategy too; a flag given overrides one and says so', async () => {
+    const restart = await execa('node', [CLI, 'restart', '--project', project, '--plain', '--memory', '1536m'], {
+      reject: false,
+      cwd: models.dir,
+    });
+    expect(restart.stderr).toBe('');
+    expect(restart.exitCode).toBe(0);
+    expect(restart.stdout).toContain('restart: --memory 1536m overrides nothing set when deployed');
+    expect(restart.stdout).toMatch(/Deployed ".*" \(recreate, blue → green\)/u);
+    const status = await deploymentStatus(docker, names);
+    expect(status).toMatchObject({ kind: 'update', shape: 'recreate', active: 'green' });
+    expect(status.containers[0]?.labels.models).toBe(`cn=${models.cn},en=${models.en}`);
+    const app = await docker.getContainer(names.app('green')).inspect();
+    expect(app.HostConfig.Memory).toBe(1536 * 1024 ** 2);
+    expect(app.Mounts.filter((m) => m.Destination.startsWith('/models/')).map((m) => m.Source)).toEqual([models.cn, models.en]);
+    expect(await recognize()).toEqual(['low high']);
+  }, 120_000);
+
   it('starts the previous container again when the new one cannot start', async () => {
     await expect(run({ gpus: 'all' })).rejects.toThrow(/a GPU/u);
     expect(lines.join('\n')).toContain('the new app failed; starting the previous one again');
     expect(await recognize()).toEqual(['low high']);
-    expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue' });
+    expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'green' });
   }, 120_000);
 
   it('applies --allow in the app itself (there is no edge): a deploy that admits nobody from here rolls back', async () => {

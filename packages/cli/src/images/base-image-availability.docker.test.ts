@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEPLOY_DEFAULTS } from '../deploy/deploy-config.js';
+import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { EngineError } from '../docker/engine.js';
 import { dockerForTests } from '../testing/docker-fixture.js';
 import { OFFLINE_STAND_INS, ensureBaseImage } from './base-image-availability.js';
@@ -19,7 +19,10 @@ describe('choosing the base image on a real engine', () => {
   }, 300_000);
 
   it('stands in for exactly the defaults deploy uses', () => {
-    expect(OFFLINE_STAND_INS).toEqual({ [DEPLOY_DEFAULTS.baseImage]: BASE_IMAGES.node, [DEPLOY_DEFAULTS.edgeBaseImage]: BASE_IMAGES.edge });
+    expect(OFFLINE_STAND_INS).toEqual({
+      [DEPLOY_OPTIONS.options.baseImage.default]: BASE_IMAGES.node,
+      [DEPLOY_OPTIONS.options.edgeBaseImage.default]: BASE_IMAGES.edge,
+    });
   });
 
   it('keeps an image the engine has, without pulling', async () => {

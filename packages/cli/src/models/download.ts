@@ -22,7 +22,31 @@ export interface DownloadOptions {
 
 export class DownloadError extends Error {
   override readonly name = 'DownloadError';
+  constructor(
+    message: string,
+    options?: ErrorOptions & {
+      /** The host could not be reached at all (no name, nobody listening, no route): offline, or a wrong address. */
+      unreachable?: boolean;
+    },
+  ) {
+    super(message, options);
+    this.unreachable = options?.unreachable ?? false;
+  }
+  readonly unreachable: boolean;
 }
+
+/**
+ * Failures a retry seconds later cannot heal: each attempt would fail the same way at once (an
+ * offline host, a wrong mirror address). Timeouts, resets and 5xx answers are retried instead.
+ */
+const UNREACHABLE: Record<string, string> = {
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name cannot be resolved (no DNS server answers)',
+  ECONNREFUSED: 'nothing accepts connections there',
+  EHOSTUNREACH: 'the host cannot be reached (no route)',
+  ENETUNREACH: 'the network cannot be reached (no route)',
+  ENETDOWN: 'the network is down',
+};
 
 /**
  * Downloads `url` to `dest`. Bytes arrive in `dest.part`; after an interruption the next attempt
@@ -45,6 +69,12 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
       const error = err as NodeJS.ErrnoException;
       if (error.code === 'ENOSPC')
         throw new DownloadError(`no space left for ${dest} while downloading ${url}: free some space (the partial download is kept in ${part} and resumes next time)`, { cause: err });
+      const unreachable = error.code === undefined ? undefined : UNREACHABLE[error.code];
+      if (unreachable)
+        throw new DownloadError(`downloading ${url} failed: ${unreachable} (${error.message}); not retried, as no retry can heal that`, {
+          cause: err,
+          unreachable: true,
+        });
       if (err instanceof DownloadError || attempt >= attempts || options.signal?.aborted)
         throw new DownloadError(`downloading ${url} failed after ${attempt} attempt${attempt > 1 ? 's' : ''}: ${error.message}`, { cause: err });
       const resumeAt = await stat(part).then((s) => s.size, () => 0);
@@ -69,13 +99,16 @@ async function fetchOnce(url: string, part: string, have: number, options: Downl
     stream.once('response', resolve);
     stream.once('error', reject);
   });
+  if (response.statusCode >= 400) stream.destroy();
   if (response.statusCode === 404) throw new DownloadError(`${url}: 404 Not Found (check the model name, or the mirror: --mirror, ASRCTL_MODEL_MIRROR)`);
   if (response.statusCode === 416 && have > 0) {
     // The part file is already complete (or longer than the file): start over.
-    stream.destroy();
     await truncate(part, 0);
     throw new Error('the server refused the range; restarting the download');
   }
+  // A server error, a timeout or rate limit may pass: retried (with the bytes that arrived kept).
+  if (response.statusCode >= 500 || response.statusCode === 408 || response.statusCode === 429)
+    throw new Error(`${url}: HTTP ${response.statusCode}`);
   if (response.statusCode >= 400) throw new DownloadError(`${url}: HTTP ${response.statusCode}`);
   const append = response.statusCode === 206;
   const offset = append ? have : 0;

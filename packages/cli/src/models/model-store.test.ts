@@ -79,6 +79,50 @@ describe('ModelStore against a real HTTP server', () => {
     expect((await store.verify(NAME)).ok).toBe(true);
   }, 30_000);
 
+  it('retries a server error (503) and installs', async () => {
+    server.failNextWith(`/${NAME}.zip`, 503);
+    const retries: string[] = [];
+    const outcome = await store.pull(
+      { name: NAME, source: { kind: 'catalog' }, mirror: server.url },
+      { onRetry: (_attempt, err) => retries.push(err.message) },
+    );
+    expect(outcome.action).toBe('installed');
+    expect(retries).toEqual([`${server.url}/${NAME}.zip: HTTP 503`]);
+    expect(server.requests).toHaveLength(2);
+  }, 30_000);
+
+  const offlineWays = [
+    `asrctl deploy --model cn=/path/to/model`,
+    `asrctl models pull ${NAME} --from /path/to/${NAME}.zip`,
+    'asrctl deploy --mirror URL',
+    'asrctl models synth models/cn --lang cn',
+  ];
+
+  it("fails at once when the mirror's name does not resolve, and names the ways in without a download", async () => {
+    const retries: number[] = [];
+    const attempt = store.pull(
+      { name: NAME, source: { kind: 'catalog' }, mirror: 'http://asrctl-no-such-mirror.invalid/vosk' },
+      { onRetry: (n) => retries.push(n) },
+    );
+    const error = (await attempt.catch((err: unknown) => err)) as Error;
+    expect(error.message).toMatch(/asrctl-no-such-mirror\.invalid.* failed: the host name does not resolve \(.*\); not retried/u);
+    for (const way of offlineWays) expect(error.message).toContain(way);
+    expect(retries).toEqual([]);
+    expect(await readdir(store.root)).toEqual(['.downloads']);
+  });
+
+  it('fails at once when nothing listens at the mirror (connection refused)', async () => {
+    const closed = await startModelServer();
+    await closed.close();
+    const retries: number[] = [];
+    const error = (await store
+      .pull({ name: NAME, source: { kind: 'catalog' }, mirror: closed.url }, { onRetry: (n) => retries.push(n) })
+      .catch((err: unknown) => err)) as Error;
+    expect(error.message).toContain(`downloading ${closed.url}/${NAME}.zip failed: nothing accepts connections there`);
+    for (const way of offlineWays) expect(error.message).toContain(way);
+    expect(retries).toEqual([]);
+  });
+
   it('rejects a corrupt zip and keeps the installed model', async () => {
     await store.pull({ name: NAME, source: { kind: 'catalog' }, mirror: server.url });
     const corrupt = Buffer.from(zip);

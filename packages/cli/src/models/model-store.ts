@@ -3,9 +3,10 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { describeModelProblems, inspectModelDirectory } from '@asrctl/server';
 import extractZip from 'extract-zip';
 import { directorySize, formatBytes, freeBytes } from './disk.js';
-import { type DownloadProgress, downloadFile } from './download.js';
+import { DownloadError, type DownloadProgress, downloadFile } from './download.js';
 import { type ModelManifest, readManifest, verifyAgainstManifest, writeManifest } from './model-manifest.js';
 import { catalogModel, catalogUrl } from './model-catalog.js';
+import { offlineWaysIn } from './offline-ways.js';
 
 export type ModelSource = { kind: 'catalog' } | { kind: 'url'; url: string } | { kind: 'local'; path: string };
 
@@ -99,7 +100,13 @@ export class ModelStore {
         await this.checkFreeDisk(name);
         const zip = join(this.root, DOWNLOADS, `${name}.zip`);
         say(`downloading ${url}`);
-        const result = await downloadFile(url, zip, { ...(events.onProgress && { onProgress: events.onProgress }), ...(events.onRetry && { onRetry: events.onRetry }) });
+        const result = await downloadFile(url, zip, {
+          ...(events.onProgress && { onProgress: events.onProgress }),
+          ...(events.onRetry && { onRetry: events.onRetry }),
+        }).catch((err: unknown) => {
+          const full = err instanceof DownloadError && (err.cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOSPC';
+          throw full ? new ModelInstallError(`${err.message}\n${offlineWaysIn(name)}`, { cause: err }) : err;
+        });
         downloadedBytes = result.bytes;
         try {
           await this.extract(zip, staging);

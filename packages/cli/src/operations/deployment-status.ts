@@ -54,7 +54,8 @@ export async function deploymentStatus(docker: Docker, names: DeploymentNames): 
         version: labels[LABELS.version],
         gitCommit: labels[LABELS.gitCommit],
         configHash: labels[LABELS.configHash],
-        models: labels[LABELS.models],
+        // The container's own: a restart may mount other models than its image was built with.
+        models: c.labels[LABELS.models] ?? labels[LABELS.models],
       },
       ...(c.labels[LABELS.role] === 'app' &&
         c.state === 'running' &&

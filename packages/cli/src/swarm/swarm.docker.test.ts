@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lowHighClip } from '@asrctl/tone-model';
+import { lowHighClip, parseToneWords, writeToneModel } from '@asrctl/tone-model';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,6 @@ import { swap } from '../deploy/phases/swap.js';
 import { verify } from '../deploy/phases/verify.js';
 import { buildImage } from '../docker/images.js';
 import { type ServiceFacts, containerTemplate, inspectService, specImage, updateService } from '../docker/swarm.js';
-import { BASE_IMAGES } from '../images/base-images.js';
 import { startConnectionLoop } from '../load/connection-loop.js';
 import { type StreamingSessionResult, startStreamingSession } from '../load/streaming-session.js';
 import {
@@ -289,30 +288,19 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
     expect(logs.stdout).toContain('"event":"ready"');
     // Each line says which task wrote it.
     expect(logs.stdout).toMatch(new RegExp(`^${names.appService}\\.\\d+\\.[0-9a-z]{12} \\| \\{"level"`, 'mu'));
-    // The deployment's settings, as its asrctl.json would hold them; restart finds it on the Swarm by itself.
-    const settings = ['--port', String(port), '--model', `cn=${models.cn}`, '--model', `en=${models.en}`, '--base-image', BASE_IMAGES.node];
-    const restart = await execa(
-      'node',
-      [
-        CLI,
-        'restart',
-        '--project',
-        project,
-        '--plain',
-        ...settings,
-        '--edge-base-image',
-        BASE_IMAGES.edge,
-        '--drain-timeout',
-        '3',
-        '--vosk-port',
-        '0',
-        '--funasr-port',
-        '0',
-      ],
-      { reject: false },
-    );
+    // A bare restart in another folder, one holding models named like the catalog's that hear other
+    // words: the services restart with the models (and everything else) they were deployed with.
+    const elsewhere = join(work, 'elsewhere');
+    await writeToneModel(join(elsewhere, 'models', 'vosk-model-small-cn-0.22'), { words: parseToneWords('甲:500,乙:2000') });
+    await writeToneModel(join(elsewhere, 'models', 'vosk-model-small-en-us-0.15'), { words: parseToneWords('one:500,two:2000') });
+    const restart = await execa('node', [CLI, 'restart', '--project', project, '--plain'], { reject: false, cwd: elsewhere });
     expect(restart.stderr).toBe('');
     expect(restart.exitCode).toBe(0);
+    expect(restart.stdout).toContain(`restart: the settings "${project}" was deployed with:`);
+    expect(restart.stdout).not.toContain('overrides');
+    const restarted = containerTemplate((await inspectService(docker, names.appService))?.spec);
+    expect(restarted?.ContainerSpec?.Mounts?.filter((m) => m.Type === 'bind').map((m) => m.Source)).toEqual([models.cn, models.en]);
+    expect(await recognize('cn')).toEqual(['低 高']);
     expect(restart.stdout).toMatch(/rolling update of .*_app/u);
     expect(restart.stdout).toMatch(new RegExp(`Deployed "${project}" \\(swarm\\)`, 'u'));
     const scaled = await execa('node', [CLI, 'scale', '3', '--project', project]);

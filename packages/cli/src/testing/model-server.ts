@@ -16,6 +16,8 @@ export interface ModelServer {
   serve(path: string, body: Buffer): void;
   /** The next response to `path` stops after this many bytes (the connection is closed). */
   cutNextAt(path: string, bytes: number): void;
+  /** The next response to `path` is this HTTP status (a 503 from an overloaded server, say). */
+  failNextWith(path: string, status: number): void;
   close(): Promise<void>;
 }
 
@@ -23,10 +25,17 @@ export interface ModelServer {
 export async function startModelServer(): Promise<ModelServer> {
   const bodies = new Map<string, Buffer>();
   const cuts = new Map<string, number>();
+  const failures = new Map<string, number>();
   const requests: ServedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
     requests.push({ path, ...(req.headers.range && { range: req.headers.range }) });
+    const failure = failures.get(path);
+    if (failure !== undefined) {
+      failures.delete(path);
+      res.writeHead(failure).end('try again later');
+      return;
+    }
     const body = bodies.get(path);
     if (!body) {
       res.writeHead(404).end('not found');
@@ -64,6 +73,7 @@ export async function startModelServer(): Promise<ModelServer> {
     requests,
     serve: (path, body) => void bodies.set(path, body),
     cutNextAt: (path, bytes) => void cuts.set(path, bytes),
+    failNextWith: (path, status) => void failures.set(path, status),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -100,6 +100,8 @@ export const environmentCheck: DeployPhase = {
         );
     }
 
+    // A restart reuses the running images: no base image is needed.
+    if (ctx.reusesImages) return;
     // A default base that cannot be pulled gives way to the one `asrctl base-image build` made.
     const baseImage = await ensureBaseImage(docker, config.baseImage, say);
     const edgeBaseImage =

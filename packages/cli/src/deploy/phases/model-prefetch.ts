@@ -31,7 +31,9 @@ export const modelPrefetch: DeployPhase = {
               );
             },
             onRetry: (attempt, error, at) =>
-              say(`${model.language}: attempt ${attempt} failed (${error.message}); resuming at ${formatBytes(at)}`),
+              say(
+                `${model.language}: attempt ${attempt} failed (${error.message}); ${at > 0 ? `resuming at ${formatBytes(at)}` : 'trying again'}`,
+              ),
           },
         );
         if (outcome.action !== 'present')

@@ -1,4 +1,6 @@
 import type { DeployPhase } from '../deploy-context.js';
+import { LABELS } from '../deployment-names.js';
+import { encodeSettings } from '../deployment-record.js';
 
 /** Phase 5: the strategy puts the new app in front of clients (and cleans up if it cannot). */
 export const swap: DeployPhase = {
@@ -13,7 +15,13 @@ export const swap: DeployPhase = {
       state,
       appImage,
       ...(ctx.edgeImage && { edgeImage: ctx.edgeImage }),
-      appLabels,
+      // The record and the mounted models ride on what runs, not only on the image, which a restart
+      // reuses under new settings.
+      appLabels: {
+        ...appLabels,
+        [LABELS.models]: ctx.config.models.map((m) => `${m.language}=${m.hostDir}`).join(','),
+        [LABELS.settings]: encodeSettings(ctx.settings),
+      },
       say,
     });
   },

@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import type Docker from 'dockerode';
+import {
+  type DeployConfig,
+  type DeployInput,
+  deployInputFromEnv,
+  deployInputFromFile,
+  resolveDeployConfig,
+} from '../deploy/deploy-config.js';
+import { deploymentNames } from '../deploy/deployment-names.js';
+import { type SettingsSource, describeMerge, mergeWithRecord, readRecordedSettings } from '../deploy/deployment-record.js';
+import { engineFacts } from '../docker/engine.js';
+import { DEFAULT_CONFIG_FILE } from './deployment-options.js';
+
+export class UnrecordedDeploymentError extends Error {
+  override readonly name = 'UnrecordedDeploymentError';
+}
+
+/** The settings given now, lowest first: the config file, ASRCTL_* variables, flags. */
+export function givenSettings(flags: DeployInput & { config?: string }, env: NodeJS.ProcessEnv): SettingsSource[] {
+  const { config: file, ...rest } = flags;
+  const path = file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  return [
+    ...(path ? [{ from: path, input: deployInputFromFile(path) }] : []),
+    { from: 'environment', input: deployInputFromEnv(env) },
+    { from: 'flag', input: rest },
+  ];
+}
+
+/**
+ * What `deploy` and `restart` deploy: the settings the running deployment recorded, under the ones
+ * given now. `restart` never falls back to defaults for what runs: without a record (deployed by an
+ * older asrctl) it needs the models named. `deploy` starts from the defaults when nothing runs, or
+ * when asked to (`fresh`). `say` gets what was reused and overridden.
+ */
+export async function settingsFor(
+  docker: Docker,
+  command: 'deploy' | 'restart',
+  given: SettingsSource[],
+  options: { cwd: string; fresh?: boolean; say: (line: string) => void },
+): Promise<DeployConfig> {
+  const inputs = given.map((s) => s.input);
+  const project = resolveDeployConfig(
+    inputs.map((s) => ({ project: s.project })),
+    options.cwd,
+  ).project;
+  const names = deploymentNames(project);
+  const recorded = options.fresh
+    ? undefined
+    : await readRecordedSettings(docker, names).catch(async (err: unknown) => {
+        // An engine out of reach: a deploy goes on to its environment check, which says so with
+        // its hint (nothing is deployed without an engine); a restart says so now.
+        const reachable = await engineFacts(docker).then(
+          () => true,
+          (engineError: unknown) => {
+            if (command === 'restart') throw engineError;
+            return false;
+          },
+        );
+        if (reachable) throw err;
+        return undefined;
+      });
+  if (recorded?.kind === 'recorded') {
+    const merge = mergeWithRecord(recorded.settings, given, project);
+    for (const line of describeMerge(command, project, merge)) options.say(line);
+    return resolveDeployConfig(merge.sources, options.cwd);
+  }
+  if (command === 'restart') {
+    const flag = project === 'asrctl' ? '' : ` --project ${project}`;
+    if (recorded?.kind === 'none')
+      throw new UnrecordedDeploymentError(`nothing is deployed as "${project}" to restart\n  hint: asrctl deploy${flag}`);
+    if (!inputs.some((i) => i.model !== undefined))
+      throw new UnrecordedDeploymentError(
+        `"${project}" was deployed by an asrctl that did not record its settings, so a restart cannot know its models\n  hint: asrctl restart${flag} with its settings (at least --model LANG=DIR for each language), or asrctl deploy with them once: later restarts reuse them`,
+      );
+    // Without a record, what runs decides only the target.
+    if (recorded?.kind === 'unrecorded' && recorded.swarm && !inputs.some((i) => i.target !== undefined)) inputs.push({ target: 'swarm' });
+  }
+  return resolveDeployConfig(inputs, options.cwd);
+}
