@@ -222,7 +222,7 @@ describe('asrctl deploy on a terminal', () => {
 
 describe('asrctl restart', () => {
   it('says the engine is out of reach, with what to do, before anything else', async () => {
-    const out = await run(process.execPath, [ASRCTL, 'restart', '--project', `asrcli${process.pid}`], {
+    const out: Partial<Outcome> = await run(process.execPath, [ASRCTL, 'restart', '--project', `asrcli${process.pid}`], {
       env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` },
     }).catch((err: Outcome) => err);
     expect(out.code).toBe(1);

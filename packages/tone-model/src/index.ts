@@ -1,7 +1,9 @@
 export {
   CHINESE_TONE_WORDS,
+  firstAndLastWordsClip,
   ENGLISH_TONE_WORDS,
   parseToneWords,
+  readToneWords,
   toneModelFiles,
   toneWordsFor,
   writeToneModel,

@@ -19,7 +19,9 @@ describe('tone model generator', () => {
       'graph/HCLG.fst',
       'graph/phones/word_boundary.int',
       'graph/words.txt',
+      'tone-words.txt',
     ]);
+    expect(files.get('tone-words.txt')!.toString()).toBe('low 500\nmid 1000\nhigh 2000\n');
     expect(files.get('graph/words.txt')!.toString()).toBe('<eps> 0\nlow 1\nmid 2\nhigh 3\n');
     expect(files.get('graph/phones/word_boundary.int')!.toString()).toBe('1 nonword\n2 singleton\n3 singleton\n4 singleton\n');
     expect(files.get('conf/model.conf')!.toString()).toContain('--frame-subsampling-factor=3');

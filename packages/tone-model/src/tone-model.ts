@@ -1,8 +1,9 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { acousticModel } from './acoustic-model.js';
 import { decodingGraph } from './decoding-graph.js';
 import { toneBins } from './mel.js';
+import { toneSequenceClip } from './test-audio.js';
 
 /** A word of a tone model: the text libvosk returns when it hears a pure tone at `hz`. */
 export interface ToneWord {
@@ -87,7 +88,30 @@ export function toneModelFiles(spec: ToneModelSpec): Map<string, Buffer> {
     ['graph/words.txt', lines(['<eps> 0', ...spec.words.map((w, i) => `${w.word} ${i + 1}`)])],
     // Word PHONE ids (2..n+1), not word ids: otherwise word times come out wrong.
     ['graph/phones/word_boundary.int', lines(['1 nonword', ...spec.words.map((_, i) => `${i + 2} singleton`)])],
+    // Not read by libvosk: what the model hears, so a probe can say its words (readToneWords).
+    [TONE_WORDS_FILE, lines(spec.words.map((w) => `${w.word} ${w.hz}`))],
   ]);
+}
+
+const TONE_WORDS_FILE = 'tone-words.txt';
+
+/** A 16 kHz clip of a tone model's first and last words, and the text it must come out as. */
+export function firstAndLastWordsClip(words: readonly ToneWord[]): { samples: Int16Array; text: string } {
+  const said = words.length > 1 ? [words[0]!, words.at(-1)!] : [...words];
+  return { samples: toneSequenceClip(said.map((w) => w.hz)), text: said.map((w) => w.word).join(' ') };
+}
+
+/** A generated tone model's words and their tones; undefined for any other model directory. */
+export async function readToneWords(dir: string): Promise<ToneWord[] | undefined> {
+  const text = await readFile(join(dir, TONE_WORDS_FILE), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [word = '', hz = ''] = line.split(' ');
+      return { word, hz: Number(hz) };
+    });
 }
 
 /**

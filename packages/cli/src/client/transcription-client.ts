@@ -8,6 +8,8 @@ export interface TranscribeOptions {
   samples: Int16Array;
   sampleRate: number;
   language?: string;
+  /** A model by name (its language follows), after `language`. */
+  model?: string;
   words?: boolean;
   /** Pace the audio at its own speed, as a microphone would. Otherwise as fast as the server takes it. */
   realtime?: boolean;
@@ -116,6 +118,10 @@ export async function transcribe(options: TranscribeOptions): Promise<Transcript
     if (options.language) {
       ws.send(JSON.stringify({ command: 'switch_language', language: options.language }));
       await expect('language_switched', timeoutMs);
+    }
+    if (options.model) {
+      ws.send(JSON.stringify({ command: 'switch_model', model: options.model }));
+      await expect('model_switched', timeoutMs);
     }
     ws.send(JSON.stringify({ command: 'configure', sample_rate: options.sampleRate, words: options.words ?? false }));
     await expect('configured', timeoutMs);

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { type ToneWord, encodeWav, parseToneWords, toneSequenceClip, toneWordsFor, writeToneModel } from '@asrctl/tone-model';
+import { type ToneWord, encodeWav, firstAndLastWordsClip, parseToneWords, toneWordsFor, writeToneModel } from '@asrctl/tone-model';
 import { type DeprecatedEnv, type OptionInput, type OptionValues, inputFromEnv, pickOptions, resolveOptions } from '@asrctl/server';
 import { type Command, Option } from 'commander';
 import { formatBytes } from '../models/disk.js';
@@ -143,12 +143,10 @@ export function registerModels(program: Command): void {
       const list = words.map((w) => `${w.word}=${w.hz} Hz`).join(', ');
       process.stdout.write(`wrote ${options.heavy ? 'heavy' : 'light'} tone model to ${resolve(dir)} (${list})\n`);
       if (options.clip) {
-        const said = words.length > 1 ? [words[0]!, words[words.length - 1]!] : words;
+        const clip = firstAndLastWordsClip(words);
         await mkdir(dirname(options.clip), { recursive: true });
-        await writeFile(options.clip, encodeWav(toneSequenceClip(said.map((w) => w.hz)), 16000));
-        process.stdout.write(
-          `wrote ${resolve(options.clip)}: "${said.map((w) => w.word).join(' ')}" (asrctl transcribe ${options.clip})\n`,
-        );
+        await writeFile(options.clip, encodeWav(clip.samples, 16000));
+        process.stdout.write(`wrote ${resolve(options.clip)}: "${clip.text}" (asrctl transcribe ${options.clip})\n`);
       }
     });
 }

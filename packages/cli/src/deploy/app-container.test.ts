@@ -32,4 +32,15 @@ describe("the app container's environment", () => {
       protocolPorts: { vosk: 2700 },
     });
   });
+
+  it('mounts each model under its own name and gives a language its models in order, the first its default', () => {
+    const config = resolveDeployConfig([{ model: ['cn=/srv/small-cn', 'cn=/srv/vosk-model-cn-0.22', 'en=/srv/en-us'] }], '/x');
+    const env = appEnvironment(config, { behindEdge: false, tokensPath: '/t' });
+    const input = configInputFromEnv(Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])));
+    expect(resolveConfig(input, {}).models).toEqual([
+      ['cn', '/models/small-cn'],
+      ['cn', '/models/vosk-model-cn-0.22'],
+      ['en', '/models/en-us'],
+    ]);
+  });
 });

@@ -5,7 +5,7 @@ import { type ContainerFacts, inspectContainer, stopAndRemove } from '../docker/
 import { engineMessage } from '../docker/engine.js';
 import { copyLogs } from '../docker/logs.js';
 import type { Color } from '../edge/haproxy-config.js';
-import type { DeployConfig } from './deploy-config.js';
+import { type DeployConfig, modelPath } from './deploy-config.js';
 import { type DeploymentNames, LABELS, labelsFor } from './deployment-names.js';
 import { countOf } from '../text/count-of.js';
 
@@ -37,7 +37,14 @@ export function appEnvironment(
 ): string[] {
   const ports = Object.fromEntries(protocolPortMap(config).map((p) => [`${p.protocol}Port`, String(p.inside)]));
   return [
-    ...config.models.map((m) => `ASR_MODEL_${m.language.toUpperCase()}=/models/${m.language}`),
+    // A language's models in order, comma-separated (the first is its default).
+    ...[...new Set(config.models.map((m) => m.language))].map(
+      (language) =>
+        `ASR_MODEL_${language.toUpperCase()}=${config.models
+          .filter((m) => m.language === language)
+          .map(modelPath)
+          .join(',')}`,
+    ),
     ...envAssignments(SERVER_OPTIONS, {
       defaultLanguage: config.defaultLanguage,
       shutdownTimeout: String(SERVER_SHUTDOWN_MS),
@@ -100,7 +107,7 @@ export async function startAppContainer(
     StopTimeout: APP_STOP_GRACE_SECONDS,
     HostConfig: {
       Binds: [
-        ...config.models.map((m) => `${m.hostDir}:/models/${m.language}:ro`),
+        ...config.models.map((m) => `${m.hostDir}:${modelPath(m)}:ro`),
         ...(config.tokensFile !== undefined ? [`${config.tokensFile}:${TOKENS_PATH}:ro`] : []),
       ],
       PortBindings: {

@@ -84,6 +84,25 @@ describe('resolveDeployConfig', () => {
     ]);
   });
 
+  it('takes several models per language (the first is its default), auto as the default language, and refuses two models of one name', () => {
+    const config = resolveDeployConfig(
+      [{ model: ['cn=vosk-model-small-cn-0.22', 'cn=vosk-model-cn-0.22', 'en=/m/en'], modelsDir: '/data/models', defaultLanguage: 'auto' }],
+      '/x',
+    );
+    expect(config.models.map((m) => [m.language, m.hostDir])).toEqual([
+      ['cn', '/data/models/vosk-model-small-cn-0.22'],
+      ['cn', '/data/models/vosk-model-cn-0.22'],
+      ['en', '/m/en'],
+    ]);
+    expect(config.defaultLanguage).toBe('auto');
+    expect(() => resolveDeployConfig([{ model: ['cn=/a/tone', 'en=/b/tone'] }], '/x')).toThrow(
+      /two models are named "tone" \(\/b\/tone\); rename one directory/u,
+    );
+    expect(() => resolveDeployConfig([{ model: ['cn=/a/cn'], defaultLanguage: 'fr' }], '/x')).toThrow(
+      /default language "fr" has no model/u,
+    );
+  });
+
   it('takes zh for cn and sizes in k, m, g', () => {
     const config = resolveDeployConfig([{ model: ['zh=/m/zh'], memory: '1.5g', cpus: '1.5', gpus: 'device=0,1' }], '/x');
     expect(config).toMatchObject({

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import {
+  AUTO_LANGUAGE,
   type DeprecatedEnv,
   type OptionInput,
   type OptionSpec,
@@ -24,7 +25,7 @@ export type PublishMode = 'host' | 'ingress';
 
 export interface ModelMount {
   language: string;
-  /** Absolute directory on the Docker host, mounted read-only at /models/<language>. */
+  /** Absolute directory on the Docker host, mounted read-only at /models/<its name> (see modelPath). */
   hostDir: string;
   /** Set when the model is a catalog model: the prefetch phase installs it into the models directory. */
   catalogName?: string;
@@ -152,19 +153,22 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string): Deploy
   const modelsDir = path(o.modelsDir);
   const models: ModelMount[] = [];
   for (const { language, model } of o.model) {
-    if (models.some((x) => x.language === language)) problems.push(`model: ${language} is given twice`);
     // A bare name is a model in the models directory (a catalog one is installed there if missing).
     const bareName = !model.includes('/') && !model.startsWith('.');
     const catalogName = bareName && catalogModel(model) ? model : undefined;
     models.push({ language, hostDir: bareName ? join(modelsDir, model) : path(model), ...(catalogName && { catalogName }) });
   }
+  // Clients choose a model by its directory's name: two with one name could not be told apart.
+  for (const [i, m] of models.entries())
+    if (models.findIndex((x) => modelName(x) === modelName(m)) < i)
+      problems.push(`model: two models are named "${modelName(m)}" (${m.hostDir}); rename one directory`);
   const defaultLanguage =
     o.defaultLanguage !== undefined
       ? normalizeLanguage(o.defaultLanguage)
       : models.some((x) => x.language === 'cn')
         ? 'cn'
         : (models[0]?.language ?? 'cn');
-  if (models.length > 0 && !models.some((x) => x.language === defaultLanguage))
+  if (models.length > 0 && defaultLanguage !== AUTO_LANGUAGE && !models.some((x) => x.language === defaultLanguage))
     problems.push(`default language "${defaultLanguage}" has no model (models: ${models.map((x) => x.language).join(', ')})`);
 
   if (o.target === 'swarm') {
@@ -205,4 +209,14 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string): Deploy
     ...(o.verifyText !== undefined && { verifyText: o.verifyText }),
     ...(o.tokensFile !== undefined && { tokensFile: path(o.tokensFile) }),
   };
+}
+
+/** A model's name: its directory's, as the server reports it in results' `mode` and clients choose it. */
+export function modelName(model: ModelMount): string {
+  return basename(model.hostDir);
+}
+
+/** Where a model is mounted in the app: under its own name, so the name reaches the server. */
+export function modelPath(model: ModelMount): string {
+  return `/models/${modelName(model)}`;
 }

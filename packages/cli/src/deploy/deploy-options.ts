@@ -51,7 +51,7 @@ export const DEPLOY_OPTIONS = defineOptions({
     bind: { arg: 'ADDR', help: 'host address the ports are published on', type: ipAddress, default: '0.0.0.0' },
     model: {
       arg: 'LANG=MODEL',
-      help: 'a catalog name (installed if missing), a name under --models-dir, or a directory; mounted read-only',
+      help: 'a catalog name (installed if missing), a name under --models-dir, or a directory; mounted read-only under its name; several per language allowed (the first is its default, clients choose others by name)',
       type: languageModel(
         'expected LANG=NAME or LANG=DIR, e.g. en=vosk-model-small-en-us-0.15 or en=/srv/models/en',
         // The app reads them as ASR_MODEL_<LANG>: letters only.
@@ -72,7 +72,11 @@ export const DEPLOY_OPTIONS = defineOptions({
       env: 'ASRCTL_MODEL_MIRROR',
       oldEnv: ['ASR_MODEL_MIRROR'],
     },
-    defaultLanguage: { arg: 'LANG', help: 'language of new sessions', shownDefault: 'cn, else the first model' },
+    defaultLanguage: {
+      arg: 'LANG',
+      help: 'language of new sessions; auto: each utterance in the language it is most believably in',
+      shownDefault: 'cn, else the first model',
+    },
     baseImage: { arg: 'IMAGE', help: 'base of the app image', default: 'node:20-bookworm-slim' },
     edgeBaseImage: { arg: 'IMAGE', help: 'base of the edge proxy image', default: 'debian:bookworm-slim' },
     strategy: {

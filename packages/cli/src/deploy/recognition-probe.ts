@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { funasrText } from '@asrctl/server';
-import { lowHighClip } from '@asrctl/tone-model';
+import { firstAndLastWordsClip, lowHighClip, readToneWords } from '@asrctl/tone-model';
 import WebSocket from 'ws';
 import { readWavFile } from '../audio/wav-file.js';
 import { skipHostnameCheck, transcribe } from '../client/transcription-client.js';
-import type { DeployConfig, ModelMount } from './deploy-config.js';
+import { type DeployConfig, type ModelMount, modelName } from './deploy-config.js';
 
 export interface ProbeClip {
   samples: Int16Array;
@@ -25,6 +25,12 @@ export async function probeClipFor(config: DeployConfig, model: ModelMount): Pro
     const wav = await readWavFile(config.verifyWav);
     return { samples: wav.samples, sampleRate: wav.sampleRate, expectedText: config.verifyText, source: config.verifyWav };
   }
+  // A generated tone model says what it hears: its first and last words.
+  const words = await readToneWords(model.hostDir);
+  if (words && words.length > 0) {
+    const clip = firstAndLastWordsClip(words);
+    return { samples: clip.samples, sampleRate: 16000, expectedText: clip.text, source: 'a generated two-tone clip' };
+  }
   return {
     samples: lowHighClip(16000),
     sampleRate: 16000,
@@ -33,7 +39,7 @@ export async function probeClipFor(config: DeployConfig, model: ModelMount): Pro
   };
 }
 
-/** "low high" (or "低 高") for a generated tone model; undefined for a real one. */
+/** "low high" (or "低 高") for a tone model generated before tone-words.txt; undefined for a real one. */
 async function toneModelText(modelDir: string): Promise<string | undefined> {
   const words = await readFile(join(modelDir, 'graph', 'words.txt'), 'utf8').catch(() => '');
   const list = words.split('\n').map((l) => l.split(/\s+/u)[0]);
@@ -57,6 +63,9 @@ export async function probeRecognition(plainUrl: string, config: DeployConfig): 
   const pinnedCertificate = url.startsWith('wss:') && config.tls ? await readFile(config.tls.certPath, 'utf8') : undefined;
   for (const model of config.models) {
     const clip = await probeClipFor(config, model);
+    // A language's first model is the language; any other is named too.
+    const what =
+      config.models.find((m) => m.language === model.language) === model ? model.language : `${model.language} ${modelName(model)}`;
     let text: string;
     try {
       const finals = await transcribe({
@@ -64,6 +73,8 @@ export async function probeRecognition(plainUrl: string, config: DeployConfig): 
         samples: clip.samples,
         sampleRate: clip.sampleRate,
         language: model.language,
+        // Each model by name: a language may have several, and only its first is the default.
+        model: modelName(model),
         timeoutMs: 20_000,
         ...(pinnedCertificate !== undefined && { pinnedCertificate }),
       });
@@ -73,7 +84,7 @@ export async function probeRecognition(plainUrl: string, config: DeployConfig): 
         .join(' ');
     } catch (err) {
       throw new RecognitionProbeError(
-        `recognition probe (${model.language}) through ${plainUrl} failed: ${(err as Error).message.replaceAll(url, plainUrl)}`,
+        `recognition probe (${what}) through ${plainUrl} failed: ${(err as Error).message.replaceAll(url, plainUrl)}`,
         {
           cause: err,
         },
@@ -81,9 +92,9 @@ export async function probeRecognition(plainUrl: string, config: DeployConfig): 
     }
     if (clip.expectedText !== undefined && text !== clip.expectedText)
       throw new RecognitionProbeError(
-        `recognition probe (${model.language}) through ${plainUrl}: expected "${clip.expectedText}" for ${clip.source}, heard "${text}"`,
+        `recognition probe (${what}) through ${plainUrl}: expected "${clip.expectedText}" for ${clip.source}, heard "${text}"`,
       );
-    heard[model.language] = text;
+    heard[what] = text;
   }
   return heard;
 }

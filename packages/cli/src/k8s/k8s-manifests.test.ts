@@ -92,8 +92,8 @@ describe('asrctl render k8s', () => {
     });
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
     expect(pod.volumes.filter((v) => v.hostPath)).toEqual([
-      { name: 'model-cn', hostPath: { path: '/srv/models/cn', type: 'Directory' } },
-      { name: 'model-en', hostPath: { path: '/srv/models/en', type: 'Directory' } },
+      { name: 'model-0', hostPath: { path: '/srv/models/cn', type: 'Directory' } },
+      { name: 'model-1', hostPath: { path: '/srv/models/en', type: 'Directory' } },
     ]);
     expect(container.volumeMounts.filter((m) => m.mountPath.startsWith('/models/')).every((m) => m.readOnly)).toBe(true);
     expect(container).toMatchObject({ resources: { requests: { memory: String(1024 ** 3) }, limits: { memory: String(2 * 1024 ** 3) } } });

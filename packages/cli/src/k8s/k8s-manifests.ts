@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { APP_PORT, APP_STOP_GRACE_SECONDS, appEnvironment, protocolPortMap } from '../deploy/app-container.js';
-import type { DeployConfig } from '../deploy/deploy-config.js';
+import { type DeployConfig, modelPath } from '../deploy/deploy-config.js';
 import { TOKENS_SECRET_FILE, startPeriodFor } from '../swarm/app-service.js';
 
 export interface K8sRenderRequest {
@@ -91,7 +91,7 @@ export function renderK8sManifests(config: DeployConfig, request: K8sRenderReque
               },
               securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
               volumeMounts: [
-                ...config.models.map((m) => ({ name: `model-${m.language}`, mountPath: `/models/${m.language}`, readOnly: true })),
+                ...config.models.map((m, i) => ({ name: `model-${i}`, mountPath: modelPath(m), readOnly: true })),
                 { name: 'tmp', mountPath: '/tmp' },
                 ...(config.tokensFile !== undefined ? [{ name: 'tokens', mountPath: '/run/secrets', readOnly: true }] : []),
                 ...(request.tls ? [{ name: 'tls', mountPath: TLS_DIR, readOnly: true }] : []),
@@ -100,7 +100,7 @@ export function renderK8sManifests(config: DeployConfig, request: K8sRenderReque
           ],
           volumes: [
             // type Directory: a node without the model does not start the pod (it says why in its events).
-            ...config.models.map((m) => ({ name: `model-${m.language}`, hostPath: { path: m.hostDir, type: 'Directory' } })),
+            ...config.models.map((m, i) => ({ name: `model-${i}`, hostPath: { path: m.hostDir, type: 'Directory' } })),
             { name: 'tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
             ...(config.tokensFile !== undefined
               ? [{ name: 'tokens', secret: { secretName: `${name}-tokens`, items: [{ key: 'tokens', path: TOKENS_SECRET_FILE }] } }]

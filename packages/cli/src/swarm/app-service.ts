@@ -1,4 +1,4 @@
-import type { DeployConfig } from '../deploy/deploy-config.js';
+import { type DeployConfig, modelPath } from '../deploy/deploy-config.js';
 import { APP_PORT, APP_STOP_GRACE_SECONDS, appEnvironment } from '../deploy/app-container.js';
 import { type DeploymentNames, LABELS, labelsFor } from '../deploy/deployment-names.js';
 import type { ServiceSpec } from '../docker/swarm.js';
@@ -52,7 +52,7 @@ export function appServiceSpec(config: DeployConfig, names: DeploymentNames, req
           sessionDrainSeconds: config.drainTimeoutSeconds,
         }),
         Mounts: [
-          ...config.models.map((m) => ({ Type: 'bind' as const, Source: m.hostDir, Target: `/models/${m.language}`, ReadOnly: true })),
+          ...config.models.map((m) => ({ Type: 'bind' as const, Source: m.hostDir, Target: modelPath(m), ReadOnly: true })),
           { Type: 'tmpfs' as const, Source: '', Target: '/tmp', TmpfsOptions: { SizeBytes: 64 * 1024 ** 2, Mode: 0o1777 } },
         ],
         ...(request.tokensSecret && {

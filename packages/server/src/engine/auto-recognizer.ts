@@ -14,6 +14,9 @@ import {
 } from './recognizer.js';
 import { type VoskPartial, type VoskResult, parseVoskJson, resultText } from './vosk-result.js';
 
+/** How finely a chunk is fed to the models: an utterance's end is placed to within this. */
+const PIECE_SECONDS = 0.1;
+
 /** One language's recognizer in an automatic-language stream. */
 interface Candidate {
   language: string;
@@ -125,17 +128,31 @@ export class AutoRecognizer implements StreamDecoder {
     return this.queue.close(() => this.free());
   }
 
+  /**
+   * Feeds a chunk to every model in steps of PIECE_SECONDS: an utterance's end found in one step
+   * closes it for all at that step, so audio after it (the next utterance's start, in a long chunk)
+   * never lands in the utterance that ended. vosk-server clients (one reply per chunk) get one step.
+   */
   private async decode(pcm: Buffer): Promise<void> {
+    const step = this.options.resultPerChunk ? Math.max(pcm.length, 1) : Math.floor(PIECE_SECONDS * this.options.sampleRate) * 2;
+    for (let offset = 0; offset < pcm.length || offset === 0; offset += step) {
+      const piece = pcm.subarray(offset, offset + step);
+      if (!(await this.decodePiece(piece, offset + step >= pcm.length))) return;
+    }
+  }
+
+  /** One lockstep step; `last`: the chunk's last, where a partial may follow. False once failed or closed. */
+  private async decodePiece(pcm: Buffer, last: boolean): Promise<boolean> {
     try {
       const started = performance.now();
       const endpoints = await Promise.all(this.candidates.map((c) => this.native(this.lib.acceptWaveform, c.handle, pcm, pcm.length)));
       if (endpoints.some((e) => e < 0)) throw new Error('vosk_recognizer_accept_waveform returned an error');
-      if (this.queue.closed) return;
+      if (this.queue.closed) return false;
       let event: DecodeEvent | undefined;
       if (endpoints.includes(1)) {
         // The first endpoint closes the utterance for every model, at the same audio.
         event = { kind: 'final', result: await this.finish(endpoints.map((e) => (e === 1 ? this.lib.result : this.lib.finalResult))) };
-      } else if (this.options.resultPerChunk || !this.queue.audioWaiting) {
+      } else if (last && (this.options.resultPerChunk || !this.queue.audioWaiting)) {
         const partials = await Promise.all(this.candidates.map((c) => this.native(this.lib.partialResult, c.handle)));
         partials.forEach((json, i) => (this.candidates[i]!.partial = parseVoskJson<VoskPartial>(json, 'partial_result').partial));
         this.follow();
@@ -145,8 +162,10 @@ export class AutoRecognizer implements StreamDecoder {
       const callSeconds = (performance.now() - started) / 1000;
       for (let i = 0; i < this.candidates.length; i++) this.observer?.decoded(seconds, callSeconds);
       if (event && !this.queue.closed) this.onEvent(event);
+      return !this.queue.closed;
     } catch (err) {
       if (!this.queue.closed) this.onError(new EngineError('decode_failed', `decoding failed: ${(err as Error).message}`, { cause: err }));
+      return false;
     }
   }
 

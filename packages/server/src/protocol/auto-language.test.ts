@@ -95,6 +95,21 @@ describe('automatic language', () => {
     },
   );
 
+  it('keeps utterances apart when one message holds the end of one and the start of the next (1 s frames)', async () => {
+    const client = await TestClient.connect(url('/?language=auto'));
+    await client.nextType('connection_established');
+    client.sendAudio(mixedClip(16000), 32000);
+    client.send({ command: 'eof' });
+    await client.nextType('eof_complete');
+    await client.close();
+    expect(
+      client
+        .finals()
+        .filter((m) => m.text)
+        .map((m) => ({ language: m.language, text: m.text })),
+    ).toEqual(EXPECTED);
+  });
+
   it('switch_language auto turns it on mid-session (after the final in the old language), and a language turns it off', async () => {
     const client = await TestClient.connect(url('/'));
     expect(await client.nextType('connection_established')).toMatchObject({ current_language: 'cn', mode: 'manual_switch' });
