@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { type Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from './testing/self-signed-certificate.js';
 import type { ConfigInput } from './config.js';
 import type { AsrServer } from './server.js';
 import { TestClient } from './testing/test-client.js';
@@ -84,23 +83,7 @@ describe('connection-level limits', () => {
   });
 
   it('closes silent sockets, trickled headers and trickled bodies after --request-timeout, and TLS without a handshake', async () => {
-    const cert = join(work, 'cert.pem');
-    const key = join(work, 'key.pem');
-    await promisify(execFile)('openssl', [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]);
+    const { cert, key } = await selfSignedCertificate(work);
     for (const tls of [false, true]) {
       const s = await start({ requestTimeout: '2', ...(tls && { tlsCert: cert, tlsKey: key }) });
       const silent = await openSocket(s.port);

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:https';
 import { connect } from 'node:net';
@@ -6,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../testing/self-signed-certificate.js';
 import WebSocket from 'ws';
 import type { ConfigInput } from '../config.js';
 import type { AsrServer } from '../server.js';
@@ -91,29 +91,7 @@ describe('access: tokens, allowlists, TLS', () => {
   });
 
   it('serves wss and https with --tls-cert/--tls-key: a real recognition through a client that trusts the certificate', async () => {
-    const cert = join(work, 'cert.pem');
-    const key = join(work, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-      ],
-      { stdio: 'ignore' },
-    );
+    const { cert, key } = await selfSignedCertificate(work);
     const s = await start({ tlsCert: cert, tlsKey: key });
     expect(s.url).toMatch(/^wss:/u);
     const ca = await readFile(cert, 'utf8');

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../testing/self-signed-certificate.js';
 import { runClientInPrivateNetwork } from '../testing/private-network.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 
@@ -23,6 +24,7 @@ const texts = (stdout: string): string[] => [...stdout.matchAll(/"text"\s*:\s*"(
 describe('third-party clients, unchanged, on their customary ports', () => {
   let models: ToneModelSet;
   let work: string;
+  let tls: { cert: string; key: string };
   const wav = (name: string): string => join(work, name);
 
   beforeAll(async () => {
@@ -40,25 +42,7 @@ describe('third-party clients, unchanged, on their customary ports', () => {
       return both;
     };
     await writeFile(wav('two-sentences-16k.wav'), encodeWav(twice(16000), 16000));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        join(work, 'tls.key'),
-        '-out',
-        join(work, 'tls.crt'),
-      ],
-      { stdio: 'pipe' },
-    );
+    tls = await selfSignedCertificate(work);
   });
 
   afterAll(async () => {
@@ -119,9 +103,9 @@ describe('third-party clients, unchanged, on their customary ports', () => {
     const modes = ['online', 'offline', '2pass'];
     const cases = clients.flatMap((commit) => modes.map((mode) => [commit, mode] as const));
 
-    async function funasr(commit: string, mode: string, tls: boolean): Promise<string> {
+    async function funasr(commit: string, mode: string, secure: boolean): Promise<string> {
       const server = ['--funasr-port', '10095', '--model', `cn=${models.cn}`, '--model', `en=${models.en}`];
-      if (tls) server.push('--tls-cert', join(work, 'tls.crt'), '--tls-key', join(work, 'tls.key'));
+      if (secure) server.push('--tls-cert', tls.cert, '--tls-key', tls.key);
       const run = await runClientInPrivateNetwork(
         server,
         [
@@ -134,11 +118,11 @@ describe('third-party clients, unchanged, on their customary ports', () => {
           '--mode',
           mode,
           '--ssl',
-          tls ? '1' : '0',
+          secure ? '1' : '0',
           '--audio_in',
           wav('two-sentences-16k.wav'),
         ],
-        { tls },
+        { tls: secure },
       );
       // Its exit code stays 0 when its child process fails: what it prints is the verdict. The
       // older clients close first and report their own normal close as an "Exception".
