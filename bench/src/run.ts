@@ -52,9 +52,6 @@ async function main(): Promise<void> {
     const rows: ThroughputRow[] = [];
     for (const n of threads) rows.push(await throughput(server, en, throughputAudio, n, repeats));
     const { capacity, atCapacity, trials } = await realtimeCapacity(server, server.url, realtimeAudio, endpoints, quick);
-    // Automatic language in the same run: every stream decoded by both languages' models.
-    log('automatic language (?language=auto)');
-    const auto = await realtimeCapacity(server, `${server.url}?language=auto`, realtimeAudio, endpoints, quick);
     const halfClients = Math.max(1, Math.floor(capacity / 2));
     const halfTrial = await realtimeTrial(server, server.url, realtimeAudio, endpoints, halfClients);
     const half = {
@@ -62,25 +59,16 @@ async function main(): Promise<void> {
       partial: halfTrial.records.flatMap((r) => partialLatencies(r, realtimeAudio.onsets)),
       final: halfTrial.records.flatMap((r) => finalLatencies(r, endpoints)),
     };
-    const section = markdown(
-      facts,
-      rows,
-      repeats,
-      { capacity, atCapacity },
-      { capacity: auto.capacity, atCapacity: auto.atCapacity },
-      half,
-      mem,
-      throughputAudio.seconds,
-    );
+    const section = markdown(facts, rows, repeats, { capacity, atCapacity }, half, mem, throughputAudio.seconds);
     process.stdout.write(`${section}\n`);
     if (!quick) {
       await mkdir(join(ROOT, 'bench', 'results'), { recursive: true });
       const strip = (t: RealtimeTrial): Omit<RealtimeTrial, 'records'> => ({ ...t, records: undefined }) as Omit<RealtimeTrial, 'records'>;
       await writeFile(
         join(ROOT, 'bench', 'results', 'server-bench.json'),
-        `${JSON.stringify({ facts, throughput: rows, capacity, trials: trials.map(strip), autoLanguage: { capacity: auto.capacity, trials: auto.trials.map(strip) }, halfCapacity: { clients: halfClients, partialMs: half.partial, finalMs: half.final }, memory: mem }, null, 2)}\n`,
+        `${JSON.stringify({ facts, throughput: rows, capacity, trials: trials.map(strip), halfCapacity: { clients: halfClients, partialMs: half.partial, finalMs: half.final }, memory: mem }, null, 2)}\n`,
       );
-      await writeSection(join(ROOT, 'BENCHMARKS.md'), section);
+      await writeSection(join(ROOT, 'BENCHMARKS.md'), 'server-bench', section);
     }
   } finally {
     await server.stop();

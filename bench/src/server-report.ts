@@ -5,9 +5,16 @@ import type { MachineFacts } from './machine-facts.js';
 import { EVENT_LOOP_SAMPLING_MS, LATENCY_TARGET_MS, type RealtimeTrial, type ThroughputRow } from './server-measures.js';
 import { median, percentile, round } from './stats.js';
 
-interface Capacity {
+export interface Capacity {
   capacity: number;
   atCapacity: RealtimeTrial | undefined;
+}
+
+export const ms = (n: number): string => `${round(n, 0)} ms`;
+
+/** A capacity's figures at that load, in parentheses. */
+export function capacityDetails({ atCapacity }: Capacity): string {
+  return `(worst client p95 final latency ${atCapacity ? ms(atCapacity.worstClientP95FinalMs) : 'n/a'}; event-loop delay p99 ${atCapacity ? ms(atCapacity.eventLoopP99Ms) : 'n/a'}; /healthz p99 ${atCapacity ? ms(atCapacity.healthzP99Ms) : 'n/a'})`;
 }
 
 export function markdown(
@@ -15,14 +22,10 @@ export function markdown(
   rows: ThroughputRow[],
   repeats: number,
   manual: Capacity,
-  auto: Capacity,
   half: { clients: number; partial: number[]; final: number[] },
   mem: { idleMiB: number; perSessionMiB: number; sessions: number },
   audioSeconds: number,
 ): string {
-  const ms = (n: number): string => `${round(n, 0)} ms`;
-  const details = ({ atCapacity }: Capacity): string =>
-    `(worst client p95 final latency ${atCapacity ? ms(atCapacity.worstClientP95FinalMs) : 'n/a'}; event-loop delay p99 ${atCapacity ? ms(atCapacity.eventLoopP99Ms) : 'n/a'}; /healthz p99 ${atCapacity ? ms(atCapacity.healthzP99Ms) : 'n/a'})`;
   const spread = (v: number[]): string => `${round(percentile(v, 25), 2)}–${round(percentile(v, 75), 2)}`;
   const lines = [
     '<!-- server-bench:start (written by `pnpm bench`; edit bench/src/server-report.ts instead) -->',
@@ -49,8 +52,7 @@ export function markdown(
     '',
     `Clients streaming at real-time pace (one ${FRAME_SECONDS * 1000} ms frame per ${FRAME_SECONDS * 1000} ms, staggered). A client count passes when every client gets every final and every client's 95th-percentile final latency is under ${LATENCY_TARGET_MS} ms. Final latency: from sending the frame that holds the endpoint (where libvosk reports it when fed 10 ms chunks) to receiving the final.`,
     '',
-    `- **Capacity: ${manual.capacity} concurrent real-time streams** ${details(manual)}`,
-    `- **Automatic language (\`?language=auto\`, cn and en decoded for every stream): ${auto.capacity} streams**, ${round(auto.capacity / Math.max(1, manual.capacity), 2)} of the capacity with a set language ${details(auto)}`,
+    `- **Capacity: ${manual.capacity} concurrent real-time streams** ${capacityDetails(manual)}`,
     '',
     `### Latency at half capacity (${half.clients} clients)`,
     '',
@@ -72,11 +74,11 @@ export function markdown(
   return lines.join('\n');
 }
 
-export /** Replaces this benchmark's section of BENCHMARKS.md, keeping whatever else the file holds. */
-async function writeSection(path: string, section: string): Promise<void> {
+/** Replaces a benchmark's section of BENCHMARKS.md (between its markers), keeping whatever else the file holds. */
+export async function writeSection(path: string, marker: string, section: string): Promise<void> {
   const existing = await readFile(path, 'utf8').catch(
     () => '# Benchmarks\n\nFigures measured in one run each on the machine named with them. Regenerate with the command shown.\n',
   );
-  const pattern = /<!-- server-bench:start[\s\S]*?<!-- server-bench:end -->/u;
+  const pattern = new RegExp(`<!-- ${marker}:start[\\s\\S]*?<!-- ${marker}:end -->`, 'u');
   await writeFile(path, pattern.test(existing) ? existing.replace(pattern, section) : `${existing.trimEnd()}\n\n${section}\n`);
 }
