@@ -62,11 +62,21 @@ describe('the deployment record', () => {
     expect(config.models.map((m) => m.hostDir)).toEqual(['/m/A', '/m/B']);
   });
 
-  it('drops what only made sense with a setting now replaced', () => {
-    const record = recordedSettings(deployed({ model: ['cn=/m/A', 'en=/m/B'], strategy: 'recreate' }));
+  it('replaces only the languages a --model names, and drops what only made sense with a setting now replaced', () => {
+    const record = recordedSettings(deployed({ model: ['cn=/m/A', 'en=/m/B'], strategy: 'recreate', defaultLanguage: 'en' }));
     const models = mergeWithRecord(record, [{ from: 'flag', input: { model: ['en=/m/C'] } }], 'asr');
-    expect(resolveDeployConfig(models.sources, cwd)).toMatchObject({ defaultLanguage: 'en', strategy: 'recreate' });
-    expect(models.overrides.map((o) => o.key)).toEqual(['model']);
+    const config = resolveDeployConfig(models.sources, cwd);
+    expect(config).toMatchObject({ defaultLanguage: 'en', strategy: 'recreate' });
+    expect(config.models.map((m) => `${m.language}=${m.hostDir}`)).toEqual(['cn=/m/A', 'en=/m/C']);
+    expect(models.overrides).toEqual([{ key: 'model', from: 'flag', value: ['en=/m/C'], deployed: ['en=/m/B'] }]);
+    expect(describeMerge('restart', 'asr', models).at(-1)).toBe('restart: --model en=/m/C overrides the deployed en=/m/B');
+    // A language no longer served takes its default language with it.
+    const onlyFr = mergeWithRecord(
+      recordedSettings(deployed({ model: ['cn=/m/A'], defaultLanguage: 'cn' })),
+      [{ from: 'flag', input: { model: ['fr=/m/F'] } }],
+      'asr',
+    );
+    expect(resolveDeployConfig(onlyFr.sources, cwd).models.map((m) => m.language)).toEqual(['cn', 'fr']);
     const swarm = mergeWithRecord(record, [{ from: 'flag', input: { target: 'swarm' } }], 'asr');
     expect(resolveDeployConfig(swarm.sources, cwd)).toMatchObject({ target: 'swarm', publishMode: 'host' });
   });

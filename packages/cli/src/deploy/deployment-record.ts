@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { normalizeLanguage } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { inspectService } from '../docker/swarm.js';
 import { isSwarmDeployment } from '../swarm/swarm-operations.js';
@@ -104,17 +105,51 @@ export function mergeWithRecord(record: DeployInput, given: SettingsSource[], pr
       if (value !== undefined && key !== 'project') latest.set(key, { from: source.from, value });
 
   const base: { -readonly [K in keyof DeployInput]: DeployInput[K] } = { ...record };
-  if (latest.has('model') && !latest.has('defaultLanguage')) delete base.defaultLanguage;
+  const givenModels = latest.get('model')?.value;
+  let inputs = given.map((s) => s.input);
+  if (Array.isArray(givenModels)) {
+    // --model LANG=... replaces that language's models only: the other languages stay as deployed.
+    base.model = withModelsReplaced(record.model ?? [], givenModels);
+    inputs = inputs.map(({ model: _, ...rest }) => rest);
+    const languages = new Set(base.model.map(languageOf));
+    if (base.defaultLanguage !== undefined && base.defaultLanguage !== 'auto' && !languages.has(normalizeLanguage(base.defaultLanguage)))
+      delete base.defaultLanguage;
+  }
   const target = latest.get('target')?.value;
   if (target !== undefined && target !== record.target) {
     for (const key of ['bind', 'strategy', 'gpus', 'registry', 'publishMode', 'constraint'] as const) delete base[key];
   }
 
   const overrides: SettingOverride[] = [];
-  for (const [key, { from, value }] of latest)
-    if (!sameSetting(record[key], value)) overrides.push({ key, from, value, deployed: record[key] });
+  for (const [key, { from, value }] of latest) {
+    // A model given replaces only its language's: that is what it overrides.
+    const deployed =
+      key === 'model' && Array.isArray(value)
+        ? record.model?.filter((spec) => value.some((g) => languageOf(g) === languageOf(spec)))
+        : record[key];
+    if (!sameSetting(deployed, value)) overrides.push({ key, from, value, deployed: deployed?.length ? deployed : undefined });
+  }
   const reused = (Object.entries(base) as Array<[keyof DeployInput, string | string[]]>).filter(([key]) => !latest.has(key));
-  return { sources: [{ ...base, project }, ...given.map((s) => s.input)], overrides, reused };
+  return { sources: [{ ...base, project }, ...inputs], overrides, reused };
+}
+
+const languageOf = (spec: string): string => normalizeLanguage(spec.slice(0, spec.indexOf('=')));
+
+/** The recorded models with every language given replaced by the models given for it, in place. */
+function withModelsReplaced(recorded: readonly string[], given: readonly string[]): string[] {
+  const givenLanguages = new Set(given.map(languageOf));
+  const out: string[] = [];
+  const placed = new Set<string>();
+  for (const spec of recorded) {
+    const language = languageOf(spec);
+    if (!givenLanguages.has(language)) out.push(spec);
+    else if (!placed.has(language)) {
+      placed.add(language);
+      out.push(...given.filter((g) => languageOf(g) === language));
+    }
+  }
+  out.push(...given.filter((g) => !placed.has(languageOf(g))));
+  return out;
 }
 
 function sameSetting(a: string | string[] | undefined, b: string | string[]): boolean {
