@@ -220,15 +220,18 @@ describe('asrctl deploy on a terminal', () => {
   });
 });
 
-describe('asrctl restart', () => {
-  it('says the engine is out of reach, with what to do, before anything else', async () => {
-    const out: Partial<Outcome> = await run(process.execPath, [ASRCTL, 'restart', '--project', `asrcli${process.pid}`], {
-      env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` },
-    }).catch((err: Outcome) => err);
-    expect(out.code).toBe(1);
-    expect(out.stderr).toContain('cannot reach the Docker engine');
-    expect(out.stderr).toContain('start it (systemctl start docker, or dockerd)');
-  });
+describe('every command that needs the engine, with the engine out of reach', () => {
+  it.each([['restart'], ['status'], ['logs'], ['stop'], ['scale', '2'], ['cleanup', '--yes']])(
+    '%s says so, with what to do',
+    async (...command) => {
+      const out: Partial<Outcome> = await run(process.execPath, [ASRCTL, ...command, '--project', `asrcli${process.pid}`], {
+        env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` },
+      }).catch((err: Outcome) => err);
+      expect(out.code).toBe(1);
+      expect(out.stderr).toContain('cannot reach the Docker engine');
+      expect(out.stderr).toContain('start it (systemctl start docker, or dockerd)');
+    },
+  );
 });
 
 describe('asrctl cleanup', () => {

@@ -1,6 +1,7 @@
 import { ConfigError } from '@asrctl/server';
 import { Command, CommanderError } from 'commander';
 import { DeployConfigError } from './deploy/deploy-config.js';
+import { engineUnreachable, isEngineConnectionError } from './docker/engine.js';
 import { registerBaseImage } from './commands/base-image.js';
 import { registerCleanup } from './commands/cleanup.js';
 import { registerDeploy } from './commands/deploy.js';
@@ -33,8 +34,9 @@ registerBaseImage(program);
 
 try {
   await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) process.exit(err.exitCode);
+} catch (caught) {
+  if (caught instanceof CommanderError) process.exit(caught.exitCode);
+  const err = isEngineConnectionError(caught) ? engineUnreachable(caught) : caught;
   process.stderr.write(`asrctl: ${(err as Error).message}\n`);
   process.exit(err instanceof ConfigError || err instanceof DeployConfigError ? 2 : 1);
 }

@@ -37,11 +37,7 @@ export async function engineFacts(docker: Docker): Promise<EngineFacts> {
   try {
     [version, info] = await Promise.all([docker.version(), docker.info() as Promise<typeof info>]);
   } catch (err) {
-    throw new EngineError(
-      `cannot reach the Docker engine (${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}): ${(err as Error).message}`,
-      'start it (systemctl start docker, or dockerd), check DOCKER_HOST, and that this user may use the socket',
-      { cause: err },
-    );
+    throw engineUnreachable(err);
   }
   if (compareApiVersions(version.ApiVersion, ENGINE_API_VERSION.slice(1)) < 0) {
     throw new EngineError(
@@ -77,4 +73,24 @@ export function engineMessage(err: unknown): string {
   const json = (err as { json?: { message?: unknown } }).json;
   if (json && typeof json.message === 'string') return json.message;
   return (err as Error).message.replace(/^\(HTTP code \d+\) [^-]+- /u, '');
+}
+
+/** The engine could not be reached: what was tried, and what to do. */
+export function engineUnreachable(err: unknown): EngineError {
+  return new EngineError(
+    `cannot reach the Docker engine (${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}): ${(err as Error).message}`,
+    'start it (systemctl start docker, or dockerd), check DOCKER_HOST, and that this user may use the socket',
+    { cause: err },
+  );
+}
+
+/**
+ * Whether an error is a failed connection to the engine (dockerode passes the socket's error on
+ * as it is); every command that talks to the engine reports it as engineUnreachable does.
+ */
+export function isEngineConnectionError(err: unknown): boolean {
+  const e = err as { syscall?: string; address?: string; port?: number };
+  if (e.syscall !== 'connect') return false;
+  const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  return host.startsWith('unix://') ? e.address === host.slice('unix://'.length) : host.includes(`${e.address}:${e.port}`);
 }

@@ -105,7 +105,7 @@ export class ModelStore {
           ...(events.onRetry && { onRetry: events.onRetry }),
         }).catch((err: unknown) => {
           const full = err instanceof DownloadError && (err.cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOSPC';
-          throw full ? new ModelInstallError(`${err.message}\n${offlineWaysIn(name)}`, { cause: err }) : err;
+          throw full ? new ModelInstallError(`${err.message}\n${offlineWaysIn(name, this.root)}`, { cause: err }) : err;
         });
         downloadedBytes = result.bytes;
         try {

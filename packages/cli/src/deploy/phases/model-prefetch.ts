@@ -1,7 +1,9 @@
+import { basename, dirname, resolve } from 'node:path';
 import { describeModelProblems, inspectModelDirectory } from '@asrctl/server';
 import { directorySize, formatBytes } from '../../models/disk.js';
 import { ModelStore } from '../../models/model-store.js';
 import type { DeployPhase } from '../deploy-context.js';
+import type { ModelMount } from '../deploy-config.js';
 
 export class ModelPrefetchError extends Error {
   override readonly name = 'ModelPrefetchError';
@@ -42,9 +44,20 @@ export const modelPrefetch: DeployPhase = {
       const problems = await inspectModelDirectory(model.hostDir);
       if (problems === 'not_a_directory' || problems.length > 0)
         throw new ModelPrefetchError(
-          `${model.language} model: ${describeModelProblems(model.hostDir, problems)}\n  hint: give an existing model directory with --model ${model.language}=DIR (asrctl models synth DIR makes a test model)`,
+          `${model.language} model: ${describeModelProblems(model.hostDir, problems)}\n  hint: ${await modelHint(model, ctx.config.modelsDir, problems === 'not_a_directory')}`,
         );
       say(`${model.language}: ${model.hostDir} (${formatBytes(await directorySize(model.hostDir))}) is complete`);
     }
   },
 };
+
+/** What to do about a model directory that is missing or incomplete. */
+async function modelHint(model: ModelMount, modelsDir: string, missing: boolean): Promise<string> {
+  const name = basename(model.hostDir);
+  // A bare name means a model under the models directory: say so when one of that name is right here.
+  if (missing && dirname(model.hostDir) === modelsDir && (await inspectModelDirectory(resolve(name))) !== 'not_a_directory')
+    return `a bare name (${name}) is a model under the models directory ${modelsDir}; for the directory here, write --model ${model.language}=./${name}`;
+  return missing
+    ? `give an existing model directory with --model ${model.language}=DIR (asrctl models synth DIR makes a test model)`
+    : `the directory is incomplete: copy or unpack the whole model again (asrctl models pull NAME --from ZIP checks it), or give another with --model ${model.language}=DIR`;
+}
