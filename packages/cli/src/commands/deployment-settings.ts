@@ -71,7 +71,7 @@ export async function settingsFor(
       throw new UnrecordedDeploymentError(`nothing is deployed as "${project}" to restart\n  hint: asrctl deploy${flag}`);
     if (!inputs.some((i) => i.model !== undefined))
       throw new UnrecordedDeploymentError(
-        `"${project}" was deployed by an asrctl that did not record its settings, so a restart cannot know its models\n  hint: asrctl restart${flag} with its settings (at least --model LANG=DIR for each language), or asrctl deploy with them once: later restarts reuse them`,
+        `no settings are recorded for "${project}" (no app of it runs, or an older asrctl deployed it), so a restart cannot know its models\n  hint: asrctl restart${flag} with its settings (at least --model LANG=DIR for each language), or asrctl deploy with them once: later restarts reuse them`,
       );
     // Without a record, what runs decides only the target.
     if (recorded?.kind === 'unrecorded' && recorded.swarm && !inputs.some((i) => i.target !== undefined)) inputs.push({ target: 'swarm' });

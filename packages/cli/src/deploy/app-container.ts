@@ -144,7 +144,11 @@ export async function startAppContainer(
       throw new AppStartError(
         `the engine cannot give ${name} a GPU (--gpus ${config.gpus}): ${message}\n  hint: install the NVIDIA container toolkit on this host, or deploy without --gpus (the container was removed)`,
       );
-    throw new AppStartError(`starting ${name} failed: ${message}`);
+    if (/executable file not found|no such file or directory/iu.test(message))
+      throw new AppStartError(
+        `starting ${name} failed: the image cannot run node (${message})\n  hint: build on a base image with Node.js 20 or later on glibc: --base-image node:20-bookworm-slim, or asrctl/node-base:<version> from asrctl base-image build`,
+      );
+    throw new AppStartError(`starting ${name} failed: ${message}\n  hint: asrctl logs shows what the container said; asrctl status what runs`);
   }
   return waitUntilHealthy(docker, name, timeoutMs);
 }

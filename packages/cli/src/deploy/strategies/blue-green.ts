@@ -50,10 +50,16 @@ export const blueGreenSwap: SwapStrategy = {
       await routeNewConnectionsTo(docker, names.edge, newColor);
       await recordActiveColor(docker, config, names, newColor);
     } catch (err) {
-      say(`the ${newColor} app failed; removing it (the running service was not touched)`);
       await stopAndRemove(docker, names.app(newColor), 0);
-      if (stillServing) await routeNewConnectionsTo(docker, names.edge, stillServing).catch(() => undefined);
-      await restoreEdge(docker, names, edgeBefore);
+      if (stillServing) {
+        say(`the ${newColor} app failed; it is removed (the running service was not touched)`);
+        await routeNewConnectionsTo(docker, names.edge, stillServing).catch(() => undefined);
+        await restoreEdge(docker, names, edgeBefore);
+      } else {
+        // Nothing served before: the edge this deploy started would hold the port for nothing.
+        say(`the ${newColor} app failed; it and the edge this deploy started are removed (nothing was serving)`);
+        await stopAndRemove(docker, names.edge, 0);
+      }
       throw err;
     }
     say(`the edge sends new connections to ${newColor}${stillServing ? `; ${stillServing} keeps its open sessions` : ''}`);
