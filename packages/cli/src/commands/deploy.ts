@@ -88,7 +88,8 @@ function banner(report: DeployReport, models: string[]): string {
     `  WebSocket   ${report.url}   (test page: ${http})`,
     `  languages   ${models.join(', ')}`,
     `  verified    ${Object.entries(report.heard)
-      .map(([l, t]) => `${l} "${t}"`)
+      // A real model answers the tone clip with a final but no words: say what was checked.
+      .map(([l, t]) => (t === '' ? `${l} answered (a final, no words: expected of a real model)` : `${l} "${t}"`))
       .join(', ')} through the public port`,
     `  containers  ${containers}`,
     `  image       ${report.appImage}`,
