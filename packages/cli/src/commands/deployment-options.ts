@@ -32,6 +32,7 @@ export function addDeployOptions(command: Command): Command {
   for (const option of commanderOptions(
     DEPLOY_OPTIONS,
     Object.keys(DEPLOY_OPTIONS.options).filter((key) => key !== 'project'),
+    { asDeployed: true },
   ))
     command.addOption(option);
   return command;

@@ -8,12 +8,20 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
  * parsed flags are the table's input. The environment is read by the table itself (with its old
  * names), so help names the variable and the default without commander applying either.
  */
-export function commanderOptions(table: OptionTable, keys: readonly string[] = Object.keys(table.options)): Option[] {
+export function commanderOptions(
+  table: OptionTable,
+  keys: readonly string[] = Object.keys(table.options),
+  /** The command starts from what runs (deploy, restart): an omitted flag keeps that, not the default. */
+  options: { asDeployed?: boolean } = {},
+): Option[] {
   return keys
     .map((key) => [key, table.options[key]!] as const)
     .filter(([, spec]) => !spec.envOnly)
     .map(([key, spec]) => {
-      const option = new Option(`--${flagOf(key)} <${spec.arg.toLowerCase()}>`, helpText(table, key));
+      const help = options.asDeployed
+        ? helpText(table, key).replace(/; default ([^)]*)\)$/u, '; default: as deployed, else $1)')
+        : helpText(table, key);
+      const option = new Option(`--${flagOf(key)} <${spec.arg.toLowerCase()}>`, help);
       if (spec.type?.choices) option.choices(spec.type.choices);
       return spec.multiple ? option.argParser(collect) : option;
     });

@@ -182,7 +182,7 @@ export const SERVER_OPTIONS = defineOptions({
     },
     maxMessagesPerSecond: {
       arg: 'N',
-      help: 'messages per connection (token bucket, bursts of 10 s worth); beyond, rate_limited and close 1008',
+      help: 'messages per connection other than audio frames of 20 ms or more (token bucket, bursts of 10 s worth); beyond, rate_limited and close 1008',
       type: wholeNumber(1, 1_000_000),
       default: 100,
     },

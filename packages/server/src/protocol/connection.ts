@@ -10,6 +10,8 @@ import { TokenBucket } from './token-bucket.js';
 
 /** A client may send this many seconds' worth of messages at once (e.g. a file's first frames). */
 const MESSAGE_BURST_SECONDS = 10;
+/** Audio frames at least this long are not counted by the message rate limit. */
+const UNCOUNTED_AUDIO_SECONDS = 0.02;
 
 export interface ProtocolContext {
   engine: Engine;
@@ -146,12 +148,16 @@ export function openConnection(
     // Frames parsed in the same chunk as the one that got the client cut are ignored.
     if (cutTimer) return;
     idle.refresh();
-    // Every message costs work (empty audio frames included): a flood must not slow other sessions.
-    if (!messageRate.take()) {
+    // Every message costs work: a flood of cheap ones (commands, empty or tiny audio frames) must not
+    // slow other sessions. Audio of 20 ms or more is not counted: its volume is bounded by the backlog
+    // (--max-buffered-audio), and clients stream files in such frames as fast as they can (FunASR's
+    // offline mode sends 60 ms a millisecond apart).
+    const audio = isBinary && data.length >= UNCOUNTED_AUDIO_SECONDS * session.settings.sampleRate * 2;
+    if (!audio && !messageRate.take()) {
       connection.sendError(
         new ClientError(
           'rate_limited',
-          `more than ${limits.maxMessagesPerSecond} messages a second (bursts of ${limits.maxMessagesPerSecond * MESSAGE_BURST_SECONDS}); the session is closed: send audio in frames of 20 ms or more`,
+          `more than ${limits.maxMessagesPerSecond} messages a second (bursts of ${limits.maxMessagesPerSecond * MESSAGE_BURST_SECONDS}) other than audio frames of 20 ms or more; the session is closed: send audio in frames of 20 ms or more, and a command after the reply to the one before`,
         ),
       );
       cut('rate_limited', 'too many messages');

@@ -47,4 +47,17 @@ describe('the per-connection message rate limit', () => {
     await client.close();
     expect((await fetch(httpUrl(server, '/healthz'))).status).toBe(200);
   });
+
+  it("does not count audio frames of 20 ms or more: FunASR's offline client streams a long file in 60 ms frames a millisecond apart", async () => {
+    const clip = pcmBytes(lowHighClip(16000));
+    const long = Buffer.concat(Array.from({ length: 40 }, () => clip)); // 3,000+ frames of 60 ms
+    const client = await TestClient.connect(`ws://127.0.0.1:${server.port}/funasr/en`);
+    client.send({ mode: 'offline', wav_name: 'long', is_speaking: true });
+    for (let o = 0; o < long.length; o += 1920) client.ws.send(long.subarray(o, o + 1920));
+    client.send({ is_speaking: false });
+    expect(await client.next((m) => m.is_end === true, 'the end of input', 120_000)).toMatchObject({ is_final: true });
+    expect(client.messages.filter((m) => m.text === 'low high' || m.text === ' low high')).toHaveLength(40);
+    expect(client.messages.some((m) => m.code === 'rate_limited')).toBe(false);
+    client.ws.close();
+  }, 150_000);
 });
