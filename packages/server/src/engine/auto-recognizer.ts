@@ -112,7 +112,7 @@ export class AutoRecognizer implements StreamDecoder {
 
   /** After all queued audio: every model's final_result, and the most believable one. */
   flush(): Promise<VoskResult> {
-    return this.queue.task(async () => this.finish(this.candidates.map(() => this.lib.finalResult)));
+    return this.queue.task(async () => this.finish());
   }
 
   reset(): Promise<void> {
@@ -150,9 +150,26 @@ export class AutoRecognizer implements StreamDecoder {
       if (this.queue.closed) return false;
       let event: DecodeEvent | undefined;
       if (endpoints.includes(1)) {
-        // The first endpoint closes the utterance for every model, at the same audio.
-        event = { kind: 'final', result: await this.finish(endpoints.map((e) => (e === 1 ? this.lib.result : this.lib.finalResult))) };
-      } else if (last && (this.options.resultPerChunk || !this.queue.audioWaiting)) {
+        const ended = await Promise.all(
+          this.candidates.map(async (c, i) =>
+            endpoints[i] === 1 ? parseVoskJson<VoskResult>(await this.native(this.lib.result, c.handle), 'result') : undefined,
+          ),
+        );
+        if (ended.some((r) => r !== undefined && resultText(r) !== '')) {
+          // An endpoint with words closes the utterance for every model, at the same audio.
+          const results = await Promise.all(
+            this.candidates.map(
+              async (c, i) => ended[i] ?? parseVoskJson<VoskResult>(await this.native(this.lib.finalResult, c.handle), 'final_result'),
+            ),
+          );
+          event = { kind: 'final', result: this.choose(results) };
+        } else {
+          // Only models that heard nothing ended an utterance (speech in another language is silence
+          // to them): they begin afresh; the others may be in the middle of theirs.
+          ended.forEach((r, i) => r && (this.candidates[i]!.partial = ''));
+        }
+      }
+      if (!event && last && (this.options.resultPerChunk || !this.queue.audioWaiting)) {
         const partials = await Promise.all(this.candidates.map((c) => this.native(this.lib.partialResult, c.handle)));
         partials.forEach((json, i) => (this.candidates[i]!.partial = parseVoskJson<VoskPartial>(json, 'partial_result').partial));
         this.follow();
@@ -169,10 +186,14 @@ export class AutoRecognizer implements StreamDecoder {
     }
   }
 
-  /** Ends the utterance in every model (`ends[i]`: result or final_result) and chooses one result. */
-  private async finish(ends: ReadonlyArray<LibVosk['result']>): Promise<VoskResult> {
-    const jsons = await Promise.all(this.candidates.map((c, i) => this.native(ends[i]!, c.handle)));
-    const results = jsons.map((json) => parseVoskJson<VoskResult>(json, 'result'));
+  /** Ends the utterance in every model (final_result) and chooses one result. */
+  private async finish(): Promise<VoskResult> {
+    const jsons = await Promise.all(this.candidates.map((c) => this.native(this.lib.finalResult, c.handle)));
+    return this.choose(jsons.map((json) => parseVoskJson<VoskResult>(json, 'final_result')));
+  }
+
+  /** The utterance's result: the most believable of every model's (see chooseResult). */
+  private choose(results: VoskResult[]): VoskResult {
     this.chosen = chooseResult(results, this.chosen);
     for (const c of this.candidates) c.partial = '';
     const result = results[this.chosen]!;

@@ -95,6 +95,34 @@ describe('automatic language', () => {
     },
   );
 
+  it('lets a model that hears only silence end its own utterance without cutting a long one in the other language', async () => {
+    // 5 s of English is 5 s of silence to the Chinese model: its endpoint (empty) must not end the English utterance.
+    const long: Segment[] = [
+      { silence: 0.5 },
+      { tone: CN[0]!.hz, seconds: 0.4 },
+      { silence: 0.3 },
+      { tone: CN[2]!.hz, seconds: 0.4 },
+      { silence: 1.0 },
+    ];
+    for (let i = 0; i < 8; i++) long.push({ tone: EN[i % 3]!.hz, seconds: 0.4 }, { silence: 0.3 });
+    long.push({ silence: 1.0 });
+    const client = await TestClient.connect(url('/?language=auto'));
+    await client.nextType('connection_established');
+    client.sendAudio(pcmBytes(synthesize(long, { sampleRate: 16000 })));
+    client.send({ command: 'eof' });
+    await client.nextType('eof_complete');
+    await client.close();
+    expect(
+      client
+        .finals()
+        .filter((m) => m.text)
+        .map((m) => [m.language, m.text]),
+    ).toEqual([
+      ['cn', '低 高'],
+      ['en', 'low mid high low mid high low mid'],
+    ]);
+  });
+
   it('keeps utterances apart when one message holds the end of one and the start of the next (1 s frames)', async () => {
     const client = await TestClient.connect(url('/?language=auto'));
     await client.nextType('connection_established');
