@@ -206,7 +206,7 @@ export class AsrServer {
         refuseUpgrade(socket, status, reason, message);
       };
       // A path that names no endpoint, or no valid target at all, is refused whatever the state.
-      if ('status' in endpoint && endpoint.reason !== 'unknown_language') return refuse(endpoint.status, endpoint.reason, endpoint.message);
+      if ('status' in endpoint && !('loadedModels' in endpoint)) return refuse(endpoint.status, endpoint.reason, endpoint.message);
       const readiness = this.readiness();
       if (!readiness.ready) return refuse(503, 'not_ready', `not ready (${readiness.status}): ${readiness.reason ?? ''}`);
       if ('status' in endpoint) return refuse(endpoint.status, endpoint.reason, endpoint.message);

@@ -3,7 +3,10 @@ import { AUTO_LANGUAGE, isLanguageCode, normalizeLanguage } from '../languages.j
 export type ProtocolName = 'asrctl' | 'vosk' | 'funasr';
 
 export type EndpointRefusal =
-  { status: 400; reason: 'bad_request' | 'unknown_language'; message: string } | { status: 404; reason: 'not_found'; message: string };
+  | { status: 400; reason: 'bad_request'; message: string }
+  /** Depends on the models loaded: only final once they are. */
+  | { status: 400; reason: 'unknown_language' | 'unknown_model'; message: string; loadedModels: true }
+  | { status: 404; reason: 'not_found'; message: string };
 
 export type Endpoint = { protocol: ProtocolName; language: string; model?: string } | EndpointRefusal;
 
@@ -34,15 +37,17 @@ export function resolveEndpoint(url: string, catalog: EndpointCatalog, defaultLa
     return { status: 400, reason: 'bad_request', message: `not a valid request target: ${JSON.stringify(url.slice(0, 100))}` };
   }
   const { pathname, searchParams } = parsed;
-  const path = pathname.replace(/\/+$/u, '') || '/';
+  let path = pathname.replace(/\/+$/u, '') || '/';
   let protocol: ProtocolName | undefined;
   let fromPath: string | undefined;
   if (fixed) {
-    // A protocol's own port: every path speaks it; a path that is one language code chooses it.
+    // A protocol's own port: every path speaks it; a path of one segment (after the prefix the main
+    // port uses for this protocol, if given) is a language or a model name.
     protocol = fixed;
+    const prefix = PREFIXES.find(([, name]) => name === fixed)?.[0];
+    if (prefix && (path === prefix || path.startsWith(`${prefix}/`))) path = path.slice(prefix.length) || '/';
     const segment = path.slice(1);
-    const named = isLanguageCode(normalizeLanguage(segment)) || segment === AUTO_LANGUAGE || models.some((m) => m.name === segment);
-    if (!segment.includes('/') && named) fromPath = segment;
+    if (segment && !segment.includes('/')) fromPath = segment;
   } else if (path === '/' || path === '/ws') protocol = 'asrctl';
   for (const [prefix, name] of fixed ? [] : PREFIXES) {
     if (path === prefix) protocol = name;
@@ -57,25 +62,34 @@ export function resolveEndpoint(url: string, catalog: EndpointCatalog, defaultLa
       reason: 'not_found',
       message: `no WebSocket endpoint at ${pathname}; connect to / (asrctl protocol), /vosk (vosk-server protocol) or /funasr (FunASR protocol)`,
     };
-  const pathModel = fromPath === undefined ? undefined : models.find((m) => m.name === fromPath);
-  const modelName = pathModel?.name ?? searchParams.get('model') ?? undefined;
+  const choices = `this server has the languages ${languages.join(', ')} (or auto) and the models ${models.map((m) => m.name).join(', ')}`;
+  // A path segment is a language when it names one (a model directory named like a language is
+  // reachable by ?model=), else a model's name.
+  const pathLanguage = fromPath === undefined ? undefined : normalizeLanguage(fromPath);
+  const pathIsLanguage = pathLanguage !== undefined && (languages.includes(pathLanguage) || pathLanguage === AUTO_LANGUAGE);
+  const modelName = (pathIsLanguage ? undefined : models.find((m) => m.name === fromPath)?.name) ?? searchParams.get('model') ?? undefined;
+  const askedLanguage = (pathIsLanguage ? fromPath : undefined) ?? searchParams.get('language') ?? undefined;
+  if (fromPath !== undefined && !pathIsLanguage && modelName !== fromPath)
+    return {
+      status: 400,
+      reason: fixed || isLanguageCode(pathLanguage!) ? 'unknown_language' : 'unknown_model',
+      loadedModels: true,
+      message: `"${fromPath}" is neither a language nor a model here; ${choices}`,
+    };
   if (modelName !== undefined) {
     const model = models.find((m) => m.name === modelName);
-    if (!model)
+    if (!model) return { status: 400, reason: 'unknown_model', loadedModels: true, message: `no model named "${modelName}"; ${choices}` };
+    if (askedLanguage !== undefined && normalizeLanguage(askedLanguage) !== model.language)
       return {
         status: 400,
-        reason: 'unknown_language',
-        message: `no model named "${modelName}"; this server has ${models.map((m) => m.name).join(', ')}`,
+        reason: 'unknown_model',
+        loadedModels: true,
+        message: `model "${model.name}" is a ${model.language} model, but language "${askedLanguage}" was asked too: give one of them`,
       };
     return { protocol, language: model.language, model: model.name };
   }
-  const asked = fromPath ?? searchParams.get('language') ?? undefined;
-  const language = asked === undefined ? defaultLanguage : normalizeLanguage(asked);
+  const language = askedLanguage === undefined ? defaultLanguage : normalizeLanguage(askedLanguage);
   if (!languages.includes(language) && language !== AUTO_LANGUAGE)
-    return {
-      status: 400,
-      reason: 'unknown_language',
-      message: `no model for language "${asked}"; this server has ${languages.join(', ')}`,
-    };
+    return { status: 400, reason: 'unknown_language', loadedModels: true, message: `no model for language "${askedLanguage}"; ${choices}` };
   return { protocol, language };
 }

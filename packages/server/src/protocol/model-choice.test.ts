@@ -125,4 +125,32 @@ describe('several models per language, chosen by name', () => {
     await expect(TestClient.connect(url('/?model=nope'))).rejects.toThrow(/HTTP 400/u);
     await expect(TestClient.connect(url('/vosk/nope'))).rejects.toThrow(/HTTP 400/u);
   });
+
+  it('reads a path segment as a language first; a model named like one is reached by ?model=; conflicting asks are refused', async () => {
+    // A Chinese model whose directory is named "en" (a collision an operator can make by accident).
+    const named = join(models.root, 'collide', 'en');
+    await writeToneModel(named, { words: parseToneWords('甲:500,丙:1000,乙:2000') });
+    const other = await startTestServer({}, { voskPort: await freePort(), config: { model: [`cn=${named}`, `en=${models.en}`] } });
+    try {
+      const vosk = async (where: string): Promise<string[]> => {
+        const client = await TestClient.connect(where);
+        client.send({ config: { sample_rate: 16000 } });
+        client.sendAudio(clip, 8000);
+        client.send('{"eof" : 1}');
+        await client.closed;
+        return client.messages.filter((m) => m.text).map((m) => m.text!);
+      };
+      const main = `ws://127.0.0.1:${other.port}`;
+      const port = `ws://127.0.0.1:${other.portFor('vosk')}`;
+      expect(await vosk(`${main}/vosk/en`)).toEqual(['low high']);
+      expect(await vosk(`${port}/en`)).toEqual(['low high']);
+      // The main port's path works on the protocol's own port too.
+      expect(await vosk(`${port}/vosk/en`)).toEqual(['low high']);
+      expect(await vosk(`${main}/vosk?model=en`)).toEqual(['甲 乙']);
+      for (const refused of [`${main}/?model=en&language=auto`, `${main}/?model=en&language=en`, `${main}/vosk/nope`, `${port}/nope`])
+        await expect(TestClient.connect(refused)).rejects.toThrow(/HTTP 400/u);
+    } finally {
+      await other.drain(500);
+    }
+  });
 });
