@@ -2,6 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { TranscriptMessage } from '@asrctl/server';
 import WebSocket, { type ClientOptions } from 'ws';
 
+/** Without --realtime: audio goes out at most this many times real time, after HEAD_START_SECONDS at once. */
+const FAST_PACE = 4;
+const HEAD_START_SECONDS = 10;
+
 export interface TranscribeOptions {
   url: string;
   /** Mono PCM16 samples. */
@@ -132,10 +136,13 @@ export async function transcribe(options: TranscribeOptions): Promise<Transcript
     for (let i = 0; i < options.samples.length; i += chunk) {
       if (failure) throw failure;
       ws.send(bytes.subarray(2 * i, 2 * Math.min(i + chunk, options.samples.length)));
-      if (options.realtime) {
-        const due = started + ((i + chunk) / options.sampleRate) * 1000;
-        await sleep(Math.max(0, due - Date.now()));
-      } else if (ws.bufferedAmount > 1 << 20) {
+      // At its own pace in real time; otherwise at most FAST_PACE times that after a head start: the
+      // server drops audio more than --max-buffered-audio (20 s) ahead of its decoding, and nothing
+      // in the protocol says how far it has got (automatic language decodes twice).
+      const sent = (i + chunk) / options.sampleRate;
+      const due = options.realtime ? started + sent * 1000 : started + Math.max(0, sent - HEAD_START_SECONDS) * (1000 / FAST_PACE);
+      await sleep(Math.max(0, due - Date.now()));
+      if (!options.realtime && ws.bufferedAmount > 1 << 20) {
         // Keep the socket's send buffer bounded on long files.
         while (ws.bufferedAmount > 1 << 18 && !failure) await sleep(5);
       }
