@@ -77,7 +77,8 @@ function presentSwarm(s: SwarmStatus): string {
 
 /** What `restart` (and a bare `deploy`) reuse. */
 function presentSettings(settings: DeployInput | undefined): string {
-  if (!settings) return '  settings: none recorded (no app of this deployment runs, or an older asrctl deployed it; the next deploy records them)\n';
+  if (!settings)
+    return '  settings: none recorded (no app of this deployment runs, or an older asrctl deployed it; the next deploy records them)\n';
   const lines = (Object.entries(settings) as Array<[keyof DeployInput, string | string[]]>).map(([k, v]) => `    ${settingText(k, v)}`);
   return `  deployed with (restart and a bare deploy reuse these):\n${lines.join('\n')}\n`;
 }

@@ -148,7 +148,9 @@ export async function startAppContainer(
       throw new AppStartError(
         `starting ${name} failed: the image cannot run node (${message})\n  hint: build on a base image with Node.js 20 or later on glibc: --base-image node:20-bookworm-slim, or asrctl/node-base:<version> from asrctl base-image build`,
       );
-    throw new AppStartError(`starting ${name} failed: ${message}\n  hint: asrctl logs shows what the container said; asrctl status what runs`);
+    throw new AppStartError(
+      `starting ${name} failed: ${message}\n  hint: asrctl logs shows what the container said; asrctl status what runs`,
+    );
   }
   return waitUntilHealthy(docker, name, timeoutMs);
 }

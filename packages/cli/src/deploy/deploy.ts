@@ -63,7 +63,8 @@ export async function deploy(
   } catch (err) {
     if (ctx.swapped && !ctx.publicUrl) {
       await ctx.swapped.rollBack(say);
-      throw new RolledBackError(`${(err as Error).message}\n  rolled back: the previous version serves (${ctx.strategy.rollBackOutcome})`, {
+      const before = ctx.state?.kind === 'fresh' ? 'nothing was serving before, and nothing is now' : 'the previous version serves';
+      throw new RolledBackError(`${(err as Error).message}\n  rolled back: ${before} (${ctx.strategy.rollBackOutcome})`, {
         cause: err,
       });
     }

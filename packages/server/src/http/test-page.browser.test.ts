@@ -188,11 +188,15 @@ describe('the browser test page in real Chromium', () => {
       await expect.poll(status).toMatch(/^Connected/u);
       await page.click('#start');
       await waitForFinal('low high');
+      // A choice the user made survives the reconnect.
+      await page.selectOption('#language', 'auto');
+      await expect.poll(status).toBe('Language: auto');
       const port = server.port;
       await server.drain(2000);
       await expect.poll(status).toMatch(/^The server is restarting \(code 1012\); reconnecting…$/u);
       server = await startTestServer({}, { defaultLanguage: 'en', host: '0.0.0.0', port, config: { model: serverModels() } });
-      await expect.poll(status, { timeout: 15_000 }).toMatch(/^Connected · cn, en$/u);
+      await expect.poll(status, { timeout: 15_000 }).toBe('Language: auto');
+      expect(await page.locator('#language').inputValue()).toBe('auto');
       await useMicrophone('low-high');
       await page.click('#start');
       await expect.poll(async () => (await finals()).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(2);

@@ -140,8 +140,19 @@ export function openConnection(
     awaitedPong = randomBytes(8);
     ws.ping(awaitedPong);
   }, limits.pingIntervalSeconds * 1000);
+  const rateLimited = (): void => {
+    connection.sendError(
+      new ClientError(
+        'rate_limited',
+        `more than ${limits.maxMessagesPerSecond} messages a second (bursts of ${limits.maxMessagesPerSecond * MESSAGE_BURST_SECONDS}) other than audio frames of 20 ms or more; the session is closed: send audio in frames of 20 ms or more, and a command after the reply to the one before`,
+      ),
+    );
+    cut('rate_limited', 'too many messages');
+  };
   ws.on('pong', (data: Buffer) => {
     if (awaitedPong?.equals(data)) awaitedPong = undefined;
+    // An unsolicited pong is a message like any other: a flood of them must not slow other sessions.
+    else if (!cutTimer && !messageRate.take()) rateLimited();
   });
 
   ws.on('message', (data: Buffer, isBinary: boolean) => {
@@ -154,13 +165,7 @@ export function openConnection(
     // offline mode sends 60 ms a millisecond apart).
     const audio = isBinary && data.length >= UNCOUNTED_AUDIO_SECONDS * session.settings.sampleRate * 2;
     if (!audio && !messageRate.take()) {
-      connection.sendError(
-        new ClientError(
-          'rate_limited',
-          `more than ${limits.maxMessagesPerSecond} messages a second (bursts of ${limits.maxMessagesPerSecond * MESSAGE_BURST_SECONDS}) other than audio frames of 20 ms or more; the session is closed: send audio in frames of 20 ms or more, and a command after the reply to the one before`,
-        ),
-      );
-      cut('rate_limited', 'too many messages');
+      rateLimited();
       return;
     }
     if (isBinary) {

@@ -25,6 +25,8 @@ describe('the per-connection message rate limit', () => {
     { path: '/?language=en', frame: clientFrame(2, Buffer.alloc(2)) },
     { path: '/vosk/en', frame: clientFrame(2, Buffer.alloc(0)) },
     { path: '/funasr/en', frame: clientFrame(2, Buffer.alloc(2)) },
+    // Unsolicited pongs (opcode 0xA) are messages too.
+    { path: '/?language=en', frame: clientFrame(10, Buffer.from('12345678')) },
   ])('$path: 5,000 tiny frames at once: rate_limited, close 1008, others served', async ({ path, frame }) => {
     const cutBefore = await metric(server, 'asr_clients_cut_total{reason="rate_limited"}');
     const attacker = await RawWebSocket.open(server.port, path);
