@@ -22,6 +22,7 @@ function row(table: OptionTable, key: string, spec: OptionSpec): string[] {
   const env = [
     spec.multiple && !spec.customEnv ? code(`${variable}=a,b`) : code(variable),
     ...(spec.oldEnv ?? []).map((old) => `(was ${code(old)})`),
+    ...(spec.aliasEnv ?? []).map((alias) => `or ${code(alias)}`),
   ].join(' ');
   const shown = spec.shownDefault ?? (spec.default === undefined ? 'none' : code(String(spec.default)));
   return [

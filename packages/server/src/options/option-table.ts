@@ -25,6 +25,8 @@ export interface OptionSpec {
   env?: string;
   /** Earlier names of the variable: still read, with a deprecation warning. */
   oldEnv?: readonly string[];
+  /** Other programs' names for the same setting (vosk-server's VOSK_*): read as they are, no warning. */
+  aliasEnv?: readonly string[];
   /** Set only through the environment (secrets stay out of process listings). */
   envOnly?: boolean;
   /** Given only together with that option (both or neither), else the problem. */
@@ -95,6 +97,7 @@ export function inputFromEnv<O extends Record<string, OptionSpec>>(
       value = env[old];
       deprecated.push({ name: old, use: name });
     }
+    for (const alias of spec.aliasEnv ?? []) value ||= env[alias];
     if (!value) continue;
     input[key] = spec.multiple ? splitList(value) : value;
   }

@@ -76,7 +76,7 @@ export const SERVER_OPTIONS = defineOptions({
       label: 'vosk-server sample rate',
       type: wholeNumber(8000, 48000),
       default: 8000,
-      oldEnv: ['VOSK_SAMPLE_RATE'],
+      aliasEnv: ['VOSK_SAMPLE_RATE'],
     },
     voskWords: {
       arg: 'true|false',
@@ -84,7 +84,7 @@ export const SERVER_OPTIONS = defineOptions({
       label: 'vosk-server words',
       type: switchedOn,
       default: true,
-      oldEnv: ['VOSK_SHOW_WORDS'],
+      aliasEnv: ['VOSK_SHOW_WORDS'],
     },
     funasrPort: {
       arg: 'N',
