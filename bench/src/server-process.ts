@@ -41,6 +41,10 @@ export class ServerProcess {
         '67108864',
         '--max-messages-per-second',
         '1000000',
+        '--max-connections',
+        '100000',
+        '--max-connections-per-ip',
+        '100000',
       );
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     const server = new ServerProcess(child, port);
