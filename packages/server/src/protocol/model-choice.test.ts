@@ -36,6 +36,16 @@ describe('several models per language, chosen by name', () => {
     await models.remove();
   });
 
+  /** A vosk-server client's session (16 kHz config, the clip, eof): the texts it got. */
+  async function vosk(where: string): Promise<string[]> {
+    const client = await TestClient.connect(where);
+    client.send({ config: { sample_rate: 16000 } });
+    client.sendAudio(clip, 8000);
+    client.send('{"eof" : 1}');
+    await client.closed;
+    return client.messages.filter((m) => m.text).map((m) => m.text!);
+  }
+
   async function finalOf(client: TestClient): Promise<{ text: string; mode: string; language: string }> {
     client.sendAudio(clip);
     client.send({ command: 'eof' });
@@ -101,14 +111,6 @@ describe('several models per language, chosen by name', () => {
     expect(await finalOf(connected)).toMatchObject({ text: '甲 乙', mode: 'vosk-model-cn-0.22' });
     await connected.close();
 
-    const vosk = async (where: string): Promise<string[]> => {
-      const client = await TestClient.connect(where);
-      client.send({ config: { sample_rate: 16000 } });
-      client.sendAudio(clip, 8000);
-      client.send('{"eof" : 1}');
-      await client.closed;
-      return client.messages.filter((m) => m.text).map((m) => m.text!);
-    };
     expect(await vosk(url('/vosk/vosk-model-cn-0.22'))).toEqual(['甲 乙']);
     expect(await vosk(url('/vosk?model=vosk-model-cn-0.22'))).toEqual(['甲 乙']);
     expect(await vosk(`ws://127.0.0.1:${server.portFor('vosk')}/vosk-model-cn-0.22`)).toEqual(['甲 乙']);
@@ -132,14 +134,6 @@ describe('several models per language, chosen by name', () => {
     await writeToneModel(named, { words: parseToneWords('甲:500,丙:1000,乙:2000') });
     const other = await startTestServer({}, { voskPort: await freePort(), config: { model: [`cn=${named}`, `en=${models.en}`] } });
     try {
-      const vosk = async (where: string): Promise<string[]> => {
-        const client = await TestClient.connect(where);
-        client.send({ config: { sample_rate: 16000 } });
-        client.sendAudio(clip, 8000);
-        client.send('{"eof" : 1}');
-        await client.closed;
-        return client.messages.filter((m) => m.text).map((m) => m.text!);
-      };
       const main = `ws://127.0.0.1:${other.port}`;
       const port = `ws://127.0.0.1:${other.portFor('vosk')}`;
       expect(await vosk(`${main}/vosk/en`)).toEqual(['low high']);
