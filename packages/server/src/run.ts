@@ -43,6 +43,14 @@ export async function runServer(config: ServerConfig): Promise<void> {
 
 function fail(logger: ReturnType<typeof createLogger>, err: unknown): void {
   const known = err instanceof ServerStartError || err instanceof EngineError || err instanceof ConfigError;
-  logger.error({ message: (err as Error).message, ...(known ? {} : { stack: (err as Error).stack }) }, 'start_failed');
+  const modelProblem = err instanceof EngineError && (err.code === 'model_invalid' || err.code === 'model_load_failed');
+  logger.error(
+    {
+      message: (err as Error).message,
+      ...(modelProblem && { hint: 'give a complete model directory with --model LANG=DIR (asrctl models synth DIR makes a test model)' }),
+      ...(known ? {} : { stack: (err as Error).stack }),
+    },
+    'start_failed',
+  );
   process.exit(1);
 }

@@ -198,6 +198,9 @@ describe('the server process', () => {
     expect(server.stdout()).toMatch(/"event":"start_failed"/);
     expect(server.stdout()).toContain(`model directory ${dir} is not a usable Vosk model`);
     expect(server.stdout()).toContain('acoustic model missing: expected am/final.mdl or final.mdl');
+    // Said once, with what to do.
+    expect(server.stdout().match(/is not a usable Vosk model/gu)).toHaveLength(1);
+    expect(server.stdout()).toContain('"hint":"give a complete model directory with --model LANG=DIR');
     await rm(dir, { recursive: true });
   });
 

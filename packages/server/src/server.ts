@@ -173,7 +173,8 @@ export class AsrServer {
         this.metrics.modelLoaded(language, name, this.engine.modelNamed(name)!.model.loadSeconds);
       this.logger.info({ languages: this.engine.languages }, 'ready');
     } catch (err) {
-      this.logger.error({ message: (err as Error).message }, 'model_load_failed');
+      // Said once: /readyz reports it, and the process (run.ts) logs it as it exits.
+      this.logger.debug({ message: (err as Error).message }, 'model_load_failed');
       throw err;
     }
   }

@@ -164,7 +164,9 @@ export function settingText(key: keyof DeployInput, value: string | string[]): s
 
 /** "restart: --memory 3g overrides the deployed 2g" (from the environment or a file: said so). */
 export function describeOverride(command: string, o: SettingOverride): string {
-  const deployed = o.deployed === undefined ? 'nothing set when deployed' : `the deployed ${plain(o.deployed)}`;
+  // Unset memory was sized from the models when deployed: that is what a --memory overrides.
+  const unset = o.key === 'memory' ? 'the limit sized from the models when deployed' : 'nothing set when deployed';
+  const deployed = o.deployed === undefined ? unset : `the deployed ${plain(o.deployed)}`;
   const from = o.from === 'flag' ? '' : ` (from ${o.from === 'environment' ? 'the environment' : o.from})`;
   return `${command}: ${settingText(o.key, o.value)}${from} overrides ${deployed}`;
 }

@@ -77,7 +77,7 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     });
     expect(restart.stderr).toBe('');
     expect(restart.exitCode).toBe(0);
-    expect(restart.stdout).toContain('restart: --memory 1536m overrides nothing set when deployed');
+    expect(restart.stdout).toContain('restart: --memory 1536m overrides the limit sized from the models when deployed');
     expect(restart.stdout).toMatch(/Deployed ".*" \(recreate, blue → green\)/u);
     const status = await deploymentStatus(docker, names);
     expect(status).toMatchObject({ kind: 'update', shape: 'recreate', active: 'green' });

@@ -134,7 +134,10 @@ export async function swarmStatus(docker: Docker, names: DeploymentNames): Promi
       mode: service.spec.Mode?.Global ? 'global' : `replicated ${service.spec.Mode?.Replicated?.Replicas ?? 0}`,
       running: tasks.filter((t) => t.desiredState === 'running' && t.state === 'running').length,
       desired: service.spec.Mode?.Replicated?.Replicas ?? tasks.filter((t) => t.desiredState === 'running').length,
-      ...(service.updateState && { update: `${service.updateState}${service.updateMessage ? `: ${service.updateMessage}` : ''}` }),
+      // Swarm's message often restates the state ("update completed"): shown only when it adds something.
+      ...(service.updateState && {
+        update: `${service.updateState}${service.updateMessage && !service.updateMessage.includes(service.updateState) ? `: ${service.updateMessage}` : ''}`,
+      }),
       labels: { version: labels[LABELS.version], gitCommit: labels[LABELS.gitCommit], models: labels[LABELS.models] },
       tasks: [...shown, ...(lastFailure ? [lastFailure] : [])].map((t) => ({
         id: t.id.slice(0, 12),
