@@ -189,7 +189,7 @@ export class AsrServer {
       limits: this.config.limits,
       voskDefaults: this.config.voskDefaults,
     };
-    const perAddress = new Map<string, number>();
+    const sessionsPerAddress = new AddressCounts();
     const access = new AccessPolicy(this.config.access);
     const { metricsTokens } = this.config.access;
     const metricsAccess =
@@ -217,15 +217,10 @@ export class AsrServer {
       const { maxSessions, maxSessionsPerIp } = this.config.limits;
       if (this.connections.size >= maxSessions)
         return refuse(503, 'max_sessions', `the server is at its limit of ${maxSessions} sessions; try again later`);
-      if ((perAddress.get(address) ?? 0) >= maxSessionsPerIp)
+      if (sessionsPerAddress.count(address) >= maxSessionsPerIp)
         return refuse(429, 'max_sessions_per_ip', `${address} already has ${maxSessionsPerIp} sessions open, the limit per address`);
       wss.handleUpgrade(req, socket, head, (ws) => {
-        perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
-        ws.once('close', () => {
-          const left = (perAddress.get(address) ?? 1) - 1;
-          if (left > 0) perAddress.set(address, left);
-          else perAddress.delete(address);
-        });
+        ws.once('close', sessionsPerAddress.add(address));
         try {
           ACCEPT[endpoint.protocol](ws, context, endpoint.language, endpoint.model);
         } catch (err) {
@@ -235,13 +230,13 @@ export class AsrServer {
         }
       });
     };
-    const socketsPerAddress = new Map<string, number>();
+    const socketsPerAddress = new AddressCounts();
     const { maxConnections, maxConnectionsPerIp } = this.config.limits;
     let refusalsLogged = 0;
     // Counted from the TCP accept, before any request or upgrade: every socket holds a file descriptor.
     const accept = (socket: Socket): void => {
       const address = canonicalAddress(socket.remoteAddress ?? 'unknown');
-      const held = socketsPerAddress.get(address) ?? 0;
+      const held = socketsPerAddress.count(address);
       // Behind a trusted proxy every socket comes from the proxy: only the total applies.
       const reason =
         this.sockets.size >= maxConnections
@@ -260,12 +255,10 @@ export class AsrServer {
         return;
       }
       this.sockets.add(socket);
-      socketsPerAddress.set(address, held + 1);
+      const release = socketsPerAddress.add(address);
       socket.once('close', () => {
         this.sockets.delete(socket);
-        const left = (socketsPerAddress.get(address) ?? 1) - 1;
-        if (left > 0) socketsPerAddress.set(address, left);
-        else socketsPerAddress.delete(address);
+        release();
       });
     };
     for (const { http, protocol } of this.listeners) {
@@ -301,6 +294,28 @@ function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
   const forwarded = req.headers['x-forwarded-for'];
   const last = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').at(-1)?.trim();
   return canonicalAddress((trustProxy && last) || (req.socket.remoteAddress ?? 'unknown'));
+}
+
+/** How many of something (sessions, sockets) each client address holds now. */
+class AddressCounts {
+  private readonly counts = new Map<string, number>();
+
+  count(address: string): number {
+    return this.counts.get(address) ?? 0;
+  }
+
+  /** Counts one more for `address`; the function returned gives it back (once). */
+  add(address: string): () => void {
+    this.counts.set(address, this.count(address) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = this.count(address) - 1;
+      if (left > 0) this.counts.set(address, left);
+      else this.counts.delete(address);
+    };
+  }
 }
 
 /**
