@@ -220,6 +220,15 @@ describe('asrctl deploy on a terminal', () => {
   });
 });
 
+describe('asrctl deploy settings from the environment', () => {
+  it('reads an old variable name, saying which to set instead', async () => {
+    const out: Partial<Outcome> = await run(process.execPath, [ASRCTL, 'deploy', '--plain', '--project', `asrcli${process.pid}`], {
+      env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}`, ASRCTL_MODELS: `cn=${join(dir, 'cn')}` },
+    }).catch((err: Outcome) => err);
+    expect(out.stderr).toContain('asrctl: ASRCTL_MODELS is deprecated, set ASRCTL_MODEL instead');
+  });
+});
+
 describe('every command that needs the engine, with the engine out of reach', () => {
   it.each([['restart'], ['status'], ['logs'], ['stop'], ['scale', '2'], ['cleanup', '--yes']])(
     '%s says so, with what to do',

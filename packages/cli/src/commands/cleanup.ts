@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { deploymentNames } from '../deploy/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { type CleanupItem, cleanupPlan } from '../operations/cleanup-plan.js';
-import { addTargetOptions, collect } from './deployment-options.js';
+import { collect } from '../options/commander-options.js';
+import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
 import { countOf } from '../text/count-of.js';
 

@@ -17,6 +17,7 @@ export function registerDeploy(program: Command): void {
       .description(
         'build and deploy the service on Docker with zero downtime (six phases); settings not given are those the running deployment was deployed with, else the defaults',
       ),
+    { asDeployed: true },
   )
     .option('--plain', 'plain progress lines instead of the animated task list')
     .option('--reset-settings', "start from the defaults, not from the running deployment's settings")
@@ -27,6 +28,7 @@ export function registerDeploy(program: Command): void {
       .description(
         'replace the running app with a fresh container of the same image and the settings it was deployed with (flags override them), through the same zero-downtime swap',
       ),
+    { asDeployed: true },
   )
     .option('--plain', 'plain progress lines instead of the animated task list')
     .action(async (flags: DeployFlags) => runDeploy(flags, 'restart'));

@@ -1,17 +1,6 @@
-import { existsSync } from 'node:fs';
-import type { DeprecatedEnv } from '@asrctl/server';
 import type { Command } from 'commander';
-import {
-  type DeployConfig,
-  type DeployInput,
-  deployInputFromEnv,
-  deployInputFromFile,
-  resolveDeployConfig,
-} from '../deploy/deploy-config.js';
 import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
-import { commanderOptions, warnDeprecated } from '../options/commander-options.js';
-
-export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+import { commanderOptions } from '../options/commander-options.js';
 
 /** The default config file, read when present and no --config is given. */
 export const DEFAULT_CONFIG_FILE = 'asrctl.json';
@@ -26,24 +15,17 @@ export function addTargetOptions(command: Command): Command {
     );
 }
 
-/** The deploy settings (DEPLOY_OPTIONS), as `deploy`, `restart` and `render` take them. */
-export function addDeployOptions(command: Command): Command {
+/**
+ * The deploy settings (DEPLOY_OPTIONS), as `deploy`, `restart` and `render` take them. `asDeployed`:
+ * the command starts from the running deployment's record, so help says an omitted flag keeps it.
+ */
+export function addDeployOptions(command: Command, options: { asDeployed: boolean }): Command {
   addTargetOptions(command);
   for (const option of commanderOptions(
     DEPLOY_OPTIONS,
     Object.keys(DEPLOY_OPTIONS.options).filter((key) => key !== 'project'),
-    { asDeployed: true },
+    options,
   ))
     command.addOption(option);
   return command;
-}
-
-/** Config file, then ASRCTL_* variables, then flags. Commander's option names are DeployInput's keys. */
-export function deployConfigFrom(flags: DeployInput & { config?: string }): DeployConfig {
-  const { config: file, ...rest } = flags;
-  const path = file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
-  const deprecated: DeprecatedEnv[] = [];
-  const sources = [...(path ? [deployInputFromFile(path)] : []), deployInputFromEnv(process.env, deprecated), rest];
-  warnDeprecated(deprecated);
-  return resolveDeployConfig(sources, process.cwd());
 }

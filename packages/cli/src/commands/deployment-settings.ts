@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { DeprecatedEnv } from '@asrctl/server';
 import type Docker from 'dockerode';
 import {
   type DeployConfig,
@@ -10,21 +11,36 @@ import {
 import { deploymentNames } from '../deploy/deployment-names.js';
 import { type SettingsSource, describeMerge, mergeWithRecord, readRecordedSettings } from '../deploy/deployment-record.js';
 import { engineFacts } from '../docker/engine.js';
+import { warnDeprecated } from '../options/commander-options.js';
 import { DEFAULT_CONFIG_FILE } from './deployment-options.js';
 
 export class UnrecordedDeploymentError extends Error {
   override readonly name = 'UnrecordedDeploymentError';
 }
 
-/** The settings given now, lowest first: the config file, ASRCTL_* variables, flags. */
+/**
+ * The settings given now, lowest first: the config file, ASRCTL_* variables, flags (commander's
+ * option names are DeployInput's keys). A variable read under its old name is said on stderr.
+ */
 export function givenSettings(flags: DeployInput & { config?: string }, env: NodeJS.ProcessEnv): SettingsSource[] {
   const { config: file, ...rest } = flags;
   const path = file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  const deprecated: DeprecatedEnv[] = [];
+  const fromEnv = deployInputFromEnv(env, deprecated);
+  warnDeprecated(deprecated);
   return [
     ...(path ? [{ from: path, input: deployInputFromFile(path) }] : []),
-    { from: 'environment', input: deployInputFromEnv(env) },
+    { from: 'environment', input: fromEnv },
     { from: 'flag', input: rest },
   ];
+}
+
+/** The settings given now, for a command that acts on no running deployment (render). */
+export function deployConfigFrom(flags: DeployInput & { config?: string }): DeployConfig {
+  return resolveDeployConfig(
+    givenSettings(flags, process.env).map((s) => s.input),
+    process.cwd(),
+  );
 }
 
 /**

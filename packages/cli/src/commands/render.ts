@@ -4,7 +4,8 @@ import { type DeployInput } from '../deploy/deploy-config.js';
 import { deploymentNames } from '../deploy/deployment-names.js';
 import { manifestsYaml, renderK8sManifests } from '../k8s/k8s-manifests.js';
 import { directorySize } from '../models/disk.js';
-import { addDeployOptions, deployConfigFrom } from './deployment-options.js';
+import { addDeployOptions } from './deployment-options.js';
+import { deployConfigFrom } from './deployment-settings.js';
 
 /** `asrctl render k8s`: manifests for Kubernetes from the same settings (not tested against a cluster). */
 export function registerRender(program: Command): void {
@@ -15,6 +16,7 @@ export function registerRender(program: Command): void {
       .description(
         'Kubernetes manifests (Deployment, Service, PodDisruptionBudget; NetworkPolicy with --allow, TLS Secret with --tls-cert) on stdout; not tested against a cluster by asrctl',
       ),
+    { asDeployed: false },
   )
     .option('--image <ref>', 'app image every node can pull (default: REGISTRY/PROJECT-app:latest)')
     .option('--namespace <ns>', 'namespace of the objects')

@@ -1,7 +1,8 @@
 import { type DeprecatedEnv, type OptionTable, flagOf, helpText } from '@asrctl/server';
 import { Option } from 'commander';
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+/** A repeatable flag's values, in order. */
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 /**
  * The table's flags as commander options. Their camel-cased names are the table's keys, so the
