@@ -18,11 +18,6 @@ import { DEPLOY_OPTIONS } from './deploy-options.js';
 
 export { MAX_REPLICAS } from './deploy-options.js';
 
-export type Strategy = 'blue-green' | 'recreate';
-export type Target = 'docker' | 'swarm';
-/** How a Swarm edge publishes: on each node's own port (works everywhere), or through the routing mesh (needs IPVS). */
-export type PublishMode = 'host' | 'ingress';
-
 export interface ModelMount {
   language: string;
   /** Absolute directory on the Docker host, mounted read-only at /models/<its name> (see modelPath). */
@@ -31,48 +26,12 @@ export interface ModelMount {
   catalogName?: string;
 }
 
-export interface DeployConfig {
-  project: string;
-  /** docker: containers on this engine; swarm: services on the Swarm this engine manages. */
-  target: Target;
-  /** Swarm: app tasks; undefined keeps the running count (2 for a new deployment). */
-  replicas?: number;
-  /** Swarm: registry the images are pushed to so every node can pull them (HOST[:PORT][/PATH]). */
-  registry?: string;
-  publishMode: PublishMode;
-  /** Swarm: placement constraints for app tasks, e.g. node.labels.asr-models==yes. */
-  constraints: string[];
-  port: number;
-  /**
-   * Host ports for vosk-server and FunASR clients (every path speaks that protocol); undefined:
-   * not published. Their clients also reach the main port at /vosk and /funasr.
-   */
-  protocolPorts: { vosk?: number; funasr?: number };
-  /** Host address the public ports are published on. */
-  bindAddress: string;
-  models: ModelMount[];
-  /** Where catalog models and models named without a path live (models pull installs there). */
-  modelsDir: string;
-  /** Base URL serving catalog zips instead of alphacephei.com (CDN, air-gapped mirror). */
-  mirror?: string;
-  defaultLanguage: string;
-  baseImage: string;
-  edgeBaseImage: string;
-  strategy: Strategy;
-  /** How long an old app keeps its open sessions after the switch before SIGTERM closes them. */
-  drainTimeoutSeconds: number;
-  memoryBytes?: number;
-  cpus?: number;
-  /** Docker's --gpus value: "all", a count, or "device=0,1". */
-  gpus?: string;
-  tls?: { certPath: string; keyPath: string };
-  /** Client CIDRs allowed at the edge; empty allows everyone. */
-  allow: string[];
-  verifyWav?: string;
-  verifyText?: string;
-  /** Tokens clients must present (one per line); mounted read-only into the app, never in the image. */
-  tokensFile?: string;
-}
+/** What a deployment runs, as resolveDeployConfig derives it from DEPLOY_OPTIONS. */
+export type DeployConfig = ReturnType<typeof resolveDeployConfig>;
+export type Strategy = DeployConfig['strategy'];
+export type Target = DeployConfig['target'];
+/** How a Swarm edge publishes: on each node's own port (works everywhere), or through the routing mesh (needs IPVS). */
+export type PublishMode = DeployConfig['publishMode'];
 
 /** What a config file, the environment or flags may set (DEPLOY_OPTIONS); strings as a user types them. */
 export type DeployInput = OptionInput<typeof DEPLOY_OPTIONS.options>;
@@ -134,13 +93,17 @@ function suggestion(key: string): string {
  * Later sources override earlier ones (file, then environment, then flags). Relative paths are
  * resolved against `cwd`.
  */
-export function resolveDeployConfig(sources: DeployInput[], cwd: string): DeployConfig {
+export function resolveDeployConfig(sources: DeployInput[], cwd: string) {
   const problems: string[] = [];
   const o = resolveOptions(DEPLOY_OPTIONS, sources, problems);
   const given = (key: keyof DeployInput): boolean => givenValue(sources, key) !== undefined;
   const path = (p: string): string => (isAbsolute(p) ? p : resolve(cwd, p));
 
-  const protocolPorts: DeployConfig['protocolPorts'] = {};
+  /**
+   * Host ports for vosk-server and FunASR clients (every path speaks that protocol); unset: not
+   * published. Their clients also reach the main port at /vosk and /funasr.
+   */
+  const protocolPorts: { vosk?: number; funasr?: number } = {};
   for (const [protocol, n] of [
     ['vosk', o.voskPort],
     ['funasr', o.funasrPort],
