@@ -88,6 +88,10 @@ describe('the option table', () => {
     expect(() => resolveConfig({}, { ...models, defaultLanguage: 'fr' })).toThrow(/default language "fr" has no model/u);
   });
 
+  it('refuses a blank default language, as the deploy does, instead of starting sessions in no language', () => {
+    expect(() => resolveConfig({}, { ...models, defaultLanguage: ' ' })).toThrow(/default language "" has no model \(configured: cn/u);
+  });
+
   it("gives vosk-server clients vosk-server's defaults, configurable, also under vosk-server's own variable names", () => {
     expect(resolveConfig({}, models).voskDefaults).toEqual({ sampleRate: 8000, words: true });
     expect(resolveConfig({}, { ...models, voskSampleRate: '16000', voskWords: 'false' }).voskDefaults).toEqual({

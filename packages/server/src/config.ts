@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AUTO_LANGUAGE, normalizeLanguage } from './languages.js';
 import {
   type DeprecatedEnv,
   type OptionInput,
@@ -11,6 +10,7 @@ import {
   usageLines,
 } from './options/option-table.js';
 import { SERVER_OPTIONS } from './options/server-options.js';
+import { defaultLanguageFor, protocolPortsFor } from './options/shared-rules.js';
 
 /** The server's settings, as resolveConfig derives them from SERVER_OPTIONS. */
 export type ServerConfig = ReturnType<typeof resolveConfig>;
@@ -62,26 +62,13 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, depr
   if (models.length === 0) {
     problems.push('no model configured: pass --model cn=DIR (and en=DIR), or set ASR_MODEL_CN / ASR_MODEL_EN');
   }
-  const requested = o.defaultLanguage ? normalizeLanguage(o.defaultLanguage) : undefined;
-  const defaultLanguage = requested ?? (languages.includes('cn') ? 'cn' : (languages[0] ?? 'cn'));
-  if (requested && requested !== AUTO_LANGUAGE && languages.length > 0 && !languages.includes(requested)) {
-    problems.push(`default language "${requested}" has no model (configured: ${languages.join(', ')})`);
-  }
+  const defaultLanguage = defaultLanguageFor(o.defaultLanguage, languages, `configured: ${languages.join(', ')}`, problems);
   const tokens = [...(o.tokens?.split(',') ?? []), ...readTokens(o.tokensFile, problems)].map((t) => t.trim()).filter(Boolean);
   const metricsTokens = readTokens(o.metricsTokenFile, problems)
     .map((t) => t.trim())
     .filter(Boolean);
   /** Extra ports where every path speaks one protocol, so existing clients change only the host. */
-  const protocolPorts: { vosk?: number; funasr?: number } = {};
-  for (const [protocol, n] of [
-    ['vosk', o.voskPort],
-    ['funasr', o.funasrPort],
-  ] as const) {
-    if (n === 0) continue;
-    if (n === o.port || Object.values(protocolPorts).includes(n))
-      problems.push(`${protocol} port ${n} is already used by another listener`);
-    else protocolPorts[protocol] = n;
-  }
+  const protocolPorts = protocolPortsFor(o.port, { vosk: o.voskPort, funasr: o.funasrPort }, 'another listener', problems);
   if (o.metricsTokenFile !== undefined && metricsTokens.length === 0 && problems.length === 0)
     problems.push(`the metrics token file ${o.metricsTokenFile} holds no token: write one per line`);
   /** wss and https on every port of the server; plain ws and http without. */

@@ -2,6 +2,7 @@ export { AsrServer, CLOSE_SERVICE_RESTART, ServerStartError } from './server.js'
 export { ConfigError, configInputFromEnv, resolveConfig, type ConfigInput, type ServerConfig } from './config.js';
 export * from './options/value-types.js';
 export * from './options/option-table.js';
+export * from './options/shared-rules.js';
 export { SERVER_OPTIONS } from './options/server-options.js';
 export { runServer } from './run.js';
 export type { TranscriptMessage } from './protocol/asrctl-protocol.js';

@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import {
-  AUTO_LANGUAGE,
   type DeprecatedEnv,
   type OptionInput,
   type OptionSpec,
   flagOf,
   givenValue,
   inputFromEnv,
-  normalizeLanguage,
+  defaultLanguageFor,
+  protocolPortsFor,
   resolveOptions,
 } from '@asrctl/server';
 import { closest, distance } from 'fastest-levenshtein';
@@ -103,16 +103,12 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string) {
    * Host ports for vosk-server and FunASR clients (every path speaks that protocol); unset: not
    * published. Their clients also reach the main port at /vosk and /funasr.
    */
-  const protocolPorts: { vosk?: number; funasr?: number } = {};
-  for (const [protocol, n] of [
-    ['vosk', o.voskPort],
-    ['funasr', o.funasrPort],
-  ] as const) {
-    if (n === 0) continue;
-    if (n === o.port || Object.values(protocolPorts).includes(n))
-      problems.push(`${protocol} port ${n} is already used by another of this deployment's ports`);
-    else protocolPorts[protocol] = n;
-  }
+  const protocolPorts = protocolPortsFor(
+    o.port,
+    { vosk: o.voskPort, funasr: o.funasrPort },
+    "another of this deployment's ports",
+    problems,
+  );
   const modelsDir = path(o.modelsDir);
   const models: ModelMount[] = [];
   for (const { language, model } of o.model) {
@@ -125,14 +121,8 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string) {
   for (const [i, m] of models.entries())
     if (models.findIndex((x) => modelName(x) === modelName(m)) < i)
       problems.push(`model: two models are named "${modelName(m)}" (${m.hostDir}); rename one directory`);
-  const defaultLanguage =
-    o.defaultLanguage !== undefined
-      ? normalizeLanguage(o.defaultLanguage)
-      : models.some((x) => x.language === 'cn')
-        ? 'cn'
-        : (models[0]?.language ?? 'cn');
-  if (models.length > 0 && defaultLanguage !== AUTO_LANGUAGE && !models.some((x) => x.language === defaultLanguage))
-    problems.push(`default language "${defaultLanguage}" has no model (models: ${models.map((x) => x.language).join(', ')})`);
+  const languages = models.map((x) => x.language);
+  const defaultLanguage = defaultLanguageFor(o.defaultLanguage, languages, `models: ${languages.join(', ')}`, problems);
 
   if (o.target === 'swarm') {
     if (given('strategy')) problems.push('--strategy applies to --target docker; on Swarm every deploy is a rolling update (start-first)');
