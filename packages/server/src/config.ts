@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import {
   type DeprecatedEnv,
   type OptionInput,
   inputFromArgs,
   inputFromEnv,
-  parseArgsOptions,
   resolveOptions,
+  splitList,
   usageLines,
 } from './options/option-table.js';
 import { SERVER_OPTIONS } from './options/server-options.js';
@@ -37,13 +36,7 @@ export type ConfigInput = OptionInput<typeof SERVER_OPTIONS.options>;
 export function configInputFromEnv(env: NodeJS.ProcessEnv, deprecated: DeprecatedEnv[] = []): ConfigInput {
   const models = Object.entries(env)
     .filter(([k, v]) => /^ASR_MODEL_[A-Z]{2,3}$/u.test(k) && v)
-    .flatMap(([k, v]) =>
-      v!
-        .split(',')
-        .map((dir) => dir.trim())
-        .filter(Boolean)
-        .map((dir) => `${k.slice('ASR_MODEL_'.length).toLowerCase()}=${dir}`),
-    );
+    .flatMap(([k, v]) => splitList(v!).map((dir) => `${k.slice('ASR_MODEL_'.length).toLowerCase()}=${dir}`));
   return { ...inputFromEnv(SERVER_OPTIONS, env, deprecated), ...(models.length > 0 && { model: models }) };
 }
 
@@ -63,10 +56,8 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, depr
     problems.push('no model configured: pass --model cn=DIR (and en=DIR), or set ASR_MODEL_CN / ASR_MODEL_EN');
   }
   const defaultLanguage = defaultLanguageFor(o.defaultLanguage, languages, `configured: ${languages.join(', ')}`, problems);
-  const tokens = [...(o.tokens?.split(',') ?? []), ...readTokens(o.tokensFile, problems)].map((t) => t.trim()).filter(Boolean);
-  const metricsTokens = readTokens(o.metricsTokenFile, problems)
-    .map((t) => t.trim())
-    .filter(Boolean);
+  const tokens = [...splitList(o.tokens ?? ''), ...readTokens(o.tokensFile, problems)];
+  const metricsTokens = readTokens(o.metricsTokenFile, problems);
   /** Extra ports where every path speaks one protocol, so existing clients change only the host. */
   const protocolPorts = protocolPortsFor(o.port, { vosk: o.voskPort, funasr: o.funasrPort }, 'another listener', problems);
   if (o.metricsTokenFile !== undefined && metricsTokens.length === 0 && problems.length === 0)
@@ -127,21 +118,16 @@ Flags override the environment.
 `;
 
 /** Parses the server's own command line (the image's entry point). */
-export function parseServerArgs(argv: string[]): ConfigInput & { help?: boolean } {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: { ...parseArgsOptions(SERVER_OPTIONS), help: { type: 'boolean', short: 'h' } },
-  });
-  return { ...inputFromArgs(SERVER_OPTIONS, values), ...(values.help === true && { help: true }) };
-}
+export const parseServerArgs = (argv: string[]): ConfigInput & { help?: true } => inputFromArgs(SERVER_OPTIONS, argv);
 
+/** A tokens file's tokens: one per line, # comments. */
 function readTokens(path: string | undefined, problems: string[]): string[] {
   if (path === undefined) return [];
   try {
     return readFileSync(path, 'utf8')
       .split('\n')
-      .filter((line) => !line.trim().startsWith('#'));
+      .map((line) => line.trim())
+      .filter((line) => line && !line.startsWith('#'));
   } catch (err) {
     problems.push(`cannot read the tokens file: ${(err as Error).message}`);
     return [];

@@ -1,4 +1,4 @@
-import type { ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { ValueType } from './value-types.js';
 
 /**
@@ -104,7 +104,8 @@ export function inputFromEnv<O extends Record<string, OptionSpec>>(
   return input as OptionInput<O>;
 }
 
-function splitList(value: string): string[] {
+/** A comma-separated list's items, trimmed, without empty ones. */
+export function splitList(value: string): string[] {
   return value
     .split(',')
     .map((s) => s.trim())
@@ -118,23 +119,20 @@ export function envAssignments<O extends Record<string, OptionSpec>>(table: Opti
     .map(([key, value]) => `${envOf(table, key)}=${[value as string | string[]].flat().join(',')}`);
 }
 
-/** node:util parseArgs options for the table's flags (every flag takes a value). */
-export function parseArgsOptions(table: OptionTable): NonNullable<ParseArgsConfig['options']> {
-  return Object.fromEntries(
-    Object.entries(table.options)
-      .filter(([, spec]) => !spec.envOnly)
-      .map(([key, spec]) => [flagOf(key), { type: 'string' as const, multiple: spec.multiple ?? false }]),
-  );
-}
-
-/** parseArgs' values (by flag) as the table's input (by key). */
+/** The table's flags in `argv` (node:util parseArgs; every flag takes a value) by option key, and `-h`/`--help`. */
 export function inputFromArgs<O extends Record<string, OptionSpec>>(
   table: OptionTable<O>,
-  values: Record<string, string | boolean | Array<string | boolean> | undefined>,
-): OptionInput<O> {
-  const input: Record<string, unknown> = {};
-  for (const key of Object.keys(table.options)) if (values[flagOf(key)] !== undefined) input[key] = values[flagOf(key)];
-  return input as OptionInput<O>;
+  argv: string[],
+): OptionInput<O> & { help?: true } {
+  const flags = Object.entries(table.options)
+    .filter(([, spec]) => !spec.envOnly)
+    .map(([key, spec]) => [key, flagOf(key), { type: 'string' as const, multiple: spec.multiple ?? false }] as const);
+  const options: NonNullable<ParseArgsConfig['options']> = { help: { type: 'boolean', short: 'h' } };
+  for (const [, flag, option] of flags) options[flag] = option;
+  const { values } = parseArgs({ args: argv, strict: true, options });
+  const input: Record<string, unknown> = values.help === true ? { help: true } : {};
+  for (const [key, flag] of flags) if (values[flag] !== undefined) input[key] = values[flag];
+  return input as OptionInput<O> & { help?: true };
 }
 
 /**
