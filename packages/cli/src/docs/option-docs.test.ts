@@ -3,13 +3,32 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { DOCUMENTED_TABLES, tableCells, withOptionTable } from './option-docs.js';
+import { DOCUMENTED_TABLES, markers, withOptionTable } from './option-docs.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const ASRCTL = `${ROOT}packages/cli/dist/main.cjs`;
 const SERVER = `${ROOT}packages/server/dist/main.cjs`;
 const run = promisify(execFile);
 const read = (file: string): string => readFileSync(`${ROOT}${file}`, 'utf8');
+
+/** The cells of the markdown table between a program's markers, whatever its alignment. */
+function tableCells(doc: string, program: string): string[][] {
+  const [start, end] = markers(program);
+  const from = doc.indexOf(start);
+  const to = doc.indexOf(end);
+  if (from < 0 || to < from) return [];
+  return doc
+    .slice(from + start.length, to)
+    .split('\n')
+    .filter((line) => line.trim().startsWith('|') && !/^\|[\s:|-]+\|$/u.test(line.trim()))
+    .map((line) =>
+      line
+        .trim()
+        .slice(1, -1)
+        .split(/(?<!\\)\|/u)
+        .map((c) => c.trim()),
+    );
+}
 
 const helps = new Map<string, Promise<string>>();
 /** The built program's own --help (asrctl COMMAND..., or the image's server entry). */

@@ -38,7 +38,7 @@ export function optionsMarkdown(table: OptionTable): string {
   return lines.map((cells) => `| ${cells.map(cell).join(' | ')} |`).join('\n');
 }
 
-const markers = (program: string): [string, string] => [`<!-- options:${program}:start -->`, `<!-- options:${program}:end -->`];
+export const markers = (program: string): [string, string] => [`<!-- options:${program}:start -->`, `<!-- options:${program}:end -->`];
 
 /** The document with the program's table replaced; an error if the document has no markers for it. */
 export function withOptionTable(doc: string, table: OptionTable): string {
@@ -47,23 +47,4 @@ export function withOptionTable(doc: string, table: OptionTable): string {
   const to = doc.indexOf(end);
   if (from < 0 || to < from) throw new Error(`no ${start} ... ${end} markers`);
   return `${doc.slice(0, from + start.length)}\n\n${optionsMarkdown(table)}\n\n${doc.slice(to)}`;
-}
-
-/** The cells of the markdown table between a program's markers, whatever its alignment. */
-export function tableCells(doc: string, program: string): string[][] {
-  const [start, end] = markers(program);
-  const from = doc.indexOf(start);
-  const to = doc.indexOf(end);
-  if (from < 0 || to < from) return [];
-  return doc
-    .slice(from + start.length, to)
-    .split('\n')
-    .filter((line) => line.trim().startsWith('|') && !/^\|[\s:|-]+\|$/u.test(line.trim()))
-    .map((line) =>
-      line
-        .trim()
-        .slice(1, -1)
-        .split(/(?<!\\)\|/u)
-        .map((c) => c.trim()),
-    );
 }
