@@ -40,6 +40,12 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv, deprecated: Deprecate
   return { ...inputFromEnv(SERVER_OPTIONS, env, deprecated), ...(models.length > 0 && { model: models }) };
 }
 
+/** The configuration from ASR_* variables and flags; variables read under an old name are kept in it for the log. */
+export function configFrom(env: NodeJS.ProcessEnv, flags: ConfigInput): ServerConfig {
+  const deprecated: DeprecatedEnv[] = [];
+  return resolveConfig(configInputFromEnv(env, deprecated), flags, deprecated);
+}
+
 /** Flags override the environment; models given by flag replace those from the environment. */
 export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, deprecatedEnv: DeprecatedEnv[] = []) {
   const problems: string[] = [];

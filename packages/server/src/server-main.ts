@@ -1,5 +1,4 @@
-import { ConfigError, SERVER_USAGE, configInputFromEnv, parseServerArgs, resolveConfig } from './config.js';
-import type { DeprecatedEnv } from './options/option-table.js';
+import { ConfigError, SERVER_USAGE, configFrom, parseServerArgs } from './config.js';
 import { runServer } from './run.js';
 
 /** Flags and ASR_* environment variables, see SERVER_USAGE. */
@@ -8,8 +7,7 @@ try {
   if (help) {
     process.stdout.write(SERVER_USAGE);
   } else {
-    const deprecated: DeprecatedEnv[] = [];
-    await runServer(resolveConfig(configInputFromEnv(process.env, deprecated), flags, deprecated));
+    await runServer(configFrom(process.env, flags));
   }
 } catch (err) {
   const message = err instanceof ConfigError ? err.message : `${(err as Error).message}\n\n${SERVER_USAGE}`;

@@ -1,4 +1,4 @@
-import { type ConfigInput, type DeprecatedEnv, SERVER_OPTIONS, configInputFromEnv, resolveConfig, runServer } from '@asrctl/server';
+import { type ConfigInput, SERVER_OPTIONS, configFrom, runServer } from '@asrctl/server';
 import type { Command } from 'commander';
 import { commanderOptions } from '../options/commander-options.js';
 
@@ -6,8 +6,5 @@ import { commanderOptions } from '../options/commander-options.js';
 export function registerServe(program: Command): void {
   const command = program.command('serve').description('run the recognition server on this host (no Docker); JSON logs on stdout');
   for (const option of commanderOptions(SERVER_OPTIONS)) command.addOption(option);
-  command.action(async (flags: ConfigInput) => {
-    const deprecated: DeprecatedEnv[] = [];
-    await runServer(resolveConfig(configInputFromEnv(process.env, deprecated), flags, deprecated));
-  });
+  command.action((flags: ConfigInput) => runServer(configFrom(process.env, flags)));
 }
