@@ -12,7 +12,8 @@ export type DecodeRequest =
       /** A partial after every call, even with more audio queued (vosk-server's one reply per frame). */
       resultPerChunk: boolean;
     }
-  | { op: 'audio'; id: number; pcm: Uint8Array }
+  /** Each chunk its own request (merged on the thread as allowed). */
+  | { op: 'audio'; id: number; chunks: Uint8Array[] }
   | { op: 'final'; id: number }
   | { op: 'reset'; id: number }
   /** Drops what is queued and frees the recognizer. */
@@ -23,7 +24,7 @@ export type DecodeReply =
   | {
       kind: 'decoded';
       id: number;
-      /** How many audio requests and bytes this call took (merged). */
+      /** How many audio chunks and bytes this call took (merged). */
       requests: number;
       bytes: number;
       /** The call's wall time on the decode thread. */

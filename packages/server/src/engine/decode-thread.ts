@@ -49,13 +49,15 @@ function receive(request: DecodeRequest): void {
     return;
   }
   if (request.op === 'audio') {
-    const pcm = Buffer.from(request.pcm.buffer, request.pcm.byteOffset, request.pcm.byteLength);
-    const last = stream.ops.at(-1);
-    if (last?.kind === 'audio' && stream.mergeBytes > 0 && last.bytes + pcm.length <= stream.mergeBytes) {
-      last.chunks.push(pcm);
-      last.bytes += pcm.length;
-      last.requests++;
-    } else stream.ops.push({ kind: 'audio', chunks: [pcm], bytes: pcm.length, requests: 1 });
+    for (const chunk of request.chunks) {
+      const pcm = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const last = stream.ops.at(-1);
+      if (last?.kind === 'audio' && stream.mergeBytes > 0 && last.bytes + pcm.length <= stream.mergeBytes) {
+        last.chunks.push(pcm);
+        last.bytes += pcm.length;
+        last.requests++;
+      } else stream.ops.push({ kind: 'audio', chunks: [pcm], bytes: pcm.length, requests: 1 });
+    }
   } else stream.ops.push({ kind: request.op });
   if (!stream.waiting) {
     stream.waiting = true;

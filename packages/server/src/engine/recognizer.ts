@@ -66,8 +66,10 @@ export class Recognizer implements StreamDecoder {
   private readonly channel: DecodeChannel;
   private readonly handle: RecognizerHandle;
   private queuedAudioBytes = 0;
-  /** Requests sent and not yet answered. */
+  /** Audio chunks and commands sent (or about to be) and not yet answered. */
   private outstanding = 0;
+  /** Audio of this event-loop turn, sent together at its end (or before a command). */
+  private unsent: Uint8Array[] = [];
   /** Commands waiting for their reply, in the order sent. */
   private readonly commands: Array<{ resolve: (json: string | undefined) => void; reject: (error: Error) => void }> = [];
   private closing: Promise<void> | undefined;
@@ -103,8 +105,10 @@ export class Recognizer implements StreamDecoder {
     this.queuedAudioBytes += pcm.length;
     // A copy of its own, moved to the thread: a frame may view a larger socket buffer, which a
     // structured clone would copy whole.
-    const own = new Uint8Array(pcm);
-    this.send({ op: 'audio', pcm: own }, [own.buffer]);
+    this.unsent.push(new Uint8Array(pcm));
+    this.pending(1);
+    // Frames that arrive together go in one message, so the thread sees them queued together.
+    if (this.unsent.length === 1) queueMicrotask(() => this.sendAudio());
   }
 
   /** After all queued audio: the final result of the utterance (libvosk's final_result). */
@@ -127,6 +131,7 @@ export class Recognizer implements StreamDecoder {
       const closedError = new EngineError('recognizer_failed', 'recognizer was closed');
       for (const c of this.commands.splice(0)) c.reject(closedError);
       this.queuedAudioBytes = 0;
+      this.unsent = [];
       if (this.lost) this.finishClose();
       else this.send({ op: 'close' });
     });
@@ -142,12 +147,29 @@ export class Recognizer implements StreamDecoder {
     });
   }
 
-  private send(request: Parameters<DecodeChannel['send']>[0], transfer?: ArrayBuffer[]): void {
-    if (this.outstanding++ === 0) {
+  private sendAudio(): void {
+    if (this.unsent.length === 0) return;
+    const chunks = this.unsent;
+    this.unsent = [];
+    this.channel.send(
+      { op: 'audio', chunks },
+      chunks.map((c) => c.buffer as ArrayBuffer),
+    );
+  }
+
+  /** A command or close, after the audio before it. */
+  private send(request: { op: 'final' | 'reset' | 'close' }): void {
+    this.sendAudio();
+    this.pending(1);
+    this.channel.send(request);
+  }
+
+  private pending(requests: number): void {
+    if (this.outstanding === 0) {
       this.channel.busy(true);
       this.observer?.nativeCallStarted();
     }
-    this.channel.send(request, transfer);
+    this.outstanding += requests;
   }
 
   private answered(requests: number): void {
