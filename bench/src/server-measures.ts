@@ -150,7 +150,9 @@ export async function finalLatency(
   for (const { design, server } of servers) {
     const trial = await realtimeTrial(server, server.url, audio, endpoints, clients);
     const finalMs = trial.records.flatMap((r) => finalLatencies(r, endpoints));
-    log(`  ${design}, ${clients} real-time streams: final latency median ${round(median(finalMs), 1)} ms, p95 ${round(percentile(finalMs, 95), 1)} ms`);
+    log(
+      `  ${design}, ${clients} real-time streams: final latency median ${round(median(finalMs), 1)} ms, p95 ${round(percentile(finalMs, 95), 1)} ms`,
+    );
     results.push({ design, clients, finalMs, eventLoopP99Ms: trial.eventLoopP99Ms });
   }
   return results;

@@ -18,7 +18,7 @@ export interface EngineStats {
   /** Recognizers with libvosk calls running or queued on a thread now. */
   nativeCallsInFlight: number;
   audioSecondsDecoded: number;
-  /** Wall time of libvosk decode calls, from issue to completion (waiting for a pool thread included). */
+  /** Wall time of libvosk decode calls on their thread (automatic language: from issue, waiting for a pool thread included). */
   decodeSeconds: number;
 }
 
@@ -92,6 +92,11 @@ export class Engine {
 
   get stats(): Readonly<EngineStats> {
     return this.counters;
+  }
+
+  /** Threads that recognizers decode on. */
+  get decodeThreads(): number {
+    return this.threads.count;
   }
 
   get languages(): string[] {

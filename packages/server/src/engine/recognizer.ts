@@ -29,7 +29,7 @@ export type DecodeEvent = { kind: 'partial'; partial: VoskPartial } | { kind: 'f
 export interface DecodeObserver {
   nativeCallStarted(): void;
   nativeCallEnded(): void;
-  /** After each decode call: seconds of audio fed, and the call's wall time (waiting for a thread included). */
+  /** After each decode call: seconds of audio fed, and the call's wall time. */
   decoded(audioSeconds: number, callSeconds: number): void;
   freed(): void;
   /** An automatic-language stream's recognizers were all freed. */
@@ -89,7 +89,12 @@ export class Recognizer implements StreamDecoder {
   ) {
     this.handle = newRecognizerHandle(lib, model, options);
     this.channel = threads.open(
-      { op: 'open', handle: this.handle as unknown as bigint, mergeBytes: maxMergeBytes(options), resultPerChunk: options.resultPerChunk ?? false },
+      {
+        op: 'open',
+        handle: this.handle as unknown as bigint,
+        mergeBytes: maxMergeBytes(options),
+        resultPerChunk: options.resultPerChunk ?? false,
+      },
       (reply) => this.receive(reply),
     );
   }
@@ -193,7 +198,9 @@ export class Recognizer implements StreamDecoder {
       return;
     }
     // Requests dropped by the close are never answered one by one.
-    this.answered(reply.kind === 'closed' ? this.outstanding : reply.kind === 'decoded' || reply.kind === 'failed' ? Math.max(1, reply.requests) : 1);
+    this.answered(
+      reply.kind === 'closed' ? this.outstanding : reply.kind === 'decoded' || reply.kind === 'failed' ? Math.max(1, reply.requests) : 1,
+    );
     if (reply.kind === 'closed') return this.finishClose();
     if (this.closing) return;
     if (reply.kind === 'decoded') {
@@ -235,7 +242,7 @@ export function newRecognizerHandle(lib: LibVosk, model: VoskModel, options: Rec
   return handle;
 }
 
-/** A libvosk call on a worker thread, counted while in flight. */
+/** A libvosk call on libuv's thread pool (automatic language), counted while in flight. */
 export async function nativeCall<A extends unknown[], R>(
   observer: DecodeObserver | undefined,
   f: Parameters<typeof callAsync<A, R>>[0],
