@@ -16,6 +16,8 @@ export const LATENCY_TARGET_MS = 500;
 export const EVENT_LOOP_SAMPLING_MS = 10;
 
 export interface ThroughputRow {
+  /** Which server design: this build's, or the baseline's. */
+  design: string;
   clients: number;
   /** Medians over the runs. */
   raw: number;
@@ -83,44 +85,77 @@ async function serverRun(
 
 /**
  * Raw and server runs alternated and each server run compared with the raw runs either side of
- * it, so slow drift of the machine cancels; raw against raw is the control.
+ * it, so slow drift of the machine cancels; raw against raw is the control. With several servers
+ * (designs), they take turns between the raw runs: raw, A, raw, B, raw, A, ...
  */
 export async function throughput(
-  server: ServerProcess,
+  servers: ReadonlyArray<{ design: string; server: ServerProcess }>,
   model: string,
   audio: BenchAudio,
   clients: number,
   repeats: number,
-): Promise<ThroughputRow> {
+): Promise<ThroughputRow[]> {
   const raw = async (): Promise<number> => (await rawLimit(model, audio.pcm, clients, FRAME_SECONDS)).throughput;
   const raws = [await raw()];
-  const servers: number[] = [];
-  const ratios: number[] = [];
-  const loops: number[] = [];
-  const healthz: number[] = [];
+  const runs = servers.map(() => ({ servers: [] as number[], ratios: [] as number[], loops: [] as number[], healthz: [] as number[] }));
   for (let i = 0; i < repeats; i++) {
-    const run = await serverRun(server, audio, clients);
-    raws.push(await raw());
-    const bracket = (raws.at(-2)! + raws.at(-1)!) / 2;
-    servers.push(run.throughput);
-    ratios.push(run.throughput / bracket);
-    loops.push(run.loopMs);
-    healthz.push(...run.healthz);
-    log(
-      `  ${clients} streams, run ${i + 1}: server ${round(run.throughput, 1)} audio s per s, raw either side ${round(raws.at(-2)!, 1)} and ${round(raws.at(-1)!, 1)} (${round(ratios.at(-1)!, 2)}), event-loop p99 ${round(run.loopMs, 1)} ms`,
-    );
+    for (const [k, { design, server }] of servers.entries()) {
+      const run = await serverRun(server, audio, clients);
+      raws.push(await raw());
+      const bracket = (raws.at(-2)! + raws.at(-1)!) / 2;
+      const r = runs[k]!;
+      r.servers.push(run.throughput);
+      r.ratios.push(run.throughput / bracket);
+      r.loops.push(run.loopMs);
+      r.healthz.push(...run.healthz);
+      log(
+        `  ${design}, ${clients} streams, run ${i + 1}: server ${round(run.throughput, 1)} audio s per s, raw either side ${round(raws.at(-2)!, 1)} and ${round(raws.at(-1)!, 1)} (${round(r.ratios.at(-1)!, 2)}), event-loop p99 ${round(run.loopMs, 1)} ms`,
+      );
+    }
   }
-  return {
-    clients,
-    raw: median(raws),
-    server: median(servers),
-    ratio: median(ratios),
-    ratios,
-    rawOverRaw: raws.slice(1).map((v, i) => v / raws[i]!),
-    eventLoopP99Ms: Math.max(...loops),
-    healthzMedianMs: median(healthz),
-    healthzP99Ms: percentile(healthz, 99),
-  };
+  const rawOverRaw = raws.slice(1).map((v, i) => v / raws[i]!);
+  return servers.map(({ design }, k) => {
+    const r = runs[k]!;
+    return {
+      design,
+      clients,
+      raw: median(raws),
+      server: median(r.servers),
+      ratio: median(r.ratios),
+      ratios: r.ratios,
+      rawOverRaw,
+      eventLoopP99Ms: Math.max(...r.loops),
+      healthzMedianMs: median(r.healthz),
+      healthzP99Ms: percentile(r.healthz, 99),
+    };
+  });
+}
+
+export interface FinalLatency {
+  design: string;
+  clients: number;
+  /** Every final's latency after the frame holding libvosk's decision (10 ms chunks), in ms. */
+  finalMs: number[];
+  eventLoopP99Ms: number;
+}
+
+/** Final latency after the decision frame with `clients` real-time streams, each design in turn. */
+export async function finalLatency(
+  servers: ReadonlyArray<{ design: string; server: ServerProcess }>,
+  audio: BenchAudio,
+  endpoints: number[],
+  clients: number,
+): Promise<FinalLatency[]> {
+  const results: FinalLatency[] = [];
+  for (const { design, server } of servers) {
+    const trial = await realtimeTrial(server, server.url, audio, endpoints, clients);
+    const finalMs = trial.records.flatMap((r) => finalLatencies(r, endpoints));
+    log(
+      `  ${design}, ${clients} real-time streams: final latency median ${round(median(finalMs), 1)} ms, p95 ${round(percentile(finalMs, 95), 1)} ms`,
+    );
+    results.push({ design, clients, finalMs, eventLoopP99Ms: trial.eventLoopP99Ms });
+  }
+  return results;
 }
 
 /** `clients` real-time streams to `url` (the server's own, or with `?language=auto`), staggered across a frame. */

@@ -13,17 +13,21 @@ export class ServerProcess {
     readonly port: number,
   ) {}
 
-  /** `limits`: 'bench' lifts the per-client limits (see below); 'defaults' keeps the server's own. */
+  /**
+   * `limits`: 'bench' lifts the per-client limits (see below); 'defaults' keeps the server's own.
+   * `main`: another build's main.cjs (e.g. an earlier commit's, to compare designs in one run).
+   */
   static async start(
     models: Record<string, string>,
     defaultLanguage: string,
     limits: 'bench' | 'defaults' = 'bench',
+    main = SERVER_MAIN,
   ): Promise<ServerProcess> {
     const probe = createServer().listen(0, '127.0.0.1');
     await once(probe, 'listening');
     const port = (probe.address() as { port: number }).port;
     probe.close();
-    const args = [SERVER_MAIN, '--host', '127.0.0.1', '--port', String(port), '--default-language', defaultLanguage, '--log-level', 'warn'];
+    const args = [main, '--host', '127.0.0.1', '--port', String(port), '--default-language', defaultLanguage, '--log-level', 'warn'];
     // Under attack every cut client is a warning: only errors are worth printing.
     if (limits === 'defaults') args.splice(args.indexOf('warn'), 1, 'error');
     for (const [lang, dir] of Object.entries(models)) args.push('--model', `${lang}=${dir}`);

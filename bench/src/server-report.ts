@@ -2,7 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { FRAME_SECONDS } from './bench-audio.js';
 import type { MachineFacts } from './machine-facts.js';
-import { EVENT_LOOP_SAMPLING_MS, LATENCY_TARGET_MS, type RealtimeTrial, type ThroughputRow } from './server-measures.js';
+import { EVENT_LOOP_SAMPLING_MS, type FinalLatency, LATENCY_TARGET_MS, type RealtimeTrial, type ThroughputRow } from './server-measures.js';
 import { median, percentile, round } from './stats.js';
 
 export interface Capacity {
@@ -17,44 +17,77 @@ export function capacityDetails({ atCapacity }: Capacity): string {
   return `(worst client p95 final latency ${atCapacity ? ms(atCapacity.worstClientP95FinalMs) : 'n/a'}; event-loop delay p99 ${atCapacity ? ms(atCapacity.eventLoopP99Ms) : 'n/a'}; /healthz p99 ${atCapacity ? ms(atCapacity.healthzP99Ms) : 'n/a'})`;
 }
 
+export interface BenchModel {
+  name: string;
+  tdnnfLayers: number;
+}
+
+export interface ModelFigures extends BenchModel {
+  rows: ThroughputRow[];
+  latency: FinalLatency[];
+}
+
+export interface HeavyFigures {
+  memory: { idleMiB: number; perSessionMiB: number; sessions: number };
+  capacity: Capacity;
+  trials: RealtimeTrial[];
+  half: { clients: number; partial: number[]; final: number[] };
+}
+
 export function markdown(
   facts: MachineFacts,
-  rows: ThroughputRow[],
+  models: ModelFigures[],
   repeats: number,
-  manual: Capacity,
-  half: { clients: number; partial: number[]; final: number[] },
-  mem: { idleMiB: number; perSessionMiB: number; sessions: number },
+  heavy: HeavyFigures,
   audioSeconds: number,
+  withBaseline: boolean,
 ): string {
   const spread = (v: number[]): string => `${round(percentile(v, 25), 2)}–${round(percentile(v, 75), 2)}`;
+  const { memory: mem, capacity: manual, half } = heavy;
+  const oneThread = (m: ModelFigures): number => m.rows.find((r) => r.clients === 1)?.raw ?? Number.NaN;
   const lines = [
     '<!-- server-bench:start (written by `pnpm bench`; edit bench/src/server-report.ts instead) -->',
     '## Server capacity against the raw libvosk limit',
     '',
     `Command: \`pnpm bench\` · ${facts.date} · ${facts.cpu}, ${facts.cores} cores, ${facts.memoryGiB} GiB · Node ${facts.node} · libvosk ${facts.libvosk} · koffi ${facts.koffi} · load average at start ${facts.loadAverageAtStart.join(' ')}`,
     '',
-    `Model: the heavy generated tone model (TDNN-F-shaped, 6.8 M parameters, really computed), cn and en loaded. Audio: ${round(audioSeconds, 1)} s of two-tone utterances with pauses, sent in ${FRAME_SECONDS * 1000} ms frames. The server runs in its own process; the load clients run in the benchmark process on the same cores.`,
+    `Models: two generated tone models (TDNN-F-shaped, really computed), cn and en loaded: **heavy** (all 11 TDNN-F layers, 6.8 M parameters) and **lighter** (4 of them, about half the compute). One raw thread decodes ${models.map((m) => `${round(oneThread(m), 1)} audio s per s on the ${m.name} one`).join(' and ')}. Audio: ${round(audioSeconds, 1)} s of two-tone utterances with pauses, sent in ${FRAME_SECONDS * 1000} ms frames. The server runs in its own process; the load clients run in the benchmark process on the same cores. Decoding runs on the server's decode threads (one per core, ${facts.cores} here), each looping over its streams' queued audio.${withBaseline ? " *baseline*: the build given with `--baseline` (the previous design, a koffi async call per decode call on libuv's pool), measured in the same run, its runs alternating with this build's." : ''}`,
     '',
     '### Throughput (as fast as the server takes the audio)',
     '',
-    '| clients / threads | raw libvosk (audio s per s) | server (audio s per s) | server / raw (median) | server / raw, middle half of runs | control: raw / raw, middle half | event-loop delay p99 (worst run) | /healthz median / p99 |',
-    '|---|---|---|---|---|---|---|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.clients} | ${round(r.raw, 1)} | ${round(r.server, 1)} | **${round(r.ratio, 2)}** | ${spread(r.ratios)} | ${spread(r.rawOverRaw)} | ${ms(r.eventLoopP99Ms)} | ${ms(r.healthzMedianMs)} / ${ms(r.healthzP99Ms)} |`,
+    '| model | clients / threads | design | raw libvosk (audio s per s) | server (audio s per s) | server / raw (median) | server / raw, middle half of runs | control: raw / raw, middle half | event-loop delay p99 (worst run) | /healthz median / p99 |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...models.flatMap((m) =>
+      m.rows.map(
+        (r) =>
+          `| ${m.name} | ${r.clients} | ${r.design} | ${round(r.raw, 1)} | ${round(r.server, 1)} | **${round(r.ratio, 2)}** | ${spread(r.ratios)} | ${spread(r.rawOverRaw)} | ${ms(r.eventLoopP99Ms)} | ${ms(r.healthzMedianMs)} / ${ms(r.healthzP99Ms)} |`,
+      ),
     ),
     '',
     '/healthz is polled every 100 ms by a separate process (started before the timed run).',
     '',
-    `Raw: N worker threads each calling \`vosk_recognizer_accept_waveform\` (and \`partial_result\`) directly on the same audio in ${FRAME_SECONDS * 1000} ms chunks, no sockets or queues. Server: N WebSocket clients each sending the same audio in ${FRAME_SECONDS * 1000} ms frames as fast as the server takes it, then \`eof\`; wall time until the last \`eof_complete\`. Per N, ${repeats} server runs alternate with ${repeats + 1} raw runs (raw, server, raw, ...); each server run is divided by the mean of the raw runs either side of it, and the table gives the median of those ratios with their interquartile range. The control column divides each raw run by the one before it: the same measurement against itself, so its spread is what this machine's noise alone produces. Event-loop delay: the server's p99 over the run (prom-client's monitor, less its ${EVENT_LOOP_SAMPLING_MS} ms sampling interval). Decoding runs on libuv's thread pool, sized to the cores (${facts.cores} threads here). One raw thread decodes ${round(rows[0]!.raw, 1)} audio s per s: a real-time factor of ${round(1 / rows[0]!.raw, 3)} per core.`,
+    `Raw: N worker threads each calling \`vosk_recognizer_accept_waveform\` (and \`partial_result\`) directly on the same audio in ${FRAME_SECONDS * 1000} ms chunks, no sockets or queues. Server: N WebSocket clients each sending the same audio in ${FRAME_SECONDS * 1000} ms frames as fast as the server takes it, then \`eof\`; wall time until the last \`eof_complete\`. Per N, ${repeats} server runs${withBaseline ? ' of each design' : ''} alternate with raw runs (raw, server, raw, ...); each server run is divided by the mean of the raw runs either side of it, and the table gives the median of those ratios with their interquartile range. The control column divides each raw run by the one before it: the same measurement against itself, so its spread is what this machine's noise alone produces. Event-loop delay: the server's p99 over the run (prom-client's monitor, less its ${EVENT_LOOP_SAMPLING_MS} ms sampling interval); the 8-client row is full load.`,
     '',
-    '### Real-time capacity',
+    '### Final latency after the decision frame',
     '',
-    `Clients streaming at real-time pace (one ${FRAME_SECONDS * 1000} ms frame per ${FRAME_SECONDS * 1000} ms, staggered). A client count passes when every client gets every final and every client's 95th-percentile final latency is under ${LATENCY_TARGET_MS} ms. Final latency: from sending the frame that holds the endpoint (where libvosk reports it when fed 10 ms chunks) to receiving the final.`,
+    `From sending the frame that holds the endpoint (where libvosk reports it when fed 10 ms chunks) to receiving the final, every utterance of every client, clients streaming at real-time pace (one ${FRAME_SECONDS * 1000} ms frame per ${FRAME_SECONDS * 1000} ms, staggered).`,
+    '',
+    '| model | real-time streams | design | median | p95 | event-loop delay p99 |',
+    '|---|---|---|---|---|---|',
+    ...models.flatMap((m) =>
+      m.latency.map(
+        (l) =>
+          `| ${m.name} | ${l.clients} | ${l.design} | ${round(median(l.finalMs), 1)} ms | ${round(percentile(l.finalMs, 95), 1)} ms | ${ms(l.eventLoopP99Ms)} |`,
+      ),
+    ),
+    '',
+    '### Real-time capacity (heavy model)',
+    '',
+    `A client count passes when every client gets every final and every client's 95th-percentile final latency is under ${LATENCY_TARGET_MS} ms.`,
     '',
     `- **Capacity: ${manual.capacity} concurrent real-time streams** ${capacityDetails(manual)}`,
     '',
-    `### Latency at half capacity (${half.clients} clients)`,
+    `### Latency at half capacity (${half.clients} clients, heavy model)`,
     '',
     '| | median | p95 |',
     '|---|---|---|',
@@ -63,7 +96,7 @@ export function markdown(
     '',
     'The partial latency includes what the model needs to hear: at least 3 output frames of tone plus the network’s 25-frame (0.25 s) right context.',
     '',
-    '### Memory',
+    '### Memory (heavy model)',
     '',
     `- Server RSS with both heavy models loaded, idle: **${round(mem.idleMiB, 0)} MiB**`,
     `- Per open session (recognizer after 2 s of audio, measured over ${mem.sessions} sessions): **${round(mem.perSessionMiB, 2)} MiB**`,

@@ -97,7 +97,7 @@ export class AsrServer {
         }),
         models: config.models.map(([language, dir]) => `${language}=${dir}`),
         default_language: config.defaultLanguage,
-        decode_threads: Number(process.env.UV_THREADPOOL_SIZE ?? 4),
+        decode_threads: engine.decodeThreads,
       },
       'listening',
     );

@@ -16,12 +16,18 @@ const TDNNF_STRIDES = [1, 1, 1, 0, 3, 3, 3, 3, 3, 3, 3] as const;
 type Component =
   { kind: 'affine'; linear: Matrix; bias: Float32Array } | { kind: 'relu' | 'log-softmax'; dim: number } | { kind: 'noop'; dim: number };
 
-/** Writes am/final.mdl: a TransitionModel with one single-state HMM per phone, then the nnet3. */
-export function acousticModel(frequencies: readonly number[], heavy: boolean): Buffer {
+/** The heavy stack's TDNN-F layers by default: as many as Vosk's small chain models have. */
+export const HEAVY_TDNNF_LAYERS = TDNNF_STRIDES.length;
+
+/**
+ * Writes am/final.mdl: a TransitionModel with one single-state HMM per phone, then the nnet3.
+ * `heavy`: the number of TDNN-F layers of the compute stack (at most HEAVY_TDNNF_LAYERS), or 0 for none.
+ */
+export function acousticModel(frequencies: readonly number[], heavy: number): Buffer {
   const phones = frequencies.length + 1; // phone 1 is silence, phone k+1 is word k
   const w = new KaldiWriter();
   writeTransitionModel(w, phones);
-  const { config, components } = heavy ? heavyNnet(frequencies) : lightNnet(frequencies);
+  const { config, components } = heavy > 0 ? heavyNnet(frequencies, heavy) : lightNnet(frequencies);
   w.token('<Nnet3>').raw('\n').raw(config.join('\n')).raw('\n\n');
   w.token('<NumComponents>').int32(components.length);
   for (const [name, c] of components) {
@@ -141,7 +147,7 @@ function lightNnet(frequencies: readonly number[]): Nnet {
  * The light detector plus a TDNN-F stack shaped like Vosk's small chain models, really computed
  * but wired into the output with zero weights: realistic cost, identical results.
  */
-function heavyNnet(frequencies: readonly number[]): Nnet {
+function heavyNnet(frequencies: readonly number[], layers: number): Nnet {
   const words = frequencies.length;
   const random = seededRandom(HEAVY_SEED);
   const affine = (rows: number, cols: number): Component => {
@@ -166,7 +172,7 @@ function heavyNnet(frequencies: readonly number[]): Nnet {
     ['tdnn1.relu', { kind: 'relu', dim: D }],
   ];
   let prev = 'tdnn1.relu';
-  TDNNF_STRIDES.forEach((s, i) => {
+  TDNNF_STRIDES.slice(0, layers).forEach((s, i) => {
     const n = `tdnnf${i + 2}`;
     if (s > 0) {
       config.push(

@@ -38,6 +38,18 @@ describe('tone model generator', () => {
     expect(heavyA.get('am/final.mdl')!.length).toBeLessThan(29_000_000);
   });
 
+  it('keeps as many TDNN-F layers as asked, and refuses a count it does not have', () => {
+    const lighter = toneModelFiles({ words: ENGLISH_TONE_WORDS, heavy: true, tdnnfLayers: 4 }).get('am/final.mdl')!;
+    const mdl = lighter.toString('latin1');
+    expect(mdl).toContain('tdnnf5.noop');
+    expect(mdl).not.toContain('tdnnf6.');
+    expect(lighter.length).toBeLessThan(toneModelFiles({ words: ENGLISH_TONE_WORDS, heavy: true }).get('am/final.mdl')!.length);
+    for (const bad of [0, 12, 2.5])
+      expect(() => toneModelFiles({ words: ENGLISH_TONE_WORDS, heavy: true, tdnnfLayers: bad })).toThrow(
+        `tdnnfLayers must be a whole number from 1 to 11, not ${bad}`,
+      );
+  });
+
   it('places the tones in the filterbank bins the spec measured', () => {
     const at500 = filterResponses(500);
     expect(at500[7]).toBeCloseTo(0.595, 2);

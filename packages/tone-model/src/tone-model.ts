@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { acousticModel } from './acoustic-model.js';
+import { HEAVY_TDNNF_LAYERS, acousticModel } from './acoustic-model.js';
 import { decodingGraph } from './decoding-graph.js';
 import { toneBins } from './mel.js';
 import { toneSequenceClip } from './test-audio.js';
@@ -15,6 +15,11 @@ export interface ToneModelSpec {
   words: readonly ToneWord[];
   /** Adds a TDNN-F stack with real compute (benchmarks); the output stays identical. */
   heavy?: boolean;
+  /**
+   * With `heavy`: how many of the stack's 11 TDNN-F layers to keep (default all). Fewer make a
+   * cheaper model with the same output (5: about half the compute, for benchmarks of light models).
+   */
+  tdnnfLayers?: number;
 }
 
 export const TONE_FREQUENCIES = { low: 500, mid: 1000, high: 2000 } as const;
@@ -69,6 +74,12 @@ const FBANK_CONF = [
   '--allow-upsample=true',
 ];
 
+function heavyLayers(layers: number = HEAVY_TDNNF_LAYERS): number {
+  if (!Number.isInteger(layers) || layers < 1 || layers > HEAVY_TDNNF_LAYERS)
+    throw new Error(`tdnnfLayers must be a whole number from 1 to ${HEAVY_TDNNF_LAYERS}, not ${layers}`);
+  return layers;
+}
+
 /** The files of a tone model directory, relative path to bytes. Deterministic. */
 export function toneModelFiles(spec: ToneModelSpec): Map<string, Buffer> {
   validateWords(spec.words);
@@ -79,7 +90,7 @@ export function toneModelFiles(spec: ToneModelSpec): Map<string, Buffer> {
       'am/final.mdl',
       acousticModel(
         spec.words.map((w) => w.hz),
-        spec.heavy ?? false,
+        spec.heavy ? heavyLayers(spec.tdnnfLayers) : 0,
       ),
     ],
     ['conf/model.conf', lines(MODEL_CONF)],

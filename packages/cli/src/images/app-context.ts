@@ -12,7 +12,7 @@ export const APP_CONTEXT_ENTRIES = ['Dockerfile', 'node_modules', 'package.json'
  *   node_modules/  koffi (JavaScript and its linux x64 binary) and vosk (package.json, libvosk.so)
  *   package.json   name, version, "type": "module"
  *   page/          the browser test page, which the server reads from its package root
- *   dist/          main.cjs and server-main.js (esbuild), beside page/ as in the server package
+ *   dist/          main.cjs, server-main.js and engine/decode-thread.js (esbuild), beside page/ as in the server package
  */
 export async function stageAppContext(source: SourceTree, stage: string, say: (line: string) => void): Promise<void> {
   const native = locateNativeParts(source.serverDir);

@@ -9,6 +9,8 @@ import { ImageError } from './image-error.js';
  *   module loads; it then imports
  * - dist/server-main.js: the program and its JavaScript dependencies (pino, prom-client, ws) in one
  *   ES module. koffi stays outside: it finds its native binary relative to its own files.
+ * - dist/engine/decode-thread.js: the decode threads' script, where the server looks for it in
+ *   tsc's output too (see decode-threads.ts).
  * Built from the TypeScript sources, so a deploy never runs a stale tsc output.
  */
 export function serverBundleBuilds(serverDir: string, distDir: string): BuildOptions[] {
@@ -19,6 +21,15 @@ export function serverBundleBuilds(serverDir: string, distDir: string): BuildOpt
     target: 'node20',
     logLevel: 'silent',
   };
+  const esm: BuildOptions = {
+    ...common,
+    format: 'esm',
+    external: ['koffi'],
+    // The CommonJS dependencies, bundled into an ES module, still require() Node's built-ins.
+    banner: {
+      js: "import { createRequire as createRequireForBundle } from 'node:module';\nconst require = createRequireForBundle(import.meta.url);",
+    },
+  };
   return [
     {
       ...common,
@@ -27,17 +38,8 @@ export function serverBundleBuilds(serverDir: string, distDir: string): BuildOpt
       format: 'cjs',
       external: ['./server-main.js'],
     },
-    {
-      ...common,
-      entryPoints: [join(serverDir, 'src', 'server-main.ts')],
-      outfile: join(distDir, 'server-main.js'),
-      format: 'esm',
-      external: ['koffi'],
-      // The CommonJS dependencies, bundled into an ES module, still require() Node's built-ins.
-      banner: {
-        js: "import { createRequire as createRequireForBundle } from 'node:module';\nconst require = createRequireForBundle(import.meta.url);",
-      },
-    },
+    { ...esm, entryPoints: [join(serverDir, 'src', 'server-main.ts')], outfile: join(distDir, 'server-main.js') },
+    { ...esm, entryPoints: [join(serverDir, 'src', 'engine', 'decode-thread.ts')], outfile: join(distDir, 'engine', 'decode-thread.js') },
   ];
 }
 

@@ -1,6 +1,6 @@
 import { cp, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lowHighClip, pcmBytes, synthesize } from '@asrctl/tone-model';
+import { lowHighClip, pcmBytes, synthesize, toneWordsFor, writeToneModel } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
@@ -184,6 +184,82 @@ describe('Engine on real libvosk with generated tone models', () => {
     recognizers[0]!.acceptAudio(pcmBytes(lowHighClip()));
     await Promise.all(recognizers.map((r) => r.close()));
     expect(engine.stats.liveRecognizers).toBe(before);
+  });
+});
+
+describe('decode threads', () => {
+  it('gives each of several streams on one thread its own results, in order', async () => {
+    const single = Engine.open({ voskLogLevel: -1, logger: createLogger('silent'), decodeThreads: 1 });
+    await single.loadModels(new Map([['en', models.en]]));
+    try {
+      const clip = pcmBytes(lowHighClip());
+      const streams = [0, 1, 2].map(() => {
+        const events: DecodeEvent[] = [];
+        const recognizer = single.createRecognizer(
+          'en',
+          { sampleRate: 16000, words: true },
+          (e) => events.push(e),
+          (e) => events.push({ kind: 'final', result: { text: e.message } }),
+        );
+        return { events, recognizer };
+      });
+      // Interleaved frames: the thread takes turns among its streams, never mixes their audio.
+      for (let o = 0; o < clip.length; o += 3200) for (const { recognizer } of streams) recognizer.acceptAudio(clip.subarray(o, o + 3200));
+      const lasts = await Promise.all(streams.map(({ recognizer }) => recognizer.flush()));
+      for (const [i, { events }] of streams.entries()) {
+        expect(
+          finals(events).map((r) => r.text),
+          `stream ${i}`,
+        ).toEqual(['low high']);
+        expect(lasts[i]!.text).toBe('');
+      }
+      await Promise.all(streams.map(({ recognizer }) => recognizer.close()));
+      expect(single.stats.nativeCallsInFlight).toBe(0);
+    } finally {
+      single.close();
+    }
+  });
+
+  it('answers commands in order after the audio before them, and a close rejects those not yet answered', async () => {
+    const recognizer = engine.createRecognizer(
+      'en-heavy',
+      { sampleRate: 16000 },
+      () => undefined,
+      () => undefined,
+    );
+    recognizer.acceptAudio(pcmBytes(synthesize([{ silence: 0.3 }, { tone: 1000, seconds: 0.4 }])));
+    expect((await recognizer.flush()).text).toBe('mid');
+    recognizer.acceptAudio(pcmBytes(synthesize([{ silence: 0.3 }, { tone: 2000, seconds: 0.4 }])));
+    const reset = recognizer.reset();
+    recognizer.acceptAudio(pcmBytes(synthesize([{ silence: 0.3 }, { tone: 500, seconds: 0.4 }])));
+    const cut = recognizer.flush();
+    const closed = recognizer.close();
+    await expect(reset).rejects.toThrow('recognizer was closed');
+    await expect(cut).rejects.toThrow('recognizer was closed');
+    await closed;
+    await expect(recognizer.flush()).rejects.toThrow('recognizer is closed');
+  });
+
+  it('decodes a lighter compute stack (4 of the 11 TDNN-F layers) to the same words', async () => {
+    const dir = join(models.root, 'tone-en-lighter');
+    await writeToneModel(dir, { words: toneWordsFor('en'), heavy: true, tdnnfLayers: 4 });
+    const lighter = Engine.open({ voskLogLevel: -1, logger: createLogger('silent') });
+    await lighter.loadModels(new Map([['en', dir]]));
+    try {
+      const texts: string[] = [];
+      const recognizer = lighter.createRecognizer(
+        'en',
+        { sampleRate: 16000 },
+        (e) => e.kind === 'final' && texts.push(e.result.text),
+        () => undefined,
+      );
+      recognizer.acceptAudio(pcmBytes(lowHighClip()));
+      texts.push((await recognizer.flush()).text);
+      await recognizer.close();
+      expect(texts.filter((t) => t !== '')).toEqual(['low high']);
+    } finally {
+      lighter.close();
+    }
   });
 });
 

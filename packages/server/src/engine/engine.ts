@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import type { Logger } from '../logger.js';
 import { EngineError } from './errors.js';
@@ -5,6 +6,7 @@ import { type LibVosk, libvosk } from './libvosk.js';
 import { VoskModel } from './model.js';
 import { captureNativeStderr, parseKaldiLine } from './native-stderr.js';
 import { AutoRecognizer } from './auto-recognizer.js';
+import { DecodeThreads } from './decode-threads.js';
 import { type DecodeEvent, type DecodeObserver, Recognizer, type RecognizerOptions } from './recognizer.js';
 
 export type EngineState = 'loading' | 'ready' | 'failed' | 'closed';
@@ -13,10 +15,10 @@ export interface EngineStats {
   liveRecognizers: number;
   /** Streams in automatic language now: each decodes its audio once per language. */
   automaticStreams: number;
-  /** libvosk calls running on worker threads now. */
+  /** Recognizers with libvosk calls running or queued on a thread now. */
   nativeCallsInFlight: number;
   audioSecondsDecoded: number;
-  /** Wall time of libvosk decode calls, from issue to completion (waiting for a pool thread included). */
+  /** Wall time of libvosk decode calls on their thread (automatic language: from issue, waiting for a pool thread included). */
   decodeSeconds: number;
 }
 
@@ -64,14 +66,20 @@ export class Engine {
   private constructor(
     private readonly lib: LibVosk,
     private readonly logger: Logger,
+    private readonly threads: DecodeThreads,
   ) {}
 
-  /** Binds libvosk (throws EngineError naming every path tried) and sets its log level. */
-  static open(options: { libvoskPath?: string; voskLogLevel: number; logger: Logger }): Engine {
+  /**
+   * Binds libvosk (throws EngineError naming every path tried) and sets its log level. Recognizers
+   * decode on `decodeThreads` threads: by default as many as libuv's pool has (UV_THREADPOOL_SIZE,
+   * which the entry point sizes to the cores), else one per core.
+   */
+  static open(options: { libvoskPath?: string; voskLogLevel: number; logger: Logger; decodeThreads?: number }): Engine {
     const lib = libvosk(options.libvoskPath);
     lib.setLogLevel(options.voskLogLevel);
-    options.logger.info({ path: lib.path }, 'libvosk_loaded');
-    return new Engine(lib, options.logger);
+    const count = options.decodeThreads ?? (Number(process.env.UV_THREADPOOL_SIZE) || availableParallelism());
+    options.logger.info({ path: lib.path, decode_threads: count }, 'libvosk_loaded');
+    return new Engine(lib, options.logger, new DecodeThreads(count, lib.path));
   }
 
   get state(): EngineState {
@@ -84,6 +92,11 @@ export class Engine {
 
   get stats(): Readonly<EngineStats> {
     return this.counters;
+  }
+
+  /** Threads that recognizers decode on. */
+  get decodeThreads(): number {
+    return this.threads.count;
   }
 
   get languages(): string[] {
@@ -166,7 +179,7 @@ export class Engine {
     const model = modelName === undefined ? this.model(language) : this.models.get(language)?.find((m) => m.name === modelName);
     if (!model)
       throw new EngineError('recognizer_failed', `no model ${modelName ? `"${modelName}" ` : ''}loaded for language "${language}"`);
-    const recognizer = new Recognizer(this.lib, language, model, options, onEvent, onError, this.observer);
+    const recognizer = new Recognizer(this.threads, this.lib, language, model, options, onEvent, onError, this.observer);
     this.counters.liveRecognizers++;
     return recognizer;
   }
@@ -188,8 +201,9 @@ export class Engine {
     return recognizer;
   }
 
-  /** Frees the models. Recognizers still open keep their model alive inside libvosk. */
+  /** Frees the models and stops the decode threads. Recognizers still open keep their model alive inside libvosk. */
   close(): void {
+    void this.threads.close();
     for (const models of this.models.values()) for (const model of models) model.free();
     this.models.clear();
     this.stateValue = 'closed';

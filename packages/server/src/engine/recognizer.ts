@@ -1,5 +1,5 @@
-import { performance } from 'node:perf_hooks';
-import { DecodeQueue } from './decode-queue.js';
+import type { DecodeReply } from './decode-messages.js';
+import type { DecodeChannel, DecodeThreads, ThreadLost } from './decode-threads.js';
 import { EngineError } from './errors.js';
 import { type LibVosk, type RecognizerHandle, callAsync } from './libvosk.js';
 import type { VoskModel } from './model.js';
@@ -29,7 +29,7 @@ export type DecodeEvent = { kind: 'partial'; partial: VoskPartial } | { kind: 'f
 export interface DecodeObserver {
   nativeCallStarted(): void;
   nativeCallEnded(): void;
-  /** After each decode call: seconds of audio fed, and the call's wall time (waiting for a thread included). */
+  /** After each decode call: seconds of audio fed, and the call's wall time. */
   decoded(audioSeconds: number, callSeconds: number): void;
   freed(): void;
   /** An automatic-language stream's recognizers were all freed. */
@@ -58,17 +58,28 @@ export interface StreamDecoder {
 }
 
 /**
- * One libvosk recognizer. Every native call goes through one queue, so calls for a recognizer
- * never overlap (libvosk recognizers are not thread-safe), and heavy calls run on worker threads.
- * Results arrive in order through `onEvent`.
+ * One libvosk recognizer, decoded on a decode thread (decode-thread.ts) that runs its audio and
+ * commands one call at a time, in order (libvosk recognizers are not thread-safe), and merges audio
+ * queued while a call runs. Results arrive in order through `onEvent`.
  */
 export class Recognizer implements StreamDecoder {
-  private readonly queue: DecodeQueue;
-  private freed = false;
+  private readonly channel: DecodeChannel;
   private readonly handle: RecognizerHandle;
+  private queuedAudioBytes = 0;
+  /** Audio chunks and commands sent (or about to be) and not yet answered. */
+  private outstanding = 0;
+  /** Audio of this event-loop turn, sent together at its end (or before a command). */
+  private unsent: Uint8Array[] = [];
+  /** Commands waiting for their reply, in the order sent. */
+  private readonly commands: Array<{ resolve: (json: string | undefined) => void; reject: (error: Error) => void }> = [];
+  private closing: Promise<void> | undefined;
+  /** Its decode thread stopped: nothing more will be answered. */
+  private lost = false;
+  private freed: () => void = () => undefined;
 
   constructor(
-    private readonly lib: LibVosk,
+    threads: DecodeThreads,
+    lib: LibVosk,
     readonly language: string,
     readonly model: VoskModel,
     readonly options: RecognizerOptions,
@@ -77,69 +88,143 @@ export class Recognizer implements StreamDecoder {
     private readonly observer?: DecodeObserver,
   ) {
     this.handle = newRecognizerHandle(lib, model, options);
-    this.queue = new DecodeQueue(maxMergeBytes(options), (pcm) => this.decode(pcm));
+    this.channel = threads.open(
+      {
+        op: 'open',
+        handle: this.handle as unknown as bigint,
+        mergeBytes: maxMergeBytes(options),
+        resultPerChunk: options.resultPerChunk ?? false,
+      },
+      (reply) => this.receive(reply),
+    );
   }
 
   /** Bytes of audio queued and not yet handed to libvosk (kept as a count: read for every frame). */
   get queuedBytes(): number {
-    return this.queue.queuedBytes;
+    return this.queuedAudioBytes;
   }
 
   /** Queues PCM16 audio (an even number of bytes). Partials and finals follow through onEvent. */
   acceptAudio(pcm: Buffer): void {
-    if (pcm.length === 0 && !this.options.resultPerChunk) return;
-    this.queue.acceptAudio(pcm);
+    if ((pcm.length === 0 && !this.options.resultPerChunk) || this.closing || this.lost) return;
+    this.queuedAudioBytes += pcm.length;
+    // A copy of its own, moved to the thread: a frame may view a larger socket buffer, which a
+    // structured clone would copy whole.
+    this.unsent.push(new Uint8Array(pcm));
+    this.pending(1);
+    // Frames that arrive together go in one message, so the thread sees them queued together.
+    if (this.unsent.length === 1) queueMicrotask(() => this.sendAudio());
   }
 
   /** After all queued audio: the final result of the utterance (libvosk's final_result). */
-  flush(): Promise<VoskResult> {
-    return this.queue.task(async () => parseVoskJson<VoskResult>(await this.native(this.lib.finalResult, this.handle), 'final_result'));
+  async flush(): Promise<VoskResult> {
+    return parseVoskJson<VoskResult>((await this.command('final'))!, 'final_result');
   }
 
   /** After all queued audio: discards the current utterance. */
-  reset(): Promise<void> {
-    return this.queue.task(async () => this.lib.reset(this.handle));
+  async reset(): Promise<void> {
+    await this.command('reset');
   }
 
   /**
-   * Drops audio not yet decoded and frees the recognizer once any call in flight has returned.
-   * Resolves when the native recognizer is freed.
+   * Drops audio not yet decoded, rejects commands not yet answered, and frees the recognizer once
+   * any call in flight has returned. Resolves when the native recognizer is freed.
    */
   close(): Promise<void> {
-    return this.queue.close(() => this.free());
+    this.closing ??= new Promise<void>((resolve) => {
+      this.freed = resolve;
+      const closedError = new EngineError('recognizer_failed', 'recognizer was closed');
+      for (const c of this.commands.splice(0)) c.reject(closedError);
+      this.queuedAudioBytes = 0;
+      this.unsent = [];
+      if (this.lost) this.finishClose();
+      else this.send({ op: 'close' });
+    });
+    return this.closing;
   }
 
-  private async decode(pcm: Buffer): Promise<void> {
-    try {
-      const started = performance.now();
-      const endpoint = await this.native(this.lib.acceptWaveform, this.handle, pcm, pcm.length);
-      if (endpoint < 0) throw new Error('vosk_recognizer_accept_waveform returned an error');
-      if (this.queue.closed) return;
-      let event: DecodeEvent | undefined;
-      if (endpoint === 1) {
-        event = { kind: 'final', result: parseVoskJson<VoskResult>(await this.native(this.lib.result, this.handle), 'result') };
-      } else if (this.options.resultPerChunk || !this.queue.audioWaiting) {
-        // With more audio already queued, this partial would be stale at once: skip the call.
-        const partial = parseVoskJson<VoskPartial>(await this.native(this.lib.partialResult, this.handle), 'partial_result');
-        event = { kind: 'partial', partial };
-      }
-      this.observer?.decoded(pcm.length / 2 / this.options.sampleRate, (performance.now() - started) / 1000);
-      if (event && !this.queue.closed) this.onEvent(event);
-    } catch (err) {
-      if (!this.queue.closed) this.onError(new EngineError('decode_failed', `decoding failed: ${(err as Error).message}`, { cause: err }));
+  private command(op: 'final' | 'reset'): Promise<string | undefined> {
+    if (this.lost) return Promise.reject(new EngineError('decode_failed', 'the decode thread of this recognizer stopped'));
+    if (this.closing) return Promise.reject(new EngineError('recognizer_failed', 'recognizer is closed'));
+    return new Promise((resolve, reject) => {
+      this.commands.push({ resolve, reject });
+      this.send({ op });
+    });
+  }
+
+  private sendAudio(): void {
+    if (this.unsent.length === 0) return;
+    const chunks = this.unsent;
+    this.unsent = [];
+    this.channel.send(
+      { op: 'audio', chunks },
+      chunks.map((c) => c.buffer as ArrayBuffer),
+    );
+  }
+
+  /** A command or close, after the audio before it. */
+  private send(request: { op: 'final' | 'reset' | 'close' }): void {
+    this.sendAudio();
+    this.pending(1);
+    this.channel.send(request);
+  }
+
+  private pending(requests: number): void {
+    if (this.outstanding === 0) {
+      this.channel.busy(true);
+      this.observer?.nativeCallStarted();
+    }
+    this.outstanding += requests;
+  }
+
+  private answered(requests: number): void {
+    if (requests === 0) return;
+    this.outstanding -= requests;
+    if (this.outstanding === 0) {
+      this.channel.busy(false);
+      this.observer?.nativeCallEnded();
     }
   }
 
-  /** A libvosk call on a worker thread, counted while in flight. */
-  private native<A extends unknown[], R>(f: Parameters<typeof callAsync<A, R>>[0], ...args: A): Promise<R> {
-    return nativeCall(this.observer, f, ...args);
+  private receive(reply: DecodeReply | ThreadLost): void {
+    if (reply.kind === 'lost') {
+      this.lost = true;
+      this.queuedAudioBytes = 0;
+      this.answered(this.outstanding);
+      const error = new EngineError('decode_failed', reply.message);
+      for (const c of this.commands.splice(0)) c.reject(error);
+      if (this.closing) this.finishClose();
+      else this.onError(error);
+      return;
+    }
+    // Requests dropped by the close are never answered one by one.
+    this.answered(
+      reply.kind === 'closed' ? this.outstanding : reply.kind === 'decoded' || reply.kind === 'failed' ? Math.max(1, reply.requests) : 1,
+    );
+    if (reply.kind === 'closed') return this.finishClose();
+    if (this.closing) return;
+    if (reply.kind === 'decoded') {
+      this.queuedAudioBytes -= reply.bytes;
+      this.observer?.decoded(reply.bytes / 2 / this.options.sampleRate, reply.seconds);
+      try {
+        if (reply.result !== undefined) this.onEvent({ kind: 'final', result: parseVoskJson<VoskResult>(reply.result, 'result') });
+        else if (reply.partial !== undefined)
+          this.onEvent({ kind: 'partial', partial: parseVoskJson<VoskPartial>(reply.partial, 'partial_result') });
+      } catch (err) {
+        this.onError(new EngineError('decode_failed', `decoding failed: ${(err as Error).message}`, { cause: err }));
+      }
+    } else if (reply.kind === 'failed') {
+      const error = new EngineError('decode_failed', `decoding failed: ${reply.message}`);
+      if (reply.op === 'audio') {
+        this.queuedAudioBytes -= reply.bytes;
+        this.onError(error);
+      } else this.commands.shift()?.reject(error);
+    } else this.commands.shift()?.resolve(reply.kind === 'final' ? reply.json : undefined);
   }
 
-  private free(): void {
-    if (this.freed) return;
-    this.freed = true;
-    this.lib.recognizerFree(this.handle);
+  private finishClose(): void {
     this.observer?.freed();
+    this.freed();
   }
 }
 
@@ -157,7 +242,7 @@ export function newRecognizerHandle(lib: LibVosk, model: VoskModel, options: Rec
   return handle;
 }
 
-/** A libvosk call on a worker thread, counted while in flight. */
+/** A libvosk call on libuv's thread pool (automatic language), counted while in flight. */
 export async function nativeCall<A extends unknown[], R>(
   observer: DecodeObserver | undefined,
   f: Parameters<typeof callAsync<A, R>>[0],

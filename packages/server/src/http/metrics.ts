@@ -54,7 +54,7 @@ export class ServerMetrics {
     });
     new Counter({
       name: 'asr_decode_seconds_total',
-      help: 'Wall time of libvosk decode calls, waiting for a decode thread included',
+      help: 'Wall time of libvosk decode calls on their decode thread',
       registers,
       collect() {
         this.reset();
@@ -63,7 +63,7 @@ export class ServerMetrics {
     });
     new Gauge({
       name: 'asr_native_calls_in_flight',
-      help: 'libvosk calls running on worker threads now (saturation)',
+      help: 'Recognizers with libvosk calls running or queued on a decode thread now (saturation)',
       registers,
       collect() {
         this.set(engine.stats.nativeCallsInFlight);

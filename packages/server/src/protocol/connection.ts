@@ -112,7 +112,8 @@ export function openConnection(
         // A client gone already takes no final.
         if (!session.isClosed) await session.flush();
       } catch (err) {
-        log.warn({ err }, 'flush_failed');
+        // A client that left meanwhile cut its own flush off (its session's close drops it): nothing failed.
+        if (!session.isClosed) log.warn({ err }, 'flush_failed');
       }
       if (ws.readyState === ws.OPEN) ws.close(code, reason);
     },

@@ -1,0 +1,122 @@
+/**
+ * A decode thread (a worker thread, one per core): it owns the streams the event loop gives it and
+ * loops over their queued audio and commands, calling libvosk synchronously. Between two calls it
+ * takes whatever the event loop has posted meanwhile without returning to its own loop
+ * (receiveMessageOnPort), so a busy recognizer's next call starts at once: no thread hand-off per
+ * call. Streams take turns call by call; a stream's own requests run one at a time, in order.
+ */
+import { performance } from 'node:perf_hooks';
+import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import type { DecodeReply, DecodeRequest } from './decode-messages.js';
+import { type RecognizerHandle, libvosk } from './libvosk.js';
+
+type Op = { kind: 'audio'; chunks: Buffer[]; bytes: number; requests: number } | { kind: 'final' } | { kind: 'reset' };
+
+interface Stream {
+  id: number;
+  handle: RecognizerHandle;
+  mergeBytes: number;
+  resultPerChunk: boolean;
+  ops: Op[];
+  /** Whether it waits in `turns`. */
+  waiting: boolean;
+}
+
+const port = parentPort as MessagePort;
+const lib = libvosk((workerData as { libvoskPath: string }).libvoskPath);
+const streams = new Map<number, Stream>();
+/** Streams with work, in turn order. */
+const turns: Stream[] = [];
+let looping = false;
+
+const reply = (message: DecodeReply): void => port.postMessage(message);
+
+function receive(request: DecodeRequest): void {
+  if (request.op === 'open') {
+    const { id, mergeBytes, resultPerChunk } = request;
+    streams.set(id, { id, handle: request.handle as unknown as RecognizerHandle, mergeBytes, resultPerChunk, ops: [], waiting: false });
+    return;
+  }
+  const stream = streams.get(request.id);
+  if (!stream) return;
+  if (request.op === 'close') {
+    // Nothing runs now (this thread is between calls): the recognizer can go at once.
+    streams.delete(stream.id);
+    stream.ops.length = 0;
+    if (stream.waiting) turns.splice(turns.indexOf(stream), 1);
+    lib.recognizerFree(stream.handle);
+    reply({ kind: 'closed', id: stream.id });
+    return;
+  }
+  if (request.op === 'audio') {
+    for (const chunk of request.chunks) {
+      const pcm = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      const last = stream.ops.at(-1);
+      if (last?.kind === 'audio' && stream.mergeBytes > 0 && last.bytes + pcm.length <= stream.mergeBytes) {
+        last.chunks.push(pcm);
+        last.bytes += pcm.length;
+        last.requests++;
+      } else stream.ops.push({ kind: 'audio', chunks: [pcm], bytes: pcm.length, requests: 1 });
+    }
+  } else stream.ops.push({ kind: request.op });
+  if (!stream.waiting) {
+    stream.waiting = true;
+    turns.push(stream);
+  }
+}
+
+/** Everything the event loop posted since the last look, without waiting. */
+function takePosted(): void {
+  for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) receive(m.message as DecodeRequest);
+}
+
+function loop(): void {
+  looping = true;
+  try {
+    for (;;) {
+      takePosted();
+      const stream = turns.shift();
+      if (!stream) return;
+      const op = stream.ops.shift()!;
+      run(stream, op);
+      if (stream.ops.length > 0 && streams.has(stream.id)) turns.push(stream);
+      else stream.waiting = false;
+    }
+  } finally {
+    looping = false;
+  }
+}
+
+function run(stream: Stream, op: Op): void {
+  const { id, handle } = stream;
+  try {
+    if (op.kind === 'final') reply({ kind: 'final', id, json: lib.finalResult(handle) });
+    else if (op.kind === 'reset') {
+      lib.reset(handle);
+      reply({ kind: 'reset', id });
+    } else {
+      const started = performance.now();
+      const pcm = op.chunks.length === 1 ? op.chunks[0]! : Buffer.concat(op.chunks, op.bytes);
+      const endpoint = lib.acceptWaveform(handle, pcm, pcm.length);
+      if (endpoint < 0) throw new Error('vosk_recognizer_accept_waveform returned an error');
+      const decoded: DecodeReply = { kind: 'decoded', id, requests: op.requests, bytes: op.bytes, seconds: 0 };
+      if (endpoint === 1) decoded.result = lib.result(handle);
+      else {
+        takePosted();
+        // Closed meanwhile: its recognizer is gone, and nobody waits for this call.
+        if (!streams.has(id)) return;
+        if (stream.resultPerChunk || stream.ops[0]?.kind !== 'audio') decoded.partial = lib.partialResult(handle);
+      }
+      decoded.seconds = (performance.now() - started) / 1000;
+      reply(decoded);
+    }
+  } catch (err) {
+    const [requests, bytes] = op.kind === 'audio' ? [op.requests, op.bytes] : [0, 0];
+    reply({ kind: 'failed', id, op: op.kind, requests, bytes, message: (err as Error).message });
+  }
+}
+
+port.on('message', (request: DecodeRequest) => {
+  receive(request);
+  if (!looping) loop();
+});

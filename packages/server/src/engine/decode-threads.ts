@@ -1,0 +1,101 @@
+import { Worker } from 'node:worker_threads';
+import { PACKAGE_ROOT } from '../package-root.js';
+import type { DecodeReply, DecodeRequest } from './decode-messages.js';
+
+/**
+ * The built decode thread, found from the package root: the same file whether the server runs from
+ * tsc's output, from the image's bundle (which builds it to the same place), or from its sources in
+ * the tests (which run after `pnpm build`).
+ */
+const THREAD_SCRIPT = new URL('dist/engine/decode-thread.js', PACKAGE_ROOT);
+
+/** What a decode thread stopping unexpectedly tells each of its streams. */
+export interface ThreadLost {
+  kind: 'lost';
+  message: string;
+}
+
+/** A stream's line to its decode thread. Requests run in the order they are sent. */
+export interface DecodeChannel {
+  send(request: DistributiveOmit<DecodeRequest, 'id'>, transfer?: ArrayBuffer[]): void;
+  /** Work outstanding on the thread or not: a thread with work keeps the process alive. */
+  busy(working: boolean): void;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+interface DecodeThread {
+  worker: Worker;
+  /** Its streams' reply handlers, by stream id. */
+  streams: Map<number, (reply: DecodeReply | ThreadLost) => void>;
+  /** Streams with work outstanding. */
+  working: number;
+}
+
+/**
+ * The decode threads (decode-thread.ts), started on the first stream. Each stream stays on one
+ * thread, the one with the fewest streams when it opened; the threads share the process's models.
+ */
+export class DecodeThreads {
+  private readonly threads: DecodeThread[] = [];
+  private nextId = 1;
+
+  constructor(
+    readonly count: number,
+    private readonly libvoskPath: string,
+  ) {}
+
+  open(
+    request: DistributiveOmit<Extract<DecodeRequest, { op: 'open' }>, 'id'>,
+    onReply: (reply: DecodeReply | ThreadLost) => void,
+  ): DecodeChannel {
+    const thread = this.leastLoaded();
+    const id = this.nextId++;
+    thread.streams.set(id, (reply) => {
+      if (reply.kind === 'closed' || reply.kind === 'lost') thread.streams.delete(id);
+      onReply(reply);
+    });
+    thread.worker.postMessage({ ...request, op: 'open', id } satisfies DecodeRequest);
+    let working = false;
+    return {
+      send: (r, transfer) => thread.worker.postMessage({ ...r, id }, transfer),
+      busy: (now) => {
+        if (now === working) return;
+        working = now;
+        thread.working += now ? 1 : -1;
+        if (thread.working === 0) thread.worker.unref();
+        else thread.worker.ref();
+      },
+    };
+  }
+
+  /** Stops the threads; streams still open are dropped with them. */
+  close(): Promise<void> {
+    const stopping = this.threads.splice(0).map((t) => {
+      t.streams.clear();
+      return t.worker.terminate();
+    });
+    return Promise.all(stopping).then(() => undefined);
+  }
+
+  private leastLoaded(): DecodeThread {
+    if (this.threads.length < this.count) return this.start();
+    return this.threads.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
+  }
+
+  private start(): DecodeThread {
+    const worker = new Worker(THREAD_SCRIPT, { workerData: { libvoskPath: this.libvoskPath } });
+    const thread: DecodeThread = { worker, streams: new Map(), working: 0 };
+    worker.unref();
+    worker.on('message', (reply: DecodeReply) => thread.streams.get(reply.id)?.(reply));
+    const lost = (message: string): void => {
+      const i = this.threads.indexOf(thread);
+      if (i >= 0) this.threads.splice(i, 1);
+      for (const handler of [...thread.streams.values()]) handler({ kind: 'lost', message });
+    };
+    worker.on('error', (err) => lost(`the decode thread failed: ${err.message}`));
+    worker.on('exit', (code) => lost(`the decode thread stopped (exit code ${code})`));
+    this.threads.push(thread);
+    return thread;
+  }
+}
