@@ -71,12 +71,22 @@ describe('the FunASR protocol at /funasr', () => {
     expect(messages.filter((m) => m.is_final)).toHaveLength(1);
   });
 
-  it('offline: one message per sentence, then the final one; is_finished ends speech too', async () => {
+  it('offline: one message with the whole text after the end of speech; is_finished ends speech too', async () => {
     const messages = await funasrSession('/funasr?language=en', { mode: 'offline' }, { end: { is_finished: true } });
-    expect(messages.map((m) => [m.mode, m.text, m.is_final])).toEqual([
-      ['offline', 'low high', false],
-      ['offline', '', true],
-    ]);
+    expect(messages.map((m) => [m.mode, m.text, m.is_final])).toEqual([['offline', 'low high', true]]);
+  });
+
+  it('offline: sentences decoded before the end of speech wait for it, so a client reading one message gets them all', async () => {
+    const client = await TestClient.connect(url('/funasr/en'));
+    client.send({ mode: 'offline', wav_name: 'two', is_speaking: true });
+    client.sendAudio(Buffer.concat([pcmBytes(lowHighClip(16000)), pcmBytes(lowHighClip(16000))]));
+    // Long enough for the first sentence's endpoint to be decoded before the end of speech.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(client.messages).toEqual([]);
+    client.send({ is_speaking: false });
+    await client.next((m) => m.is_final === true);
+    client.ws.close();
+    expect(client.messages.map((m) => [m.mode, m.text, m.is_final])).toEqual([['offline', 'low high low high', true]]);
   });
 
   it.each([8000, 48000])('takes audio_fs %i', async (rate) => {

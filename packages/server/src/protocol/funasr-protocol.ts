@@ -49,8 +49,11 @@ export function sentenceSeparator(before: string, text: string): string {
  * ...}`, streams PCM16, and ends with `{"is_speaking": false}` (or `is_finished: true`).
  * - online and 2pass: partial text goes out as increments (`online` / `2pass-online`), because
  *   FunASR clients append online messages;
- * - offline and 2pass: each sentence's final text (`offline` / `2pass-offline`); in 2pass it
- *   replaces the sentence's online text, so Vosk's revisions of words already sent are corrected;
+ * - 2pass: each sentence's final text (`2pass-offline`) replaces the sentence's online text, so
+ *   Vosk's revisions of words already sent are corrected;
+ * - offline: one message after the end of speech with every sentence, as FunASR's offline server
+ *   sends it: its clients stop reading at the first `offline` message, so a sentence sent earlier
+ *   would end the transcript there;
  * - `is_final` is true only on the last message after the end of speech; that message also carries
  *   `is_end: true`, the end-of-input acknowledgement FunASR's current client waits for (FunASR #3440);
  *   older clients ignore it. Every message has `text`.
@@ -67,6 +70,8 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
   /** The last character of the sentences before the current one, as the client has put them together. */
   let lastSentenceEnd = '';
   let ending = false;
+  /** offline: the sentences so far, sent together at the end of speech. */
+  let offlineText = '';
 
   const message = (suffix: 'online' | 'offline', text: string, isFinal = false): FunasrMessage => ({
     mode: mode === '2pass' ? `2pass-${suffix}` : suffix,
@@ -95,6 +100,9 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
       if (mode === 'online') {
         const rest = text.startsWith(sentOnline) ? text.slice(sentOnline.length) : '';
         if (rest || last) connection.send(message('online', (sentOnline ? '' : prefix) + rest, last), 'final');
+      } else if (mode === 'offline') {
+        offlineText += prefix + text;
+        if (last) connection.send(message('offline', offlineText, true), 'final');
       } else if (text || last) {
         connection.send(message('offline', prefix + text, last), 'final');
       }
