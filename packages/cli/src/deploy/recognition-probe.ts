@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { funasrText } from '@asrctl/server';
+import { AsrctlClient, funasrText } from '@asrctl/server';
 import { firstAndLastWordsClip, lowHighClip, readToneWords } from '@asrctl/tone-model';
-import WebSocket from 'ws';
 import { readWavFile } from '../audio/wav-file.js';
-import { skipHostnameCheck, transcribe } from '../client/transcription-client.js';
+import { transcribe } from '../client/transcription-client.js';
 import { type DeployConfig, type ModelMount, modelName } from './deploy-config.js';
 
 export interface ProbeClip {
@@ -112,12 +111,11 @@ export async function probeProtocolPorts(host: string, config: DeployConfig): Pr
   for (const [protocol, port] of Object.entries(config.protocolPorts) as Array<['vosk' | 'funasr', number]>) {
     const shown = `${config.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}/`;
     const url = await withToken(shown, config);
-    const texts = await exchange(url, pinned, (ws) => {
-      if (protocol === 'funasr')
-        ws.send(JSON.stringify({ mode: 'offline', wav_name: 'asrctl-verify', is_speaking: true, audio_fs: clip.sampleRate }));
-      else ws.send(JSON.stringify({ config: { sample_rate: clip.sampleRate } }));
-      for (let o = 0; o < pcm.length; o += 8000) ws.send(pcm.subarray(o, o + 8000));
-      ws.send(protocol === 'funasr' ? JSON.stringify({ is_speaking: false }) : '{"eof" : 1}');
+    const texts = await exchange(url, pinned, (client) => {
+      if (protocol === 'funasr') client.send({ mode: 'offline', wav_name: 'asrctl-verify', is_speaking: true, audio_fs: clip.sampleRate });
+      else client.send({ config: { sample_rate: clip.sampleRate } });
+      client.sendAudio(pcm, 8000);
+      client.send(protocol === 'funasr' ? { is_speaking: false } : '{"eof" : 1}');
     }).catch((err: Error) => {
       throw new RecognitionProbeError(`${protocol} client through ${shown} failed: ${err.message.replaceAll(url, shown)}`, { cause: err });
     });
@@ -131,30 +129,19 @@ export async function probeProtocolPorts(host: string, config: DeployConfig): Pr
   return heard;
 }
 
-/** Opens a WebSocket, lets `talk` send, and collects the non-empty `text` fields until the server closes or says is_final. */
-function exchange(url: string, pinned: string | undefined, talk: (ws: WebSocket) => void): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, {
-      perMessageDeflate: false,
-      ...(pinned !== undefined && { ca: pinned, checkServerIdentity: skipHostnameCheck }),
+/** Connects, lets `talk` send, and collects the non-empty `text` fields until the server closes or says is_final. */
+async function exchange(url: string, pinned: string | undefined, talk: (client: AsrctlClient) => void): Promise<string[]> {
+  const client = await AsrctlClient.connect(url, pinned === undefined ? {} : { ca: pinned, skipHostnameCheck: true });
+  try {
+    talk(client);
+    const final = await client.nextFinal(20_000).catch((err: unknown) => {
+      if (client.closeCode === undefined) throw err;
     });
-    const texts: string[] = [];
-    const timer = setTimeout(() => (ws.terminate(), reject(new Error('no final result within 20 s'))), 20_000);
-    const done = (): void => {
-      clearTimeout(timer);
-      ws.close();
-      resolve(texts);
-    };
-    ws.on('open', () => talk(ws));
-    ws.on('message', (data: Buffer) => {
-      const m = JSON.parse(data.toString('utf8')) as { text?: string; is_final?: boolean };
-      if (m.text) texts.push(m.text);
-      if (m.is_final === true) done();
-    });
-    ws.on('close', done);
-    ws.on('unexpected-response', (_req, res) => (clearTimeout(timer), reject(new Error(`HTTP ${res.statusCode}`))));
-    ws.on('error', (err) => (clearTimeout(timer), reject(err)));
-  });
+    const upTo = final ? client.messages.indexOf(final) + 1 : client.messages.length;
+    return client.messages.slice(0, upTo).flatMap((m) => (typeof m.text === 'string' && m.text ? [m.text] : []));
+  } finally {
+    void client.close();
+  }
 }
 
 /** With --tokens-file, the probes present its first token, as a client would (`?token=`). */

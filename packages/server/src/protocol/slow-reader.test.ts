@@ -2,7 +2,7 @@ import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AsrServer } from '../server.js';
 import { RawWebSocket, clientFrame, sampleRss } from '../testing/raw-websocket.js';
-import { TestClient } from '../testing/test-client.js';
+import { AsrctlClient } from '../client/asrctl-client.js';
 import { httpUrl, metric, startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 
@@ -17,7 +17,7 @@ async function metricReaches(server: AsrServer, name: string, atLeast: number, t
 }
 
 async function legitimateTranscript(server: AsrServer): Promise<string | undefined> {
-  const client = await TestClient.connect(`ws://127.0.0.1:${server.port}/?language=en`);
+  const client = await AsrctlClient.connect(`ws://127.0.0.1:${server.port}/?language=en`);
   client.sendAudio(pcmBytes(lowHighClip(16000)));
   client.send({ command: 'eof' });
   const final = await client.nextFinal();
