@@ -6,7 +6,7 @@ export interface PollOptions<T> {
   timeoutMs: number;
   intervalMs: number;
   /** The error to throw at the deadline (default: PollTimeoutError); `last` is the last value checked. */
-  timeoutError?: (message: string, last: T | undefined) => Error;
+  timeoutError?: (message: string, last: T) => Error | Promise<Error>;
 }
 
 /** The deadline passed before what a poll waited for happened. */
@@ -31,13 +31,13 @@ export async function pollUntil<T>(
   options: PollOptions<T>,
 ): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
-  let last: T | undefined;
   for (;;) {
-    last = await check();
+    const last = await check();
     if (done(last)) return last;
     if (Date.now() >= deadline) {
-      const message = `timed out after ${formatDuration(options.timeoutMs)} waiting for ${options.what}`;
-      throw options.timeoutError?.(message, last) ?? new PollTimeoutError(message, last);
+      const seen = typeof last === 'number' || typeof last === 'string' || typeof last === 'boolean' ? ` (last seen: ${JSON.stringify(last)})` : '';
+      const message = `timed out after ${formatDuration(options.timeoutMs)} waiting for ${options.what}${seen}`;
+      throw options.timeoutError ? await options.timeoutError(message, last) : new PollTimeoutError(message, last);
     }
     await sleep(Math.min(options.intervalMs, Math.max(0, deadline - Date.now())));
   }

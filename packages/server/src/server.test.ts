@@ -9,6 +9,7 @@ import { lowHighClip, pcmBytes, synthesize } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_SERVICE_RESTART } from './server.js';
 import { AsrctlClient } from './client/asrctl-client.js';
+import { pollUntil } from './poll-until.js';
 import { httpUrl, metric, startTestServer } from './testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from './testing/tone-models.js';
 
@@ -80,7 +81,11 @@ describe('server lifecycle', () => {
     // A backlog on the heavy model keeps the drain busy while we look at readiness.
     client.ws.send(pcmBytes(synthesize([{ silence: 30 }])));
     // Drain once the server has decoded the two tones (the backlog is still queued).
-    for (let i = 0; i < 500 && (await metric(server, 'asr_audio_seconds_total')) < 1.6; i++) await new Promise((r) => setTimeout(r, 10));
+    await pollUntil(
+      () => metric(server, 'asr_audio_seconds_total'),
+      (seconds) => seconds >= 1.6,
+      { what: '1.6 s of audio decoded', timeoutMs: 20_000, intervalMs: 10 },
+    );
     const drained = server.drain(20_000);
     const ready = await fetch(httpUrl(server, '/readyz'));
     expect(ready.status).toBe(503);
@@ -152,12 +157,14 @@ async function spawnServer(
 }
 
 async function waitForLog(get: () => string, event: string, child: ReturnType<typeof spawn>): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (get().includes(`"event":"${event}"`)) return;
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}) before "${event}": ${get()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no "${event}" in the log: ${get()}`);
+  await pollUntil(
+    () => {
+      if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}) before "${event}": ${get()}`);
+      return get();
+    },
+    (log) => log.includes(`"event":"${event}"`),
+    { what: `"${event}" in the log`, timeoutMs: 15_000, intervalMs: 50, timeoutError: (message, log) => new Error(`${message}: ${log}`) },
+  );
 }
 
 describe('the server process', () => {

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { SERVER_OPTIONS, envAssignments } from '@asrctl/server';
+import { SERVER_OPTIONS, envAssignments, pollUntil } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { type ContainerFacts, inspectContainer, stopAndRemove } from '../docker/containers.js';
 import { engineMessage } from '../docker/engine.js';
@@ -161,22 +161,31 @@ function gpuRequest(gpus: string): Docker.DeviceRequest {
   return { Driver: '', DeviceIDs: gpus.replace(/^device=/u, '').split(','), Capabilities: [['gpu']] };
 }
 
+const isHealthy = (facts: ContainerFacts): boolean => facts.state === 'running' && facts.health === 'healthy';
+
 /** Polls Docker's health status; an exit, a restart or "unhealthy" fails with the app's last log lines. */
 export async function waitUntilHealthy(docker: Docker, name: string, timeoutMs: number): Promise<ContainerFacts> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const facts = await inspectContainer(docker, name);
-    if (!facts) throw new AppStartError(`${name} disappeared while starting`);
-    if (facts.state === 'running' && facts.health === 'healthy') return facts;
-    const failed = facts.state === 'exited' || facts.state === 'dead' || facts.restartCount > 0 || facts.health === 'unhealthy';
-    if (failed || Date.now() > deadline) {
-      const why = failed
-        ? `${name} failed to start (${facts.state}${facts.restartCount > 0 ? `, restarted ${countOf(facts.restartCount, 'time')}` : ''}${facts.exitCode ? `, exit code ${facts.exitCode}` : ''}, health ${facts.health}${facts.healthLog ? `: ${facts.healthLog}` : ''})`
-        : `${name} was not ready within ${Math.round(timeoutMs / 1000)} s (health ${facts.health})`;
-      throw new AppStartError(`${why}\n  its last log lines:\n${await logTail(docker, name, 15)}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  const failure = async (why: string): Promise<Error> => new AppStartError(`${why}\n  its last log lines:\n${await logTail(docker, name, 15)}`);
+  return pollUntil(
+    async () => {
+      const facts = await inspectContainer(docker, name);
+      if (!facts) throw new AppStartError(`${name} disappeared while starting`);
+      if (isHealthy(facts)) return facts;
+      if (facts.state === 'exited' || facts.state === 'dead' || facts.restartCount > 0 || facts.health === 'unhealthy') {
+        throw await failure(
+          `${name} failed to start (${facts.state}${facts.restartCount > 0 ? `, restarted ${countOf(facts.restartCount, 'time')}` : ''}${facts.exitCode ? `, exit code ${facts.exitCode}` : ''}, health ${facts.health}${facts.healthLog ? `: ${facts.healthLog}` : ''})`,
+        );
+      }
+      return facts;
+    },
+    isHealthy,
+    {
+      what: `${name} to be healthy`,
+      timeoutMs,
+      intervalMs: 500,
+      timeoutError: (_message, facts) => failure(`${name} was not ready within ${Math.round(timeoutMs / 1000)} s (health ${facts.health})`),
+    },
+  );
 }
 
 export async function logTail(docker: Docker, name: string, lines: number): Promise<string> {

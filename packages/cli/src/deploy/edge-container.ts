@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { pollUntil } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { execIn, inspectContainer, putFile, stopAndRemove } from '../docker/containers.js';
 import { engineMessage } from '../docker/engine.js';
@@ -145,19 +146,20 @@ async function writeEdgeFiles(docker: Docker, edge: string, files: EdgeFiles): P
 }
 
 async function waitForRuntimeApi(docker: Docker, edge: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await appServerStates(docker, edge);
-      return;
-    } catch (err) {
-      const facts = await inspectContainer(docker, edge);
-      if (facts?.state !== 'running' || Date.now() > deadline) {
-        throw new EdgeStartError(
-          `the edge (HAProxy) did not come up: ${(err as Error).message}\n  its last log lines:\n${await logTail(docker, edge, 15)}`,
-        );
+  // An edge that stopped running will not come up: say so at once, with its last log lines.
+  const failure = async (err: unknown): Promise<Error> =>
+    new EdgeStartError(`the edge (HAProxy) did not come up: ${(err as Error).message}\n  its last log lines:\n${await logTail(docker, edge, 15)}`);
+  await pollUntil(
+    async () => {
+      try {
+        await appServerStates(docker, edge);
+        return undefined;
+      } catch (err) {
+        if ((await inspectContainer(docker, edge))?.state !== 'running') throw await failure(err);
+        return err;
       }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+    },
+    (err) => err === undefined,
+    { what: "the edge's runtime API", timeoutMs, intervalMs: 250, timeoutError: (_message, err) => failure(err) },
+  );
 }

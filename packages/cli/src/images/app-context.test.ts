@@ -11,6 +11,7 @@ import { APP_CONTEXT_ENTRIES, stageAppContext } from './app-context.js';
 import { ImageError } from './image-error.js';
 import { bundleServer } from './server-bundle.js';
 import { type SourceTree, locateSourceTree } from './source-tree.js';
+import { pollUntil } from '@asrctl/server';
 
 /** Every file under dir, relative, sorted. */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -79,10 +80,14 @@ describe('the app image build context', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = once(child, 'exit');
-    for (let i = 0; i < 600 && !out.includes('"event":"ready"'); i++) {
-      if (child.exitCode !== null) throw new Error(`the bundled server exited (${child.exitCode}): ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await pollUntil(
+      () => {
+        if (child.exitCode !== null) throw new Error(`the bundled server exited (${child.exitCode}): ${out}`);
+        return out;
+      },
+      (log) => log.includes('"event":"ready"'),
+      { what: 'the bundled server to be ready', timeoutMs: 30_000, intervalMs: 50 },
+    );
     expect(out).toContain('"event":"ready"');
     expect(out).toContain(`"decode_threads":${Math.max(2, availableParallelism())}`);
 

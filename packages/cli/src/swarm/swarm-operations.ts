@@ -1,3 +1,4 @@
+import { pollUntil } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { MAX_REPLICAS } from '../deploy/deploy-config.js';
 import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
@@ -56,20 +57,23 @@ export async function scaleSwarmApp(docker: Docker, names: DeploymentNames, repl
   const before = app.spec.Mode?.Replicated?.Replicas ?? 0;
   say(`${names.appService}: ${before} → ${countOf(replicas, 'replica')}`);
   await updateService(docker, app, { ...app.spec, Mode: { Replicated: { Replicas: replicas } } });
-  const deadline = Date.now() + 300_000;
   let shown = '';
-  for (;;) {
-    const tasks = await serviceTasks(docker, app.id);
-    const { line, done } = scaleProgress(tasks, replicas);
-    if (line !== shown) say((shown = line));
-    if (done) break;
-    const failed = tasks.filter((t) => t.desiredState === 'running' && (t.state === 'failed' || t.state === 'rejected'));
-    if (Date.now() > deadline)
-      throw new SwarmOperationError(
-        `scaling did not finish within 300 s (${line})${failed[0]?.error ? `: ${explainTaskError(failed[0].error)}` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  await pollUntil(
+    async () => {
+      const tasks = await serviceTasks(docker, app.id);
+      const progress = scaleProgress(tasks, replicas);
+      if (progress.line !== shown) say((shown = progress.line));
+      return { ...progress, failed: tasks.find((t) => t.desiredState === 'running' && (t.state === 'failed' || t.state === 'rejected')) };
+    },
+    (progress) => progress.done,
+    {
+      what: `${countOf(replicas, 'replica')}`,
+      timeoutMs: 300_000,
+      intervalMs: 1000,
+      timeoutError: (_message, { line, failed }) =>
+        new SwarmOperationError(`scaling did not finish within 300 s (${line})${failed?.error ? `: ${explainTaskError(failed.error)}` : ''}`),
+    },
+  );
   const edge = await localEdge(docker, names);
   if (edge) {
     const up = await waitUntilEdgeSeesTasks(docker, edge, replicas, 60_000);
@@ -185,23 +189,30 @@ export async function stopSwarmDeployment(
   }
   const deadline = Date.now() + 120_000;
   for (const service of [names.appService, names.edgeService]) {
-    while ((await findContainers(docker, { [SWARM_LABELS.service]: service })).length > 0) {
-      if (Date.now() > deadline)
-        throw new SwarmOperationError(`the tasks of ${service} did not stop within 120 s (docker service ps ${service})`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await pollUntil(
+      async () => (await findContainers(docker, { [SWARM_LABELS.service]: service })).length,
+      (left) => left === 0,
+      {
+        what: `the tasks of ${service} to stop`,
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        intervalMs: 500,
+        timeoutError: () => new SwarmOperationError(`the tasks of ${service} did not stop within 120 s (docker service ps ${service})`),
+      },
+    );
   }
   // The overlay lingers on the manager until the engine has detached the last task.
-  for (;;) {
-    try {
-      await docker.getNetwork(names.overlay).remove();
-      break;
-    } catch (err) {
-      if (engineStatus(err) === 404) break;
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  await pollUntil(
+    () =>
+      docker
+        .getNetwork(names.overlay)
+        .remove()
+        .then(
+          () => undefined,
+          (err: unknown) => (engineStatus(err) === 404 ? undefined : err),
+        ),
+    (err) => err === undefined,
+    { what: `the network ${names.overlay} to be removed`, timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: 500, timeoutError: (_m, err) => err as Error },
+  );
   const objects = await removeUnusedSwarmObjects(docker, swarmOwnerLabels(names));
   if (objects.length > 0) say(`removed configs and secrets: ${objects.join(', ')}`);
   return removed;

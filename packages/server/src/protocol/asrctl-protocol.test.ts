@@ -2,6 +2,7 @@ import { lowHighClip, pcmBytes, synthesize } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsrServer } from '../server.js';
 import { AsrctlClient } from '../client/asrctl-client.js';
+import { pollUntil } from '../poll-until.js';
 import { httpUrl, metric, startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 
@@ -222,7 +223,11 @@ describe('asrctl protocol over a real WebSocket', () => {
     const before = await metric(server, 'asr_recognizers');
     expect(before).toBeGreaterThan(0);
     client.ws.terminate();
-    for (let i = 0; i < 100 && (await metric(server, 'asr_recognizers')) !== before - 1; i++) await new Promise((r) => setTimeout(r, 20));
+    await pollUntil(
+      () => metric(server, 'asr_recognizers'),
+      (recognizers) => recognizers === before - 1,
+      { what: 'the closed session to free its recognizer', timeoutMs: 10_000, intervalMs: 20 },
+    );
     expect(await metric(server, 'asr_recognizers')).toBe(before - 1);
   });
 });
