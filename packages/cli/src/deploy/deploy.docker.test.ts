@@ -25,7 +25,7 @@ import { type ModelServer, startModelServer, zipDirectory } from '../testing/mod
 import { startStreamingSession } from '../load/streaming-session.js';
 import { givenSettings, settingsFor } from '../commands/deployment-settings.js';
 import type { DeployInput } from './deploy-config.js';
-import { deploy, plainPhaseRunner, RolledBackError } from './deploy.js';
+import { deploy, plainPhaseRunner } from './deploy.js';
 import { deploymentNames, LABELS } from './deployment-names.js';
 import { pollUntil } from '@asrctl/server';
 
@@ -156,7 +156,7 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
 
   it('rolls back when verification through the public port fails; the old version keeps serving', async () => {
     // The new edge settings admit nobody from here, so only the public probe fails.
-    await expect(run({ allow: ['10.255.255.1/32'] })).rejects.toThrow(RolledBackError);
+    await expect(run({ allow: ['10.255.255.1/32'] })).rejects.toThrow(expect.objectContaining({ code: 'rolled_back' }));
     expect(lines.join('\n')).toMatch(/the edge sends new connections to green again, with its previous settings/u);
     expect(await activeColor()).toBe('green');
     expect(await inspectContainer(docker, names.app('blue'))).toBeUndefined();

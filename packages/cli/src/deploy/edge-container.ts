@@ -9,10 +9,7 @@ import { type Color, EDGE_CONFIG_PATH, EDGE_TLS_PATH, type EdgeSettings, renderH
 import { APP_PORT, logTail, protocolPortMap } from './app-container.js';
 import type { DeployConfig } from './deploy-config.js';
 import { type DeploymentNames, LABELS, labelsFor } from './deployment-names.js';
-
-export class EdgeStartError extends Error {
-  override readonly name = 'EdgeStartError';
-}
+import { CliError } from '../cli-error.js';
 
 /** The edge listens here inside its container, whatever the public port. */
 export const EDGE_PORT = 8765;
@@ -116,7 +113,7 @@ export async function ensureEdge(
     await docker.getContainer(names.edge).start();
   } catch (err) {
     await stopAndRemove(docker, names.edge, 0);
-    throw new EdgeStartError(`starting the edge on ${publishedAs} failed: ${engineMessage(err)}`);
+    throw new CliError('edge_start_failed', `starting the edge on ${publishedAs} failed: ${engineMessage(err)}`);
   }
   await waitForRuntimeApi(docker, names.edge);
   return {};
@@ -148,7 +145,10 @@ async function writeEdgeFiles(docker: Docker, edge: string, files: EdgeFiles): P
 async function waitForRuntimeApi(docker: Docker, edge: string, timeoutMs = 15_000): Promise<void> {
   // An edge that stopped running will not come up: say so at once, with its last log lines.
   const failure = async (err: unknown): Promise<Error> =>
-    new EdgeStartError(`the edge (HAProxy) did not come up: ${(err as Error).message}\n  its last log lines:\n${await logTail(docker, edge, 15)}`);
+    new CliError(
+      'edge_start_failed',
+      `the edge (HAProxy) did not come up: ${(err as Error).message}\n  its last log lines:\n${await logTail(docker, edge, 15)}`,
+    );
   await pollUntil(
     async () => {
       try {

@@ -5,6 +5,7 @@ import { firstAndLastWordsClip, lowHighClip, readToneWords } from '@asrctl/tone-
 import { readWavFile } from '../audio/wav-file.js';
 import { transcribe } from '../client/transcription-client.js';
 import { type DeployConfig, type ModelMount, modelName } from './deploy-config.js';
+import { CliError } from '../cli-error.js';
 
 export interface ProbeClip {
   samples: Int16Array;
@@ -48,10 +49,6 @@ async function toneModelText(modelDir: string): Promise<string | undefined> {
   return undefined;
 }
 
-export class RecognitionProbeError extends Error {
-  override readonly name = 'RecognitionProbeError';
-}
-
 /**
  * One real recognition per model language through `url`; returns what each language heard.
  * Through wss, the deployment's own certificate is the only one trusted.
@@ -82,7 +79,8 @@ export async function probeRecognition(plainUrl: string, config: DeployConfig): 
         .filter(Boolean)
         .join(' ');
     } catch (err) {
-      throw new RecognitionProbeError(
+      throw new CliError(
+        'recognition_probe_failed',
         `recognition probe (${what}) through ${plainUrl} failed: ${(err as Error).message.replaceAll(url, plainUrl)}`,
         {
           cause: err,
@@ -90,7 +88,8 @@ export async function probeRecognition(plainUrl: string, config: DeployConfig): 
       );
     }
     if (clip.expectedText !== undefined && text !== clip.expectedText)
-      throw new RecognitionProbeError(
+      throw new CliError(
+        'recognition_probe_failed',
         `recognition probe (${what}) through ${plainUrl}: expected "${clip.expectedText}" for ${clip.source}, heard "${text}"`,
       );
     heard[what] = text;
@@ -117,13 +116,15 @@ export async function probeProtocolPorts(host: string, config: DeployConfig): Pr
       client.sendAudio(pcm, 8000);
       client.send(protocol === 'funasr' ? { is_speaking: false } : '{"eof" : 1}');
     }).catch((err: Error) => {
-      throw new RecognitionProbeError(`${protocol} client through ${shown} failed: ${err.message.replaceAll(url, shown)}`, { cause: err });
+      throw new CliError('recognition_probe_failed', `${protocol} client through ${shown} failed: ${err.message.replaceAll(url, shown)}`, {
+        cause: err,
+      });
     });
     const text = texts.join(protocol === 'funasr' ? '' : ' ');
     const expected =
       clip.expectedText === undefined ? undefined : protocol === 'funasr' ? funasrText(clip.expectedText) : clip.expectedText;
     if (expected !== undefined && text !== expected)
-      throw new RecognitionProbeError(`${protocol} client through ${shown}: expected "${expected}", heard "${text}"`);
+      throw new CliError('recognition_probe_failed', `${protocol} client through ${shown}: expected "${expected}", heard "${text}"`);
     heard[protocol] = text;
   }
   return heard;
@@ -151,7 +152,7 @@ async function withToken(url: string, config: DeployConfig): Promise<string> {
     .split('\n')
     .map((l) => l.trim())
     .find((l) => l && !l.startsWith('#'));
-  if (!token) throw new RecognitionProbeError(`${config.tokensFile} holds no token: clients could not connect`);
+  if (!token) throw new CliError('recognition_probe_failed', `${config.tokensFile} holds no token: clients could not connect`);
   const u = new URL(url);
   u.searchParams.set('token', token);
   return u.toString();

@@ -2,6 +2,7 @@ import { PollTimeoutError, pollUntil } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { execIn } from '../docker/containers.js';
 import { BACKEND, type Color, EDGE_ADMIN_SOCKET, isAppBackend, otherColor } from './haproxy-config.js';
+import { CliError } from '../cli-error.js';
 
 export interface EdgeServerState {
   /** UP, DOWN, DRAIN, MAINT, ... as HAProxy reports it (first word). */
@@ -11,16 +12,15 @@ export interface EdgeServerState {
   weight: number;
 }
 
-export class EdgeError extends Error {
-  override readonly name = 'EdgeError';
-}
-
 /** One command on HAProxy's runtime API, through socat inside the edge container. */
 export async function edgeCommand(docker: Docker, edge: string, command: string): Promise<string> {
-  if (/['\n]/u.test(command)) throw new EdgeError(`refusing an edge command with a quote or newline: ${command}`);
+  if (/['\n]/u.test(command)) throw new CliError('edge_failed', `refusing an edge command with a quote or newline: ${command}`);
   const result = await execIn(docker, edge, ['sh', '-c', `echo '${command}' | socat stdio unix-connect:${EDGE_ADMIN_SOCKET}`]);
   if (result.exitCode !== 0)
-    throw new EdgeError(`edge command "${command}" failed (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
+    throw new CliError(
+      'edge_failed',
+      `edge command "${command}" failed (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`,
+    );
   return result.stdout;
 }
 
@@ -53,7 +53,7 @@ async function appServerRows(docker: Docker, edge: string): Promise<StatRow[]> {
     });
   }
   if (!rows.some((r) => r.backend === BACKEND))
-    throw new EdgeError(`the edge's stats lack backend ${BACKEND}'s blue and green servers:\n${csv}`);
+    throw new CliError('edge_failed', `the edge's stats lack backend ${BACKEND}'s blue and green servers:\n${csv}`);
   return rows;
 }
 
@@ -79,7 +79,12 @@ export async function waitUntilEdgeSeesUp(docker: Docker, edge: string, color: C
   await pollUntil(
     async () => (await appServerStates(docker, edge))[color].status,
     (status) => status === 'UP',
-    { what: `the edge to see the ${color} app healthy`, timeoutMs, intervalMs: 250, timeoutError: (message) => new EdgeError(message) },
+    {
+      what: `the edge to see the ${color} app healthy`,
+      timeoutMs,
+      intervalMs: 250,
+      timeoutError: (message) => new CliError('edge_failed', message),
+    },
   );
 }
 
@@ -146,6 +151,11 @@ export async function waitUntilEdgeSeesTasks(docker: Docker, edge: string, count
     // A just-started edge has no admin socket for a moment: not yet, rather than failed.
     async () => (await taskServerStates(docker, edge).catch(() => [])).filter((s) => s.status === 'UP'),
     (up) => up.length >= count,
-    { what: `the edge to see ${count} healthy app tasks`, timeoutMs, intervalMs: 250, timeoutError: (message) => new EdgeError(message) },
+    {
+      what: `the edge to see ${count} healthy app tasks`,
+      timeoutMs,
+      intervalMs: 250,
+      timeoutError: (message) => new CliError('edge_failed', message),
+    },
   );
 }

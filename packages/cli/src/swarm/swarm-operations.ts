@@ -19,10 +19,7 @@ import { countOf } from '../text/count-of.js';
 import { scaleProgress } from './scale-progress.js';
 import { assessSwarmDeployment, explainTaskError } from './swarm-state.js';
 import { swarmOwnerLabels } from './swarm-rollout.js';
-
-export class SwarmOperationError extends Error {
-  override readonly name = 'SwarmOperationError';
-}
+import { CliError } from '../cli-error.js';
 
 /** Whether a project is deployed as Swarm services on this engine (commands then act on those). */
 export async function isSwarmDeployment(docker: Docker, names: DeploymentNames): Promise<boolean> {
@@ -49,11 +46,16 @@ async function localEdge(docker: Docker, names: DeploymentNames): Promise<string
  */
 export async function scaleSwarmApp(docker: Docker, names: DeploymentNames, replicas: number, say: (line: string) => void): Promise<void> {
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS)
-    throw new SwarmOperationError(`replicas "${replicas}": expected a whole number from 1 to ${MAX_REPLICAS}`);
+    throw new CliError('swarm_operation_failed', `replicas "${replicas}": expected a whole number from 1 to ${MAX_REPLICAS}`);
   if (!(await swarmFacts(docker)).isManager)
-    throw new SwarmOperationError('this engine is not a Swarm manager; scale changes Swarm deployments\n  hint: run it on a manager node');
+    throw new CliError('swarm_operation_failed', 'this engine is not a Swarm manager; scale changes Swarm deployments', {
+      hint: 'run it on a manager node',
+    });
   const app = await inspectService(docker, names.appService);
-  if (!app) throw new SwarmOperationError(`"${names.project}" has no app service on this Swarm\n  hint: asrctl deploy --target swarm`);
+  if (!app)
+    throw new CliError('swarm_operation_failed', `"${names.project}" has no app service on this Swarm`, {
+      hint: `asrctl deploy --target swarm`,
+    });
   const before = app.spec.Mode?.Replicated?.Replicas ?? 0;
   say(`${names.appService}: ${before} → ${countOf(replicas, 'replica')}`);
   await updateService(docker, app, { ...app.spec, Mode: { Replicated: { Replicas: replicas } } });
@@ -71,7 +73,10 @@ export async function scaleSwarmApp(docker: Docker, names: DeploymentNames, repl
       timeoutMs: 300_000,
       intervalMs: 1000,
       timeoutError: (_message, { line, failed }) =>
-        new SwarmOperationError(`scaling did not finish within 300 s (${line})${failed?.error ? `: ${explainTaskError(failed.error)}` : ''}`),
+        new CliError(
+          'swarm_operation_failed',
+          `scaling did not finish within 300 s (${line})${failed?.error ? `: ${explainTaskError(failed.error)}` : ''}`,
+        ),
     },
   );
   const edge = await localEdge(docker, names);
@@ -196,7 +201,8 @@ export async function stopSwarmDeployment(
         what: `the tasks of ${service} to stop`,
         timeoutMs: Math.max(0, deadline - Date.now()),
         intervalMs: 500,
-        timeoutError: () => new SwarmOperationError(`the tasks of ${service} did not stop within 120 s (docker service ps ${service})`),
+        timeoutError: () =>
+          new CliError('swarm_operation_failed', `the tasks of ${service} did not stop within 120 s (docker service ps ${service})`),
       },
     );
   }
@@ -211,7 +217,12 @@ export async function stopSwarmDeployment(
           (err: unknown) => (engineStatus(err) === 404 ? undefined : err),
         ),
     (err) => err === undefined,
-    { what: `the network ${names.overlay} to be removed`, timeoutMs: Math.max(0, deadline - Date.now()), intervalMs: 500, timeoutError: (_m, err) => err as Error },
+    {
+      what: `the network ${names.overlay} to be removed`,
+      timeoutMs: Math.max(0, deadline - Date.now()),
+      intervalMs: 500,
+      timeoutError: (_m, err) => err as Error,
+    },
   );
   const objects = await removeUnusedSwarmObjects(docker, swarmOwnerLabels(names));
   if (objects.length > 0) say(`removed configs and secrets: ${objects.join(', ')}`);

@@ -29,11 +29,7 @@ import { appServiceSpec, startPeriodFor } from './app-service.js';
 import { edgeServiceSpec, swarmEdgeConfig } from './edge-service.js';
 import { explainTaskError } from './swarm-state.js';
 import { countOf } from '../text/count-of.js';
-
-/** A rolling update that failed; Swarm put the previous version back (or there was none). */
-export class SwarmRolloutError extends Error {
-  override readonly name = 'SwarmRolloutError';
-}
+import { CliError } from '../cli-error.js';
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 /** What asrctl made for a project on the Swarm: its configs and secrets carry these. */
@@ -177,7 +173,7 @@ async function waitForAppRollout(
   await pollUntil(
     async () => {
       const service = await inspectService(docker, names.appService);
-      if (!service) throw new SwarmRolloutError(`${names.appService} disappeared during the update`);
+      if (!service) throw new CliError('swarm_rollout_failed', `${names.appService} disappeared during the update`);
       const tasks = await serviceTasks(docker, service.id);
       const isNew = (t: { image: string; forceUpdate?: number }): boolean => t.image === image && (t.forceUpdate ?? 0) === force;
       const failures = tasks.filter((t) => isNew(t) && (t.state === 'failed' || t.state === 'rejected'));
@@ -191,7 +187,7 @@ async function waitForAppRollout(
           state === 'rollback_completed'
             ? 'Swarm rolled back by itself: the previous version serves'
             : `the update is ${state} (${service.updateMessage ?? ''}); what serves is shown by asrctl status`;
-        throw new SwarmRolloutError(`the new version did not become healthy: ${failureSummary(failures)}\n  ${outcome}`);
+        throw new CliError('swarm_rollout_failed', `the new version did not become healthy: ${failureSummary(failures)}\n  ${outcome}`);
       }
       const running = tasks.filter((t) => t.desiredState === 'running' && t.state === 'running');
       const fresh = running.filter(isNew).length;
@@ -200,7 +196,10 @@ async function waitForAppRollout(
       const finished = fresh >= replicas && running.length === fresh && state !== 'updating' && state !== 'rollback_started';
       // A new service has nothing to roll back to: repeated failures end the wait.
       if (!finished && !service.previousSpec && failures.length >= 2 * replicas)
-        throw new SwarmRolloutError(`the app's tasks keep failing: ${failureSummary(failures)}\n  the new service was removed`);
+        throw new CliError(
+          'swarm_rollout_failed',
+          `the app's tasks keep failing: ${failureSummary(failures)}\n  the new service was removed`,
+        );
       return { finished, progress, failures };
     },
     (rollout) => rollout.finished,
@@ -209,7 +208,8 @@ async function waitForAppRollout(
       timeoutMs: (startPeriodNs / 1e6 + 60_000) * Math.max(1, replicas),
       intervalMs: 1000,
       timeoutError: (_message, { progress, failures }) =>
-        new SwarmRolloutError(
+        new CliError(
+          'swarm_rollout_failed',
           `the update did not finish in time (${progress})${failures.length ? `: ${failureSummary(failures)}` : ''}\n  asrctl status shows where it stands`,
         ),
     },
@@ -250,7 +250,7 @@ async function waitForEdge(
       intervalMs: 500,
       timeoutError: (_message, { tasks }) => {
         const errors = [...new Set(tasks.filter((t) => t.error).map((t) => explainTaskError(t.error!)))];
-        return new SwarmRolloutError(`the edge did not start within 120 s${errors.length ? `: ${errors.join('; ')}` : ''}`);
+        return new CliError('swarm_rollout_failed', `the edge did not start within 120 s${errors.length ? `: ${errors.join('; ')}` : ''}`);
       },
     },
   );
@@ -270,7 +270,8 @@ async function rollBackService(docker: Docker, name: string, say: (line: string)
   await pollUntil(
     async () => {
       const now = await inspectService(docker, name);
-      if (now?.updateState === 'rollback_paused') throw new SwarmRolloutError(`rolling ${name} back paused: ${now.updateMessage ?? ''}`);
+      if (now?.updateState === 'rollback_paused')
+        throw new CliError('swarm_rollout_failed', `rolling ${name} back paused: ${now.updateMessage ?? ''}`);
       return now?.updateState;
     },
     (state) => state === 'rollback_completed',
@@ -278,7 +279,7 @@ async function rollBackService(docker: Docker, name: string, say: (line: string)
       what: `${name} to roll back`,
       timeoutMs: 300_000,
       intervalMs: 1000,
-      timeoutError: () => new SwarmRolloutError(`rolling ${name} back did not finish within 300 s`),
+      timeoutError: () => new CliError('swarm_rollout_failed', `rolling ${name} back did not finish within 300 s`),
     },
   );
   say(`${name} is back on its previous version`);

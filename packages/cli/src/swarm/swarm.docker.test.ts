@@ -30,7 +30,6 @@ import {
 } from '../testing/docker-fixture.js';
 import { swarmForTests } from '../testing/swarm-fixture.js';
 import { startTestRegistry } from '../testing/test-registry.js';
-import { SwarmRolloutError } from './swarm-rollout.js';
 import { scaleSwarmApp, stopSwarmDeployment, swarmStatus } from './swarm-operations.js';
 import { pollUntil } from '@asrctl/server';
 
@@ -229,7 +228,7 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
       say: record,
       phases: [environmentCheck, stateAssessment, modelPrefetch, useBrokenImage, swap, verify],
     });
-    await expect(attempt).rejects.toThrow(SwarmRolloutError);
+    await expect(attempt).rejects.toThrow(expect.objectContaining({ code: 'swarm_rollout_failed' }));
     await expect(attempt).rejects.toThrow(/Swarm rolled back by itself: the previous version serves/u);
     const connections = await loop.stop();
     expect(connections.failures).toEqual([]);

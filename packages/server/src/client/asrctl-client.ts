@@ -5,7 +5,6 @@ import {
   type ErrorMessage,
   type GreetingMessage,
   REPLY_TO,
-  type ServerMessage,
   type ServerMessageType,
   type TranscriptMessage,
   type TypedServerMessage,
