@@ -25,17 +25,14 @@ export class PollTimeoutError<T = unknown> extends Error {
  * Calls `check` every `intervalMs` until `done` holds for what it returns, and returns that; after
  * `timeoutMs` throws an error naming what it waited for. `check` may throw to give up at once.
  */
-export async function pollUntil<T>(
-  check: () => T | Promise<T>,
-  done: (value: T) => boolean,
-  options: PollOptions<T>,
-): Promise<T> {
+export async function pollUntil<T>(check: () => T | Promise<T>, done: (value: T) => boolean, options: PollOptions<T>): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     const last = await check();
     if (done(last)) return last;
     if (Date.now() >= deadline) {
-      const seen = typeof last === 'number' || typeof last === 'string' || typeof last === 'boolean' ? ` (last seen: ${JSON.stringify(last)})` : '';
+      const seen =
+        typeof last === 'number' || typeof last === 'string' || typeof last === 'boolean' ? ` (last seen: ${JSON.stringify(last)})` : '';
       const message = `timed out after ${formatDuration(options.timeoutMs)} waiting for ${options.what}${seen}`;
       throw options.timeoutError ? await options.timeoutError(message, last) : new PollTimeoutError(message, last);
     }

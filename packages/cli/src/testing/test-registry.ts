@@ -46,7 +46,12 @@ export async function startTestRegistry(): Promise<{ address: string; pushed(): 
         );
       },
       (ok) => ok,
-      { what: `docker-registry to answer on ${address}`, timeoutMs: 10_000, intervalMs: 100, timeoutError: (message) => new Error(`${message}: ${stderr}`) },
+      {
+        what: `docker-registry to answer on ${address}`,
+        timeoutMs: 10_000,
+        intervalMs: 100,
+        timeoutError: (message) => new Error(`${message}: ${stderr}`),
+      },
     );
   })();
   await Promise.race([ready, spawnFailed]);

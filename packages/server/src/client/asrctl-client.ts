@@ -98,7 +98,10 @@ export class AsrctlClient {
       try {
         message = JSON.parse(data.toString('utf8')) as ReceivedMessage;
       } catch {
-        this.failure ??= new AsrctlClientError('protocol', `the server sent something that is not JSON: ${data.toString('utf8').slice(0, 80)}`);
+        this.failure ??= new AsrctlClientError(
+          'protocol',
+          `the server sent something that is not JSON: ${data.toString('utf8').slice(0, 80)}`,
+        );
         this.wake();
         return;
       }
