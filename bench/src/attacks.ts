@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { lowHighClip, pcmBytes, toneWordsFor, writeToneModel } from '@asrctl/tone-model';
-import WebSocket from 'ws';
+import { AsrctlClient } from '@asrctl/server';
 import { machineFacts } from './machine-facts.js';
 import { ServerProcess } from './server-process.js';
 import { median, round } from './stats.js';
@@ -176,23 +176,19 @@ const ATTACKS: Array<{ name: string; finding: string; run: Attack }> = [
 /** One legitimate transcription: connect, send the clip, eof, wait for the final. Milliseconds, or NaN on failure. */
 async function transcribeOnce(port: number, clip: Buffer): Promise<number> {
   const started = performance.now();
-  return new Promise((resolve) => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/?language=en`, { perMessageDeflate: false });
-    const timer = setTimeout(() => (ws.terminate(), resolve(Number.NaN)), 30_000);
-    ws.on('error', () => (clearTimeout(timer), resolve(Number.NaN)));
-    ws.on('open', () => {
-      for (let o = 0; o < clip.length; o += 3200) ws.send(clip.subarray(o, o + 3200));
-      ws.send(JSON.stringify({ command: 'eof' }));
-    });
-    ws.on('message', (data: Buffer) => {
-      const m = JSON.parse(data.toString()) as { is_final?: boolean; text?: string };
-      if (m.is_final && m.text === 'low high') {
-        clearTimeout(timer);
-        resolve(performance.now() - started);
-        ws.close();
-      }
-    });
-  });
+  try {
+    const client = await AsrctlClient.connect(`ws://127.0.0.1:${port}/?language=en`);
+    try {
+      client.sendAudio(clip);
+      client.send({ command: 'eof' });
+      await client.next((m) => m.is_final === true && m.text === 'low high', '"low high"', 30_000);
+      return performance.now() - started;
+    } finally {
+      void client.close();
+    }
+  } catch {
+    return Number.NaN;
+  }
 }
 
 interface Window {

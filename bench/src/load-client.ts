@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import WebSocket from 'ws';
-import { FRAME_SECONDS } from './bench-audio.js';
+import { AsrctlClient } from '@asrctl/server';
+import { FRAME_SECONDS, SAMPLE_RATE } from './bench-audio.js';
 
 export interface StreamRecord {
   /** performance.now() when each frame was handed to the socket. */
@@ -26,21 +26,13 @@ export interface StreamOptions {
 
 /** One client: connect, stream the frames, send eof, wait for eof_complete; timestamps everything. */
 export async function streamAudio(options: StreamOptions): Promise<StreamRecord> {
-  const ws = new WebSocket(options.url, { perMessageDeflate: false });
+  const client = await AsrctlClient.connect(options.url);
   const record: StreamRecord = { sendTimes: [], finals: [], firstPartials: [], doneAt: 0, errors: [] };
   let awaitingFirstPartial = true;
-  let greeted: () => void = () => undefined;
-  let finished: () => void = () => undefined;
-  const greeting = new Promise<void>((r) => (greeted = r));
-  const eofComplete = new Promise<void>((r) => (finished = r));
-  ws.on('message', (data: Buffer) => {
+  client.onMessage((m) => {
     const t = performance.now();
-    const m = JSON.parse(data.toString()) as { type?: string; is_final?: boolean; text?: string; message?: string };
-    if (m.type === 'connection_established') greeted();
-    else if (m.type === 'eof_complete') {
-      record.doneAt = t;
-      finished();
-    } else if (m.type === 'error') record.errors.push(String(m.message));
+    if (m.type === 'eof_complete') record.doneAt = t;
+    else if (m.type === 'error') record.errors.push(String(m.message));
     else if (m.is_final === true) {
       if (m.text) record.finals.push({ t, text: m.text });
       awaitingFirstPartial = true;
@@ -49,38 +41,17 @@ export async function streamAudio(options: StreamOptions): Promise<StreamRecord>
       awaitingFirstPartial = false;
     }
   });
-  const failed = new Promise<never>((_, reject) => {
-    ws.once('error', reject);
-    ws.once('close', (code) => reject(new Error(`closed with ${code}`)));
-  });
-  failed.catch(() => undefined);
-  await Promise.race([greeting, failed]);
+  await client.greeting();
   if (options.offsetMs) await sleep(options.offsetMs);
-  const started = performance.now();
-  for (let i = 0; i < options.frames.length; i++) {
-    if (options.pace === 'realtime') {
-      const due = started + i * FRAME_SECONDS * 1000;
-      const wait = due - performance.now();
-      if (wait > 1) await sleep(wait);
-    } else if (ws.bufferedAmount > 256 * 1024) {
-      while (ws.bufferedAmount > 64 * 1024) await sleep(1);
-    }
-    record.sendTimes.push(performance.now());
-    ws.send(options.frames[i]!);
-  }
-  ws.send(JSON.stringify({ command: 'eof' }));
-  const timer = new AbortController();
-  const timeout = sleep(options.timeoutMs ?? 120_000, undefined, { signal: timer.signal }).then(() => {
-    throw new Error('no eof_complete in time');
+  await client.stream(options.frames, {
+    sampleRate: SAMPLE_RATE,
+    ...(options.pace === 'realtime' ? { pace: 1 } : { maxBufferedBytes: 256 * 1024 }),
+    onFrame: () => record.sendTimes.push(performance.now()),
   });
-  try {
-    await Promise.race([eofComplete, failed, timeout]);
-  } finally {
-    timer.abort(); // a pending timer would keep the process alive after the last stream
-  }
+  client.send({ command: 'eof' });
+  await client.nextType('eof_complete', options.timeoutMs ?? 120_000);
   await options.beforeClose?.();
-  ws.removeAllListeners('close');
-  ws.close();
+  void client.close(); // the record is complete; the close handshake need not hold up the next client
   return record;
 }
 

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { pollUntil } from '@asrctl/server';
 
 const SERVER_MAIN = fileURLToPath(new URL('../../packages/server/dist/main.cjs', import.meta.url));
 
@@ -52,16 +53,18 @@ export class ServerProcess {
       );
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     const server = new ServerProcess(child, port);
-    for (let i = 0; i < 600; i++) {
-      if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-      const ready = await fetch(`${server.httpUrl}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ready) return server;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('server did not become ready');
+    await pollUntil(
+      () => {
+        if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+        return fetch(`${server.httpUrl}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      },
+      (ready) => ready,
+      { what: 'the server to be ready', timeoutMs: 30_000, intervalMs: 50 },
+    );
+    return server;
   }
 
   get url(): string {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { encodeWav, lowHighClip, synthesize } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '@asrctl/server';
 
 const ASRCTL = fileURLToPath(new URL('../dist/main.cjs', import.meta.url));
 const run = promisify(execFile);
@@ -71,7 +72,11 @@ beforeAll(async () => {
     },
   );
   serve.stdout!.on('data', (d: Buffer) => (serveLog += d.toString()));
-  for (let i = 0; i < 200 && !serveLog.includes('"event":"ready"'); i++) await new Promise((r) => setTimeout(r, 50));
+  await pollUntil(
+    () => serveLog,
+    (log) => log.includes('"event":"ready"'),
+    { what: 'asrctl serve to be ready', timeoutMs: 10_000, intervalMs: 50 },
+  );
   expect(serveLog).toContain('"event":"ready"');
 });
 

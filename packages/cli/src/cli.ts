@@ -1,6 +1,6 @@
 import { ConfigError } from '@asrctl/server';
 import { Command, CommanderError } from 'commander';
-import { DeployConfigError } from './deploy/deploy-config.js';
+import { CliError } from './cli-error.js';
 import { engineUnreachable, isEngineConnectionError } from './docker/engine.js';
 import { registerBaseImage } from './commands/base-image.js';
 import { registerCleanup } from './commands/cleanup.js';
@@ -37,6 +37,7 @@ try {
 } catch (caught) {
   if (caught instanceof CommanderError) process.exit(caught.exitCode);
   const err = isEngineConnectionError(caught) ? engineUnreachable(caught) : caught;
+  // A CliError's message ends with its hint line; the server's ConfigError is bad usage too.
   process.stderr.write(`asrctl: ${(err as Error).message}\n`);
-  process.exit(err instanceof ConfigError || err instanceof DeployConfigError ? 2 : 1);
+  process.exit(err instanceof CliError ? err.exitCode : err instanceof ConfigError ? 2 : 1);
 }

@@ -1,13 +1,6 @@
 // The programmatic API: what the CLI commands call, for scripts and the benchmarks.
-export {
-  deploy,
-  plainPhaseRunner,
-  RolledBackError,
-  DEPLOY_PHASES,
-  RESTART_PHASES,
-  type DeployReport,
-  type PhaseRunner,
-} from './deploy/deploy.js';
+export { CliError, isCliError, type CliErrorCode } from './cli-error.js';
+export { deploy, plainPhaseRunner, DEPLOY_PHASES, RESTART_PHASES, type DeployReport, type PhaseRunner } from './deploy/deploy.js';
 export { resolveDeployConfig, deployInputFromEnv, type DeployConfig, type DeployInput } from './deploy/deploy-config.js';
 export { deploymentNames, type DeploymentNames } from './deploy/deployment-names.js';
 export { assessDeployment, type DeploymentState } from './deploy/deployment-state.js';

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from './testing/self-signed-certificate.js';
 import type { ConfigInput } from './config.js';
 import type { AsrServer } from './server.js';
-import { TestClient } from './testing/test-client.js';
+import { AsrctlClient } from './client/asrctl-client.js';
 import { metric, startTestServer } from './testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from './testing/tone-models.js';
 
@@ -39,7 +39,7 @@ describe('connection-level limits', () => {
   };
 
   async function transcript(s: AsrServer): Promise<unknown> {
-    const client = await TestClient.connect(`ws://127.0.0.1:${s.port}/?language=en`);
+    const client = await AsrctlClient.connect(`ws://127.0.0.1:${s.port}/?language=en`);
     client.sendAudio(pcmBytes(lowHighClip(16000)));
     client.send({ command: 'eof' });
     const final = await client.nextFinal();

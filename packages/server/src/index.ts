@@ -5,7 +5,18 @@ export * from './options/option-table.js';
 export * from './options/shared-rules.js';
 export { SERVER_OPTIONS } from './options/server-options.js';
 export { runServer } from './run.js';
-export type { TranscriptMessage } from './protocol/asrctl-protocol.js';
+export type * from './protocol/asrctl-messages.js';
+export { REPLY_TO } from './protocol/asrctl-messages.js';
+export type { ClientErrorCode } from './protocol/client-error.js';
+export {
+  AsrctlClient,
+  AsrctlClientError,
+  type AsrctlClientErrorCode,
+  type AsrctlClientOptions,
+  type ReceivedMessage,
+  type StreamOptions,
+} from './client/asrctl-client.js';
+export { pollUntil, PollTimeoutError, type PollOptions } from './poll-until.js';
 export { createLogger, type Logger, type LogLevel } from './logger.js';
 export { describeModelProblems, inspectModelDirectory, EngineError } from './engine/index.js';
 export { AUTO_LANGUAGE, normalizeLanguage } from './languages.js';

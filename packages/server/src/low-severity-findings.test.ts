@@ -5,7 +5,7 @@ import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConfigInput } from './config.js';
 import { type AsrServer, canonicalAddress } from './server.js';
-import { TestClient } from './testing/test-client.js';
+import { AsrctlClient } from './client/asrctl-client.js';
 import { httpUrl, startTestServer } from './testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from './testing/tone-models.js';
 
@@ -49,7 +49,7 @@ describe('low-severity findings', () => {
 
   it('shutdown does not wait for a client that left right after SIGTERM with commands queued', async () => {
     const s = await start();
-    const client = await TestClient.connect(`ws://127.0.0.1:${s.port}/?language=en`);
+    const client = await AsrctlClient.connect(`ws://127.0.0.1:${s.port}/?language=en`);
     await client.nextType('connection_established');
     // A minute of audio, then commands that wait behind its decoding.
     const minute = pcmBytes(lowHighClip(16000));
@@ -65,7 +65,7 @@ describe('low-severity findings', () => {
 
   it('answers each of 100 empty binary frames on /vosk (vosk-server clients count replies)', async () => {
     const s = await start();
-    const client = await TestClient.connect(`ws://127.0.0.1:${s.port}/vosk/en`);
+    const client = await AsrctlClient.connect(`ws://127.0.0.1:${s.port}/vosk/en`);
     for (let i = 0; i < 100; i++) client.ws.send(Buffer.alloc(0));
     for (let i = 0; i < 100; i++) await client.next(() => true, `reply ${i + 1} of 100`);
     expect(client.messages).toHaveLength(100);
@@ -78,8 +78,8 @@ describe('low-severity findings', () => {
     );
     expect(canonicalAddress('2001:DB8:0:0:0:0:0:1')).toBe('2001:db8::1');
     const s = await start({ maxSessionsPerIp: '1', trustProxy: 'true' });
-    const open = (forwardedFor: string): Promise<TestClient> =>
-      TestClient.connect(`ws://127.0.0.1:${s.port}/`, { headers: { 'x-forwarded-for': forwardedFor } });
+    const open = (forwardedFor: string): Promise<AsrctlClient> =>
+      AsrctlClient.connect(`ws://127.0.0.1:${s.port}/`, { headers: { 'x-forwarded-for': forwardedFor } });
     const first = await open('10.7.7.7');
     await expect(open('::ffff:10.7.7.7')).rejects.toThrow(/HTTP 429/u);
     await expect(open('::ffff:a07:707')).rejects.toThrow(/HTTP 429/u);

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { lowHighClip, pcmBytes, synthesize } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_SERVICE_RESTART } from './server.js';
-import { TestClient } from './testing/test-client.js';
+import { AsrctlClient } from './client/asrctl-client.js';
+import { pollUntil } from './poll-until.js';
 import { httpUrl, metric, startTestServer } from './testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from './testing/tone-models.js';
 
@@ -41,7 +42,7 @@ describe('server lifecycle', () => {
       const loading = await fetch(httpUrl(server, '/readyz'));
       expect(loading.status).toBe(503);
       expect(await loading.json()).toMatchObject({ ready: false, status: 'loading' });
-      await expect(TestClient.connect(server.url)).rejects.toThrow(/HTTP 503/);
+      await expect(AsrctlClient.connect(server.url)).rejects.toThrow(/HTTP 503/);
     } finally {
       const fifo = createWriteStream(join(dir, 'am', 'final.mdl'));
       createReadStream(join(models.en, 'am', 'final.mdl')).pipe(fifo);
@@ -55,7 +56,7 @@ describe('server lifecycle', () => {
   it('answers HTTP while recognizers are busy: decoding runs off the main thread', async () => {
     const server = await startTestServer({ en: heavy.en });
     try {
-      const client = await TestClient.connect(server.url);
+      const client = await AsrctlClient.connect(server.url);
       await client.nextType('connection_established');
       // One 60 s frame: a single native call of over a second of CPU on the heavy model.
       client.ws.send(pcmBytes(synthesize([{ silence: 0.3 }, { tone: 500, seconds: 0.4 }, { silence: 60 }])));
@@ -74,18 +75,22 @@ describe('server lifecycle', () => {
 
   it('drains: readiness turns 503, new sessions are refused, open sessions get their final then 1012', async () => {
     const server = await startTestServer({ cn: models.cn, en: heavy.en }, { defaultLanguage: 'en' });
-    const client = await TestClient.connect(server.url);
+    const client = await AsrctlClient.connect(server.url);
     await client.nextType('connection_established');
     client.sendAudio(UNFINISHED);
     // A backlog on the heavy model keeps the drain busy while we look at readiness.
     client.ws.send(pcmBytes(synthesize([{ silence: 30 }])));
     // Drain once the server has decoded the two tones (the backlog is still queued).
-    for (let i = 0; i < 500 && (await metric(server, 'asr_audio_seconds_total')) < 1.6; i++) await new Promise((r) => setTimeout(r, 10));
+    await pollUntil(
+      () => metric(server, 'asr_audio_seconds_total'),
+      (seconds) => seconds >= 1.6,
+      { what: '1.6 s of audio decoded', timeoutMs: 20_000, intervalMs: 10 },
+    );
     const drained = server.drain(20_000);
     const ready = await fetch(httpUrl(server, '/readyz'));
     expect(ready.status).toBe(503);
     expect(await ready.json()).toMatchObject({ status: 'draining' });
-    await expect(TestClient.connect(server.url)).rejects.toThrow(/HTTP 503/);
+    await expect(AsrctlClient.connect(server.url)).rejects.toThrow(/HTTP 503/);
     await drained;
     expect(await client.closed).toBe(CLOSE_SERVICE_RESTART);
     expect(client.finals().map((f) => f.text)).toEqual(['low high']);
@@ -93,15 +98,15 @@ describe('server lifecycle', () => {
 
   it('with a session drain, open sessions go on after SIGTERM until they end, or until the drain ends (final, then 1012)', async () => {
     const server = await startTestServer({ en: models.en }, { config: { sessionDrain: '4000' } });
-    const leaving = await TestClient.connect(server.url);
-    const staying = await TestClient.connect(server.url);
+    const leaving = await AsrctlClient.connect(server.url);
+    const staying = await AsrctlClient.connect(server.url);
     await leaving.nextType('connection_established');
     await staying.nextType('connection_established');
     staying.sendAudio(UNFINISHED);
     const started = Date.now();
     const drained = server.drain(5000);
     expect((await fetch(httpUrl(server, '/readyz'))).status).toBe(503);
-    await expect(TestClient.connect(server.url)).rejects.toThrow(/HTTP 503/);
+    await expect(AsrctlClient.connect(server.url)).rejects.toThrow(/HTTP 503/);
     // A session still recognizes during the drain, and may end by itself.
     await leaving.sendAudioInRealTime(pcmBytes(lowHighClip(16000)));
     leaving.send({ command: 'eof' });
@@ -115,7 +120,7 @@ describe('server lifecycle', () => {
 
   it('a session drain ends as soon as the last session closes', async () => {
     const server = await startTestServer({ en: models.en }, { config: { sessionDrain: '600000' } });
-    const client = await TestClient.connect(server.url);
+    const client = await AsrctlClient.connect(server.url);
     await client.nextType('connection_established');
     const drained = server.drain(5000);
     await new Promise((r) => setTimeout(r, 300));
@@ -152,19 +157,21 @@ async function spawnServer(
 }
 
 async function waitForLog(get: () => string, event: string, child: ReturnType<typeof spawn>): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    if (get().includes(`"event":"${event}"`)) return;
-    if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}) before "${event}": ${get()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no "${event}" in the log: ${get()}`);
+  await pollUntil(
+    () => {
+      if (child.exitCode !== null) throw new Error(`server exited (${child.exitCode}) before "${event}": ${get()}`);
+      return get();
+    },
+    (log) => log.includes(`"event":"${event}"`),
+    { what: `"${event}" in the log`, timeoutMs: 15_000, intervalMs: 50, timeoutError: (message, log) => new Error(`${message}: ${log}`) },
+  );
 }
 
 describe('the server process', () => {
   it('on SIGTERM flushes finals, closes sessions with 1012, and exits 0', async () => {
     const server = await spawnServer(['--model', `cn=${models.cn}`, '--model', `en=${models.en}`]);
     await waitForLog(server.stdout, 'ready', server.child);
-    const clients = await Promise.all([TestClient.connect(server.url), TestClient.connect(server.url)]);
+    const clients = await Promise.all([AsrctlClient.connect(server.url), AsrctlClient.connect(server.url)]);
     await Promise.all(clients.map((c) => c.nextType('connection_established')));
     clients[1]!.send({ command: 'switch_language', language: 'en' });
     await clients[1]!.nextType('language_switched');
@@ -227,7 +234,7 @@ describe('the server process', () => {
       .split('\n')
       .find((l) => l.includes('"event":"deprecated_env"'));
     expect(JSON.parse(line ?? '{}')).toMatchObject({ level: 'warn', variable: 'ASR_IDLE_TIMEOUT_SECONDS', use: 'ASR_IDLE_TIMEOUT' });
-    const client = await TestClient.connect(server.url);
+    const client = await AsrctlClient.connect(server.url);
     await client.nextType('connection_established');
     // Silent for the 1 s idle timeout set through the old name: the server closes with 1000.
     expect(await client.closed).toBe(1000);
@@ -251,7 +258,7 @@ describe('the server process', () => {
   it('serves a session as a process too (lowHighClip sanity)', async () => {
     const server = await spawnServer(['--model', `en=${models.en}`, '--default-language', 'en']);
     await waitForLog(server.stdout, 'ready', server.child);
-    const client = await TestClient.connect(server.url);
+    const client = await AsrctlClient.connect(server.url);
     await client.nextType('connection_established');
     client.sendAudio(pcmBytes(lowHighClip()));
     expect(await client.nextFinal()).toMatchObject({ text: 'low high', language: 'en' });

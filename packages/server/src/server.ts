@@ -8,6 +8,7 @@ import { AccessPolicy } from './http/access-policy.js';
 import { ServerMetrics } from './http/metrics.js';
 import { type Readiness, handleHttp } from './http/routes.js';
 import { type Logger, createLogger } from './logger.js';
+import { PollTimeoutError, pollUntil } from './poll-until.js';
 import { acceptAsrctlClient } from './protocol/asrctl-protocol.js';
 import { type ProtocolName, resolveEndpoint } from './protocol/endpoints.js';
 import { acceptVoskClient } from './protocol/vosk-protocol.js';
@@ -147,8 +148,14 @@ export class AsrServer {
     if (this.draining) return;
     this.draining = true;
     this.logger.info({ sessions: this.connections.size, session_drain_ms: sessionDrainMs, timeout_ms: timeoutMs }, 'draining');
-    const drainUntil = Date.now() + sessionDrainMs;
-    while (this.connections.size > 0 && Date.now() < drainUntil) await new Promise((r) => setTimeout(r, 100));
+    // Sessions still open when the drain ends are closed below.
+    await pollUntil(
+      () => this.connections.size,
+      (open) => open === 0,
+      { what: 'open sessions to end', timeoutMs: sessionDrainMs, intervalMs: 100 },
+    ).catch((err: unknown) => {
+      if (!(err instanceof PollTimeoutError)) throw err;
+    });
     const flushed = Promise.all([...this.connections].map((c) => c.shutdown(CLOSE_SERVICE_RESTART, 'server shutting down')));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {

@@ -1,6 +1,7 @@
 import { encodeWav, synthesize } from '@asrctl/tone-model';
 import { describe, expect, it } from 'vitest';
-import { WavError, decodeWav } from './wav-file.js';
+import { decodeWav } from './wav-file.js';
+import { CliError } from '../cli-error.js';
 
 const mono = synthesize([{ tone: 500, seconds: 0.05 }], { sampleRate: 22050 });
 
@@ -45,7 +46,7 @@ describe('decodeWav', () => {
 
   it('explains what it cannot read', () => {
     expect(() => decodeWav(Buffer.from('hello world, not audio'), 'x.wav')).toThrow(
-      new WavError('x.wav is not a WAV file (no RIFF/WAVE header)'),
+      new CliError('invalid_wav', 'x.wav is not a WAV file (no RIFF/WAVE header)'),
     );
     const wav24 = encodeWav(mono, 16000);
     wav24.writeUInt16LE(24, 34);

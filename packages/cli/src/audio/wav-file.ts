@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { CliError } from '../cli-error.js';
 
 export interface PcmAudio {
   /** Mono PCM16 samples. */
@@ -6,10 +7,6 @@ export interface PcmAudio {
   sampleRate: number;
   /** Channels in the file (downmixed to mono here). */
   sourceChannels: number;
-}
-
-export class WavError extends Error {
-  override readonly name = 'WavError';
 }
 
 const FORMAT_PCM = 1;
@@ -21,7 +18,8 @@ export async function readWavFile(path: string): Promise<PcmAudio> {
   try {
     bytes = await readFile(path);
   } catch (err) {
-    throw new WavError(
+    throw new CliError(
+      'invalid_wav',
       `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
     );
   }
@@ -30,7 +28,7 @@ export async function readWavFile(path: string): Promise<PcmAudio> {
 
 export function decodeWav(bytes: Buffer, name = 'input'): PcmAudio {
   if (bytes.length < 12 || bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') {
-    throw new WavError(`${name} is not a WAV file (no RIFF/WAVE header)`);
+    throw new CliError('invalid_wav', `${name} is not a WAV file (no RIFF/WAVE header)`);
   }
   let format: { tag: number; channels: number; rate: number; bits: number } | undefined;
   let data: Buffer | undefined;
@@ -49,13 +47,16 @@ export function decodeWav(bytes: Buffer, name = 'input'): PcmAudio {
     }
     o += 8 + size + (size % 2);
   }
-  if (!format) throw new WavError(`${name} has no "fmt " chunk`);
-  if (!data) throw new WavError(`${name} has no "data" chunk`);
+  if (!format) throw new CliError('invalid_wav', `${name} has no "fmt " chunk`);
+  if (!data) throw new CliError('invalid_wav', `${name} has no "data" chunk`);
   if (format.tag !== FORMAT_PCM || format.bits !== 16) {
     const what = format.tag === FORMAT_PCM ? `${format.bits}-bit PCM` : `format ${format.tag} (not integer PCM)`;
-    throw new WavError(`${name} is ${what}; 16-bit PCM is needed (convert with: sox ${name} -b 16 -e signed-integer out.wav)`);
+    throw new CliError(
+      'invalid_wav',
+      `${name} is ${what}; 16-bit PCM is needed (convert with: sox ${name} -b 16 -e signed-integer out.wav)`,
+    );
   }
-  if (format.channels < 1) throw new WavError(`${name} declares ${format.channels} channels`);
+  if (format.channels < 1) throw new CliError('invalid_wav', `${name} declares ${format.channels} channels`);
   const frames = Math.floor(data.length / (2 * format.channels));
   const samples = new Int16Array(frames);
   for (let i = 0; i < frames; i++) {

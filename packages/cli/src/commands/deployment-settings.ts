@@ -13,10 +13,7 @@ import { type SettingsSource, describeMerge, mergeWithRecord, readRecordedSettin
 import { engineFacts } from '../docker/engine.js';
 import { warnDeprecated } from '../options/commander-options.js';
 import { DEFAULT_CONFIG_FILE } from './deployment-options.js';
-
-export class UnrecordedDeploymentError extends Error {
-  override readonly name = 'UnrecordedDeploymentError';
-}
+import { CliError } from '../cli-error.js';
 
 /**
  * The settings given now, lowest first: the config file, ASRCTL_* variables, flags (commander's
@@ -84,10 +81,14 @@ export async function settingsFor(
   if (command === 'restart') {
     const flag = project === 'asrctl' ? '' : ` --project ${project}`;
     if (recorded?.kind === 'none')
-      throw new UnrecordedDeploymentError(`nothing is deployed as "${project}" to restart\n  hint: asrctl deploy${flag}`);
+      throw new CliError('unrecorded_deployment', `nothing is deployed as "${project}" to restart`, { hint: `asrctl deploy${flag}` });
     if (!inputs.some((i) => i.model !== undefined))
-      throw new UnrecordedDeploymentError(
-        `no settings are recorded for "${project}" (no app of it runs, or an older asrctl deployed it), so a restart cannot know its models\n  hint: asrctl restart${flag} with its settings (at least --model LANG=DIR for each language), or asrctl deploy with them once: later restarts reuse them`,
+      throw new CliError(
+        'unrecorded_deployment',
+        `no settings are recorded for "${project}" (no app of it runs, or an older asrctl deployed it), so a restart cannot know its models`,
+        {
+          hint: `asrctl restart${flag} with its settings (at least --model LANG=DIR for each language), or asrctl deploy with them once: later restarts reuse them`,
+        },
       );
     // Without a record, what runs decides only the target.
     if (recorded?.kind === 'unrecorded' && recorded.swarm && !inputs.some((i) => i.target !== undefined)) inputs.push({ target: 'swarm' });

@@ -1,5 +1,5 @@
 import { PassThrough } from 'node:stream';
-import { SERVER_OPTIONS, envAssignments } from '@asrctl/server';
+import { SERVER_OPTIONS, envAssignments, pollUntil } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { type ContainerFacts, inspectContainer, stopAndRemove } from '../docker/containers.js';
 import { engineMessage } from '../docker/engine.js';
@@ -8,6 +8,7 @@ import type { Color } from '../edge/haproxy-config.js';
 import { type DeployConfig, modelPath } from './deploy-config.js';
 import { type DeploymentNames, LABELS, labelsFor } from './deployment-names.js';
 import { countOf } from '../text/count-of.js';
+import { CliError } from '../cli-error.js';
 
 export const APP_PORT = 8765;
 /** Where the tokens file appears in the app container. */
@@ -62,10 +63,6 @@ export function appEnvironment(
 const SERVER_SHUTDOWN_MS = 10_000;
 /** docker stop waits this long after SIGTERM before SIGKILL. */
 export const APP_STOP_GRACE_SECONDS = SERVER_SHUTDOWN_MS / 1000 + 5;
-
-export class AppStartError extends Error {
-  override readonly name = 'AppStartError';
-}
 
 export interface AppContainerRequest {
   color: Color;
@@ -141,16 +138,16 @@ export async function startAppContainer(
     await stopAndRemove(docker, name, 0);
     const message = engineMessage(err);
     if (config.gpus !== undefined && /device driver|gpu/iu.test(message))
-      throw new AppStartError(
-        `the engine cannot give ${name} a GPU (--gpus ${config.gpus}): ${message}\n  hint: install the NVIDIA container toolkit on this host, or deploy without --gpus (the container was removed)`,
-      );
+      throw new CliError('app_start_failed', `the engine cannot give ${name} a GPU (--gpus ${config.gpus}): ${message}`, {
+        hint: `install the NVIDIA container toolkit on this host, or deploy without --gpus (the container was removed)`,
+      });
     if (/executable file not found|no such file or directory/iu.test(message))
-      throw new AppStartError(
-        `starting ${name} failed: the image cannot run node (${message})\n  hint: build on a base image with Node.js 20 or later on glibc: --base-image node:20-bookworm-slim, or asrctl/node-base:<version> from asrctl base-image build`,
-      );
-    throw new AppStartError(
-      `starting ${name} failed: ${message}\n  hint: asrctl logs shows what the container said; asrctl status what runs`,
-    );
+      throw new CliError('app_start_failed', `starting ${name} failed: the image cannot run node (${message})`, {
+        hint: `build on a base image with Node.js 20 or later on glibc: --base-image node:20-bookworm-slim, or asrctl/node-base:<version> from asrctl base-image build`,
+      });
+    throw new CliError('app_start_failed', `starting ${name} failed: ${message}`, {
+      hint: `asrctl logs shows what the container said; asrctl status what runs`,
+    });
   }
   return waitUntilHealthy(docker, name, timeoutMs);
 }
@@ -161,22 +158,32 @@ function gpuRequest(gpus: string): Docker.DeviceRequest {
   return { Driver: '', DeviceIDs: gpus.replace(/^device=/u, '').split(','), Capabilities: [['gpu']] };
 }
 
+const isHealthy = (facts: ContainerFacts): boolean => facts.state === 'running' && facts.health === 'healthy';
+
 /** Polls Docker's health status; an exit, a restart or "unhealthy" fails with the app's last log lines. */
 export async function waitUntilHealthy(docker: Docker, name: string, timeoutMs: number): Promise<ContainerFacts> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const facts = await inspectContainer(docker, name);
-    if (!facts) throw new AppStartError(`${name} disappeared while starting`);
-    if (facts.state === 'running' && facts.health === 'healthy') return facts;
-    const failed = facts.state === 'exited' || facts.state === 'dead' || facts.restartCount > 0 || facts.health === 'unhealthy';
-    if (failed || Date.now() > deadline) {
-      const why = failed
-        ? `${name} failed to start (${facts.state}${facts.restartCount > 0 ? `, restarted ${countOf(facts.restartCount, 'time')}` : ''}${facts.exitCode ? `, exit code ${facts.exitCode}` : ''}, health ${facts.health}${facts.healthLog ? `: ${facts.healthLog}` : ''})`
-        : `${name} was not ready within ${Math.round(timeoutMs / 1000)} s (health ${facts.health})`;
-      throw new AppStartError(`${why}\n  its last log lines:\n${await logTail(docker, name, 15)}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  const failure = async (why: string): Promise<Error> =>
+    new CliError('app_start_failed', `${why}\n  its last log lines:\n${await logTail(docker, name, 15)}`);
+  return pollUntil(
+    async () => {
+      const facts = await inspectContainer(docker, name);
+      if (!facts) throw new CliError('app_start_failed', `${name} disappeared while starting`);
+      if (isHealthy(facts)) return facts;
+      if (facts.state === 'exited' || facts.state === 'dead' || facts.restartCount > 0 || facts.health === 'unhealthy') {
+        throw await failure(
+          `${name} failed to start (${facts.state}${facts.restartCount > 0 ? `, restarted ${countOf(facts.restartCount, 'time')}` : ''}${facts.exitCode ? `, exit code ${facts.exitCode}` : ''}, health ${facts.health}${facts.healthLog ? `: ${facts.healthLog}` : ''})`,
+        );
+      }
+      return facts;
+    },
+    isHealthy,
+    {
+      what: `${name} to be healthy`,
+      timeoutMs,
+      intervalMs: 500,
+      timeoutError: (_message, facts) => failure(`${name} was not ready within ${Math.round(timeoutMs / 1000)} s (health ${facts.health})`),
+    },
+  );
 }
 
 export async function logTail(docker: Docker, name: string, lines: number): Promise<string> {

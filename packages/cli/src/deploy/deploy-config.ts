@@ -15,6 +15,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { catalogModel } from '../models/model-catalog.js';
 import { DEPLOY_OPTIONS } from './deploy-options.js';
+import { CliError } from '../cli-error.js';
 
 export { MAX_REPLICAS } from './deploy-options.js';
 
@@ -36,10 +37,11 @@ export type PublishMode = DeployConfig['publishMode'];
 /** What a config file, the environment or flags may set (DEPLOY_OPTIONS); strings as a user types them. */
 export type DeployInput = OptionInput<typeof DEPLOY_OPTIONS.options>;
 
-export class DeployConfigError extends Error {
+/** Every problem of a deploy configuration at once; exit code 2 (bad usage). */
+export class DeployConfigError extends CliError {
   override readonly name = 'DeployConfigError';
   constructor(readonly problems: string[]) {
-    super(`invalid deploy configuration:\n  - ${problems.join('\n  - ')}`);
+    super('invalid_deploy_config', `invalid deploy configuration:\n  - ${problems.join('\n  - ')}`, { exitCode: 2 });
   }
 }
 

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../docker/engine.js';
-import { acquireDeployLock, DeployLockedError } from './deploy-lock.js';
+import { acquireDeployLock } from './deploy-lock.js';
 import { deploymentNames, LABELS } from './deployment-names.js';
 
 const names = deploymentNames(`asrlock${process.pid}`);
@@ -25,7 +25,7 @@ describe('the deploy lock on a real Docker engine', () => {
 
   it('lets one deploy in at a time and names the holder to the other', async () => {
     const lock = await acquireDeployLock(docker, names);
-    await expect(acquireDeployLock(docker, names)).rejects.toThrow(DeployLockedError);
+    await expect(acquireDeployLock(docker, names)).rejects.toThrow(expect.objectContaining({ code: 'deploy_locked' }));
     await expect(acquireDeployLock(docker, names)).rejects.toThrow(
       new RegExp(`another deploy of "${names.project}" is running \\(pid ${process.pid} on `, 'u'),
     );

@@ -2,10 +2,7 @@ import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { engineStatus } from '../docker/engine.js';
 import { type DeploymentNames, LABELS } from './deployment-names.js';
-
-export class DeployLockedError extends Error {
-  override readonly name = 'DeployLockedError';
-}
+import { CliError } from '../cli-error.js';
 
 export interface DeployLock {
   release(): Promise<void>;
@@ -49,15 +46,17 @@ export async function acquireDeployLock(docker: Docker, names: DeploymentNames):
     const pid = Number(holder[HOLDER.pid]);
     const stale = holder[HOLDER.host] === hostname() && Number.isInteger(pid) && !processAlive(pid);
     if (!stale)
-      throw new DeployLockedError(
-        `another deploy of "${names.project}" is running (pid ${holder[HOLDER.pid] ?? '?'} on ${holder[HOLDER.host] ?? '?'}, since ${holder[HOLDER.since] ?? '?'})\n  hint: wait for it; if it died on another host, remove the lock: docker network rm ${names.lock}`,
+      throw new CliError(
+        'deploy_locked',
+        `another deploy of "${names.project}" is running (pid ${holder[HOLDER.pid] ?? '?'} on ${holder[HOLDER.host] ?? '?'}, since ${holder[HOLDER.since] ?? '?'})`,
+        { hint: `wait for it; if it died on another host, remove the lock: docker network rm ${names.lock}` },
       );
     await docker
       .getNetwork(names.lock)
       .remove()
       .catch(() => undefined);
   }
-  throw new DeployLockedError(`could not take the deploy lock ${names.lock}`);
+  throw new CliError('deploy_locked', `could not take the deploy lock ${names.lock}`);
 }
 
 function processAlive(pid: number): boolean {

@@ -25,8 +25,9 @@ import { type ModelServer, startModelServer, zipDirectory } from '../testing/mod
 import { startStreamingSession } from '../load/streaming-session.js';
 import { givenSettings, settingsFor } from '../commands/deployment-settings.js';
 import type { DeployInput } from './deploy-config.js';
-import { deploy, plainPhaseRunner, RolledBackError } from './deploy.js';
+import { deploy, plainPhaseRunner } from './deploy.js';
 import { deploymentNames, LABELS } from './deployment-names.js';
+import { pollUntil } from '@asrctl/server';
 
 const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
 const project = `asrtest${process.pid}`;
@@ -155,7 +156,7 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
 
   it('rolls back when verification through the public port fails; the old version keeps serving', async () => {
     // The new edge settings admit nobody from here, so only the public probe fails.
-    await expect(run({ allow: ['10.255.255.1/32'] })).rejects.toThrow(RolledBackError);
+    await expect(run({ allow: ['10.255.255.1/32'] })).rejects.toThrow(expect.objectContaining({ code: 'rolled_back' }));
     expect(lines.join('\n')).toMatch(/the edge sends new connections to green again, with its previous settings/u);
     expect(await activeColor()).toBe('green');
     expect(await inspectContainer(docker, names.app('blue'))).toBeUndefined();
@@ -216,11 +217,11 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
     // count as an operator's stop, which the restart policy respects).
     const { State } = await docker.getContainer(names.app('green')).inspect();
     process.kill(State.Pid, 'SIGKILL');
-    for (let i = 0; i < 240; i++) {
-      const facts = await inspectContainer(docker, names.app('green'));
-      if (facts?.restartCount === 1 && facts.health === 'healthy') break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    await pollUntil(
+      () => inspectContainer(docker, names.app('green')),
+      (facts) => facts?.restartCount === 1 && facts.health === 'healthy',
+      { what: 'the killed app to be restarted and healthy', timeoutMs: 60_000, intervalMs: 250 },
+    );
     const status = await deploymentStatus(docker, names);
     expect(status).toMatchObject({ kind: 'update', active: 'green' });
     expect(status.containers.find((c) => c.role === 'app')?.restarts).toBe(1);

@@ -13,6 +13,7 @@ import { verify } from './phases/verify.js';
 import { blueGreenSwap } from './strategies/blue-green.js';
 import { recreateSwap } from './strategies/recreate.js';
 import { swarmRollingUpdate } from '../swarm/swarm-rollout.js';
+import { CliError } from '../cli-error.js';
 
 export const DEPLOY_PHASES: readonly DeployPhase[] = [environmentCheck, stateAssessment, modelPrefetch, imageBuild, swap, verify];
 /** `restart`: the same swap with the running image, no build. */
@@ -30,11 +31,6 @@ export interface DeployReport {
   heard: Record<string, string>;
   warnings: string[];
   strategy: string;
-}
-
-/** Thrown when verification failed after the swap and the previous version was put back. */
-export class RolledBackError extends Error {
-  override readonly name = 'RolledBackError';
 }
 
 /**
@@ -64,7 +60,7 @@ export async function deploy(
     if (ctx.swapped && !ctx.publicUrl) {
       await ctx.swapped.rollBack(say);
       const before = ctx.state?.kind === 'fresh' ? 'nothing was serving before, and nothing is now' : 'the previous version serves';
-      throw new RolledBackError(`${(err as Error).message}\n  rolled back: ${before} (${ctx.strategy.rollBackOutcome})`, {
+      throw new CliError('rolled_back', `${(err as Error).message}\n  rolled back: ${before} (${ctx.strategy.rollBackOutcome})`, {
         cause: err,
       });
     }

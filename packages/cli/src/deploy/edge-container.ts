@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { pollUntil } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { execIn, inspectContainer, putFile, stopAndRemove } from '../docker/containers.js';
 import { engineMessage } from '../docker/engine.js';
@@ -8,10 +9,7 @@ import { type Color, EDGE_CONFIG_PATH, EDGE_TLS_PATH, type EdgeSettings, renderH
 import { APP_PORT, logTail, protocolPortMap } from './app-container.js';
 import type { DeployConfig } from './deploy-config.js';
 import { type DeploymentNames, LABELS, labelsFor } from './deployment-names.js';
-
-export class EdgeStartError extends Error {
-  override readonly name = 'EdgeStartError';
-}
+import { CliError } from '../cli-error.js';
 
 /** The edge listens here inside its container, whatever the public port. */
 export const EDGE_PORT = 8765;
@@ -115,7 +113,7 @@ export async function ensureEdge(
     await docker.getContainer(names.edge).start();
   } catch (err) {
     await stopAndRemove(docker, names.edge, 0);
-    throw new EdgeStartError(`starting the edge on ${publishedAs} failed: ${engineMessage(err)}`);
+    throw new CliError('edge_start_failed', `starting the edge on ${publishedAs} failed: ${engineMessage(err)}`);
   }
   await waitForRuntimeApi(docker, names.edge);
   return {};
@@ -145,19 +143,23 @@ async function writeEdgeFiles(docker: Docker, edge: string, files: EdgeFiles): P
 }
 
 async function waitForRuntimeApi(docker: Docker, edge: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await appServerStates(docker, edge);
-      return;
-    } catch (err) {
-      const facts = await inspectContainer(docker, edge);
-      if (facts?.state !== 'running' || Date.now() > deadline) {
-        throw new EdgeStartError(
-          `the edge (HAProxy) did not come up: ${(err as Error).message}\n  its last log lines:\n${await logTail(docker, edge, 15)}`,
-        );
+  // An edge that stopped running will not come up: say so at once, with its last log lines.
+  const failure = async (err: unknown): Promise<Error> =>
+    new CliError(
+      'edge_start_failed',
+      `the edge (HAProxy) did not come up: ${(err as Error).message}\n  its last log lines:\n${await logTail(docker, edge, 15)}`,
+    );
+  await pollUntil(
+    async () => {
+      try {
+        await appServerStates(docker, edge);
+        return undefined;
+      } catch (err) {
+        if ((await inspectContainer(docker, edge))?.state !== 'running') throw await failure(err);
+        return err;
       }
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
+    },
+    (err) => err === undefined,
+    { what: "the edge's runtime API", timeoutMs, intervalMs: 250, timeoutError: (_message, err) => failure(err) },
+  );
 }

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { funasrText } from '@asrctl/server';
+import { AsrctlClient, funasrText } from '@asrctl/server';
 import { firstAndLastWordsClip, lowHighClip, readToneWords } from '@asrctl/tone-model';
-import WebSocket from 'ws';
 import { readWavFile } from '../audio/wav-file.js';
-import { skipHostnameCheck, transcribe } from '../client/transcription-client.js';
+import { transcribe } from '../client/transcription-client.js';
 import { type DeployConfig, type ModelMount, modelName } from './deploy-config.js';
+import { CliError } from '../cli-error.js';
 
 export interface ProbeClip {
   samples: Int16Array;
@@ -49,10 +49,6 @@ async function toneModelText(modelDir: string): Promise<string | undefined> {
   return undefined;
 }
 
-export class RecognitionProbeError extends Error {
-  override readonly name = 'RecognitionProbeError';
-}
-
 /**
  * One real recognition per model language through `url`; returns what each language heard.
  * Through wss, the deployment's own certificate is the only one trusted.
@@ -83,7 +79,8 @@ export async function probeRecognition(plainUrl: string, config: DeployConfig): 
         .filter(Boolean)
         .join(' ');
     } catch (err) {
-      throw new RecognitionProbeError(
+      throw new CliError(
+        'recognition_probe_failed',
         `recognition probe (${what}) through ${plainUrl} failed: ${(err as Error).message.replaceAll(url, plainUrl)}`,
         {
           cause: err,
@@ -91,7 +88,8 @@ export async function probeRecognition(plainUrl: string, config: DeployConfig): 
       );
     }
     if (clip.expectedText !== undefined && text !== clip.expectedText)
-      throw new RecognitionProbeError(
+      throw new CliError(
+        'recognition_probe_failed',
         `recognition probe (${what}) through ${plainUrl}: expected "${clip.expectedText}" for ${clip.source}, heard "${text}"`,
       );
     heard[what] = text;
@@ -112,49 +110,39 @@ export async function probeProtocolPorts(host: string, config: DeployConfig): Pr
   for (const [protocol, port] of Object.entries(config.protocolPorts) as Array<['vosk' | 'funasr', number]>) {
     const shown = `${config.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${port}/`;
     const url = await withToken(shown, config);
-    const texts = await exchange(url, pinned, (ws) => {
-      if (protocol === 'funasr')
-        ws.send(JSON.stringify({ mode: 'offline', wav_name: 'asrctl-verify', is_speaking: true, audio_fs: clip.sampleRate }));
-      else ws.send(JSON.stringify({ config: { sample_rate: clip.sampleRate } }));
-      for (let o = 0; o < pcm.length; o += 8000) ws.send(pcm.subarray(o, o + 8000));
-      ws.send(protocol === 'funasr' ? JSON.stringify({ is_speaking: false }) : '{"eof" : 1}');
+    const texts = await exchange(url, pinned, (client) => {
+      if (protocol === 'funasr') client.send({ mode: 'offline', wav_name: 'asrctl-verify', is_speaking: true, audio_fs: clip.sampleRate });
+      else client.send({ config: { sample_rate: clip.sampleRate } });
+      client.sendAudio(pcm, 8000);
+      client.send(protocol === 'funasr' ? { is_speaking: false } : '{"eof" : 1}');
     }).catch((err: Error) => {
-      throw new RecognitionProbeError(`${protocol} client through ${shown} failed: ${err.message.replaceAll(url, shown)}`, { cause: err });
+      throw new CliError('recognition_probe_failed', `${protocol} client through ${shown} failed: ${err.message.replaceAll(url, shown)}`, {
+        cause: err,
+      });
     });
     const text = texts.join(protocol === 'funasr' ? '' : ' ');
     const expected =
       clip.expectedText === undefined ? undefined : protocol === 'funasr' ? funasrText(clip.expectedText) : clip.expectedText;
     if (expected !== undefined && text !== expected)
-      throw new RecognitionProbeError(`${protocol} client through ${shown}: expected "${expected}", heard "${text}"`);
+      throw new CliError('recognition_probe_failed', `${protocol} client through ${shown}: expected "${expected}", heard "${text}"`);
     heard[protocol] = text;
   }
   return heard;
 }
 
-/** Opens a WebSocket, lets `talk` send, and collects the non-empty `text` fields until the server closes or says is_final. */
-function exchange(url: string, pinned: string | undefined, talk: (ws: WebSocket) => void): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, {
-      perMessageDeflate: false,
-      ...(pinned !== undefined && { ca: pinned, checkServerIdentity: skipHostnameCheck }),
+/** Connects, lets `talk` send, and collects the non-empty `text` fields until the server closes or says is_final. */
+async function exchange(url: string, pinned: string | undefined, talk: (client: AsrctlClient) => void): Promise<string[]> {
+  const client = await AsrctlClient.connect(url, pinned === undefined ? {} : { ca: pinned, skipHostnameCheck: true });
+  try {
+    talk(client);
+    const final = await client.nextFinal(20_000).catch((err: unknown) => {
+      if (client.closeCode === undefined) throw err;
     });
-    const texts: string[] = [];
-    const timer = setTimeout(() => (ws.terminate(), reject(new Error('no final result within 20 s'))), 20_000);
-    const done = (): void => {
-      clearTimeout(timer);
-      ws.close();
-      resolve(texts);
-    };
-    ws.on('open', () => talk(ws));
-    ws.on('message', (data: Buffer) => {
-      const m = JSON.parse(data.toString('utf8')) as { text?: string; is_final?: boolean };
-      if (m.text) texts.push(m.text);
-      if (m.is_final === true) done();
-    });
-    ws.on('close', done);
-    ws.on('unexpected-response', (_req, res) => (clearTimeout(timer), reject(new Error(`HTTP ${res.statusCode}`))));
-    ws.on('error', (err) => (clearTimeout(timer), reject(err)));
-  });
+    const upTo = final ? client.messages.indexOf(final) + 1 : client.messages.length;
+    return client.messages.slice(0, upTo).flatMap((m) => (typeof m.text === 'string' && m.text ? [m.text] : []));
+  } finally {
+    void client.close();
+  }
 }
 
 /** With --tokens-file, the probes present its first token, as a client would (`?token=`). */
@@ -164,7 +152,7 @@ async function withToken(url: string, config: DeployConfig): Promise<string> {
     .split('\n')
     .map((l) => l.trim())
     .find((l) => l && !l.startsWith('#'));
-  if (!token) throw new RecognitionProbeError(`${config.tokensFile} holds no token: clients could not connect`);
+  if (!token) throw new CliError('recognition_probe_failed', `${config.tokensFile} holds no token: clients could not connect`);
   const u = new URL(url);
   u.searchParams.set('token', token);
   return u.toString();

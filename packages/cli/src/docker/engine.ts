@@ -1,19 +1,8 @@
 import Docker from 'dockerode';
+import { CliError } from '../cli-error.js';
 
 /** The API version this project speaks: Debian's engine 20.10 refuses newer clients (400). */
 export const ENGINE_API_VERSION = 'v1.41';
-
-/** A failure talking to the Docker engine, with what the user can do about it. */
-export class EngineError extends Error {
-  override readonly name = 'EngineError';
-  constructor(
-    message: string,
-    readonly hint: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${message}\n  hint: ${hint}`, options);
-  }
-}
 
 export interface EngineFacts {
   version: string;
@@ -30,7 +19,7 @@ export function connectEngine(): Docker {
   return new Docker({ version: ENGINE_API_VERSION });
 }
 
-/** Engine facts, or an EngineError that says whether the engine is down or too old. */
+/** Engine facts, or a CliError that says whether the engine is down or too old. */
 export async function engineFacts(docker: Docker): Promise<EngineFacts> {
   let version: Docker.DockerVersion;
   let info: { MemTotal?: number; NCPU?: number; DockerRootDir?: string };
@@ -40,9 +29,10 @@ export async function engineFacts(docker: Docker): Promise<EngineFacts> {
     throw engineUnreachable(err);
   }
   if (compareApiVersions(version.ApiVersion, ENGINE_API_VERSION.slice(1)) < 0) {
-    throw new EngineError(
+    throw new CliError(
+      'engine_failed',
       `the Docker engine ${version.Version} speaks API ${version.ApiVersion}; asrctl needs ${ENGINE_API_VERSION.slice(1)} or newer`,
-      'upgrade the engine to Docker 20.10 or newer',
+      { hint: 'upgrade the engine to Docker 20.10 or newer' },
     );
   }
   return {
@@ -76,11 +66,11 @@ export function engineMessage(err: unknown): string {
 }
 
 /** The engine could not be reached: what was tried, and what to do. */
-export function engineUnreachable(err: unknown): EngineError {
-  return new EngineError(
+export function engineUnreachable(err: unknown): CliError {
+  return new CliError(
+    'engine_failed',
     `cannot reach the Docker engine (${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}): ${(err as Error).message}`,
-    'start it (systemctl start docker, or dockerd), check DOCKER_HOST, and that this user may use the socket',
-    { cause: err },
+    { hint: 'start it (systemctl start docker, or dockerd), check DOCKER_HOST, and that this user may use the socket', cause: err },
   );
 }
 

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { engineStatus } from './engine.js';
 import type { RegistryAuth } from './registry-auth.js';
+import { CliError } from '../cli-error.js';
 
 export interface ImageFacts {
   id: string;
@@ -41,7 +42,7 @@ export interface BuildProgress {
  * A failed image build: the step that failed and the engine's reason; the step's last output too
  * unless it was already reported line by line (then the message would print it a second time).
  */
-export class ImageBuildError extends Error {
+export class ImageBuildError extends CliError {
   override readonly name = 'ImageBuildError';
   constructor(
     readonly tag: string,
@@ -52,6 +53,7 @@ export class ImageBuildError extends Error {
   ) {
     const tail = outputShown ? [] : output.slice(-15).map((l) => `    ${l}`);
     super(
+      'image_build_failed',
       [`building ${tag} failed at ${step || 'the start'}: ${detail}`, ...(tail.length > 0 ? ['  its output:', ...tail] : [])].join('\n'),
     );
   }
@@ -121,11 +123,6 @@ export async function tagImage(docker: Docker, source: string, target: string): 
   await docker.getImage(source).tag({ repo: hasTag ? target.slice(0, at) : target, tag: hasTag ? target.slice(at + 1) : 'latest' });
 }
 
-/** A push the registry refused or could not take, with the engine's reason. */
-export class ImagePushError extends Error {
-  override readonly name = 'ImagePushError';
-}
-
 /** Pushes an image to the registry its name starts with; like builds, failures arrive as progress events. */
 export async function pushImage(docker: Docker, name: string, auth: RegistryAuth, onLine?: (line: string) => void): Promise<void> {
   let failure: string | undefined;
@@ -145,7 +142,7 @@ export async function pushImage(docker: Docker, name: string, auth: RegistryAuth
     failure = (err as Error).message;
   }
   if (failure !== undefined)
-    throw new ImagePushError(
-      `pushing ${name} failed: ${failure}\n  hint: check that the registry is reachable from this host and, for a registry without TLS, listed in the engine's insecure-registries`,
-    );
+    throw new CliError('image_push_failed', `pushing ${name} failed: ${failure}`, {
+      hint: `check that the registry is reachable from this host and, for a registry without TLS, listed in the engine's insecure-registries`,
+    });
 }

@@ -5,6 +5,7 @@ import { BASE_IMAGES } from '../images/base-images.js';
 import { dockerForTests } from '../testing/docker-fixture.js';
 import { swarmForTests } from '../testing/swarm-fixture.js';
 import { copyServiceLogs } from './logs.js';
+import { pollUntil } from '@asrctl/server';
 
 const service = `asrctl-logs-test-${process.pid}`;
 let docker: Docker;
@@ -42,11 +43,11 @@ async function serviceLogs(): Promise<{ out: string; err: string }> {
 
 describe('copyServiceLogs', () => {
   it('prefixes each line with the task that wrote it, stdout and stderr apart', async () => {
-    let logs = { out: '', err: '' };
-    for (let i = 0; i < 600 && (logs.out.match(/hello/gu)?.length ?? 0) < 2; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      logs = await serviceLogs();
-    }
+    const logs = await pollUntil(serviceLogs, (logs) => (logs.out.match(/hello/gu)?.length ?? 0) >= 2, {
+      what: 'both tasks to log hello',
+      timeoutMs: 60_000,
+      intervalMs: 100,
+    });
     const tasks = (await docker.listTasks({ filters: { service: [service] } })) as Array<{ ID: string; Slot: number }>;
     const expected = tasks.map((t) => `${service}.${t.Slot}.${t.ID.slice(0, 12)} | hello from `);
     const lines = logs.out.trimEnd().split('\n');

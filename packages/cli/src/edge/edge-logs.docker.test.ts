@@ -9,6 +9,7 @@ import { copyLogs } from '../docker/logs.js';
 import { BASE_IMAGES } from '../images/base-images.js';
 import { dockerForTests } from '../testing/docker-fixture.js';
 import { renderHaproxyConfig } from './haproxy-config.js';
+import { pollUntil } from '@asrctl/server';
 
 const name = `asrctl-edge-logs-test-${process.pid}`;
 let docker: Docker;
@@ -52,12 +53,12 @@ async function edgeLogs(): Promise<string> {
 
 describe('the edge’s logs', () => {
   it('hold each HAProxy event once (stdout and stderr together, as asrctl logs shows them)', async () => {
-    let logs = '';
     // The backend is reported empty after both servers went down.
-    for (let i = 0; i < 300 && !/has no server available/u.test(logs); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      logs = await edgeLogs();
-    }
+    const logs = await pollUntil(edgeLogs, (logs) => /has no server available/u.test(logs), {
+      what: 'the edge to report the backend empty',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     expect(logs).toMatch(/has no server available/u);
     expect(logs.match(/Server app\/green is DOWN/gu)).toHaveLength(1);
     expect(logs.match(/Server app\/blue is DOWN/gu)).toHaveLength(1);

@@ -1,6 +1,8 @@
+import { PollTimeoutError, pollUntil } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { execIn } from '../docker/containers.js';
 import { BACKEND, type Color, EDGE_ADMIN_SOCKET, isAppBackend, otherColor } from './haproxy-config.js';
+import { CliError } from '../cli-error.js';
 
 export interface EdgeServerState {
   /** UP, DOWN, DRAIN, MAINT, ... as HAProxy reports it (first word). */
@@ -10,16 +12,15 @@ export interface EdgeServerState {
   weight: number;
 }
 
-export class EdgeError extends Error {
-  override readonly name = 'EdgeError';
-}
-
 /** One command on HAProxy's runtime API, through socat inside the edge container. */
 export async function edgeCommand(docker: Docker, edge: string, command: string): Promise<string> {
-  if (/['\n]/u.test(command)) throw new EdgeError(`refusing an edge command with a quote or newline: ${command}`);
+  if (/['\n]/u.test(command)) throw new CliError('edge_failed', `refusing an edge command with a quote or newline: ${command}`);
   const result = await execIn(docker, edge, ['sh', '-c', `echo '${command}' | socat stdio unix-connect:${EDGE_ADMIN_SOCKET}`]);
   if (result.exitCode !== 0)
-    throw new EdgeError(`edge command "${command}" failed (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`);
+    throw new CliError(
+      'edge_failed',
+      `edge command "${command}" failed (exit ${result.exitCode}): ${result.stderr.trim() || result.stdout.trim()}`,
+    );
   return result.stdout;
 }
 
@@ -52,7 +53,7 @@ async function appServerRows(docker: Docker, edge: string): Promise<StatRow[]> {
     });
   }
   if (!rows.some((r) => r.backend === BACKEND))
-    throw new EdgeError(`the edge's stats lack backend ${BACKEND}'s blue and green servers:\n${csv}`);
+    throw new CliError('edge_failed', `the edge's stats lack backend ${BACKEND}'s blue and green servers:\n${csv}`);
   return rows;
 }
 
@@ -73,22 +74,18 @@ export async function appServerStates(docker: Docker, edge: string): Promise<Rec
   return { blue: state('blue'), green: state('green') };
 }
 
-async function pollUntil<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new EdgeError(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 /** Waits until the edge's own health check sees `color` UP (it routes nothing to it before). */
 export async function waitUntilEdgeSeesUp(docker: Docker, edge: string, color: Color, timeoutMs: number): Promise<void> {
-  await pollUntil(`the edge to see the ${color} app healthy`, timeoutMs, async () => {
-    const states = await appServerStates(docker, edge);
-    return states[color].status === 'UP' ? true : undefined;
-  });
+  await pollUntil(
+    async () => (await appServerStates(docker, edge))[color].status,
+    (status) => status === 'UP',
+    {
+      what: `the edge to see the ${color} app healthy`,
+      timeoutMs,
+      intervalMs: 250,
+      timeoutError: (message) => new CliError('edge_failed', message),
+    },
+  );
 }
 
 /**
@@ -103,12 +100,14 @@ export async function routeNewConnectionsTo(docker: Docker, edge: string, color:
 
 /** Waits until `color` has no open session left, or the timeout passes; returns those left. */
 export async function waitUntilDrained(docker: Docker, edge: string, color: Color, timeoutMs: number): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { sessions } = (await appServerStates(docker, edge))[color];
-    if (sessions === 0 || Date.now() > deadline) return sessions;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  return pollUntil(
+    async () => (await appServerStates(docker, edge))[color].sessions,
+    (sessions) => sessions === 0,
+    { what: `the ${color} app's sessions to end`, timeoutMs, intervalMs: 500 },
+  ).catch((err: unknown) => {
+    if (err instanceof PollTimeoutError) return err.last as number;
+    throw err;
+  });
 }
 
 /** One filled server slot of a Swarm edge: an app task's address as Docker's DNS gave it. */
@@ -148,9 +147,15 @@ export async function taskServerStates(docker: Docker, edge: string): Promise<Ta
 
 /** Waits until the edge routes to `count` app tasks (each UP in its health check). */
 export async function waitUntilEdgeSeesTasks(docker: Docker, edge: string, count: number, timeoutMs: number): Promise<TaskServerState[]> {
-  return pollUntil(`the edge to see ${count} healthy app tasks`, timeoutMs, async () => {
+  return pollUntil(
     // A just-started edge has no admin socket for a moment: not yet, rather than failed.
-    const up = (await taskServerStates(docker, edge).catch(() => [])).filter((s) => s.status === 'UP');
-    return up.length >= count ? up : undefined;
-  });
+    async () => (await taskServerStates(docker, edge).catch(() => [])).filter((s) => s.status === 'UP'),
+    (up) => up.length >= count,
+    {
+      what: `the edge to see ${count} healthy app tasks`,
+      timeoutMs,
+      intervalMs: 250,
+      timeoutError: (message) => new CliError('edge_failed', message),
+    },
+  );
 }

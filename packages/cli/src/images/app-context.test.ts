@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcribe } from '../client/transcription-client.js';
 import { type TestModels, freePort, toneModelsForDeploy } from '../testing/docker-fixture.js';
 import { APP_CONTEXT_ENTRIES, stageAppContext } from './app-context.js';
-import { ImageError } from './image-error.js';
 import { bundleServer } from './server-bundle.js';
 import { type SourceTree, locateSourceTree } from './source-tree.js';
+import { pollUntil } from '@asrctl/server';
 
 /** Every file under dir, relative, sorted. */
 async function filesUnder(dir: string): Promise<string[]> {
@@ -79,10 +79,14 @@ describe('the app image build context', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const exited = once(child, 'exit');
-    for (let i = 0; i < 600 && !out.includes('"event":"ready"'); i++) {
-      if (child.exitCode !== null) throw new Error(`the bundled server exited (${child.exitCode}): ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await pollUntil(
+      () => {
+        if (child.exitCode !== null) throw new Error(`the bundled server exited (${child.exitCode}): ${out}`);
+        return out;
+      },
+      (log) => log.includes('"event":"ready"'),
+      { what: 'the bundled server to be ready', timeoutMs: 30_000, intervalMs: 50 },
+    );
     expect(out).toContain('"event":"ready"');
     expect(out).toContain(`"decode_threads":${Math.max(2, availableParallelism())}`);
 
@@ -102,7 +106,7 @@ describe('the app image build context', () => {
     await mkdir(join(broken, 'src'), { recursive: true });
     await writeFile(join(broken, 'src', 'main.cts'), "import missing = require('./no-such-module.cjs');\nmissing();\n");
     const attempt = bundleServer(broken, join(broken, 'dist'));
-    await expect(attempt).rejects.toThrow(ImageError);
+    await expect(attempt).rejects.toThrow(expect.objectContaining({ code: 'image_failed' }));
     await expect(attempt).rejects.toThrow(
       /could not bundle the server .*main\.cts.* with esbuild: [\s\S]*no-such-module[\s\S]*hint: the server source does not build/u,
     );

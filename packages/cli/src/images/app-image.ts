@@ -5,8 +5,8 @@ import type Docker from 'dockerode';
 import { type BuildProgress, ImageBuildError, buildImage } from '../docker/images.js';
 import { APP_CONTEXT_ENTRIES, stageAppContext } from './app-context.js';
 import { BASE_IMAGES } from './base-image-names.js';
-import { ImageError } from './image-error.js';
 import type { SourceTree } from './source-tree.js';
+import { CliError } from '../cli-error.js';
 
 export interface AppImageRequest {
   tag: string;
@@ -50,20 +50,18 @@ export async function buildAppImage(
 }
 
 /** The engine's failure, said as what asrctl was building and what to do about it. */
-function appBuildFailure(err: unknown, request: AppImageRequest): ImageError {
+function appBuildFailure(err: unknown, request: AppImageRequest): CliError {
   const message = (err as Error).message;
   if (!(err instanceof ImageBuildError))
-    return new ImageError(
-      `asrctl could not build the app image ${request.tag}: the Docker engine failed: ${message}`,
-      'check the engine (`docker info`) and its free disk space, then deploy again; the running service was not changed',
-      { cause: err },
-    );
+    return new CliError('image_failed', `asrctl could not build the app image ${request.tag}: the Docker engine failed: ${message}`, {
+      hint: 'check the engine (`docker info`) and its free disk space, then deploy again; the running service was not changed',
+      cause: err,
+    });
   const atBase = /^Step 1\//u.test(err.step) || /pull access denied|manifest unknown|not found/iu.test(err.detail);
-  return new ImageError(
-    `asrctl could not build the app image on ${request.baseImage}: ${message}`,
-    atBase
+  return new CliError('image_failed', `asrctl could not build the app image on ${request.baseImage}: ${message}`, {
+    hint: atBase
       ? `the base image ${request.baseImage} is missing or unusable: pull it, or run \`asrctl base-image build\` and deploy with --base-image ${BASE_IMAGES.node}`
       : `the base image must hold Node.js 20 or later on glibc (node:20-bookworm-slim and ${BASE_IMAGES.node} do); the step's output is above. The running service was not changed`,
-    { cause: err },
-  );
+    cause: err,
+  });
 }

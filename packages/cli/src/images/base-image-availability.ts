@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
-import { EngineError, engineMessage } from '../docker/engine.js';
+import { engineMessage } from '../docker/engine.js';
 import { inspectImage } from '../docker/images.js';
 import { BASE_IMAGES } from './base-image-names.js';
+import { CliError } from '../cli-error.js';
 
 /**
  * The public base images deploy defaults to, and the stand-in `asrctl base-image build` makes for
@@ -18,7 +19,7 @@ export const OFFLINE_BASE_FLAGS = `--base-image ${BASE_IMAGES.node} --edge-base-
 
 /**
  * The base image to build on: `image` when the engine has it or can pull it; else its stand-in
- * from `asrctl base-image build` when that exists (said through `say`); else an EngineError that
+ * from `asrctl base-image build` when that exists (said through `say`); else a CliError that
  * says how to get one.
  */
 export async function ensureBaseImage(
@@ -41,12 +42,11 @@ export async function ensureBaseImage(
     say(`${image} cannot be pulled (${failure}): using ${standIn} instead, made on this host by \`asrctl base-image build\``);
     return standIn;
   }
-  throw new EngineError(
-    `base image ${image} is not on this host and cannot be pulled: ${failure}`,
-    standIn
+  throw new CliError('engine_failed', `base image ${image} is not on this host and cannot be pulled: ${failure}`, {
+    hint: standIn
       ? `on a host without registry access, run \`asrctl base-image build\`: deploy then uses ${standIn} by itself`
       : `pull or load ${image} into this engine, or run \`asrctl base-image build\` and deploy with ${OFFLINE_BASE_FLAGS}`,
-  );
+  });
 }
 
 async function pullImage(docker: Docker, image: string): Promise<void> {

@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { type BuildProgress, buildImage } from '../docker/images.js';
 import { BASE_IMAGES } from './base-image-names.js';
-import { ImageError } from './image-error.js';
 import type { SourceTree } from './source-tree.js';
+import { CliError } from '../cli-error.js';
 
 /** Builds docker/edge/Dockerfile (HAProxy and socat) on a Debian-based image. */
 export async function buildEdgeImage(
@@ -25,11 +25,10 @@ export async function buildEdgeImage(
       onProgress,
     );
   } catch (err) {
-    throw new ImageError(
-      `asrctl could not build the edge proxy image on ${request.baseImage}: ${(err as Error).message}`,
-      edgeBuildHint(request.baseImage),
-      { cause: err },
-    );
+    throw new CliError('image_failed', `asrctl could not build the edge proxy image on ${request.baseImage}: ${(err as Error).message}`, {
+      hint: edgeBuildHint(request.baseImage),
+      cause: err,
+    });
   }
 }
 

@@ -2,7 +2,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { copyFile, cp, mkdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import { ImageError } from './image-error.js';
+import { CliError } from '../cli-error.js';
 
 /** What the bundle loads from node_modules/: the image runs on linux x86-64 with glibc. */
 export interface NativeParts {
@@ -23,10 +23,9 @@ export function locateNativeParts(serverDir: string): NativeParts {
     try {
       return realpathSync(resolve());
     } catch {
-      throw new ImageError(
-        `asrctl could not find ${what}, which the app image needs, from ${serverDir}`,
-        'install the dependencies (`pnpm install --frozen-lockfile` in the asrctl checkout) on a Linux x86-64 host',
-      );
+      throw new CliError('image_failed', `asrctl could not find ${what}, which the app image needs, from ${serverDir}`, {
+        hint: 'install the dependencies (`pnpm install --frozen-lockfile` in the asrctl checkout) on a Linux x86-64 host',
+      });
     }
   };
   // koffi exports no package.json: its CommonJS entry (index.cjs) sits at the package root.
@@ -38,16 +37,18 @@ export function locateNativeParts(serverDir: string): NativeParts {
   );
   const koffiBinary = candidates.find((c) => existsSync(c));
   if (!koffiBinary)
-    throw new ImageError(
+    throw new CliError(
+      'image_failed',
       `asrctl could not find koffi's native module for linux x64 (tried the package @koromix/koffi-linux-x64 and ${candidates.join(', ')})`,
-      'install the dependencies (`pnpm install --frozen-lockfile`) on a Linux x86-64 host: pnpm installs the binary for the host it runs on',
+      {
+        hint: 'install the dependencies (`pnpm install --frozen-lockfile`) on a Linux x86-64 host: pnpm installs the binary for the host it runs on',
+      },
     );
   const libvosk = join(voskDir, 'lib', 'linux-x86_64', 'libvosk.so');
   if (!existsSync(libvosk))
-    throw new ImageError(
-      `asrctl could not find ${libvosk} (the npm package vosk ships it)`,
-      'reinstall the dependencies (`pnpm install --frozen-lockfile`)',
-    );
+    throw new CliError('image_failed', `asrctl could not find ${libvosk} (the npm package vosk ships it)`, {
+      hint: 'reinstall the dependencies (`pnpm install --frozen-lockfile`)',
+    });
   return { koffiDir, koffiBinary: realpathSync(koffiBinary), voskDir, libvosk };
 }
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
-import { ImageError } from './image-error.js';
+import { CliError } from '../cli-error.js';
 
 /**
  * The server as two files, so the image needs no package manager and no node_modules but the
@@ -43,16 +43,19 @@ export function serverBundleBuilds(serverDir: string, distDir: string): BuildOpt
   ];
 }
 
-/** Writes the bundle into distDir; a source that does not build becomes an ImageError. */
+/** Writes the bundle into distDir; a source that does not build becomes a CliError. */
 export async function bundleServer(serverDir: string, distDir: string): Promise<void> {
   for (const options of serverBundleBuilds(serverDir, distDir)) {
     try {
       await build(options);
     } catch (err) {
-      throw new ImageError(
+      throw new CliError(
+        'image_failed',
         `asrctl could not bundle the server (${String((options.entryPoints as string[])[0])}) for the app image with esbuild: ${(err as Error).message}`,
-        'the server source does not build: `pnpm typecheck` shows the error in context; if a module cannot be resolved, run `pnpm install --frozen-lockfile`. Nothing was deployed.',
-        { cause: err },
+        {
+          hint: 'the server source does not build: `pnpm typecheck` shows the error in context; if a module cannot be resolved, run `pnpm install --frozen-lockfile`. Nothing was deployed.',
+          cause: err,
+        },
       );
     }
   }

@@ -1,4 +1,4 @@
-import WebSocket from 'ws';
+import { AsrctlClient } from '@asrctl/server';
 
 export interface ConnectionLoopResult {
   attempts: number;
@@ -17,33 +17,29 @@ export function startConnectionLoop(url: string, intervalMs = 20): { stop(): Pro
   let attempts = 0;
   let lastOk = performance.now();
   let longestGapMs = 0;
-  const attempt = (): void => {
+  const attempt = async (): Promise<void> => {
+    let client: AsrctlClient | undefined;
+    const started = performance.now();
+    try {
+      // 5 s for the handshake and the greeting together.
+      client = await AsrctlClient.connect(url, { handshakeTimeoutMs: 5000 });
+      const first = await client.next(() => true, 'greeting', Math.max(0, 5000 - (performance.now() - started)));
+      if (first.type !== 'connection_established') throw new Error(`unexpected first message ${JSON.stringify(first).slice(0, 80)}`);
+      const now = performance.now();
+      longestGapMs = Math.max(longestGapMs, now - lastOk);
+      lastOk = now;
+      await client.close();
+    } catch (err) {
+      failures.push(`${new Date().toISOString()} ${(err as Error).message}`);
+      client?.ws.terminate();
+    }
+  };
+  const timer = setInterval(() => {
     attempts++;
-    const done = new Promise<void>((resolve) => {
-      const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: 5000 });
-      const fail = (why: string): void => {
-        failures.push(`${new Date().toISOString()} ${why}`);
-        ws.terminate();
-        resolve();
-      };
-      const timer = setTimeout(() => fail('no greeting within 5 s'), 5000);
-      ws.once('message', (data: Buffer) => {
-        clearTimeout(timer);
-        if (!data.toString('utf8').includes('connection_established'))
-          return fail(`unexpected first message ${data.toString('utf8').slice(0, 80)}`);
-        const now = performance.now();
-        longestGapMs = Math.max(longestGapMs, now - lastOk);
-        lastOk = now;
-        ws.close(1000);
-        resolve();
-      });
-      ws.once('error', (err) => (clearTimeout(timer), fail(err.message)));
-      ws.once('unexpected-response', (_req, res) => (clearTimeout(timer), fail(`HTTP ${res.statusCode}`)));
-    });
+    const done = attempt();
     pending.add(done);
     void done.then(() => pending.delete(done));
-  };
-  const timer = setInterval(attempt, intervalMs);
+  }, intervalMs);
   return {
     async stop() {
       clearInterval(timer);

@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { AsrctlClient } from '@asrctl/server';
 import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
-import WebSocket from 'ws';
 
 export interface StreamingSessionResult {
   clipsSent: number;
@@ -17,51 +16,43 @@ export interface StreamingSessionResult {
  * microphone would; then eof. Collects every final and error.
  */
 export async function startStreamingSession(url: string): Promise<{ stop(): Promise<StreamingSessionResult>; closed: Promise<number> }> {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
-  const finals: string[] = [];
-  const errors: string[] = [];
-  let eofComplete = false;
-  const closed = new Promise<number>((resolve) => ws.on('close', (code: number) => resolve(code)));
-  const greeted = new Promise<void>((resolve, reject) => {
-    ws.once('error', reject);
-    ws.on('message', (data: Buffer) => {
-      const m = JSON.parse(data.toString('utf8')) as { type?: string; is_final?: boolean; text?: string; message?: string };
-      if (m.type === 'connection_established') resolve();
-      else if (m.type === 'error') errors.push(`${String(m.message)}`);
-      else if (m.type === 'eof_complete') eofComplete = true;
-      else if (m.is_final && m.text) finals.push(m.text);
-    });
-  });
-  await greeted;
-  // From here a transport failure is one of the session's results, not an unhandled 'error' event.
-  ws.on('error', (err) => errors.push(err.message));
+  const client = await AsrctlClient.connect(url);
+  await client.greeting();
   const clip = pcmBytes(lowHighClip(16000));
   let stopping = false;
   let clipsSent = 0;
+  const frames = Math.ceil(clip.length / 3200);
   const streaming = (async () => {
-    const started = performance.now();
-    let sentSeconds = 0;
-    while (!stopping && ws.readyState === WebSocket.OPEN) {
-      for (let o = 0; o < clip.length && ws.readyState === WebSocket.OPEN; o += 3200) {
-        ws.send(clip.subarray(o, o + 3200));
-        sentSeconds += 0.1;
-        await sleep(Math.max(0, started + sentSeconds * 1000 - performance.now()));
-      }
-      if (ws.readyState === WebSocket.OPEN) clipsSent++;
+    while (!stopping && client.ws.readyState === client.ws.OPEN) {
+      // Whole clips: a clip cut short could end in a final that is not the clip's words.
+      const sent = await client.stream(clip, { pace: 1 });
+      if (sent === frames && client.ws.readyState === client.ws.OPEN) clipsSent++;
     }
   })();
   return {
-    closed,
+    closed: client.closed,
     async stop() {
       stopping = true;
       await streaming;
-      if (ws.readyState === WebSocket.OPEN) {
-        ws.send(JSON.stringify({ command: 'eof' }));
-        const deadline = Date.now() + 10_000;
-        while (!eofComplete && ws.readyState === WebSocket.OPEN && Date.now() < deadline) await sleep(50);
-        ws.close(1000);
+      let eofComplete = false;
+      if (client.ws.readyState === client.ws.OPEN) {
+        client.send({ command: 'eof' });
+        eofComplete = await client.nextType('eof_complete', 10_000).then(
+          () => true,
+          () => false,
+        );
+        client.ws.close(1000);
       }
-      return { clipsSent, finals, errors, closeCode: await closed, eofComplete };
+      // A transport failure is one of the session's results.
+      const errors = client.messages.filter((m) => m.type === 'error').map((m) => String(m.message));
+      if (client.failure) errors.push(client.failure.message);
+      return {
+        clipsSent,
+        finals: client.finals().flatMap((f) => (f.text ? [f.text] : [])),
+        errors,
+        closeCode: await client.closed,
+        eofComplete,
+      };
     },
   };
 }

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { rename, stat, truncate } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import got, { type Progress } from 'got';
+import { CliError } from '../cli-error.js';
 
 export interface DownloadProgress {
   transferredBytes: number;
@@ -20,7 +21,7 @@ export interface DownloadOptions {
   signal?: AbortSignal;
 }
 
-export class DownloadError extends Error {
+export class DownloadError extends CliError {
   override readonly name = 'DownloadError';
   constructor(
     message: string,
@@ -29,7 +30,7 @@ export class DownloadError extends Error {
       unreachable?: boolean;
     },
   ) {
-    super(message, options);
+    super('download_failed', message, options);
     this.unreachable = options?.unreachable ?? false;
   }
   readonly unreachable: boolean;

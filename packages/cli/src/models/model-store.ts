@@ -7,6 +7,7 @@ import { DownloadError, type DownloadProgress, downloadFile } from './download.j
 import { type ModelManifest, readManifest, verifyAgainstManifest, writeManifest } from './model-manifest.js';
 import { catalogModel, catalogUrl } from './model-catalog.js';
 import { offlineWaysIn } from './offline-ways.js';
+import { CliError } from '../cli-error.js';
 
 export type ModelSource = { kind: 'catalog' } | { kind: 'url'; url: string } | { kind: 'local'; path: string };
 
@@ -37,10 +38,6 @@ export interface InstalledModel {
   dir: string;
   bytes: number;
   manifest?: ModelManifest;
-}
-
-export class ModelInstallError extends Error {
-  override readonly name = 'ModelInstallError';
 }
 
 const DOWNLOADS = '.downloads';
@@ -76,7 +73,7 @@ export class ModelStore {
   /** Installs a model unless a complete one is there (then no network is used at all). */
   async pull(request: PullRequest, events: PullEvents = {}): Promise<PullOutcome> {
     const { name } = request;
-    if (!/^[\w.-]+$/u.test(name) || name.startsWith('.')) throw new ModelInstallError(`model name "${name}": use letters, digits, . - _`);
+    if (!/^[\w.-]+$/u.test(name) || name.startsWith('.')) throw new CliError('model_install_failed', `model name "${name}": use letters, digits, . - _`);
     const dir = this.dir(name);
     const say = events.say ?? (() => undefined);
     const existing = await this.presentAndComplete(dir);
@@ -105,7 +102,7 @@ export class ModelStore {
           ...(events.onRetry && { onRetry: events.onRetry }),
         }).catch((err: unknown) => {
           const full = err instanceof DownloadError && (err.cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOSPC';
-          throw full ? new ModelInstallError(`${err.message}\n${offlineWaysIn(name, this.root)}`, { cause: err }) : err;
+          throw full ? new CliError('model_install_failed', `${err.message}\n${offlineWaysIn(name, this.root)}`, { cause: err }) : err;
         });
         downloadedBytes = result.bytes;
         try {
@@ -117,7 +114,7 @@ export class ModelStore {
       const modelDir = await findModelRoot(staging);
       const problems = await inspectModelDirectory(modelDir);
       if (problems === 'not_a_directory' || problems.length > 0)
-        throw new ModelInstallError(`${source} does not hold a usable Vosk model: ${describeModelProblems(name, problems)}`);
+        throw new CliError('model_install_failed', `${source} does not hold a usable Vosk model: ${describeModelProblems(name, problems)}`);
       // mkdtemp made the staging directory private; the app container's user must read the model.
       await chmod(modelDir, 0o755);
       await writeManifest(modelDir, name, source);
@@ -160,14 +157,14 @@ export class ModelStore {
     const need = known.zipBytes + known.diskBytes;
     const free = await freeBytes(this.root);
     if (free < need)
-      throw new ModelInstallError(`${name} needs about ${formatBytes(need)} free in ${this.root} (zip and unpacked), only ${formatBytes(free)} is: free some space or use another --models-dir`);
+      throw new CliError('model_install_failed', `${name} needs about ${formatBytes(need)} free in ${this.root} (zip and unpacked), only ${formatBytes(free)} is: free some space or use another --models-dir`);
   }
 
   private async extract(zip: string, into: string): Promise<void> {
     try {
       await extractZip(zip, { dir: into });
     } catch (err) {
-      throw new ModelInstallError(`${zip} is not a valid zip archive (${(err as Error).message}); the installed model, if any, is unchanged`);
+      throw new CliError('model_install_failed', `${zip} is not a valid zip archive (${(err as Error).message}); the installed model, if any, is unchanged`);
     }
   }
 

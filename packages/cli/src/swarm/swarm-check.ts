@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { DeployContext } from '../deploy/deploy-context.js';
-import { EnvironmentError } from '../deploy/phases/environment-check.js';
 import { inspectService, swarmFacts } from '../docker/swarm.js';
 import { formatBytes } from '../models/disk.js';
 import { countOf } from '../text/count-of.js';
+import { CliError } from '../cli-error.js';
 
 /** What the environment check learns about the Swarm for its memory check. */
 export interface SwarmCapacity {
@@ -20,20 +20,23 @@ export async function checkSwarm(ctx: DeployContext, say: (line: string) => void
   const { docker, config, names } = ctx;
   const swarm = await swarmFacts(docker);
   if (swarm.state !== 'active')
-    throw new EnvironmentError(
-      `this Docker engine is not part of a Swarm (state ${swarm.state})\n  hint: docker swarm init (or docker swarm join on a cluster), or deploy with --target docker`,
-    );
+    throw new CliError('environment_unfit', `this Docker engine is not part of a Swarm (state ${swarm.state})`, {
+      hint: `docker swarm init (or docker swarm join on a cluster), or deploy with --target docker`,
+    });
   if (!swarm.isManager)
-    throw new EnvironmentError('this engine is a Swarm worker; services are created on a manager\n  hint: run asrctl on a manager node');
+    throw new CliError('environment_unfit', 'this engine is a Swarm worker; services are created on a manager', {
+      hint: 'run asrctl on a manager node',
+    });
   const usable = swarm.nodes.filter((n) => n.state === 'ready' && n.availability === 'active');
   say(
     `Swarm: ${swarm.nodes.length} node(s), ${usable.length} ready and active (${usable.map((n) => `${n.hostname} ${n.role}`).join(', ')})`,
   );
-  if (usable.length === 0) throw new EnvironmentError('no Swarm node is ready and active to run tasks\n  hint: docker node ls');
+  if (usable.length === 0)
+    throw new CliError('environment_unfit', 'no Swarm node is ready and active to run tasks', { hint: 'docker node ls' });
   if (swarm.nodes.length > 1 && !config.registry)
-    throw new EnvironmentError(
-      `the Swarm has ${swarm.nodes.length} nodes; the others cannot see images built on this one\n  hint: deploy with --registry HOST:PORT (a registry every node can pull from); the images are pushed there`,
-    );
+    throw new CliError('environment_unfit', `the Swarm has ${swarm.nodes.length} nodes; the others cannot see images built on this one`, {
+      hint: `deploy with --registry HOST:PORT (a registry every node can pull from); the images are pushed there`,
+    });
   if (swarm.nodes.length > 1)
     ctx.warnings.push(
       `models are bind-mounted from ${config.models.map((m) => m.hostDir).join(', ')} on every node: that path must hold the same models on each (a shared filesystem, or asrctl models pull on each node)`,
@@ -41,8 +44,10 @@ export async function checkSwarm(ctx: DeployContext, say: (line: string) => void
   if (config.publishMode === 'ingress') {
     const local = !process.env.DOCKER_HOST || process.env.DOCKER_HOST.startsWith('unix://');
     if (local && !existsSync('/proc/net/ip_vs'))
-      throw new EnvironmentError(
-        'ingress publishing needs IPVS (the ip_vs kernel module), and this host has none: the routing mesh would accept connections and never answer\n  hint: modprobe ip_vs, or deploy with --publish-mode host',
+      throw new CliError(
+        'environment_unfit',
+        'ingress publishing needs IPVS (the ip_vs kernel module), and this host has none: the routing mesh would accept connections and never answer',
+        { hint: 'modprobe ip_vs, or deploy with --publish-mode host' },
       );
     say('edge published through the routing mesh (ingress): any node forwards to the edge replicas');
   } else {

@@ -1,3 +1,4 @@
+import { pollUntil } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { MAX_REPLICAS } from '../deploy/deploy-config.js';
 import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
@@ -18,10 +19,7 @@ import { countOf } from '../text/count-of.js';
 import { scaleProgress } from './scale-progress.js';
 import { assessSwarmDeployment, explainTaskError } from './swarm-state.js';
 import { swarmOwnerLabels } from './swarm-rollout.js';
-
-export class SwarmOperationError extends Error {
-  override readonly name = 'SwarmOperationError';
-}
+import { CliError } from '../cli-error.js';
 
 /** Whether a project is deployed as Swarm services on this engine (commands then act on those). */
 export async function isSwarmDeployment(docker: Docker, names: DeploymentNames): Promise<boolean> {
@@ -48,28 +46,39 @@ async function localEdge(docker: Docker, names: DeploymentNames): Promise<string
  */
 export async function scaleSwarmApp(docker: Docker, names: DeploymentNames, replicas: number, say: (line: string) => void): Promise<void> {
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS)
-    throw new SwarmOperationError(`replicas "${replicas}": expected a whole number from 1 to ${MAX_REPLICAS}`);
+    throw new CliError('swarm_operation_failed', `replicas "${replicas}": expected a whole number from 1 to ${MAX_REPLICAS}`);
   if (!(await swarmFacts(docker)).isManager)
-    throw new SwarmOperationError('this engine is not a Swarm manager; scale changes Swarm deployments\n  hint: run it on a manager node');
+    throw new CliError('swarm_operation_failed', 'this engine is not a Swarm manager; scale changes Swarm deployments', {
+      hint: 'run it on a manager node',
+    });
   const app = await inspectService(docker, names.appService);
-  if (!app) throw new SwarmOperationError(`"${names.project}" has no app service on this Swarm\n  hint: asrctl deploy --target swarm`);
+  if (!app)
+    throw new CliError('swarm_operation_failed', `"${names.project}" has no app service on this Swarm`, {
+      hint: `asrctl deploy --target swarm`,
+    });
   const before = app.spec.Mode?.Replicated?.Replicas ?? 0;
   say(`${names.appService}: ${before} → ${countOf(replicas, 'replica')}`);
   await updateService(docker, app, { ...app.spec, Mode: { Replicated: { Replicas: replicas } } });
-  const deadline = Date.now() + 300_000;
   let shown = '';
-  for (;;) {
-    const tasks = await serviceTasks(docker, app.id);
-    const { line, done } = scaleProgress(tasks, replicas);
-    if (line !== shown) say((shown = line));
-    if (done) break;
-    const failed = tasks.filter((t) => t.desiredState === 'running' && (t.state === 'failed' || t.state === 'rejected'));
-    if (Date.now() > deadline)
-      throw new SwarmOperationError(
-        `scaling did not finish within 300 s (${line})${failed[0]?.error ? `: ${explainTaskError(failed[0].error)}` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  await pollUntil(
+    async () => {
+      const tasks = await serviceTasks(docker, app.id);
+      const progress = scaleProgress(tasks, replicas);
+      if (progress.line !== shown) say((shown = progress.line));
+      return { ...progress, failed: tasks.find((t) => t.desiredState === 'running' && (t.state === 'failed' || t.state === 'rejected')) };
+    },
+    (progress) => progress.done,
+    {
+      what: `${countOf(replicas, 'replica')}`,
+      timeoutMs: 300_000,
+      intervalMs: 1000,
+      timeoutError: (_message, { line, failed }) =>
+        new CliError(
+          'swarm_operation_failed',
+          `scaling did not finish within 300 s (${line})${failed?.error ? `: ${explainTaskError(failed.error)}` : ''}`,
+        ),
+    },
+  );
   const edge = await localEdge(docker, names);
   if (edge) {
     const up = await waitUntilEdgeSeesTasks(docker, edge, replicas, 60_000);
@@ -185,23 +194,36 @@ export async function stopSwarmDeployment(
   }
   const deadline = Date.now() + 120_000;
   for (const service of [names.appService, names.edgeService]) {
-    while ((await findContainers(docker, { [SWARM_LABELS.service]: service })).length > 0) {
-      if (Date.now() > deadline)
-        throw new SwarmOperationError(`the tasks of ${service} did not stop within 120 s (docker service ps ${service})`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await pollUntil(
+      async () => (await findContainers(docker, { [SWARM_LABELS.service]: service })).length,
+      (left) => left === 0,
+      {
+        what: `the tasks of ${service} to stop`,
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        intervalMs: 500,
+        timeoutError: () =>
+          new CliError('swarm_operation_failed', `the tasks of ${service} did not stop within 120 s (docker service ps ${service})`),
+      },
+    );
   }
   // The overlay lingers on the manager until the engine has detached the last task.
-  for (;;) {
-    try {
-      await docker.getNetwork(names.overlay).remove();
-      break;
-    } catch (err) {
-      if (engineStatus(err) === 404) break;
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  await pollUntil(
+    () =>
+      docker
+        .getNetwork(names.overlay)
+        .remove()
+        .then(
+          () => undefined,
+          (err: unknown) => (engineStatus(err) === 404 ? undefined : err),
+        ),
+    (err) => err === undefined,
+    {
+      what: `the network ${names.overlay} to be removed`,
+      timeoutMs: Math.max(0, deadline - Date.now()),
+      intervalMs: 500,
+      timeoutError: (_m, err) => err as Error,
+    },
+  );
   const objects = await removeUnusedSwarmObjects(docker, swarmOwnerLabels(names));
   if (objects.length > 0) say(`removed configs and secrets: ${objects.join(', ')}`);
   return removed;

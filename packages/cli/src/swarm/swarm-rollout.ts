@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { pollUntil } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
 import type { DeployConfig } from '../deploy/deploy-config.js';
@@ -28,11 +29,7 @@ import { appServiceSpec, startPeriodFor } from './app-service.js';
 import { edgeServiceSpec, swarmEdgeConfig } from './edge-service.js';
 import { explainTaskError } from './swarm-state.js';
 import { countOf } from '../text/count-of.js';
-
-/** A rolling update that failed; Swarm put the previous version back (or there was none). */
-export class SwarmRolloutError extends Error {
-  override readonly name = 'SwarmRolloutError';
-}
+import { CliError } from '../cli-error.js';
 
 const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 /** What asrctl made for a project on the Swarm: its configs and secrets carry these. */
@@ -171,41 +168,52 @@ async function waitForAppRollout(
   const image = specImage(spec) ?? '';
   const force = spec.TaskTemplate?.ForceUpdate ?? 0;
   const startPeriodNs = containerTemplate(spec)?.ContainerSpec?.HealthCheck?.StartPeriod ?? 0;
-  const deadline = Date.now() + (startPeriodNs / 1e6 + 60_000) * Math.max(1, replicas);
   let shown = '';
   let rollingBack = false;
-  for (;;) {
-    const service = await inspectService(docker, names.appService);
-    if (!service) throw new SwarmRolloutError(`${names.appService} disappeared during the update`);
-    const tasks = await serviceTasks(docker, service.id);
-    const isNew = (t: { image: string; forceUpdate?: number }): boolean => t.image === image && (t.forceUpdate ?? 0) === force;
-    const failures = tasks.filter((t) => isNew(t) && (t.state === 'failed' || t.state === 'rejected'));
-    const state = service.updateState;
-    if (state === 'rollback_started' && !rollingBack) {
-      rollingBack = true;
-      say(`a new task failed (${failureSummary(failures)}): Swarm is rolling back to the previous version`);
-    }
-    if (state === 'rollback_completed' || state === 'rollback_paused' || state === 'paused') {
-      const outcome =
-        state === 'rollback_completed'
-          ? 'Swarm rolled back by itself: the previous version serves'
-          : `the update is ${state} (${service.updateMessage ?? ''}); what serves is shown by asrctl status`;
-      throw new SwarmRolloutError(`the new version did not become healthy: ${failureSummary(failures)}\n  ${outcome}`);
-    }
-    const running = tasks.filter((t) => t.desiredState === 'running' && t.state === 'running');
-    const fresh = running.filter(isNew).length;
-    const progress = `${fresh} of ${countOf(replicas, 'task')} of the new version ${fresh === 1 ? 'runs' : 'run'}${running.length > fresh ? `, ${countOf(running.length - fresh, 'old one still serves', 'old ones still serve')}` : ''}`;
-    if (progress !== shown) say((shown = progress));
-    if (fresh >= replicas && running.length === fresh && state !== 'updating' && state !== 'rollback_started') return;
-    // A new service has nothing to roll back to: repeated failures end the wait.
-    if (!service.previousSpec && failures.length >= 2 * replicas)
-      throw new SwarmRolloutError(`the app's tasks keep failing: ${failureSummary(failures)}\n  the new service was removed`);
-    if (Date.now() > deadline)
-      throw new SwarmRolloutError(
-        `the update did not finish in time (${progress})${failures.length ? `: ${failureSummary(failures)}` : ''}\n  asrctl status shows where it stands`,
-      );
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  await pollUntil(
+    async () => {
+      const service = await inspectService(docker, names.appService);
+      if (!service) throw new CliError('swarm_rollout_failed', `${names.appService} disappeared during the update`);
+      const tasks = await serviceTasks(docker, service.id);
+      const isNew = (t: { image: string; forceUpdate?: number }): boolean => t.image === image && (t.forceUpdate ?? 0) === force;
+      const failures = tasks.filter((t) => isNew(t) && (t.state === 'failed' || t.state === 'rejected'));
+      const state = service.updateState;
+      if (state === 'rollback_started' && !rollingBack) {
+        rollingBack = true;
+        say(`a new task failed (${failureSummary(failures)}): Swarm is rolling back to the previous version`);
+      }
+      if (state === 'rollback_completed' || state === 'rollback_paused' || state === 'paused') {
+        const outcome =
+          state === 'rollback_completed'
+            ? 'Swarm rolled back by itself: the previous version serves'
+            : `the update is ${state} (${service.updateMessage ?? ''}); what serves is shown by asrctl status`;
+        throw new CliError('swarm_rollout_failed', `the new version did not become healthy: ${failureSummary(failures)}\n  ${outcome}`);
+      }
+      const running = tasks.filter((t) => t.desiredState === 'running' && t.state === 'running');
+      const fresh = running.filter(isNew).length;
+      const progress = `${fresh} of ${countOf(replicas, 'task')} of the new version ${fresh === 1 ? 'runs' : 'run'}${running.length > fresh ? `, ${countOf(running.length - fresh, 'old one still serves', 'old ones still serve')}` : ''}`;
+      if (progress !== shown) say((shown = progress));
+      const finished = fresh >= replicas && running.length === fresh && state !== 'updating' && state !== 'rollback_started';
+      // A new service has nothing to roll back to: repeated failures end the wait.
+      if (!finished && !service.previousSpec && failures.length >= 2 * replicas)
+        throw new CliError(
+          'swarm_rollout_failed',
+          `the app's tasks keep failing: ${failureSummary(failures)}\n  the new service was removed`,
+        );
+      return { finished, progress, failures };
+    },
+    (rollout) => rollout.finished,
+    {
+      what: 'the update',
+      timeoutMs: (startPeriodNs / 1e6 + 60_000) * Math.max(1, replicas),
+      intervalMs: 1000,
+      timeoutError: (_message, { progress, failures }) =>
+        new CliError(
+          'swarm_rollout_failed',
+          `the update did not finish in time (${progress})${failures.length ? `: ${failureSummary(failures)}` : ''}\n  asrctl status shows where it stands`,
+        ),
+    },
+  );
 }
 
 function failureSummary(failures: Array<{ error?: string; message: string }>): string {
@@ -226,24 +234,31 @@ async function waitForEdge(
 ): Promise<void> {
   const labels = { [SWARM_LABELS.service]: names.edgeService, [LABELS.specHash]: spec.Labels?.[LABELS.specHash] ?? '' };
   const started = Date.now();
-  for (;;) {
-    const local = (await findContainers(docker, labels)).find((c) => c.state === 'running');
-    if (local) {
-      const up = await waitUntilEdgeSeesTasks(docker, local.id, replicas, 60_000);
-      say(`the edge routes to ${up.length} healthy app tasks (${up.map((s) => s.address).join(', ')})`);
-      return;
-    }
-    const service = await inspectService(docker, names.edgeService);
-    const tasks = service ? await serviceTasks(docker, service.id) : [];
-    if (Date.now() - started > 20_000 && tasks.some((t) => t.desiredState === 'running' && t.state === 'running')) {
-      say('the edge runs on other nodes only; the verify step checks it through the public port');
-      return;
-    }
-    if (Date.now() - started > 120_000) {
-      const errors = [...new Set(tasks.filter((t) => t.error).map((t) => explainTaskError(t.error!)))];
-      throw new SwarmRolloutError(`the edge did not start within 120 s${errors.length ? `: ${errors.join('; ')}` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
+  const found = await pollUntil(
+    async (): Promise<{ local?: string; elsewhere?: boolean; tasks: Awaited<ReturnType<typeof serviceTasks>> }> => {
+      const local = (await findContainers(docker, labels)).find((c) => c.state === 'running');
+      if (local) return { local: local.id, tasks: [] };
+      const service = await inspectService(docker, names.edgeService);
+      const tasks = service ? await serviceTasks(docker, service.id) : [];
+      const elsewhere = Date.now() - started > 20_000 && tasks.some((t) => t.desiredState === 'running' && t.state === 'running');
+      return { elsewhere, tasks };
+    },
+    (found) => found.local !== undefined || found.elsewhere === true,
+    {
+      what: 'the edge to start',
+      timeoutMs: 120_000,
+      intervalMs: 500,
+      timeoutError: (_message, { tasks }) => {
+        const errors = [...new Set(tasks.filter((t) => t.error).map((t) => explainTaskError(t.error!)))];
+        return new CliError('swarm_rollout_failed', `the edge did not start within 120 s${errors.length ? `: ${errors.join('; ')}` : ''}`);
+      },
+    },
+  );
+  if (found.local !== undefined) {
+    const up = await waitUntilEdgeSeesTasks(docker, found.local, replicas, 60_000);
+    say(`the edge routes to ${up.length} healthy app tasks (${up.map((s) => s.address).join(', ')})`);
+  } else {
+    say('the edge runs on other nodes only; the verify step checks it through the public port');
   }
 }
 
@@ -252,13 +267,20 @@ async function rollBackService(docker: Docker, name: string, say: (line: string)
   const service = await inspectService(docker, name);
   if (!service?.previousSpec) return;
   await updateService(docker, service, service.spec, { rollback: true });
-  const deadline = Date.now() + 300_000;
-  for (;;) {
-    const now = await inspectService(docker, name);
-    if (now?.updateState === 'rollback_completed') break;
-    if (now?.updateState === 'rollback_paused') throw new SwarmRolloutError(`rolling ${name} back paused: ${now.updateMessage ?? ''}`);
-    if (Date.now() > deadline) throw new SwarmRolloutError(`rolling ${name} back did not finish within 300 s`);
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  await pollUntil(
+    async () => {
+      const now = await inspectService(docker, name);
+      if (now?.updateState === 'rollback_paused')
+        throw new CliError('swarm_rollout_failed', `rolling ${name} back paused: ${now.updateMessage ?? ''}`);
+      return now?.updateState;
+    },
+    (state) => state === 'rollback_completed',
+    {
+      what: `${name} to roll back`,
+      timeoutMs: 300_000,
+      intervalMs: 1000,
+      timeoutError: () => new CliError('swarm_rollout_failed', `rolling ${name} back did not finish within 300 s`),
+    },
+  );
   say(`${name} is back on its previous version`);
 }

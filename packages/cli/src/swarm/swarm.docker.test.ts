@@ -30,8 +30,8 @@ import {
 } from '../testing/docker-fixture.js';
 import { swarmForTests } from '../testing/swarm-fixture.js';
 import { startTestRegistry } from '../testing/test-registry.js';
-import { SwarmRolloutError } from './swarm-rollout.js';
 import { scaleSwarmApp, stopSwarmDeployment, swarmStatus } from './swarm-operations.js';
+import { pollUntil } from '@asrctl/server';
 
 const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
 const project = `asrswarm${process.pid}`;
@@ -228,7 +228,7 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
       say: record,
       phases: [environmentCheck, stateAssessment, modelPrefetch, useBrokenImage, swap, verify],
     });
-    await expect(attempt).rejects.toThrow(SwarmRolloutError);
+    await expect(attempt).rejects.toThrow(expect.objectContaining({ code: 'swarm_rollout_failed' }));
     await expect(attempt).rejects.toThrow(/Swarm rolled back by itself: the previous version serves/u);
     const connections = await loop.stop();
     expect(connections.failures).toEqual([]);
@@ -260,11 +260,11 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
     await rename(models.en, moved);
     try {
       await updateService(docker, app, { ...app.spec, Mode: { Replicated: { Replicas: 2 } } });
-      let status = await swarmStatus(docker, names);
-      for (let i = 0; i < 60 && !status.problems.some((p) => p.includes('is missing on that node')); i++) {
-        await new Promise((r) => setTimeout(r, 1000));
-        status = await swarmStatus(docker, names);
-      }
+      const status = await pollUntil(
+        () => swarmStatus(docker, names),
+        (status) => status.problems.some((p) => p.includes('is missing on that node')),
+        { what: 'status to name the missing model directory', timeoutMs: 60_000, intervalMs: 1000 },
+      );
       expect(status.kind).toBe('broken');
       expect(status.problems.join('\n')).toContain(`the model directory ${models.en} is missing on that node`);
       const cli = await execa('node', [CLI, 'status', '--project', project], { reject: false });
@@ -276,7 +276,11 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
       await rename(moved, models.en);
     }
     // Swarm retries the task; with the model back it starts.
-    for (let i = 0; i < 60 && (await swarmStatus(docker, names)).kind !== 'update'; i++) await new Promise((r) => setTimeout(r, 1000));
+    await pollUntil(
+      async () => (await swarmStatus(docker, names)).kind,
+      (kind) => kind === 'update',
+      { what: 'the task to start with the model back', timeoutMs: 60_000, intervalMs: 1000 },
+    );
     expect((await swarmStatus(docker, names)).kind).toBe('update');
   }, 300_000);
 

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './docker-fixture.js';
+import { pollUntil } from '@asrctl/server';
 
 /**
  * A real image registry on loopback (Debian's docker-registry, installed by
@@ -36,18 +37,22 @@ export async function startTestRegistry(): Promise<{ address: string; pushed(): 
     ),
   );
   const ready = (async () => {
-    for (let i = 0; i < 100; i++) {
-      if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}): ${stderr}`);
-      if (
-        await fetch(`http://${address}/v2/`).then(
+    await pollUntil(
+      () => {
+        if (child.exitCode !== null) throw new Error(`docker-registry exited (${child.exitCode}): ${stderr}`);
+        return fetch(`http://${address}/v2/`).then(
           (r) => r.ok,
           () => false,
-        )
-      )
-        return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`docker-registry did not answer on ${address}: ${stderr}`);
+        );
+      },
+      (ok) => ok,
+      {
+        what: `docker-registry to answer on ${address}`,
+        timeoutMs: 10_000,
+        intervalMs: 100,
+        timeoutError: (message) => new Error(`${message}: ${stderr}`),
+      },
+    );
   })();
   await Promise.race([ready, spawnFailed]);
   return {

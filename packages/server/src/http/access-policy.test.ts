@@ -6,10 +6,9 @@ import { join } from 'node:path';
 import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { selfSignedCertificate } from '../testing/self-signed-certificate.js';
-import WebSocket from 'ws';
 import type { ConfigInput } from '../config.js';
 import type { AsrServer } from '../server.js';
-import { TestClient } from '../testing/test-client.js';
+import { AsrctlClient } from '../client/asrctl-client.js';
 import { metric, startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 
@@ -41,12 +40,12 @@ describe('access: tokens, allowlists, TLS', () => {
     await writeFile(tokens, '# operators\nalpha-7d1c\nbeta-92fe\n');
     const s = await start({ tokensFile: tokens });
     const url = `ws://127.0.0.1:${s.port}/`;
-    await (await TestClient.connect(url, { headers: { authorization: 'Bearer beta-92fe' } })).close();
-    await (await TestClient.connect(`${url}?token=alpha-7d1c`)).close();
-    await expect(TestClient.connect(url, { headers: { authorization: 'Bearer beta-92ff' } })).rejects.toThrow(/HTTP 401/u);
-    await expect(TestClient.connect(`${url}?token=alpha`)).rejects.toThrow(/HTTP 401/u);
-    await expect(TestClient.connect(url)).rejects.toThrow(/HTTP 401/u);
-    await expect(TestClient.connect(`ws://127.0.0.1:${s.port}/vosk?token=nope`)).rejects.toThrow(/HTTP 401/u);
+    await (await AsrctlClient.connect(url, { headers: { authorization: 'Bearer beta-92fe' } })).close();
+    await (await AsrctlClient.connect(`${url}?token=alpha-7d1c`)).close();
+    await expect(AsrctlClient.connect(url, { headers: { authorization: 'Bearer beta-92ff' } })).rejects.toThrow(/HTTP 401/u);
+    await expect(AsrctlClient.connect(`${url}?token=alpha`)).rejects.toThrow(/HTTP 401/u);
+    await expect(AsrctlClient.connect(url)).rejects.toThrow(/HTTP 401/u);
+    await expect(AsrctlClient.connect(`ws://127.0.0.1:${s.port}/vosk?token=nope`)).rejects.toThrow(/HTTP 401/u);
     expect(await metric(s, 'asr_rejected_total{reason="unauthorized"}')).toBe(4);
     expect(await metric(s, 'asr_sessions_total')).toBe(2);
   });
@@ -64,29 +63,29 @@ describe('access: tokens, allowlists, TLS', () => {
     }
     await new Promise((r) => setTimeout(r, 300));
     expect((await fetch(`http://127.0.0.1:${s.port}/healthz`)).status).toBe(200);
-    await (await TestClient.connect(`ws://127.0.0.1:${s.port}/?token=only-token`)).close();
+    await (await AsrctlClient.connect(`ws://127.0.0.1:${s.port}/?token=only-token`)).close();
   });
 
   it('admits only allowed client addresses, IPv4 and IPv6', async () => {
     const s = await start({ allowIp: ['10.0.0.0/8', '::1/128'] }, '::');
     const v4 = `ws://127.0.0.1:${s.port}/`;
     const v6 = `ws://[::1]:${s.port}/`;
-    await expect(TestClient.connect(v4)).rejects.toThrow(/HTTP 403/u);
-    await (await TestClient.connect(v6)).close();
+    await expect(AsrctlClient.connect(v4)).rejects.toThrow(/HTTP 403/u);
+    await (await AsrctlClient.connect(v6)).close();
     expect(await metric(s, 'asr_rejected_total{reason="ip_not_allowed"}')).toBe(1);
     await s.drain(500);
     const t = await start({ allowIp: ['127.0.0.0/8'] }, '::');
-    await (await TestClient.connect(`ws://127.0.0.1:${t.port}/`)).close();
-    await expect(TestClient.connect(`ws://[::1]:${t.port}/`)).rejects.toThrow(/HTTP 403/u);
+    await (await AsrctlClient.connect(`ws://127.0.0.1:${t.port}/`)).close();
+    await expect(AsrctlClient.connect(`ws://[::1]:${t.port}/`)).rejects.toThrow(/HTTP 403/u);
   });
 
   it('admits browsers only from allowed origins; clients without an Origin pass', async () => {
     const s = await start({ allowOrigin: ['https://app.example', 'null'] });
     const url = `ws://127.0.0.1:${s.port}/`;
-    await expect(TestClient.connect(url, { headers: { origin: 'https://evil.example' } })).rejects.toThrow(/HTTP 403/u);
-    await (await TestClient.connect(url, { headers: { origin: 'https://app.example' } })).close();
-    await (await TestClient.connect(url, { headers: { origin: 'null' } })).close();
-    await (await TestClient.connect(url)).close();
+    await expect(AsrctlClient.connect(url, { headers: { origin: 'https://evil.example' } })).rejects.toThrow(/HTTP 403/u);
+    await (await AsrctlClient.connect(url, { headers: { origin: 'https://app.example' } })).close();
+    await (await AsrctlClient.connect(url, { headers: { origin: 'null' } })).close();
+    await (await AsrctlClient.connect(url)).close();
     expect(await metric(s, 'asr_rejected_total{reason="origin_not_allowed"}')).toBe(1);
   });
 
@@ -95,28 +94,18 @@ describe('access: tokens, allowlists, TLS', () => {
     const s = await start({ tlsCert: cert, tlsKey: key });
     expect(s.url).toMatch(/^wss:/u);
     const ca = await readFile(cert, 'utf8');
-    const ws = new WebSocket(`wss://127.0.0.1:${s.port}/?language=en`, { ca });
-    const messages: Array<{ type?: string; is_final?: boolean; text?: string }> = [];
-    const done = new Promise<void>((resolve) =>
-      ws.on('message', (data: Buffer) => {
-        const m = JSON.parse(data.toString('utf8')) as { type?: string; is_final?: boolean; text?: string };
-        messages.push(m);
-        if (m.type === 'connection_established') {
-          ws.send(pcmBytes(lowHighClip(16000)));
-          ws.send(JSON.stringify({ command: 'eof' }));
-        }
-        if (m.type === 'eof_complete') resolve();
-      }),
-    );
-    await done;
-    ws.close();
-    expect(messages.filter((m) => m.is_final).map((m) => m.text)).toEqual(['low high']);
+    const client = await AsrctlClient.connect(`wss://127.0.0.1:${s.port}/?language=en`, { ca });
+    await client.greeting();
+    client.sendAudio(pcmBytes(lowHighClip(16000)), 1 << 20);
+    await client.request({ command: 'eof' });
+    await client.close();
+    expect(client.finals().map((m) => m.text)).toEqual(['low high']);
     const status = await new Promise<number>((resolve, reject) =>
       get(`https://127.0.0.1:${s.port}/healthz`, { ca }, (res) => resolve(res.statusCode ?? 0)).on('error', reject),
     );
     expect(status).toBe(200);
     // Plain ws on the TLS port gets no session; an untrusted certificate is refused by the client.
-    await expect(TestClient.connect(`ws://127.0.0.1:${s.port}/`)).rejects.toThrow();
-    await expect(TestClient.connect(`wss://127.0.0.1:${s.port}/`)).rejects.toThrow(/self[- ]signed/iu);
+    await expect(AsrctlClient.connect(`ws://127.0.0.1:${s.port}/`)).rejects.toThrow();
+    await expect(AsrctlClient.connect(`wss://127.0.0.1:${s.port}/`)).rejects.toThrow(/self[- ]signed/iu);
   });
 });

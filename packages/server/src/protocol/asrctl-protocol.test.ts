@@ -1,13 +1,14 @@
 import { lowHighClip, pcmBytes, synthesize } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsrServer } from '../server.js';
-import { TestClient } from '../testing/test-client.js';
+import { AsrctlClient } from '../client/asrctl-client.js';
+import { pollUntil } from '../poll-until.js';
 import { httpUrl, metric, startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 
 let models: ToneModelSet;
 let server: AsrServer;
-const clients: TestClient[] = [];
+const clients: AsrctlClient[] = [];
 
 beforeAll(async () => {
   models = await makeToneModels();
@@ -20,8 +21,8 @@ afterAll(async () => {
   await models.remove();
 });
 
-async function connect(path = '/'): Promise<TestClient> {
-  const client = await TestClient.connect(`${server.url}${path}`);
+async function connect(path = '/'): Promise<AsrctlClient> {
+  const client = await AsrctlClient.connect(`${server.url}${path}`);
   clients.push(client);
   await client.nextType('connection_established');
   return client;
@@ -37,7 +38,7 @@ const tones = (...hz: number[]): Buffer =>
 
 describe('asrctl protocol over a real WebSocket', () => {
   it('greets with the languages and the default language', async () => {
-    const client = await TestClient.connect(server.url);
+    const client = await AsrctlClient.connect(server.url);
     clients.push(client);
     expect(await client.nextType('connection_established')).toEqual({
       type: 'connection_established',
@@ -222,7 +223,11 @@ describe('asrctl protocol over a real WebSocket', () => {
     const before = await metric(server, 'asr_recognizers');
     expect(before).toBeGreaterThan(0);
     client.ws.terminate();
-    for (let i = 0; i < 100 && (await metric(server, 'asr_recognizers')) !== before - 1; i++) await new Promise((r) => setTimeout(r, 20));
+    await pollUntil(
+      () => metric(server, 'asr_recognizers'),
+      (recognizers) => recognizers === before - 1,
+      { what: 'the closed session to free its recognizer', timeoutMs: 10_000, intervalMs: 20 },
+    );
     expect(await metric(server, 'asr_recognizers')).toBe(before - 1);
   });
 });
@@ -256,6 +261,6 @@ describe('HTTP endpoints', () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ error: 'not_found' });
     expect((await fetch(httpUrl(server, '/healthz'), { method: 'POST' })).status).toBe(405);
-    await expect(TestClient.connect(`${server.url}/elsewhere`)).rejects.toThrow(/HTTP 404/);
+    await expect(AsrctlClient.connect(`${server.url}/elsewhere`)).rejects.toThrow(/HTTP 404/);
   });
 });

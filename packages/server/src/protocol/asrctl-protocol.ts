@@ -3,29 +3,13 @@ import type { EngineError } from '../engine/errors.js';
 import { type VoskPartial, type VoskResult, resultText } from '../engine/vosk-result.js';
 import { AUTO_LANGUAGE, normalizeLanguage } from '../languages.js';
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type ResultContext, type SessionListener, type StreamSettings } from '../session.js';
+import type { ClientCommand, CommandReply, GreetingMessage, TranscriptMessage } from './asrctl-messages.js';
 import { ClientError } from './client-error.js';
 import type { ClientConnection, ProtocolContext } from './connection.js';
 import { openConnection } from './connection.js';
 
 /** The guide's `wav_name`, kept as the default so its clients see what they expect. */
 const DEFAULT_WAV_NAME = 'h5';
-
-export type ClientCommand =
-  | { command: 'switch_language'; language: string }
-  | { command: 'switch_model'; model: string }
-  | { command: 'reset' }
-  | { command: 'eof' }
-  | { command: 'configure'; sample_rate?: number; words?: boolean; wav_name?: string };
-
-export interface TranscriptMessage {
-  is_final: boolean;
-  mode: string;
-  text: string;
-  wav_name: string;
-  language: string;
-  timestamp: string;
-  words?: Array<{ word: string; start: number; end: number; conf: number }>;
-}
 
 /**
  * asrctl's own protocol: a greeting, partials when their text changes, finals at endpoints and on
@@ -87,9 +71,9 @@ export function acceptAsrctlClient(
           mode: conn.session.automaticLanguage ? 'auto' : 'manual_switch',
           available_models: context.engine.modelList,
           current_model: conn.session.modelName,
-        });
+        } satisfies GreetingMessage);
       },
-      async onText(conn, text) {
+      async onText(conn, text): Promise<CommandReply> {
         const command = parseCommand(text);
         const session = conn.session;
         switch (command.command) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsrServer } from '../server.js';
-import { TestClient } from '../testing/test-client.js';
+import { AsrctlClient } from '../client/asrctl-client.js';
 import { metric, startTestServer } from '../testing/test-server.js';
 
 /**
@@ -64,7 +64,7 @@ describe('automatic language', () => {
   it.each([16000, 8000])(
     'asrctl protocol at %i Hz: every final in its language, one per utterance; partials never in the other language',
     async (rate) => {
-      const client = await TestClient.connect(url('/?language=auto'));
+      const client = await AsrctlClient.connect(url('/?language=auto'));
       expect(await client.nextType('connection_established')).toMatchObject({ current_language: 'auto', mode: 'auto' });
       client.send({ command: 'configure', sample_rate: rate });
       await client.nextType('configured');
@@ -106,7 +106,7 @@ describe('automatic language', () => {
     ];
     for (let i = 0; i < 8; i++) long.push({ tone: EN[i % 3]!.hz, seconds: 0.4 }, { silence: 0.3 });
     long.push({ silence: 1.0 });
-    const client = await TestClient.connect(url('/?language=auto'));
+    const client = await AsrctlClient.connect(url('/?language=auto'));
     await client.nextType('connection_established');
     client.sendAudio(pcmBytes(synthesize(long, { sampleRate: 16000 })));
     client.send({ command: 'eof' });
@@ -124,7 +124,7 @@ describe('automatic language', () => {
   });
 
   it('keeps utterances apart when one message holds the end of one and the start of the next (1 s frames)', async () => {
-    const client = await TestClient.connect(url('/?language=auto'));
+    const client = await AsrctlClient.connect(url('/?language=auto'));
     await client.nextType('connection_established');
     client.sendAudio(mixedClip(16000), 32000);
     client.send({ command: 'eof' });
@@ -139,7 +139,7 @@ describe('automatic language', () => {
   });
 
   it('switch_language auto turns it on mid-session (after the final in the old language), and a language turns it off', async () => {
-    const client = await TestClient.connect(url('/'));
+    const client = await AsrctlClient.connect(url('/'));
     expect(await client.nextType('connection_established')).toMatchObject({ current_language: 'cn', mode: 'manual_switch' });
     client.send({ command: 'switch_language', language: 'auto' });
     expect(await client.nextType('language_switched')).toMatchObject({ language: 'auto' });
@@ -152,13 +152,13 @@ describe('automatic language', () => {
   });
 
   it('vosk-server clients at /vosk/auto (8 kHz, no config) and FunASR clients at /funasr/auto get every utterance in its words', async () => {
-    const vosk = await TestClient.connect(url('/vosk/auto'));
+    const vosk = await AsrctlClient.connect(url('/vosk/auto'));
     vosk.sendAudio(mixedClip(8000), 1600);
     vosk.send('{"eof" : 1}');
     await vosk.closed;
     expect(vosk.messages.filter((m) => m.text).map((m) => m.text)).toEqual(EXPECTED.map((e) => e.text));
 
-    const funasr = await TestClient.connect(url('/funasr?language=auto'));
+    const funasr = await AsrctlClient.connect(url('/funasr?language=auto'));
     funasr.send({ mode: 'offline', wav_name: 'mixed', is_speaking: true, audio_fs: 16000 });
     funasr.sendAudio(mixedClip(16000));
     funasr.send({ is_speaking: false });
@@ -170,7 +170,7 @@ describe('automatic language', () => {
   });
 
   it('frees every recognizer of an automatic session', async () => {
-    const client = await TestClient.connect(url('/?language=auto'));
+    const client = await AsrctlClient.connect(url('/?language=auto'));
     await client.nextType('connection_established');
     expect(await metric(server, 'asr_recognizers')).toBe(2);
     expect(await metric(server, 'asr_sessions_auto_language')).toBe(1);

@@ -2,7 +2,7 @@ import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsrServer } from '../server.js';
 import { RawWebSocket, clientFrame } from '../testing/raw-websocket.js';
-import { TestClient } from '../testing/test-client.js';
+import { AsrctlClient } from '../client/asrctl-client.js';
 import { httpUrl, metric, startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 
@@ -48,7 +48,7 @@ describe('a flood of flushing commands and tiny frames', () => {
       expect(await metric(server, 'asr_clients_cut_total{reason="command_backlog"}')).toBe(cutBefore + 1);
       expect(await metric(server, 'asr_errors_total{code="command_backlog"}')).toBeGreaterThan(0);
 
-      const client = await TestClient.connect(`ws://127.0.0.1:${server.port}/?language=en`);
+      const client = await AsrctlClient.connect(`ws://127.0.0.1:${server.port}/?language=en`);
       client.sendAudio(pcmBytes(lowHighClip(16000)));
       client.send({ command: 'eof' });
       expect(await client.nextFinal()).toMatchObject({ text: 'low high' });

@@ -5,6 +5,7 @@ import type { ServerMetrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
 import type { Limits } from '../config.js';
 import { Session, type SessionListener, type StreamSettings } from '../session.js';
+import type { ErrorMessage } from './asrctl-messages.js';
 import { ClientError } from './client-error.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -104,7 +105,7 @@ export function openConnection(
     sendError(error) {
       metrics.errorReported(error.code);
       log.info({ code: error.code, message: error.message }, 'client_error');
-      connection.send(handler.errorReply?.(error) ?? { type: 'error', code: error.code, message: error.message });
+      connection.send(handler.errorReply?.(error) ?? ({ type: 'error', code: error.code, message: error.message } satisfies ErrorMessage));
     },
     async shutdown(code, reason) {
       try {

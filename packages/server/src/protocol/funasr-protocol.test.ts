@@ -1,7 +1,7 @@
 import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsrServer } from '../server.js';
-import { TestClient } from '../testing/test-client.js';
+import { AsrctlClient } from '../client/asrctl-client.js';
 import { startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 import { funasrText, sentenceSeparator } from './funasr-protocol.js';
@@ -28,7 +28,7 @@ describe('the FunASR protocol at /funasr', () => {
   /** A FunASR client session: opening message, audio at real-time pace, end of speech; all messages. */
   async function funasrSession(path: string, opening: object, options: { rate?: number; end?: object } = {}) {
     const rate = options.rate ?? 16000;
-    const client = await TestClient.connect(url(path));
+    const client = await AsrctlClient.connect(url(path));
     client.send({
       chunk_size: [5, 10, 5],
       chunk_interval: 10,
@@ -95,7 +95,7 @@ describe('the FunASR protocol at /funasr', () => {
   });
 
   it('sends is_final once even when the end of speech follows fast audio still being decoded', async () => {
-    const client = await TestClient.connect(url('/funasr/en'));
+    const client = await AsrctlClient.connect(url('/funasr/en'));
     client.send({ mode: '2pass', wav_name: 'fast', is_speaking: true });
     client.sendAudio(Buffer.concat([pcmBytes(lowHighClip(16000)), pcmBytes(lowHighClip(16000))]));
     client.send({ is_speaking: false });
@@ -113,7 +113,7 @@ describe('the FunASR protocol at /funasr', () => {
   });
 
   it.each(['online', '2pass'])('%s: English sentences add up with a space between them, as clients print them', async (mode) => {
-    const client = await TestClient.connect(url('/funasr/en'));
+    const client = await AsrctlClient.connect(url('/funasr/en'));
     client.send({ mode, wav_name: 'two', is_speaking: true });
     const clip = pcmBytes(lowHighClip(16000));
     await client.sendAudioInRealTime(Buffer.concat([clip, clip]));
@@ -130,7 +130,7 @@ describe('the FunASR protocol at /funasr', () => {
   });
 
   it('refuses an unknown mode with an error, and keeps the mode it had', async () => {
-    const client = await TestClient.connect(url('/funasr/en'));
+    const client = await AsrctlClient.connect(url('/funasr/en'));
     client.send({ mode: 'foo', wav_name: 'w', is_speaking: true });
     expect(await client.next(() => true)).toMatchObject({ text: '', error: expect.stringContaining('unknown mode "foo"') as string });
     client.sendAudio(pcmBytes(lowHighClip(16000)));
@@ -140,7 +140,7 @@ describe('the FunASR protocol at /funasr', () => {
   });
 
   it('answers a message that is not JSON with an empty text and the reason, and goes on', async () => {
-    const client = await TestClient.connect(url('/funasr/en'));
+    const client = await AsrctlClient.connect(url('/funasr/en'));
     client.send('not json');
     expect(await client.next(() => true)).toEqual({
       mode: '2pass-online',

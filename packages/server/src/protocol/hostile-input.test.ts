@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { AsrServer } from '../server.js';
-import { TestClient } from '../testing/test-client.js';
+import { AsrctlClient } from '../client/asrctl-client.js';
 import { httpUrl, metric, startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 
@@ -98,7 +98,7 @@ describe('hostile input through real sockets', () => {
 
   it('stays up, keeps other sessions decoding correctly, and leaks no session or recognizer', async () => {
     // A well-behaved client streams real audio in real time all along.
-    const bystander = await TestClient.connect(`ws://127.0.0.1:${server.port}/?language=en`);
+    const bystander = await AsrctlClient.connect(`ws://127.0.0.1:${server.port}/?language=en`);
     await bystander.nextType('connection_established');
     const clip = pcmBytes(lowHighClip(16000));
     let clipsSent = 0;

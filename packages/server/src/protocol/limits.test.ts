@@ -3,7 +3,7 @@ import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ConfigInput } from '../config.js';
 import type { AsrServer } from '../server.js';
-import { TestClient } from '../testing/test-client.js';
+import { AsrctlClient } from '../client/asrctl-client.js';
 import { metric, startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 
@@ -30,22 +30,22 @@ describe('limits and backpressure', () => {
 
   it('refuses sessions over --max-sessions with 503 before the upgrade, and counts them', async () => {
     const s = await start({ maxSessions: '2' });
-    const a = await TestClient.connect(url(s));
-    const b = await TestClient.connect(url(s));
-    await expect(TestClient.connect(url(s))).rejects.toThrow(/HTTP 503/u);
+    const a = await AsrctlClient.connect(url(s));
+    const b = await AsrctlClient.connect(url(s));
+    await expect(AsrctlClient.connect(url(s))).rejects.toThrow(/HTTP 503/u);
     expect(await metric(s, 'asr_rejected_total{reason="max_sessions"}')).toBe(1);
     expect(await metric(s, 'asr_recognizers')).toBe(2);
     await a.close();
     await new Promise((r) => setTimeout(r, 100));
-    const c = await TestClient.connect(url(s));
+    const c = await AsrctlClient.connect(url(s));
     await b.close();
     await c.close();
   });
 
   it('refuses a client address over --max-sessions-per-ip with 429; behind a trusted proxy, by X-Forwarded-For', async () => {
     const s = await start({ maxSessionsPerIp: '1', trustProxy: 'true' });
-    const open = (forwardedFor: string): Promise<TestClient> =>
-      TestClient.connect(url(s), { headers: { 'x-forwarded-for': forwardedFor } });
+    const open = (forwardedFor: string): Promise<AsrctlClient> =>
+      AsrctlClient.connect(url(s), { headers: { 'x-forwarded-for': forwardedFor } });
     const a = await open('10.0.0.1');
     await expect(open('10.0.0.1')).rejects.toThrow(/HTTP 429/u);
     // The proxy appends the real peer: only the last entry counts.
@@ -58,7 +58,7 @@ describe('limits and backpressure', () => {
 
   it('answers a JSON message over --max-json-bytes with message_too_large and goes on', async () => {
     const s = await start({ maxJsonBytes: '256' });
-    const client = await TestClient.connect(url(s));
+    const client = await AsrctlClient.connect(url(s));
     await client.nextType('connection_established');
     client.send({ command: 'configure', wav_name: 'x'.repeat(300) });
     expect(await client.nextType('error')).toMatchObject({ code: 'message_too_large' });
@@ -71,7 +71,7 @@ describe('limits and backpressure', () => {
   it('tells vosk-server and FunASR clients about limits in their own message shapes', async () => {
     const s = await start({ maxJsonBytes: '256' });
     const big = JSON.stringify({ config: { phrase_list: ['x'.repeat(300)] } });
-    const vosk = await TestClient.connect(`ws://127.0.0.1:${s.port}/vosk`);
+    const vosk = await AsrctlClient.connect(`ws://127.0.0.1:${s.port}/vosk`);
     vosk.send(big);
     // vosk clients read `partial` from every reply; FunASR clients read `text`, `mode` and `is_final`.
     expect(await vosk.next((m) => m.code === 'message_too_large')).toMatchObject({
@@ -79,7 +79,7 @@ describe('limits and backpressure', () => {
       error: expect.stringMatching(/256 bytes/u),
     });
     expect(vosk.messages.some((m) => m.type === 'error')).toBe(false);
-    const funasr = await TestClient.connect(`ws://127.0.0.1:${s.port}/funasr`);
+    const funasr = await AsrctlClient.connect(`ws://127.0.0.1:${s.port}/funasr`);
     funasr.send({ mode: '2pass', wav_name: 'w', hotwords: 'x'.repeat(300) });
     expect(await funasr.next((m) => m.code === 'message_too_large')).toMatchObject({
       mode: '2pass-online',
@@ -93,14 +93,14 @@ describe('limits and backpressure', () => {
 
   it('closes a session with 1009 when a frame is over --max-message-bytes', async () => {
     const s = await start({ maxMessageBytes: '2048' });
-    const client = await TestClient.connect(url(s));
+    const client = await AsrctlClient.connect(url(s));
     client.ws.send(Buffer.alloc(4096));
     expect(await client.closed).toBe(1009);
   });
 
   it('tells a client that sends faster than decoding (audio_backlog, once) and bounds what it buffers', async () => {
     const s = await start({ maxBufferedAudio: '1' });
-    const client = await TestClient.connect(url(s));
+    const client = await AsrctlClient.connect(url(s));
     await client.nextType('connection_established');
     // 30 s of audio at once, in 100 ms frames: at most about 1 s may wait.
     const audio = pcmBytes(synthesize([{ silence: 30 }]));
@@ -119,7 +119,7 @@ describe('limits and backpressure', () => {
 
   it('closes an idle session after --idle-timeout, with its final first', async () => {
     const s = await start({ idleTimeout: '1' });
-    const client = await TestClient.connect(url(s));
+    const client = await AsrctlClient.connect(url(s));
     await client.nextType('connection_established');
     client.sendAudio(pcmBytes(synthesize([{ silence: 0.5 }, { tone: 500, seconds: 0.4 }])));
     expect(await client.nextFinal()).toMatchObject({ text: 'low' });
@@ -129,7 +129,7 @@ describe('limits and backpressure', () => {
 
   it('ends a session at --max-session-seconds with 1008 after its final', async () => {
     const s = await start({ maxSessionSeconds: '1' });
-    const client = await TestClient.connect(url(s));
+    const client = await AsrctlClient.connect(url(s));
     await client.nextType('connection_established');
     client.sendAudio(pcmBytes(synthesize([{ silence: 0.5 }, { tone: 500, seconds: 0.4 }])));
     expect(await client.nextFinal()).toMatchObject({ text: 'low' });

@@ -2,7 +2,7 @@ import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsrServer } from '../server.js';
 import { RawWebSocket, clientFrame } from '../testing/raw-websocket.js';
-import { TestClient } from '../testing/test-client.js';
+import { AsrctlClient } from '../client/asrctl-client.js';
 import { httpUrl, metric, startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 
@@ -42,7 +42,7 @@ describe('the per-connection message rate limit', () => {
     expect(received.includes(Buffer.from([0x88]))).toBe(true);
     expect(received.includes(Buffer.from([0x03, 0xf0]))).toBe(true);
 
-    const client = await TestClient.connect(`ws://127.0.0.1:${server.port}/?language=en`);
+    const client = await AsrctlClient.connect(`ws://127.0.0.1:${server.port}/?language=en`);
     client.sendAudio(pcmBytes(lowHighClip(16000)));
     client.send({ command: 'eof' });
     expect(await client.nextFinal()).toMatchObject({ text: 'low high' });
@@ -53,7 +53,7 @@ describe('the per-connection message rate limit', () => {
   it("does not count audio frames of 20 ms or more: FunASR's offline client streams a long file in 60 ms frames a millisecond apart", async () => {
     const clip = pcmBytes(lowHighClip(16000));
     const long = Buffer.concat(Array.from({ length: 40 }, () => clip)); // 3,000+ frames of 60 ms
-    const client = await TestClient.connect(`ws://127.0.0.1:${server.port}/funasr/en`);
+    const client = await AsrctlClient.connect(`ws://127.0.0.1:${server.port}/funasr/en`);
     client.send({ mode: 'offline', wav_name: 'long', is_speaking: true });
     for (let o = 0; o < long.length; o += 1920) client.ws.send(long.subarray(o, o + 1920));
     client.send({ is_speaking: false });

@@ -2,7 +2,7 @@ import { lowHighClip, parseToneWords, pcmBytes, writeToneModel } from '@asrctl/t
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsrServer } from '../server.js';
-import { TestClient } from '../testing/test-client.js';
+import { AsrctlClient } from '../client/asrctl-client.js';
 import { freePort, startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 
@@ -38,7 +38,7 @@ describe('several models per language, chosen by name', () => {
 
   /** A vosk-server client's session (16 kHz config, the clip, eof): the texts it got. */
   async function vosk(where: string): Promise<string[]> {
-    const client = await TestClient.connect(where);
+    const client = await AsrctlClient.connect(where);
     client.send({ config: { sample_rate: 16000 } });
     client.sendAudio(clip, 8000);
     client.send('{"eof" : 1}');
@@ -46,7 +46,7 @@ describe('several models per language, chosen by name', () => {
     return client.messages.filter((m) => m.text).map((m) => m.text!);
   }
 
-  async function finalOf(client: TestClient): Promise<{ text: string; mode: string; language: string }> {
+  async function finalOf(client: AsrctlClient): Promise<{ text: string; mode: string; language: string }> {
     client.sendAudio(clip);
     client.send({ command: 'eof' });
     const final = await client.nextFinal();
@@ -55,7 +55,7 @@ describe('several models per language, chosen by name', () => {
   }
 
   it('greets with every model and the current one; switch_model flushes a final, then decodes with the named model', async () => {
-    const client = await TestClient.connect(url('/'));
+    const client = await AsrctlClient.connect(url('/'));
     const greeting = await client.nextType('connection_established');
     expect(greeting).toMatchObject({
       supported_languages: ['cn', 'en'],
@@ -93,7 +93,7 @@ describe('several models per language, chosen by name', () => {
   });
 
   it('refuses a model it has not loaded, and the session goes on', async () => {
-    const client = await TestClient.connect(url('/'));
+    const client = await AsrctlClient.connect(url('/'));
     client.send({ command: 'switch_model', model: 'vosk-model-cn-0.99' });
     expect(await client.nextType('error')).toMatchObject({
       code: 'unknown_model',
@@ -106,7 +106,7 @@ describe('several models per language, chosen by name', () => {
   });
 
   it('lets every protocol choose a model on connect: ?model=, or the name as the path', async () => {
-    const connected = await TestClient.connect(url('/?model=vosk-model-cn-0.22'));
+    const connected = await AsrctlClient.connect(url('/?model=vosk-model-cn-0.22'));
     expect(await connected.nextType('connection_established')).toMatchObject({ current_model: 'vosk-model-cn-0.22' });
     expect(await finalOf(connected)).toMatchObject({ text: '甲 乙', mode: 'vosk-model-cn-0.22' });
     await connected.close();
@@ -116,7 +116,7 @@ describe('several models per language, chosen by name', () => {
     expect(await vosk(`ws://127.0.0.1:${server.portFor('vosk')}/vosk-model-cn-0.22`)).toEqual(['甲 乙']);
     expect(await vosk(`ws://127.0.0.1:${server.portFor('vosk')}/cn`)).toEqual(['低 高']);
 
-    const funasr = await TestClient.connect(url('/funasr/vosk-model-cn-0.22'));
+    const funasr = await AsrctlClient.connect(url('/funasr/vosk-model-cn-0.22'));
     funasr.send({ mode: 'offline', wav_name: 'w', is_speaking: true });
     funasr.sendAudio(clip);
     funasr.send({ is_speaking: false });
@@ -124,8 +124,8 @@ describe('several models per language, chosen by name', () => {
     expect(funasr.messages.map((m) => m.text).join('')).toBe('甲乙');
     funasr.ws.close();
 
-    await expect(TestClient.connect(url('/?model=nope'))).rejects.toThrow(/HTTP 400/u);
-    await expect(TestClient.connect(url('/vosk/nope'))).rejects.toThrow(/HTTP 400/u);
+    await expect(AsrctlClient.connect(url('/?model=nope'))).rejects.toThrow(/HTTP 400/u);
+    await expect(AsrctlClient.connect(url('/vosk/nope'))).rejects.toThrow(/HTTP 400/u);
   });
 
   it('reads a path segment as a language first; a model named like one is reached by ?model=; conflicting asks are refused', async () => {
@@ -142,7 +142,7 @@ describe('several models per language, chosen by name', () => {
       expect(await vosk(`${port}/vosk/en`)).toEqual(['low high']);
       expect(await vosk(`${main}/vosk?model=en`)).toEqual(['甲 乙']);
       for (const refused of [`${main}/?model=en&language=auto`, `${main}/?model=en&language=en`, `${main}/vosk/nope`, `${port}/nope`])
-        await expect(TestClient.connect(refused)).rejects.toThrow(/HTTP 400/u);
+        await expect(AsrctlClient.connect(refused)).rejects.toThrow(/HTTP 400/u);
     } finally {
       await other.drain(500);
     }

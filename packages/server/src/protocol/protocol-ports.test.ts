@@ -1,7 +1,7 @@
 import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsrServer } from '../server.js';
-import { TestClient } from '../testing/test-client.js';
+import { AsrctlClient } from '../client/asrctl-client.js';
 import { freePort, startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 
@@ -26,7 +26,7 @@ describe('asrctl, vosk-server and FunASR clients on one server', () => {
   const clip = pcmBytes(lowHighClip(16000));
 
   async function asrctl(url: string): Promise<string[]> {
-    const client = await TestClient.connect(url);
+    const client = await AsrctlClient.connect(url);
     await client.next((m) => m.type === 'connection_established');
     client.send({ command: 'switch_language', language: 'en' });
     await client.sendAudioInRealTime(clip);
@@ -37,7 +37,7 @@ describe('asrctl, vosk-server and FunASR clients on one server', () => {
   }
 
   async function vosk(url: string): Promise<string[]> {
-    const client = await TestClient.connect(url);
+    const client = await AsrctlClient.connect(url);
     client.send({ config: { sample_rate: 16000 } }); // as vosk-server's test.py does
     await client.sendAudioInRealTime(clip);
     client.send('{"eof" : 1}');
@@ -46,7 +46,7 @@ describe('asrctl, vosk-server and FunASR clients on one server', () => {
   }
 
   async function funasr(url: string): Promise<string[]> {
-    const client = await TestClient.connect(url);
+    const client = await AsrctlClient.connect(url);
     client.send({ mode: '2pass', wav_name: 'w', is_speaking: true, audio_fs: 16000 });
     await client.sendAudioInRealTime(clip);
     client.send({ is_speaking: false });
@@ -72,7 +72,7 @@ describe('asrctl, vosk-server and FunASR clients on one server', () => {
   });
 
   it('refuses an unknown language on a protocol port, and serves health checks there too', async () => {
-    await expect(TestClient.connect(`ws://127.0.0.1:${server.portFor('vosk')}/fr`)).rejects.toThrow(/HTTP 400/u);
+    await expect(AsrctlClient.connect(`ws://127.0.0.1:${server.portFor('vosk')}/fr`)).rejects.toThrow(/HTTP 400/u);
     const res = await fetch(`http://127.0.0.1:${server.portFor('funasr')}/readyz`);
     expect(res.status).toBe(200);
   });

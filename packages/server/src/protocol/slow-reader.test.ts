@@ -2,22 +2,22 @@ import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AsrServer } from '../server.js';
 import { RawWebSocket, clientFrame, sampleRss } from '../testing/raw-websocket.js';
-import { TestClient } from '../testing/test-client.js';
+import { AsrctlClient } from '../client/asrctl-client.js';
+import { pollUntil } from '../poll-until.js';
 import { httpUrl, metric, startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 
 /** Waits until a metric reaches `at least`, or fails after `timeoutMs` with what it got. */
-async function metricReaches(server: AsrServer, name: string, atLeast: number, timeoutMs = 30_000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await metric(server, name);
-    if (value >= atLeast || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+function metricReaches(server: AsrServer, name: string, atLeast: number, timeoutMs = 30_000): Promise<number> {
+  return pollUntil(
+    () => metric(server, name),
+    (value) => value >= atLeast,
+    { what: `${name} to reach ${atLeast}`, timeoutMs, intervalMs: 100 },
+  );
 }
 
 async function legitimateTranscript(server: AsrServer): Promise<string | undefined> {
-  const client = await TestClient.connect(`ws://127.0.0.1:${server.port}/?language=en`);
+  const client = await AsrctlClient.connect(`ws://127.0.0.1:${server.port}/?language=en`);
   client.sendAudio(pcmBytes(lowHighClip(16000)));
   client.send({ command: 'eof' });
   const final = await client.nextFinal();

@@ -1,7 +1,7 @@
 import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsrServer } from '../server.js';
-import { TestClient } from '../testing/test-client.js';
+import { AsrctlClient } from '../client/asrctl-client.js';
 import { startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 
@@ -26,7 +26,7 @@ describe('the vosk-server protocol at /vosk', () => {
 
   /** Sends audio in frames, then `{"eof" : 1}`; returns every reply, in order, once the server closes. */
   async function transcribeVosk(path: string, pcm: Buffer, options: { config?: object; frameBytes?: number } = {}) {
-    const client = await TestClient.connect(url(path));
+    const client = await AsrctlClient.connect(url(path));
     if (options.config) client.send({ config: options.config });
     const frames = Math.ceil(pcm.length / (options.frameBytes ?? 8000));
     client.sendAudio(pcm, options.frameBytes ?? 8000);
@@ -99,7 +99,7 @@ describe('the vosk-server protocol at /vosk', () => {
   });
 
   it('answers {"reset" : 1} with the final result and goes on; odd and empty frames get their reply too', async () => {
-    const client = await TestClient.connect(url('/vosk/en'));
+    const client = await AsrctlClient.connect(url('/vosk/en'));
     client.send({ config: { sample_rate: 16000 } }); // a config is not answered
     const pcm = pcmBytes(lowHighClip(16000));
     const half = pcm.subarray(0, 16000 * 2 * 1.0 + 1); // odd length: the last byte waits for the next frame
@@ -121,7 +121,7 @@ describe('the vosk-server protocol at /vosk', () => {
   });
 
   it('answers a text message it does not know with an empty partial that says why', async () => {
-    const client = await TestClient.connect(url('/vosk/en'));
+    const client = await AsrctlClient.connect(url('/vosk/en'));
     client.send('hello');
     const reply = await client.next(() => true);
     expect(reply).toEqual({ partial: '', error: expect.stringContaining('{"eof" : 1}') as string });
@@ -129,7 +129,7 @@ describe('the vosk-server protocol at /vosk', () => {
   });
 
   it('refuses an unknown language or path before the upgrade', async () => {
-    await expect(TestClient.connect(url('/vosk/fr'))).rejects.toThrow(/HTTP 400/u);
-    await expect(TestClient.connect(url('/vosk/en/extra'))).rejects.toThrow(/HTTP 404/u);
+    await expect(AsrctlClient.connect(url('/vosk/fr'))).rejects.toThrow(/HTTP 400/u);
+    await expect(AsrctlClient.connect(url('/vosk/en/extra'))).rejects.toThrow(/HTTP 404/u);
   });
 });

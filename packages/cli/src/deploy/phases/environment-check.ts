@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { mkdir, statfs } from 'node:fs/promises';
-import { engineFacts, EngineError } from '../../docker/engine.js';
+import { engineFacts } from '../../docker/engine.js';
 import { ensureBaseImage } from '../../images/base-image-availability.js';
 import { directorySize, formatBytes, freeBytes } from '../../models/disk.js';
 import { catalogModel } from '../../models/model-catalog.js';
@@ -13,10 +13,7 @@ import { SWARM_LABELS } from '../../docker/swarm.js';
 import type Docker from 'dockerode';
 import type { DeployContext, DeployPhase } from '../deploy-context.js';
 import { countOf } from '../../text/count-of.js';
-
-export class EnvironmentError extends Error {
-  override readonly name = 'EnvironmentError';
-}
+import { CliError } from '../../cli-error.js';
 
 /** Models loaded in memory take about their size on disk; the server and recognizers add this. */
 const SERVER_OVERHEAD_BYTES = 300 * 1024 ** 2;
@@ -32,10 +29,9 @@ export const environmentCheck: DeployPhase = {
     const engine = await engineFacts(docker);
     say(`Docker engine ${engine.version} (API ${engine.apiVersion}), ${engine.cpus} CPUs, ${formatBytes(engine.memoryBytes)}`);
     if (engine.architecture !== 'amd64' && engine.architecture !== 'x86_64')
-      throw new EngineError(
-        `the engine runs ${engine.os}/${engine.architecture}`,
-        'libvosk from the vosk npm package exists only for linux x86-64: deploy on an x86-64 host',
-      );
+      throw new CliError('engine_failed', `the engine runs ${engine.os}/${engine.architecture}`, {
+        hint: 'libvosk from the vosk npm package exists only for linux x86-64: deploy on an x86-64 host',
+      });
 
     const swarm = config.target === 'swarm' ? await checkSwarm(ctx, say) : undefined;
     await checkTargetUnchanged(ctx);
@@ -59,7 +55,8 @@ export const environmentCheck: DeployPhase = {
       await mkdir(config.modelsDir, { recursive: true });
       const free = await freeBytes(config.modelsDir);
       if (free < toDownload)
-        throw new EnvironmentError(
+        throw new CliError(
+          'environment_unfit',
           `the models to download need about ${formatBytes(toDownload)} in ${config.modelsDir}, only ${formatBytes(free)} is free: free space or set --models-dir`,
         );
       say(`disk: ${formatBytes(free)} free in ${config.modelsDir} for ${formatBytes(toDownload)} of models to download`);
@@ -69,15 +66,18 @@ export const environmentCheck: DeployPhase = {
     // Blue/green runs old and new side by side; a Swarm rolling update runs one extra task.
     const during = ctx.strategy.name === 'recreate' ? need : 2 * need;
     if (config.memoryBytes !== undefined && need > config.memoryBytes)
-      throw new EnvironmentError(
+      throw new CliError(
+        'environment_unfit',
         `the models need about ${formatBytes(need)} of memory but --memory is ${formatBytes(config.memoryBytes)}: raise --memory or choose smaller models`,
       );
     if (swarm && swarm.memoryBytes < need * (swarm.replicas + 1))
-      throw new EnvironmentError(
+      throw new CliError(
+        'environment_unfit',
         `the Swarm's ready nodes have ${formatBytes(swarm.memoryBytes)} of memory; ${countOf(swarm.replicas, 'replica')} and a rolling update's extra task need about ${formatBytes(need * (swarm.replicas + 1))}: fewer --replicas, smaller models, or more nodes`,
       );
     if (!swarm && during > engine.memoryBytes)
-      throw new EnvironmentError(
+      throw new CliError(
+        'environment_unfit',
         `the engine host has ${formatBytes(engine.memoryBytes)} of memory; this deploy needs about ${formatBytes(during)}${ctx.strategy.name === 'blue-green' ? ' (old and new app side by side)' : ''}: choose smaller models or --strategy recreate`,
       );
     if (config.memoryBytes === undefined) {
@@ -95,7 +95,8 @@ export const environmentCheck: DeployPhase = {
       const disk = await statfs(engine.rootDir).catch(() => undefined);
       const free = disk ? disk.bavail * disk.bsize : undefined;
       if (free !== undefined && free < MIN_FREE_DISK_BYTES)
-        throw new EnvironmentError(
+        throw new CliError(
+          'environment_unfit',
           `only ${formatBytes(free)} free under ${engine.rootDir}: an image build needs about ${formatBytes(MIN_FREE_DISK_BYTES)} (free space, or run asrctl cleanup)`,
         );
     }
@@ -124,13 +125,13 @@ async function checkTargetUnchanged(ctx: DeployContext): Promise<void> {
   if (config.target === 'swarm') {
     const containers = await findContainers(docker, { [LABELS.project]: names.project });
     if (containers.some((c) => c.labels[LABELS.role] !== 'lock' && c.labels[SWARM_LABELS.task] === undefined))
-      throw new EnvironmentError(
-        `"${names.project}" runs as containers on this engine (--target docker)\n  hint: asrctl stop${flag} first (clients see an outage), or deploy the Swarm one under another --project`,
-      );
+      throw new CliError('environment_unfit', `"${names.project}" runs as containers on this engine (--target docker)`, {
+        hint: `asrctl stop${flag} first (clients see an outage), or deploy the Swarm one under another --project`,
+      });
   } else if (await isSwarmDeployment(docker, names)) {
-    throw new EnvironmentError(
-      `"${names.project}" runs as Swarm services\n  hint: deploy with --target swarm, or asrctl stop${flag} first (clients see an outage)`,
-    );
+    throw new CliError('environment_unfit', `"${names.project}" runs as Swarm services`, {
+      hint: `deploy with --target swarm, or asrctl stop${flag} first (clients see an outage)`,
+    });
   }
 }
 
@@ -159,8 +160,10 @@ async function checkPort(ctx: DeployContext, running: Docker.ContainerInfo[], po
     if (!c.Ports.some((p) => p.PublicPort === port && p.Type === 'tcp')) continue;
     if (c.Labels[LABELS.project] === names.project) return;
     const name = c.Names[0]?.replace(/^\//u, '') ?? c.Id.slice(0, 12);
-    throw new EnvironmentError(
-      `port ${port} is published by container ${name} (${c.Image}), which is not part of deployment "${names.project}"\n  hint: stop it, or deploy with ${flag} N (nothing was stopped)`,
+    throw new CliError(
+      'environment_unfit',
+      `port ${port} is published by container ${name} (${c.Image}), which is not part of deployment "${names.project}"`,
+      { hint: `stop it, or deploy with ${flag} N (nothing was stopped)` },
     );
   }
   if (!engineIsLocal()) return;
@@ -169,8 +172,10 @@ async function checkPort(ctx: DeployContext, running: Docker.ContainerInfo[], po
     probe.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'EADDRINUSE'
-          ? new EnvironmentError(
-              `port ${port} on ${config.bindAddress} is in use by a process on this host (not a container)\n  hint: find it with \`ss -ltnp 'sport = :${port}'\`, stop it or deploy with ${flag} N (nothing was stopped)`,
+          ? new CliError(
+              'environment_unfit',
+              `port ${port} on ${config.bindAddress} is in use by a process on this host (not a container)`,
+              { hint: `find it with \`ss -ltnp 'sport = :${port}'\`, stop it or deploy with ${flag} N (nothing was stopped)` },
             )
           : err,
       ),

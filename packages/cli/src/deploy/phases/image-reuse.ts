@@ -2,10 +2,7 @@ import { inspectImage } from '../../docker/images.js';
 import { LABELS } from '../deployment-names.js';
 import type { DeployContext, DeployPhase } from '../deploy-context.js';
 import { inspectService, specImage } from '../../docker/swarm.js';
-
-export class NothingToRestartError extends Error {
-  override readonly name = 'NothingToRestartError';
-}
+import { CliError } from '../../cli-error.js';
 
 /** Restart's phase 4: no build; the serving app's image (and the edge's) run again. */
 export const imageReuse: DeployPhase = {
@@ -13,7 +10,7 @@ export const imageReuse: DeployPhase = {
   async run(ctx, say) {
     if (ctx.config.target === 'swarm') return reuseServiceImages(ctx, say);
     const active = ctx.state?.apps.find((a) => a.color === ctx.state?.active);
-    if (!active) throw new NothingToRestartError(`nothing serves as "${ctx.names.project}" to restart\n  hint: asrctl deploy`);
+    if (!active) throw new CliError('nothing_to_restart', `nothing serves as "${ctx.names.project}" to restart`, { hint: `asrctl deploy` });
     const image = await ctx.docker.getImage(active.imageId).inspect();
     const labels = image.Config.Labels ?? {};
     // The tag it was started from, unless that tag now names another image.
@@ -21,7 +18,7 @@ export const imageReuse: DeployPhase = {
     ctx.appLabels = Object.fromEntries(Object.entries(labels).filter(([k]) => k.startsWith('io.asrctl.')));
     if (ctx.state?.edge) ctx.edgeImage = ctx.state.edge.imageId;
     else if (ctx.strategy.name === 'blue-green')
-      throw new NothingToRestartError('the deployment has no edge to restart behind; use asrctl deploy');
+      throw new CliError('nothing_to_restart', 'the deployment has no edge to restart behind; use asrctl deploy');
     say(
       `${active.name}'s image ${active.image} (version ${labels[LABELS.version] ?? '?'}, commit ${(labels[LABELS.gitCommit] ?? '?').slice(0, 12)})`,
     );
@@ -34,9 +31,9 @@ async function reuseServiceImages(ctx: DeployContext, say: (line: string) => voi
   const app = await image(ctx.names.appService);
   const edge = await image(ctx.names.edgeService);
   if (!app || !edge)
-    throw new NothingToRestartError(
-      `"${ctx.names.project}" has no app and edge services on this Swarm to restart\n  hint: asrctl deploy --target swarm`,
-    );
+    throw new CliError('nothing_to_restart', `"${ctx.names.project}" has no app and edge services on this Swarm to restart`, {
+      hint: `asrctl deploy --target swarm`,
+    });
   const labels =
     (
       await ctx.docker

@@ -4,10 +4,7 @@ import { directorySize, formatBytes } from '../../models/disk.js';
 import { ModelStore } from '../../models/model-store.js';
 import type { DeployPhase } from '../deploy-context.js';
 import type { ModelMount } from '../deploy-config.js';
-
-export class ModelPrefetchError extends Error {
-  override readonly name = 'ModelPrefetchError';
-}
+import { CliError } from '../../cli-error.js';
 
 /**
  * Phase 3, while the old service keeps serving: catalog models are downloaded if missing (no
@@ -43,9 +40,9 @@ export const modelPrefetch: DeployPhase = {
       }
       const problems = await inspectModelDirectory(model.hostDir);
       if (problems === 'not_a_directory' || problems.length > 0)
-        throw new ModelPrefetchError(
-          `${model.language} model: ${describeModelProblems(model.hostDir, problems)}\n  hint: ${await modelHint(model, ctx.config.modelsDir, problems === 'not_a_directory')}`,
-        );
+        throw new CliError('model_prefetch_failed', `${model.language} model: ${describeModelProblems(model.hostDir, problems)}`, {
+          hint: `${await modelHint(model, ctx.config.modelsDir, problems === 'not_a_directory')}`,
+        });
       say(`${model.language}: ${model.hostDir} (${formatBytes(await directorySize(model.hostDir))}) is complete`);
     }
   },

@@ -1,0 +1,70 @@
+import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AsrServer } from '../server.js';
+import { startTestServer } from '../testing/test-server.js';
+import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
+import { AsrctlClient, AsrctlClientError } from './asrctl-client.js';
+
+describe('AsrctlClient', () => {
+  let models: ToneModelSet;
+  let server: AsrServer;
+  const url = (path = '/?language=en'): string => `ws://127.0.0.1:${server.port}${path}`;
+
+  beforeAll(async () => {
+    models = await makeToneModels();
+    server = await startTestServer({ en: models.en });
+  });
+  afterAll(async () => {
+    await server.drain(500);
+    await models.remove();
+  });
+
+  it('answers a command with its typed reply, and throws the server’s error with its code', async () => {
+    const client = await AsrctlClient.connect(url());
+    expect((await client.greeting()).supported_languages).toEqual(['en']);
+    const configured = await client.request({ command: 'configure', sample_rate: 8000, words: true });
+    expect(configured).toMatchObject({ type: 'configured', sample_rate: 8000, words: true });
+    const refused = client.request({ command: 'switch_language', language: 'fr' });
+    await expect(refused).rejects.toThrow(AsrctlClientError);
+    await expect(refused).rejects.toMatchObject({
+      code: 'unsupported_language',
+      message: expect.stringMatching(/^server error unsupported_language: /u),
+    });
+    await client.close();
+  });
+
+  it('streams a buffer in frames, bounded by the send buffer, and reads the finals after eof', async () => {
+    const client = await AsrctlClient.connect(url());
+    await client.greeting();
+    const clip = pcmBytes(lowHighClip(16000));
+    const frames: number[] = [];
+    const sent = await client.stream(clip, { frameSeconds: 0.1, maxBufferedBytes: 64 * 1024, onFrame: (i) => frames.push(i) });
+    expect(sent).toBe(Math.ceil(clip.length / 3200));
+    expect(frames).toEqual(Array.from({ length: sent }, (_, i) => i));
+    await client.request({ command: 'eof' });
+    expect(client.finals().map((f) => f.text)).toEqual(['low high']);
+    await client.close();
+  });
+
+  it('says why it could not connect: a refused upgrade with its HTTP status, nobody listening with the cause', async () => {
+    await expect(AsrctlClient.connect(url('/elsewhere'))).rejects.toMatchObject({
+      code: 'refused',
+      status: 404,
+      message: `${url('/elsewhere')} refused the WebSocket: HTTP 404 Not Found`,
+    });
+    const closedPort = `ws://127.0.0.1:1/`;
+    await expect(AsrctlClient.connect(closedPort)).rejects.toMatchObject({
+      code: 'connection',
+      message: expect.stringMatching(/^cannot connect to ws:\/\/127\.0\.0\.1:1\/: .*ECONNREFUSED/u),
+      cause: expect.objectContaining({ code: 'ECONNREFUSED' }),
+    });
+  });
+
+  it('fails a wait when the server closes the connection, naming what it waited for', async () => {
+    const client = await AsrctlClient.connect(url());
+    await client.greeting();
+    const waiting = client.nextType('eof_complete');
+    await server.drain(500);
+    await expect(waiting).rejects.toThrow(/^the server closed the connection \(code 1012: .*\) while waiting for "eof_complete"/u);
+  });
+});
