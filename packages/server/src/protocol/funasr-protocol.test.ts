@@ -77,7 +77,7 @@ describe('the FunASR protocol at /funasr', () => {
   });
 
   it('offline: sentences decoded before the end of speech wait for it, so a client reading one message gets them all', async () => {
-    const client = await TestClient.connect(url('/funasr/en'));
+    const client = await AsrctlClient.connect(url('/funasr/en'));
     client.send({ mode: 'offline', wav_name: 'two', is_speaking: true });
     client.sendAudio(Buffer.concat([pcmBytes(lowHighClip(16000)), pcmBytes(lowHighClip(16000))]));
     // Long enough for the first sentence's endpoint to be decoded before the end of speech.
