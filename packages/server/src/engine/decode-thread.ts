@@ -43,7 +43,9 @@ function receive(request: DecodeRequest): void {
     // Nothing runs now (this thread is between calls): the recognizer can go at once.
     streams.delete(stream.id);
     stream.ops.length = 0;
-    if (stream.waiting) turns.splice(turns.indexOf(stream), 1);
+    // A stream closed during its own call has already left `turns` (the loop took it out).
+    const turn = turns.indexOf(stream);
+    if (turn >= 0) turns.splice(turn, 1);
     lib.recognizerFree(stream.handle);
     reply({ kind: 'closed', id: stream.id });
     return;

@@ -220,6 +220,39 @@ describe('decode threads', () => {
     }
   });
 
+  it('a stream closed while its audio decodes leaves the streams sharing its thread decoding', async () => {
+    const single = Engine.open({ voskLogLevel: -1, logger: createLogger('silent'), decodeThreads: 1 });
+    await single.loadModels(
+      new Map([
+        ['en', models.en],
+        ['en-heavy', heavy.en],
+      ]),
+    );
+    try {
+      const clip = pcmBytes(lowHighClip());
+      const long = pcmBytes(synthesize([{ silence: 0.3 }, { tone: 1000, seconds: 8 }]));
+      const ignore = (): void => undefined;
+      // The close lands between two calls of its own stream, of another, or at the loop's top:
+      // several rounds so each place is met.
+      for (let round = 0; round < 12; round++) {
+        const closing = single.createRecognizer('en-heavy', { sampleRate: 16000 }, ignore, ignore);
+        const others = [0, 1].map(() => single.createRecognizer('en', { sampleRate: 16000 }, ignore, ignore));
+        for (let o = 0; o < long.length; o += 3200) closing.acceptAudio(long.subarray(o, o + 3200));
+        for (const other of others) other.acceptAudio(clip);
+        await new Promise((r) => setTimeout(r, 5 + round * 3));
+        await closing.close();
+        const lasts = await Promise.all(others.map((other) => other.flush()));
+        expect(
+          lasts.map((r) => r.text),
+          `round ${round}`,
+        ).toEqual(['', '']);
+        await Promise.all(others.map((other) => other.close()));
+      }
+    } finally {
+      single.close();
+    }
+  });
+
   it('answers commands in order after the audio before them, and a close rejects those not yet answered', async () => {
     const recognizer = engine.createRecognizer(
       'en-heavy',
