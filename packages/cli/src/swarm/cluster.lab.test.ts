@@ -1,0 +1,184 @@
+import { rename } from 'node:fs/promises';
+import { lowHighClip } from '@asrctl/tone-model';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transcribe } from '../client/transcription-client.js';
+import { deploy, plainPhaseRunner } from '../deploy/deploy.js';
+import { deploymentNames } from '../deploy/deployment-names.js';
+import { containerTemplate, inspectService, serviceTasks, specImage, swarmFacts } from '../docker/swarm.js';
+import { startConnectionLoop } from '../load/connection-loop.js';
+import { startStreamingSession } from '../load/streaming-session.js';
+import { type TestModels, stopAfterFirstFailure, testDeployConfig, toneModelsForDeploy } from '../testing/docker-fixture.js';
+import { type LabNode, type SwarmLab, swarmLabForTests } from '../testing/swarm-lab-fixture.js';
+import { stopSwarmDeployment, swarmStatus } from './swarm-operations.js';
+
+const project = `asrlab${process.pid}`;
+const names = deploymentNames(project);
+const PORT = 18765;
+
+/**
+ * A 3-node Swarm (1 manager, 2 workers, each its own dockerd in its own network namespace) and a
+ * registry: asrctl deploys from the manager, every other node gets images and models from the
+ * registry only.
+ */
+describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
+  let lab: SwarmLab;
+  let models: TestModels;
+  const lines: string[] = [];
+  const record = (l: string): void => void lines.push(l);
+  const url = (node: LabNode): string => `ws://${node.address}:${PORT}/`;
+  const recognize = async (node: LabNode, language: 'cn' | 'en'): Promise<string[]> =>
+    (await transcribe({ url: url(node), samples: lowHighClip(16000), sampleRate: 16000, language })).map((f) => f.text);
+  const config = () => testDeployConfig(project, PORT, models, { target: 'swarm', registry: lab.registry, replicas: '3' });
+  stopAfterFirstFailure();
+
+  beforeAll(async () => {
+    lab = await swarmLabForTests();
+    models = await toneModelsForDeploy();
+  }, 300_000);
+
+  afterAll(async () => {
+    if (lab) {
+      await stopSwarmDeployment(lab.manager.docker, names).catch(() => undefined);
+      await lab.down();
+    }
+    await models?.remove();
+  }, 180_000);
+
+  it('spreads 3 replicas one per node; models reach every node only through the registry', async () => {
+    const report = await deploy(lab.manager.docker, config(), plainPhaseRunner(record), { say: record });
+    expect(report.heard).toEqual({ cn: '低 高', en: 'low high' });
+    expect(lines.join('\n')).toMatch(/model cn as image 10\.77\.0\.1:5000\/asrlab\d+-model-cn:[0-9a-f]{12}/u);
+
+    const app = await inspectService(lab.manager.docker, names.appService);
+    // Nothing of a node's disk is mounted for models: only the tmpfs.
+    expect(containerTemplate(app?.spec)?.ContainerSpec?.Mounts?.map((m) => m.Type)).toEqual(['tmpfs']);
+    const tasks = (await serviceTasks(lab.manager.docker, app!.id)).filter((t) => t.state === 'running');
+    expect(tasks).toHaveLength(3);
+    expect(new Set(tasks.map((t) => t.nodeId)).size).toBe(3);
+    // Each node's own engine runs one app container, from the pushed image with the models in it.
+    for (const node of lab.nodes) {
+      const running = await node.docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${names.appService}`] } });
+      expect(running, node.name).toHaveLength(1);
+      const container = await node.docker.getContainer(running[0]!.Id).inspect();
+      expect(
+        container.Mounts.filter((m) => m.Type === 'bind'),
+        node.name,
+      ).toEqual([]);
+      expect(container.Config.Image).toBe(specImage(app?.spec)?.replace(/@sha256:.*$/u, ''));
+    }
+
+    // The model directories leave the shared disk: tasks started now (a scale-up, a rescheduling)
+    // can only get them from the registry.
+    await rename(models.dir, `${models.dir}.gone`);
+    try {
+      for (const node of lab.nodes) {
+        expect(await recognize(node, 'en'), node.name).toEqual(['low high']);
+        expect(await recognize(node, 'cn'), node.name).toEqual(['低 高']);
+      }
+    } finally {
+      await rename(`${models.dir}.gone`, models.dir);
+    }
+  }, 600_000);
+
+  it('rolls out a new version under connection loops and live sessions on every node: no failed connection', async () => {
+    const loops = lab.nodes.map((n) => startConnectionLoop(url(n), 60));
+    const sessions = await Promise.all(lab.nodes.map((n) => startStreamingSession(url(n))));
+    lines.length = 0;
+    await deploy(
+      lab.manager.docker,
+      testDeployConfig(project, PORT, models, { target: 'swarm', registry: lab.registry, drainTimeout: '4' }),
+      plainPhaseRunner(record),
+      { say: record },
+    );
+    const connections = await Promise.all(loops.map((l) => l.stop()));
+    const results = await Promise.all(sessions.map((s) => s.stop()));
+    for (const c of connections) {
+      expect(c.failures).toEqual([]);
+      expect(c.attempts).toBeGreaterThan(50);
+    }
+    for (const s of results) {
+      expect(s.errors).toEqual([]);
+      expect([1000, 1012]).toContain(s.closeCode);
+      expect(s.finals.slice(0, s.clipsSent)).toEqual(Array(s.clipsSent).fill('低 高'));
+    }
+  }, 600_000);
+
+  it('drains a node: its app task moves, the other nodes answer without a failed connection', async () => {
+    const [first, second, third] = lab.nodes as [LabNode, LabNode, LabNode];
+    // A drained node runs no task at all, its edge included: clients use the other nodes.
+    const loops = [first, second].map((n) => startConnectionLoop(url(n), 60));
+    const thirdId = (await swarmFacts(third.docker)).nodeId;
+    const node = lab.manager.docker.getNode(thirdId);
+    const spec = (await node.inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> };
+    await node.update({ version: spec.Version.Index, ...spec.Spec, Availability: 'drain' });
+    const app = await inspectService(lab.manager.docker, names.appService);
+    for (let i = 0; i < 120; i++) {
+      const running = (await serviceTasks(lab.manager.docker, app!.id)).filter(
+        (t) => t.desiredState === 'running' && t.state === 'running',
+      );
+      if (running.length === 3 && running.every((t) => t.nodeId !== thirdId)) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    const connections = await Promise.all(loops.map((l) => l.stop()));
+    for (const c of connections) expect(c.failures).toEqual([]);
+    const running = (await serviceTasks(lab.manager.docker, app!.id)).filter((t) => t.desiredState === 'running' && t.state === 'running');
+    expect(running.map((t) => t.nodeId)).not.toContain(thirdId);
+    expect(running).toHaveLength(3);
+    const back = (await node.inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> };
+    await node.update({ version: back.Version.Index, ...back.Spec, Availability: 'active' });
+  }, 300_000);
+
+  it('loses a worker: the others keep answering, its sessions end, a reconnect elsewhere succeeds', async () => {
+    const [first, second, third] = lab.nodes as [LabNode, LabNode, LabNode];
+    const loops = [first, second].map((n) => startConnectionLoop(url(n), 60));
+    const lost = await startStreamingSession(url(third));
+    await execa('ip', ['-n', third.netns, 'link', 'set', 'eth0', 'down']);
+    try {
+      // The client on the lost node hears nothing more: it gives up (a timeout) and reconnects elsewhere.
+      const ended = await Promise.race([lost.closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('timeout'), 10_000))]);
+      expect(['closed', 'timeout']).toContain(ended);
+      expect(await recognize(first, 'en')).toEqual(['low high']);
+      const thirdId = (await swarmFacts(first.docker)).nodes.find((n) => n.address === third.address)?.id;
+      let status = await swarmStatus(lab.manager.docker, names);
+      for (let i = 0; i < 90; i++) {
+        const down = (await swarmFacts(first.docker)).nodes.find((n) => n.id === thirdId)?.state === 'down';
+        const app = status.services.find((s) => s.role === 'app');
+        if (down && app?.running === 3) break;
+        await new Promise((r) => setTimeout(r, 1000));
+        status = await swarmStatus(lab.manager.docker, names);
+      }
+      expect((await swarmFacts(first.docker)).nodes.find((n) => n.id === thirdId)?.state).toBe('down');
+      expect(status.services.find((s) => s.role === 'app')).toMatchObject({ running: 3, desired: 3 });
+      const connections = await Promise.all(loops.map((l) => l.stop()));
+      // Connections that reached the lost node's task before Swarm saw it down are retried by the edge.
+      for (const c of connections) expect(c.failures).toEqual([]);
+    } finally {
+      await execa('ip', ['-n', third.netns, 'link', 'set', 'eth0', 'up']);
+      lost.stop().catch(() => undefined);
+    }
+  }, 300_000);
+
+  it('scales to 5 and back to 2; stop leaves nothing on any node', async () => {
+    const env = { ...process.env, DOCKER_HOST: lab.managerHost };
+    const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
+    await execa('node', [CLI, 'scale', '5', '--project', project], { env });
+    expect((await swarmStatus(lab.manager.docker, names)).services.find((s) => s.role === 'app')).toMatchObject({ running: 5 });
+    await execa('node', [CLI, 'scale', '2', '--project', project], { env });
+    expect((await swarmStatus(lab.manager.docker, names)).services.find((s) => s.role === 'app')).toMatchObject({ running: 2 });
+    await execa('node', [CLI, 'stop', '--project', project], { env });
+    await execa('node', [CLI, 'cleanup', '--project', project], { env });
+    for (const node of lab.nodes) {
+      for (let i = 0; i < 60; i++) {
+        if ((await node.docker.listContainers({ all: true, filters: { label: [`com.docker.stack.namespace=${project}`] } })).length === 0)
+          break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      expect(
+        await node.docker.listContainers({ all: true, filters: { label: [`com.docker.stack.namespace=${project}`] } }),
+        node.name,
+      ).toEqual([]);
+    }
+  }, 300_000);
+});
