@@ -6,6 +6,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveDeployConfig } from '../deploy/deploy-config.js';
 import { deploymentNames } from '../deploy/deployment-names.js';
+import { containerTemplate } from '../docker/swarm.js';
 import { writeManifest } from '../models/model-manifest.js';
 import { appServiceSpec } from './app-service.js';
 import { MODEL_INTEGRITY_ENTRY } from './model-integrity-entry.js';
@@ -39,7 +40,7 @@ CMD ["node", "/app/model-integrity-entry.mjs"]
     const request = { image: 'i', labels: {}, replicas: 2, startPeriodSeconds: 30 };
     const names = deploymentNames('asr');
     const mounts = (modelsInImage: boolean) =>
-      appServiceSpec(config, names, { ...request, modelsInImage }).TaskTemplate?.ContainerSpec?.Mounts?.map((m) => m.Type);
+      containerTemplate(appServiceSpec(config, names, { ...request, modelsInImage }))?.ContainerSpec?.Mounts?.map((m) => m.Type);
     expect(mounts(false)).toEqual(['bind', 'tmpfs']);
     expect(mounts(true)).toEqual(['tmpfs']);
   });
