@@ -68,6 +68,14 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
       expect(container.Config.Image).toBe(specImage(app?.spec)?.replace(/@sha256:.*$/u, ''));
     }
 
+    // The deploy waits for the edge on this node; the others start it as their pulls finish.
+    const edge = await inspectService(lab.manager.docker, names.edgeService);
+    for (let i = 0; i < 120; i++) {
+      const edges = (await serviceTasks(lab.manager.docker, edge!.id)).filter((t) => t.desiredState === 'running' && t.state === 'running');
+      if (edges.length === lab.nodes.length) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+
     // The model directories leave the shared disk: tasks started now (a scale-up, a rescheduling)
     // can only get them from the registry.
     await rename(models.dir, `${models.dir}.gone`);
