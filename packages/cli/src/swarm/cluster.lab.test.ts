@@ -41,7 +41,7 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
     }
   };
   /** Figures for BENCHMARKS.md (never asserted: the machine is shared). */
-  const figure = (what: string, value: string): void => console.log(`lab figure: ${what}: ${value}`);
+  const figure = (what: string, value: string): void => void process.stdout.write(`lab figure: ${what}: ${value}\n`);
   stopAfterFirstFailure();
 
   beforeAll(async () => {
