@@ -45,6 +45,12 @@ CMD ["node", "/app/model-integrity-entry.mjs"]
     expect(mounts(true)).toEqual(['tmpfs']);
   });
 
+  it('says which model directory is missing on the host the models travel from', async () => {
+    await expect(manifestFor({ language: 'en', hostDir: join(work, 'nowhere') })).rejects.toThrow(
+      /the model directory .*nowhere cannot be read here .*\n {2}hint: put the model there/u,
+    );
+  });
+
   it('the entry point starts the server only when every model matches its manifest', async () => {
     const root = join(work, 'models');
     const model = join(root, 'en');

@@ -26,7 +26,11 @@ const repoSafe = (name: string): string => name.toLowerCase().replace(/[^a-z0-9.
 export async function manifestFor(model: ModelMount): Promise<{ manifest: ModelManifest; installed: boolean }> {
   const installed = await readManifest(model.hostDir);
   if (installed) return { manifest: installed, installed: true };
-  const files = await hashTree(model.hostDir);
+  const files = await hashTree(model.hostDir).catch((err: Error) => {
+    throw new Error(
+      `the model directory ${model.hostDir} cannot be read here (${err.message}); with --registry the models travel from the host asrctl runs on\n  hint: put the model there (asrctl models pull) or give --model another directory`,
+    );
+  });
   return { manifest: { name: modelName(model), source: model.hostDir, installedAt: new Date().toISOString(), files }, installed: false };
 }
 
