@@ -259,7 +259,11 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
   }, 400_000);
 
   it('says in status why a task cannot start on a node without its model', async () => {
+    // Without --registry the models are bind-mounted from the node (the rollbacks above went back
+    // to the --registry deploy, whose image carries them).
+    await deploy(docker, config(), plainPhaseRunner(record), { say: record });
     const app = (await inspectService(docker, names.appService))!;
+    expect(containerTemplate(app.spec)?.ContainerSpec?.Mounts?.map((m) => m.Type)).toEqual(['bind', 'bind', 'tmpfs']);
     const moved = `${models.en}.away`;
     await rename(models.en, moved);
     try {
