@@ -68,6 +68,10 @@ function presentSwarm(s: SwarmStatus): string {
         `      task ${t.id} on ${t.node}: ${t.state}${t.desiredState !== 'running' ? ` (desired ${t.desiredState})` : ''} ${since(t.since)}${t.addresses.length ? `  ${t.addresses.join(', ')}` : ''}${t.error ? `\n        ${t.error}` : ''}`,
       );
   }
+  for (const n of s.nodes)
+    lines.push(
+      `  node ${n.name} ${n.role}: ${n.state}${n.availability !== 'active' ? ` (${n.availability})` : ''}  app tasks: ${n.appTasks.map((t) => `${t.id} ${t.state}`).join(', ') || 'none'}${n.models.length ? `  models ${n.models.join(', ')} (${n.modelsFrom === 'image' ? 'in the image' : 'from the node disk'})` : ''}`,
+    );
   if (s.edgeRoutes)
     lines.push(
       `  edge on this node routes to: ${s.edgeRoutes.map((r) => `${r.address} ${r.status} (${r.sessions} open)`).join(', ') || 'no app task'}`,

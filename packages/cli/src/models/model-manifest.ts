@@ -45,7 +45,7 @@ export async function verifyAgainstManifest(dir: string): Promise<VerifyResult> 
   return problems.length === 0 ? { ok: true, files: Object.keys(manifest.files).length } : { ok: false, problems };
 }
 
-async function hashTree(root: string): Promise<Record<string, { sha256: string; bytes: number }>> {
+export async function hashTree(root: string): Promise<Record<string, { sha256: string; bytes: number }>> {
   const files: Record<string, { sha256: string; bytes: number }> = {};
   const walk = async (dir: string): Promise<void> => {
     for (const entry of await readdir(dir, { withFileTypes: true })) {

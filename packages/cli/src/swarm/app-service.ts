@@ -25,6 +25,8 @@ export interface AppServiceRequest {
   startPeriodSeconds: number;
   /** The swarm secret holding --tokens-file, if any. */
   tokensSecret?: { id: string; name: string };
+  /** The image carries the models (model-images.ts): nothing is mounted from the node for them. */
+  modelsInImage?: boolean;
   /** Bumped to replace every task with the same spec (restart). */
   forceUpdate?: number;
 }
@@ -52,7 +54,12 @@ export function appServiceSpec(config: DeployConfig, names: DeploymentNames, req
           sessionDrainSeconds: config.drainTimeoutSeconds,
         }),
         Mounts: [
-          ...config.models.map((m) => ({ Type: 'bind' as const, Source: m.hostDir, Target: modelPath(m), ReadOnly: true })),
+          ...(request.modelsInImage ? [] : config.models).map((m) => ({
+            Type: 'bind' as const,
+            Source: m.hostDir,
+            Target: modelPath(m),
+            ReadOnly: true,
+          })),
           { Type: 'tmpfs' as const, Source: '', Target: '/tmp', TmpfsOptions: { SizeBytes: 64 * 1024 ** 2, Mode: 0o1777 } },
         ],
         ...(request.tokensSecret && {

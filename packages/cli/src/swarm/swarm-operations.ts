@@ -6,6 +6,8 @@ import { findContainers } from '../docker/containers.js';
 import { engineStatus } from '../docker/engine.js';
 import {
   SWARM_LABELS,
+  type ServiceFacts,
+  containerTemplate,
   inspectService,
   removeService,
   removeUnusedSwarmObjects,
@@ -16,6 +18,7 @@ import {
 } from '../docker/swarm.js';
 import { type TaskServerState, taskServerStates, waitUntilEdgeSeesTasks } from '../edge/edge-runtime.js';
 import { countOf } from '../text/count-of.js';
+import { type SwarmNodeStatus, swarmNodeStatus } from './node-status.js';
 import { scaleProgress } from './scale-progress.js';
 import { assessSwarmDeployment, explainTaskError } from './swarm-state.js';
 import { swarmOwnerLabels } from './swarm-rollout.js';
@@ -119,6 +122,8 @@ export interface SwarmStatus {
   services: SwarmServiceStatus[];
   /** The app tasks this node's edge routes to, with their open sessions. */
   edgeRoutes?: TaskServerState[];
+  /** Every node: its state, the app tasks on it, the models it holds. */
+  nodes: SwarmNodeStatus[];
 }
 
 /** What `asrctl status` shows for a Swarm deployment: services, tasks (with failures), the edge's routes. */
@@ -173,7 +178,18 @@ export async function swarmStatus(docker: Docker, names: DeploymentNames): Promi
     problems: state.problems,
     services,
     ...(edgeRoutes && { edgeRoutes }),
+    nodes: swarmNodeStatus(state.nodes, state.appTasks, appModels(state.app), appModelsFrom(state.app)),
   };
+}
+
+/** The models the app service's tasks serve, as `language=name`. */
+function appModels(app: ServiceFacts | undefined): string[] {
+  const listed = app?.labels[LABELS.models] ?? '';
+  return listed ? listed.split(',').map((m) => m.replace(/=.*\//u, '=')) : [];
+}
+
+function appModelsFrom(app: ServiceFacts | undefined): 'image' | 'node disk' {
+  return containerTemplate(app?.spec)?.ContainerSpec?.Mounts?.some((m) => m.Type === 'bind') ? 'node disk' : 'image';
 }
 
 /**

@@ -26,6 +26,7 @@ import { registryAuth } from '../docker/registry-auth.js';
 import { waitUntilEdgeSeesTasks } from '../edge/edge-runtime.js';
 import { directorySize } from '../models/disk.js';
 import { appServiceSpec, startPeriodFor } from './app-service.js';
+import { appImageWithModels } from './model-images.js';
 import { edgeServiceSpec, swarmEdgeConfig } from './edge-service.js';
 import { explainTaskError } from './swarm-state.js';
 import { countOf } from '../text/count-of.js';
@@ -122,10 +123,24 @@ async function desiredAppSpec(
   let modelBytes = 0;
   for (const model of config.models) modelBytes += await directorySize(model.hostDir).catch(() => 0);
   const beforeTemplate = containerTemplate(before?.spec);
+  // With a registry, the models travel in the image to whichever node runs a task.
+  const image = config.registry
+    ? (
+        await appImageWithModels(
+          docker,
+          { ...config, registry: config.registry },
+          names,
+          request.appImage,
+          await registryAuth(config.registry),
+          request.say,
+        )
+      ).image
+    : request.appImage;
   // The same image again (restart): Swarm replaces the tasks only if told to.
-  const sameImage = beforeTemplate?.ContainerSpec?.Image === request.appImage;
+  const sameImage = beforeTemplate?.ContainerSpec?.Image === image;
   return appServiceSpec(config, names, {
-    image: request.appImage,
+    image,
+    ...(config.registry && { modelsInImage: true }),
     labels: request.appLabels,
     replicas,
     startPeriodSeconds: startPeriodFor(modelBytes),

@@ -192,7 +192,11 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
     try {
       lines.length = 0;
       await deploy(docker, config({ registry: registry.address }), plainPhaseRunner(record), { say: record });
-      expect((await registry.pushed()).sort()).toEqual([`${project}-app`, `${project}-edge`]);
+      // The models travel as images too (model-images.ts): nothing is mounted from the node for them.
+      expect((await registry.pushed()).sort()).toEqual([`${project}-app`, `${project}-edge`, `${project}-model-cn`, `${project}-model-en`]);
+      expect(containerTemplate((await inspectService(docker, names.appService))?.spec)?.ContainerSpec?.Mounts?.map((m) => m.Type)).toEqual([
+        'tmpfs',
+      ]);
       expect(imageOf(await inspectService(docker, names.appService))).toMatch(new RegExp(`^${registry.address}/${project}-app:`, 'u'));
       expect(imageOf(await inspectService(docker, names.edgeService))).toMatch(new RegExp(`^${registry.address}/${project}-edge:`, 'u'));
       // The edge's image name changed: in host mode its task is replaced stop-first, and the deploy says so.
@@ -255,7 +259,11 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
   }, 400_000);
 
   it('says in status why a task cannot start on a node without its model', async () => {
+    // Without --registry the models are bind-mounted from the node (the rollbacks above went back
+    // to the --registry deploy, whose image carries them).
+    await deploy(docker, config(), plainPhaseRunner(record), { say: record });
     const app = (await inspectService(docker, names.appService))!;
+    expect(containerTemplate(app.spec)?.ContainerSpec?.Mounts?.map((m) => m.Type)).toEqual(['bind', 'bind', 'tmpfs']);
     const moved = `${models.en}.away`;
     await rename(models.en, moved);
     try {

@@ -1,5 +1,6 @@
 import { probeProtocolPorts, probeRecognition } from '../recognition-probe.js';
-import type { DeployPhase } from '../deploy-context.js';
+import { swarmFacts } from '../../docker/swarm.js';
+import type { DeployContext, DeployPhase } from '../deploy-context.js';
 
 /**
  * Phase 6: a real recognition per language through the public port, as a client would connect.
@@ -10,7 +11,7 @@ export const verify: DeployPhase = {
   async run(ctx, say) {
     const { config, swapped } = ctx;
     if (!swapped) throw new Error('verify needs a swapped deployment');
-    const host = config.bindAddress === '0.0.0.0' || config.bindAddress === '::' ? '127.0.0.1' : config.bindAddress;
+    const host = await probeHost(ctx);
     const url = `${config.tls ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${config.port}/`;
     ctx.heard = await probeRecognition(url, config);
     for (const [language, text] of Object.entries(ctx.heard)) say(`${language}: heard "${text}" through ${url}`);
@@ -21,3 +22,16 @@ export const verify: DeployPhase = {
     await swapped.retire(say);
   },
 };
+
+/**
+ * Where a client reaches the public port from here: the bound address, or on every address this
+ * host itself; on a Swarm, this node's own address in the Swarm (the engine may be a node reached
+ * through DOCKER_HOST, its ports published in its network, not this host's loopback).
+ */
+async function probeHost(ctx: DeployContext): Promise<string> {
+  const { config, docker } = ctx;
+  if (config.bindAddress !== '0.0.0.0' && config.bindAddress !== '::') return config.bindAddress;
+  if (config.target !== 'swarm') return '127.0.0.1';
+  const swarm = await swarmFacts(docker);
+  return swarm.nodes.find((n) => n.id === swarm.nodeId)?.address || '127.0.0.1';
+}
