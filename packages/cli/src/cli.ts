@@ -1,6 +1,6 @@
 import { ConfigError } from '@asrctl/server';
 import { Command, CommanderError } from 'commander';
-import { DeployConfigError } from './deploy/deploy-config.js';
+import { DeployConfigError } from './deployment/deploy-config.js';
 import { engineUnreachable, isEngineConnectionError } from './docker/engine.js';
 import { registerBaseImage } from './commands/base-image.js';
 import { registerCleanup } from './commands/cleanup.js';

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { Listr } from 'listr2';
 import type { DeployContext, DeployPhase } from '../deploy/deploy-context.js';
-import type { DeployInput } from '../deploy/deploy-config.js';
+import type { DeployInput } from '../deployment/deploy-config.js';
 import { type DeployReport, type PhaseRunner, RESTART_PHASES, deploy, plainPhaseRunner } from '../deploy/deploy.js';
-import { deploymentNames } from '../deploy/deployment-names.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { addDeployOptions } from './deployment-options.js';
 import { givenSettings, settingsFor } from './deployment-settings.js';

@@ -7,9 +7,9 @@ import {
   deployInputFromEnv,
   deployInputFromFile,
   resolveDeployConfig,
-} from '../deploy/deploy-config.js';
-import { deploymentNames } from '../deploy/deployment-names.js';
-import { type SettingsSource, describeMerge, mergeWithRecord, readRecordedSettings } from '../deploy/deployment-record.js';
+} from '../deployment/deploy-config.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
+import { type SettingsSource, describeMerge, mergeWithRecord, readRecordedSettings } from '../deployment/deployment-record.js';
 import { engineFacts } from '../docker/engine.js';
 import { warnDeprecated } from '../options/commander-options.js';
 import { DEFAULT_CONFIG_FILE } from './deployment-options.js';

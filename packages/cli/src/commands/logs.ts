@@ -1,9 +1,9 @@
 import { type Command, Option } from 'commander';
-import { type DeploymentNames, deploymentNames } from '../deploy/deployment-names.js';
-import { assessDeployment } from '../deploy/deployment-state.js';
+import { type DeploymentNames, deploymentNames } from '../deployment/deployment-names.js';
+import { assessDeployment } from '../targets/docker/deployment-state.js';
 import { connectEngine } from '../docker/engine.js';
 import { copyLogs, copyServiceLogs } from '../docker/logs.js';
-import { isSwarmDeployment } from '../swarm/swarm-operations.js';
+import { isSwarmDeployment } from '../targets/swarm/swarm-operations.js';
 import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { deploymentNames } from '../deploy/deployment-names.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
-import { scaleSwarmApp } from '../swarm/swarm-operations.js';
+import { scaleSwarmApp } from '../targets/swarm/swarm-operations.js';
 import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
 import { countOf } from '../text/count-of.js';

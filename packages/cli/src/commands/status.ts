@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
-import type { DeployInput } from '../deploy/deploy-config.js';
-import { deploymentNames } from '../deploy/deployment-names.js';
-import { readRecordedSettings, settingText } from '../deploy/deployment-record.js';
+import type { DeployInput } from '../deployment/deploy-config.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
+import { readRecordedSettings, settingText } from '../deployment/deployment-record.js';
 import { connectEngine } from '../docker/engine.js';
-import { type DeploymentStatus, deploymentStatus } from '../operations/deployment-status.js';
-import { type SwarmStatus, isSwarmDeployment, swarmStatus } from '../swarm/swarm-operations.js';
+import { type DeploymentStatus, deploymentStatus } from '../targets/docker/deployment-status.js';
+import { type SwarmStatus, isSwarmDeployment, swarmStatus } from '../targets/swarm/swarm-operations.js';
 import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { deploymentNames } from '../deploy/deployment-names.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
-import { stopDeployment } from '../operations/stop-deployment.js';
-import { isSwarmDeployment, stopSwarmDeployment } from '../swarm/swarm-operations.js';
+import { stopDeployment } from '../targets/docker/stop-deployment.js';
+import { isSwarmDeployment, stopSwarmDeployment } from '../targets/swarm/swarm-operations.js';
 import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
 

@@ -1,9 +1,9 @@
 import type Docker from 'dockerode';
-import type { DeployConfig, DeployInput } from './deploy-config.js';
+import type { DeployConfig, DeployInput } from '../deployment/deploy-config.js';
 import type { DeployLock } from './deploy-lock.js';
-import type { DeploymentNames } from './deployment-names.js';
-import type { DeploymentState } from './deployment-state.js';
-import type { SwapStrategy, SwappedDeployment } from './strategies/swap-strategy.js';
+import type { DeploymentNames } from '../deployment/deployment-names.js';
+import type { DeploymentState } from '../targets/docker/deployment-state.js';
+import type { SwapStrategy, SwappedDeployment } from '../targets/swap-strategy.js';
 
 /** What the phases of one deploy share; each phase fills in what later ones need. */
 export interface DeployContext {

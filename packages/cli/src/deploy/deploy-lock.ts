@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
 import { engineStatus } from '../docker/engine.js';
-import { type DeploymentNames, LABELS } from './deployment-names.js';
+import { type DeploymentNames, LABELS } from '../deployment/deployment-names.js';
 
 export class DeployLockedError extends Error {
   override readonly name = 'DeployLockedError';

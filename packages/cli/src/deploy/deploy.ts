@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
-import type { DeployConfig } from './deploy-config.js';
+import type { DeployConfig } from '../deployment/deploy-config.js';
 import type { DeployContext, DeployPhase } from './deploy-context.js';
-import { deploymentNames } from './deployment-names.js';
-import { recordedSettings } from './deployment-record.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
+import { recordedSettings } from '../deployment/deployment-record.js';
 import { environmentCheck } from './phases/environment-check.js';
 import { imageBuild } from './phases/image-build.js';
 import { imageReuse } from './phases/image-reuse.js';
@@ -10,9 +10,9 @@ import { modelPrefetch } from './phases/model-prefetch.js';
 import { stateAssessment } from './phases/state-assessment.js';
 import { swap } from './phases/swap.js';
 import { verify } from './phases/verify.js';
-import { blueGreenSwap } from './strategies/blue-green.js';
-import { recreateSwap } from './strategies/recreate.js';
-import { swarmRollingUpdate } from '../swarm/swarm-rollout.js';
+import { blueGreenSwap } from '../targets/docker/blue-green.js';
+import { recreateSwap } from '../targets/docker/recreate.js';
+import { swarmRollingUpdate } from '../targets/swarm/swarm-rollout.js';
 
 export const DEPLOY_PHASES: readonly DeployPhase[] = [environmentCheck, stateAssessment, modelPrefetch, imageBuild, swap, verify];
 /** `restart`: the same swap with the running image, no build. */

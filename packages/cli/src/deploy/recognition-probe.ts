@@ -5,7 +5,7 @@ import { firstAndLastWordsClip, lowHighClip, readToneWords } from '@asrctl/tone-
 import WebSocket from 'ws';
 import { readWavFile } from '../audio/wav-file.js';
 import { skipHostnameCheck, transcribe } from '../client/transcription-client.js';
-import { type DeployConfig, type ModelMount, modelName } from './deploy-config.js';
+import { type DeployConfig, type ModelMount, modelName } from '../deployment/deploy-config.js';
 
 export interface ProbeClip {
   samples: Int16Array;

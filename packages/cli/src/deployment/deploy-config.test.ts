@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type DeprecatedEnv, envOf, flagOf } from '@asrctl/server';
 import { describe, expect, it } from 'vitest';
 import { DeployConfigError, deployInputFromEnv, deployInputFromFile, resolveDeployConfig } from './deploy-config.js';
-import { DEPLOY_OPTIONS } from './deploy-options.js';
+import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 
 describe('resolveDeployConfig', () => {
   it('defaults to blue/green on 8765 with the small catalog models in ./models, cn first', () => {

@@ -14,9 +14,9 @@ import {
 import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { catalogModel } from '../models/model-catalog.js';
-import { DEPLOY_OPTIONS } from './deploy-options.js';
+import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 
-export { MAX_REPLICAS } from './deploy-options.js';
+export { MAX_REPLICAS } from '../deploy/deploy-options.js';
 
 export type Strategy = 'blue-green' | 'recreate';
 export type Target = 'docker' | 'swarm';

@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { normalizeLanguage } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { inspectService } from '../docker/swarm.js';
-import { isSwarmDeployment } from '../swarm/swarm-operations.js';
+import { isSwarmDeployment } from '../targets/swarm/swarm-operations.js';
 import type { DeployConfig, DeployInput } from './deploy-config.js';
 import { type DeploymentNames, LABELS } from './deployment-names.js';
-import { assessDeployment } from './deployment-state.js';
+import { assessDeployment } from '../targets/docker/deployment-state.js';
 
 /**
  * What a deployment was deployed with, in the form a config file takes (absolute paths), so it is

@@ -1,11 +1,11 @@
 import { rm } from 'node:fs/promises';
 import type Docker from 'dockerode';
-import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
+import { type DeploymentNames, LABELS } from '../deployment/deployment-names.js';
 import { findContainers, stopAndRemove } from '../docker/containers.js';
 import { engineStatus } from '../docker/engine.js';
 import { inspectImage } from '../docker/images.js';
 import { SWARM_LABELS, inspectService, specImage, unusedSwarmObjects } from '../docker/swarm.js';
-import { swarmOwnerLabels } from '../swarm/swarm-rollout.js';
+import { swarmOwnerLabels } from '../targets/swarm/swarm-rollout.js';
 
 export interface CleanupItem {
   kind: 'container' | 'image' | 'dangling image' | 'swarm config' | 'swarm secret' | 'model';

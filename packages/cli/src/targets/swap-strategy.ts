@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
-import type { Color } from '../../edge/haproxy-config.js';
-import type { DeployConfig } from '../deploy-config.js';
-import type { DeploymentNames } from '../deployment-names.js';
-import type { DeploymentState } from '../deployment-state.js';
+import type { Color } from '../edge/haproxy-config.js';
+import type { DeployConfig } from '../deployment/deploy-config.js';
+import type { DeploymentNames } from '../deployment/deployment-names.js';
+import type { DeploymentState } from './docker/deployment-state.js';
 
 export interface SwapRequest {
   docker: Docker;

@@ -4,9 +4,9 @@ import { buildEdgeImage } from '../../images/edge-image.js';
 import { pushImage, tagImage } from '../../docker/images.js';
 import { registryAuth } from '../../docker/registry-auth.js';
 import { locateSourceTree } from '../../images/source-tree.js';
-import type { DeployConfig } from '../deploy-config.js';
+import type { DeployConfig } from '../../deployment/deploy-config.js';
 import type { DeployPhase } from '../deploy-context.js';
-import { LABELS } from '../deployment-names.js';
+import { LABELS } from '../../deployment/deployment-names.js';
 
 /** Phase 4: the app image (and the edge's) built while the running service keeps serving. */
 export const imageBuild: DeployPhase = {

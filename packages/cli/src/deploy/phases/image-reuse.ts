@@ -1,5 +1,5 @@
 import { inspectImage } from '../../docker/images.js';
-import { LABELS } from '../deployment-names.js';
+import { LABELS } from '../../deployment/deployment-names.js';
 import type { DeployContext, DeployPhase } from '../deploy-context.js';
 import { inspectService, specImage } from '../../docker/swarm.js';
 

@@ -1,6 +1,6 @@
 import { acquireDeployLock } from '../deploy-lock.js';
-import { assessSwarmDeployment } from '../../swarm/swarm-state.js';
-import { assessDeployment } from '../deployment-state.js';
+import { assessSwarmDeployment } from '../../targets/swarm/swarm-state.js';
+import { assessDeployment } from '../../targets/docker/deployment-state.js';
 import type { DeployPhase } from '../deploy-context.js';
 import { countOf } from '../../text/count-of.js';
 

@@ -1,6 +1,6 @@
 import type { DeployPhase } from '../deploy-context.js';
-import { LABELS } from '../deployment-names.js';
-import { encodeSettings } from '../deployment-record.js';
+import { LABELS } from '../../deployment/deployment-names.js';
+import { encodeSettings } from '../../deployment/deployment-record.js';
 
 /** Phase 5: the strategy puts the new app in front of clients (and cleans up if it cannot). */
 export const swap: DeployPhase = {

@@ -1,13 +1,13 @@
 import { PassThrough } from 'node:stream';
 import { SERVER_OPTIONS, envAssignments } from '@asrctl/server';
 import type Docker from 'dockerode';
-import { type ContainerFacts, inspectContainer, stopAndRemove } from '../docker/containers.js';
-import { engineMessage } from '../docker/engine.js';
-import { copyLogs } from '../docker/logs.js';
-import type { Color } from '../edge/haproxy-config.js';
-import { type DeployConfig, modelPath } from './deploy-config.js';
-import { type DeploymentNames, LABELS, labelsFor } from './deployment-names.js';
-import { countOf } from '../text/count-of.js';
+import { type ContainerFacts, inspectContainer, stopAndRemove } from '../../docker/containers.js';
+import { engineMessage } from '../../docker/engine.js';
+import { copyLogs } from '../../docker/logs.js';
+import type { Color } from '../../edge/haproxy-config.js';
+import { type DeployConfig, modelPath } from '../../deployment/deploy-config.js';
+import { type DeploymentNames, LABELS, labelsFor } from '../../deployment/deployment-names.js';
+import { countOf } from '../../text/count-of.js';
 
 export const APP_PORT = 8765;
 /** Where the tokens file appears in the app container. */

@@ -2,11 +2,11 @@ import { stopAndRemove } from '../../docker/containers.js';
 import { ensureNetwork } from '../../docker/networks.js';
 import { routeNewConnectionsTo, waitUntilDrained, waitUntilEdgeSeesUp } from '../../edge/edge-runtime.js';
 import { type Color, otherColor } from '../../edge/haproxy-config.js';
-import { APP_PORT, APP_STOP_GRACE_SECONDS, startAppContainer } from '../app-container.js';
-import { labelsFor } from '../deployment-names.js';
-import { ensureEdge, recordActiveColor, restoreEdge } from '../edge-container.js';
-import { probeRecognition } from '../recognition-probe.js';
-import type { SwapRequest, SwapStrategy, SwappedDeployment } from './swap-strategy.js';
+import { APP_PORT, APP_STOP_GRACE_SECONDS, startAppContainer } from './app-container.js';
+import { labelsFor } from '../../deployment/deployment-names.js';
+import { ensureEdge, recordActiveColor, restoreEdge } from './edge-container.js';
+import { probeRecognition } from '../../deploy/recognition-probe.js';
+import type { SwapRequest, SwapStrategy, SwappedDeployment } from '../swap-strategy.js';
 import { countOf } from '../../text/count-of.js';
 
 /**

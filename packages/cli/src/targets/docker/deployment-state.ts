@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
-import { type ContainerFacts, findContainers } from '../docker/containers.js';
-import { appServerStates } from '../edge/edge-runtime.js';
-import type { Color } from '../edge/haproxy-config.js';
-import { type DeploymentNames, LABELS } from './deployment-names.js';
+import { type ContainerFacts, findContainers } from '../../docker/containers.js';
+import { appServerStates } from '../../edge/edge-runtime.js';
+import type { Color } from '../../edge/haproxy-config.js';
+import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
 
 /**
  * What is deployed under a project name, found by labels:

@@ -1,9 +1,9 @@
 import type Docker from 'dockerode';
-import { APP_PORT } from '../deploy/app-container.js';
-import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
-import { assessDeployment } from '../deploy/deployment-state.js';
-import { inspectImage } from '../docker/images.js';
-import { appServerStates } from '../edge/edge-runtime.js';
+import { APP_PORT } from './app-container.js';
+import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
+import { assessDeployment } from './deployment-state.js';
+import { inspectImage } from '../../docker/images.js';
+import { appServerStates } from '../../edge/edge-runtime.js';
 
 export interface ContainerStatus {
   name: string;

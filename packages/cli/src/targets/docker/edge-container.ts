@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
-import { execIn, inspectContainer, putFile, stopAndRemove } from '../docker/containers.js';
-import { engineMessage } from '../docker/engine.js';
-import { appServerStates } from '../edge/edge-runtime.js';
-import { type Color, EDGE_CONFIG_PATH, EDGE_TLS_PATH, type EdgeSettings, renderHaproxyConfig } from '../edge/haproxy-config.js';
+import { execIn, inspectContainer, putFile, stopAndRemove } from '../../docker/containers.js';
+import { engineMessage } from '../../docker/engine.js';
+import { appServerStates } from '../../edge/edge-runtime.js';
+import { type Color, EDGE_CONFIG_PATH, EDGE_TLS_PATH, type EdgeSettings, renderHaproxyConfig } from '../../edge/haproxy-config.js';
 import { APP_PORT, logTail, protocolPortMap } from './app-container.js';
-import type { DeployConfig } from './deploy-config.js';
-import { type DeploymentNames, LABELS, labelsFor } from './deployment-names.js';
+import type { DeployConfig } from '../../deployment/deploy-config.js';
+import { type DeploymentNames, LABELS, labelsFor } from '../../deployment/deployment-names.js';
 
 export class EdgeStartError extends Error {
   override readonly name = 'EdgeStartError';

@@ -1,9 +1,9 @@
 import { inspectContainer, stopAndRemove } from '../../docker/containers.js';
 import { ensureNetwork } from '../../docker/networks.js';
 import { type Color, otherColor } from '../../edge/haproxy-config.js';
-import { APP_STOP_GRACE_SECONDS, startAppContainer, waitUntilHealthy } from '../app-container.js';
-import { labelsFor } from '../deployment-names.js';
-import type { SwapRequest, SwapStrategy, SwappedDeployment } from './swap-strategy.js';
+import { APP_STOP_GRACE_SECONDS, startAppContainer, waitUntilHealthy } from './app-container.js';
+import { labelsFor } from '../../deployment/deployment-names.js';
+import type { SwapRequest, SwapStrategy, SwappedDeployment } from '../swap-strategy.js';
 
 /**
  * The guide's single container on the public port, in a safer order: the image is built and the

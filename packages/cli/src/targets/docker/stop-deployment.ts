@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
-import { APP_STOP_GRACE_SECONDS } from '../deploy/app-container.js';
-import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
-import { findContainers, stopAndRemove } from '../docker/containers.js';
-import { removeNetwork } from '../docker/networks.js';
+import { APP_STOP_GRACE_SECONDS } from './app-container.js';
+import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
+import { findContainers, stopAndRemove } from '../../docker/containers.js';
+import { removeNetwork } from '../../docker/networks.js';
 
 /**
  * Stops the deployment: apps first (each flushes finals and closes its sessions with 1012), then

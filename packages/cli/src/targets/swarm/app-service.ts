@@ -1,7 +1,7 @@
-import { type DeployConfig, modelPath } from '../deploy/deploy-config.js';
-import { APP_PORT, APP_STOP_GRACE_SECONDS, appEnvironment } from '../deploy/app-container.js';
-import { type DeploymentNames, LABELS, labelsFor } from '../deploy/deployment-names.js';
-import type { ServiceSpec } from '../docker/swarm.js';
+import { type DeployConfig, modelPath } from '../../deployment/deploy-config.js';
+import { APP_PORT, APP_STOP_GRACE_SECONDS, appEnvironment } from '../docker/app-container.js';
+import { type DeploymentNames, LABELS, labelsFor } from '../../deployment/deployment-names.js';
+import type { ServiceSpec } from '../../docker/swarm.js';
 
 const SECOND_NS = 1e9;
 /** Where the tokens secret appears in an app task. */

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { DeployConfig } from '../deploy/deploy-config.js';
-import { MAX_REPLICAS } from '../deploy/deploy-config.js';
-import { APP_PORT, protocolPortMap } from '../deploy/app-container.js';
-import { type DeploymentNames, LABELS, labelsFor } from '../deploy/deployment-names.js';
-import { EDGE_PORT, publishedPorts } from '../deploy/edge-container.js';
-import type { ServiceSpec } from '../docker/swarm.js';
-import { EDGE_CONFIG_PATH, renderHaproxyConfig } from '../edge/haproxy-config.js';
+import type { DeployConfig } from '../../deployment/deploy-config.js';
+import { MAX_REPLICAS } from '../../deployment/deploy-config.js';
+import { APP_PORT, protocolPortMap } from '../docker/app-container.js';
+import { type DeploymentNames, LABELS, labelsFor } from '../../deployment/deployment-names.js';
+import { EDGE_PORT, publishedPorts } from '../docker/edge-container.js';
+import type { ServiceSpec } from '../../docker/swarm.js';
+import { EDGE_CONFIG_PATH, renderHaproxyConfig } from '../../edge/haproxy-config.js';
 
 const SECOND_NS = 1e9;
 /** Where the TLS secret appears in an edge task (HAProxy reads it at start). */

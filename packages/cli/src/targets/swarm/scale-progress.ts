@@ -1,5 +1,5 @@
-import type { TaskFacts } from '../docker/swarm.js';
-import { countOf } from '../text/count-of.js';
+import type { TaskFacts } from '../../docker/swarm.js';
+import { countOf } from '../../text/count-of.js';
 
 export interface ScaleProgress {
   line: string;

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import type { DeployContext } from '../deploy/deploy-context.js';
-import { EnvironmentError } from '../deploy/phases/environment-check.js';
-import { inspectService, swarmFacts } from '../docker/swarm.js';
-import { formatBytes } from '../models/disk.js';
-import { countOf } from '../text/count-of.js';
+import type { DeployContext } from '../../deploy/deploy-context.js';
+import { EnvironmentError } from '../../deploy/phases/environment-check.js';
+import { inspectService, swarmFacts } from '../../docker/swarm.js';
+import { formatBytes } from '../../models/disk.js';
+import { countOf } from '../../text/count-of.js';
 
 /** What the environment check learns about the Swarm for its memory check. */
 export interface SwarmCapacity {

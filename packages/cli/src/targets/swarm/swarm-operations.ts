@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
-import { MAX_REPLICAS } from '../deploy/deploy-config.js';
-import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
-import { findContainers } from '../docker/containers.js';
-import { engineStatus } from '../docker/engine.js';
+import { MAX_REPLICAS } from '../../deployment/deploy-config.js';
+import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
+import { findContainers } from '../../docker/containers.js';
+import { engineStatus } from '../../docker/engine.js';
 import {
   SWARM_LABELS,
   inspectService,
@@ -12,9 +12,9 @@ import {
   specImage,
   swarmFacts,
   updateService,
-} from '../docker/swarm.js';
-import { type TaskServerState, taskServerStates, waitUntilEdgeSeesTasks } from '../edge/edge-runtime.js';
-import { countOf } from '../text/count-of.js';
+} from '../../docker/swarm.js';
+import { type TaskServerState, taskServerStates, waitUntilEdgeSeesTasks } from '../../edge/edge-runtime.js';
+import { countOf } from '../../text/count-of.js';
 import { scaleProgress } from './scale-progress.js';
 import { assessSwarmDeployment, explainTaskError } from './swarm-state.js';
 import { swarmOwnerLabels } from './swarm-rollout.js';

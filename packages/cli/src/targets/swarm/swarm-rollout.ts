@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
-import { type DeploymentNames, LABELS } from '../deploy/deployment-names.js';
-import type { DeployConfig } from '../deploy/deploy-config.js';
-import { tlsPem } from '../deploy/edge-container.js';
-import type { SwapRequest, SwapStrategy, SwappedDeployment } from '../deploy/strategies/swap-strategy.js';
-import { findContainers } from '../docker/containers.js';
+import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
+import type { DeployConfig } from '../../deployment/deploy-config.js';
+import { tlsPem } from '../docker/edge-container.js';
+import type { SwapRequest, SwapStrategy, SwappedDeployment } from '../swap-strategy.js';
+import { findContainers } from '../../docker/containers.js';
 import {
   SWARM_LABELS,
   type ServiceFacts,
@@ -20,14 +20,14 @@ import {
   serviceTasks,
   specImage,
   updateService,
-} from '../docker/swarm.js';
-import { registryAuth } from '../docker/registry-auth.js';
-import { waitUntilEdgeSeesTasks } from '../edge/edge-runtime.js';
-import { directorySize } from '../models/disk.js';
+} from '../../docker/swarm.js';
+import { registryAuth } from '../../docker/registry-auth.js';
+import { waitUntilEdgeSeesTasks } from '../../edge/edge-runtime.js';
+import { directorySize } from '../../models/disk.js';
 import { appServiceSpec, startPeriodFor } from './app-service.js';
 import { edgeServiceSpec, swarmEdgeConfig } from './edge-service.js';
 import { explainTaskError } from './swarm-state.js';
-import { countOf } from '../text/count-of.js';
+import { countOf } from '../../text/count-of.js';
 
 /** A rolling update that failed; Swarm put the previous version back (or there was none). */
 export class SwarmRolloutError extends Error {

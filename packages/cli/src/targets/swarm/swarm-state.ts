@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
-import { type DeploymentNames } from '../deploy/deployment-names.js';
-import { type ServiceFacts, type SwarmNode, type TaskFacts, inspectService, serviceTasks, swarmFacts } from '../docker/swarm.js';
-import { countOf } from '../text/count-of.js';
+import { type DeploymentNames } from '../../deployment/deployment-names.js';
+import { type ServiceFacts, type SwarmNode, type TaskFacts, inspectService, serviceTasks, swarmFacts } from '../../docker/swarm.js';
+import { countOf } from '../../text/count-of.js';
 
 /** A deployment's Swarm services, their tasks and what is wrong with them. */
 export interface SwarmDeploymentState {

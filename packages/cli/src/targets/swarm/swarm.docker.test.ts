@@ -5,20 +5,20 @@ import { lowHighClip, parseToneWords, writeToneModel } from '@asrctl/tone-model'
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { transcribe } from '../client/transcription-client.js';
-import type { DeployInput } from '../deploy/deploy-config.js';
-import type { DeployPhase } from '../deploy/deploy-context.js';
-import { deploy, plainPhaseRunner } from '../deploy/deploy.js';
-import { LABELS, deploymentNames } from '../deploy/deployment-names.js';
-import { environmentCheck } from '../deploy/phases/environment-check.js';
-import { modelPrefetch } from '../deploy/phases/model-prefetch.js';
-import { stateAssessment } from '../deploy/phases/state-assessment.js';
-import { swap } from '../deploy/phases/swap.js';
-import { verify } from '../deploy/phases/verify.js';
-import { buildImage } from '../docker/images.js';
-import { type ServiceFacts, containerTemplate, inspectService, specImage, updateService } from '../docker/swarm.js';
-import { startConnectionLoop } from '../load/connection-loop.js';
-import { type StreamingSessionResult, startStreamingSession } from '../load/streaming-session.js';
+import { transcribe } from '../../client/transcription-client.js';
+import type { DeployInput } from '../../deployment/deploy-config.js';
+import type { DeployPhase } from '../../deploy/deploy-context.js';
+import { deploy, plainPhaseRunner } from '../../deploy/deploy.js';
+import { LABELS, deploymentNames } from '../../deployment/deployment-names.js';
+import { environmentCheck } from '../../deploy/phases/environment-check.js';
+import { modelPrefetch } from '../../deploy/phases/model-prefetch.js';
+import { stateAssessment } from '../../deploy/phases/state-assessment.js';
+import { swap } from '../../deploy/phases/swap.js';
+import { verify } from '../../deploy/phases/verify.js';
+import { buildImage } from '../../docker/images.js';
+import { type ServiceFacts, containerTemplate, inspectService, specImage, updateService } from '../../docker/swarm.js';
+import { startConnectionLoop } from '../../load/connection-loop.js';
+import { type StreamingSessionResult, startStreamingSession } from '../../load/streaming-session.js';
 import {
   type TestModels,
   dockerForTests,
@@ -27,9 +27,9 @@ import {
   stopAfterFirstFailure,
   testDeployConfig,
   toneModelsForDeploy,
-} from '../testing/docker-fixture.js';
-import { swarmForTests } from '../testing/swarm-fixture.js';
-import { startTestRegistry } from '../testing/test-registry.js';
+} from '../../testing/docker-fixture.js';
+import { swarmForTests } from '../../testing/swarm-fixture.js';
+import { startTestRegistry } from '../../testing/test-registry.js';
 import { SwarmRolloutError } from './swarm-rollout.js';
 import { scaleSwarmApp, stopSwarmDeployment, swarmStatus } from './swarm-operations.js';
 
