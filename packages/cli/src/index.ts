@@ -11,7 +11,8 @@ export {
 export { resolveDeployConfig, deployInputFromEnv, type DeployConfig, type DeployInput } from './deployment/deploy-config.js';
 export { deploymentNames, type DeploymentNames } from './deployment/deployment-names.js';
 export { assessDeployment, type DeploymentState } from './targets/docker/deployment-state.js';
-export { startAppContainer, APP_STOP_GRACE_SECONDS } from './targets/docker/app-container.js';
+export { startAppContainer } from './targets/docker/app-container.js';
+export { APP_STOP_GRACE_SECONDS } from './deployment/app-environment.js';
 export { connectEngine, engineFacts } from './docker/engine.js';
 export { stopAndRemove } from './docker/containers.js';
 export { buildAppImage } from './images/app-image.js';

@@ -9,7 +9,8 @@ import {
   resolveDeployConfig,
 } from '../deployment/deploy-config.js';
 import { deploymentNames } from '../deployment/deployment-names.js';
-import { type SettingsSource, describeMerge, mergeWithRecord, readRecordedSettings } from '../deployment/deployment-record.js';
+import { type SettingsSource, describeMerge, mergeWithRecord } from '../deployment/deployment-record.js';
+import { readRecordedSettings } from '../operations/recorded-settings.js';
 import { engineFacts } from '../docker/engine.js';
 import { warnDeprecated } from '../options/commander-options.js';
 import { DEFAULT_CONFIG_FILE } from './deployment-options.js';
@@ -90,7 +91,7 @@ export async function settingsFor(
         `no settings are recorded for "${project}" (no app of it runs, or an older asrctl deployed it), so a restart cannot know its models\n  hint: asrctl restart${flag} with its settings (at least --model LANG=DIR for each language), or asrctl deploy with them once: later restarts reuse them`,
       );
     // Without a record, what runs decides only the target.
-    if (recorded?.kind === 'unrecorded' && recorded.swarm && !inputs.some((i) => i.target !== undefined)) inputs.push({ target: 'swarm' });
+    if (recorded?.kind === 'unrecorded' && !inputs.some((i) => i.target !== undefined)) inputs.push({ target: recorded.target });
   }
   return resolveDeployConfig(inputs, options.cwd);
 }

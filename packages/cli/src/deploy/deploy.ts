@@ -10,9 +10,7 @@ import { modelPrefetch } from './phases/model-prefetch.js';
 import { stateAssessment } from './phases/state-assessment.js';
 import { swap } from './phases/swap.js';
 import { verify } from './phases/verify.js';
-import { blueGreenSwap } from '../targets/docker/blue-green.js';
-import { recreateSwap } from '../targets/docker/recreate.js';
-import { swarmRollingUpdate } from '../targets/swarm/swarm-rollout.js';
+import { targetNamed } from '../targets/index.js';
 
 export const DEPLOY_PHASES: readonly DeployPhase[] = [environmentCheck, stateAssessment, modelPrefetch, imageBuild, swap, verify];
 /** `restart`: the same swap with the running image, no build. */
@@ -30,6 +28,10 @@ export interface DeployReport {
   heard: Record<string, string>;
   warnings: string[];
   strategy: string;
+  /** What serves now (containers or services). */
+  serving: string;
+  /** Whether `asrctl scale` applies to this deployment. */
+  scalable: boolean;
 }
 
 /** Thrown when verification failed after the swap and the previous version was put back. */
@@ -49,11 +51,14 @@ export async function deploy(
 ): Promise<DeployReport> {
   const say = options.say ?? (() => undefined);
   const phases = options.phases ?? DEPLOY_PHASES;
+  const names = deploymentNames(config.project);
+  const target = targetNamed(config.target);
   const ctx: DeployContext = {
     docker,
     config,
-    names: deploymentNames(config.project),
-    strategy: config.target === 'swarm' ? swarmRollingUpdate : config.strategy === 'recreate' ? recreateSwap : blueGreenSwap,
+    names,
+    target,
+    deployment: target.deployment(docker, config, names),
     warnings: [],
     settings: recordedSettings(config),
     reusesImages: phases.includes(imageReuse),
@@ -63,8 +68,8 @@ export async function deploy(
   } catch (err) {
     if (ctx.swapped && !ctx.publicUrl) {
       await ctx.swapped.rollBack(say);
-      const before = ctx.state?.kind === 'fresh' ? 'nothing was serving before, and nothing is now' : 'the previous version serves';
-      throw new RolledBackError(`${(err as Error).message}\n  rolled back: ${before} (${ctx.strategy.rollBackOutcome})`, {
+      const before = ctx.state === 'fresh' ? 'nothing was serving before, and nothing is now' : 'the previous version serves';
+      throw new RolledBackError(`${(err as Error).message}\n  rolled back: ${before} (${ctx.deployment.rollBackOutcome})`, {
         cause: err,
       });
     }
@@ -80,7 +85,9 @@ export async function deploy(
     appImage: ctx.appImage!,
     heard: ctx.heard ?? {},
     warnings: ctx.warnings,
-    strategy: ctx.strategy.name,
+    strategy: ctx.deployment.strategy,
+    serving: ctx.swapped!.serving,
+    scalable: target.scale !== undefined,
   };
 }
 

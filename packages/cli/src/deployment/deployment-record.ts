@@ -1,11 +1,6 @@
 import { join } from 'node:path';
 import { normalizeLanguage } from '@asrctl/server';
-import type Docker from 'dockerode';
-import { inspectService } from '../docker/swarm.js';
-import { isSwarmDeployment } from '../targets/swarm/swarm-operations.js';
 import type { DeployConfig, DeployInput } from './deploy-config.js';
-import { type DeploymentNames, LABELS } from './deployment-names.js';
-import { assessDeployment } from '../targets/docker/deployment-state.js';
 
 /**
  * What a deployment was deployed with, in the form a config file takes (absolute paths), so it is
@@ -184,30 +179,6 @@ export function describeMerge(command: 'deploy' | 'restart', project: string, me
     ...merge.reused.map(([key, value]) => `  ${settingText(key, value)}`),
     ...merge.overrides.map((o) => describeOverride(command, o)),
   ];
-}
-
-/**
- * The settings the running deployment recorded: the serving app container's label (else the
- * newest app container's), or the Swarm app service's. `none` when nothing is deployed;
- * `unrecorded` when something runs that an older asrctl deployed.
- */
-export async function readRecordedSettings(
-  docker: Docker,
-  names: DeploymentNames,
-): Promise<{ kind: 'recorded'; settings: DeployInput } | { kind: 'none' | 'unrecorded'; swarm: boolean }> {
-  if (await isSwarmDeployment(docker, names)) {
-    const settings = decodeSettings((await inspectService(docker, names.appService))?.labels[LABELS.settings]);
-    return settings ? { kind: 'recorded', settings } : { kind: 'unrecorded', swarm: true };
-  }
-  const state = await assessDeployment(docker, names);
-  const apps = [...state.apps].sort(
-    (a, b) => Number(b.color === state.active) - Number(a.color === state.active) || Date.parse(b.startedAt) - Date.parse(a.startedAt),
-  );
-  for (const app of apps) {
-    const settings = decodeSettings(app.labels[LABELS.settings]);
-    if (settings) return { kind: 'recorded', settings };
-  }
-  return { kind: state.kind === 'fresh' ? 'none' : 'unrecorded', swarm: false };
 }
 
 /** 2147483648 → 2g: the record shows sizes as a user types them. */

@@ -149,3 +149,17 @@ export async function pushImage(docker: Docker, name: string, auth: RegistryAuth
       `pushing ${name} failed: ${failure}\n  hint: check that the registry is reachable from this host and, for a registry without TLS, listed in the engine's insecure-registries`,
     );
 }
+
+/** Local images matching the filters (`reference`, `dangling`), as the engine lists them. */
+export async function listImages(docker: Docker, filters: Record<string, string[]>): Promise<Array<{ id: string; tags: string[] }>> {
+  return (await docker.listImages({ filters })).map((i) => ({ id: i.Id, tags: i.RepoTags ?? [] }));
+}
+
+/** Removes an image; one that is gone, or still in use (409), is kept without an error. */
+export async function removeImage(docker: Docker, name: string): Promise<void> {
+  try {
+    await docker.getImage(name).remove({});
+  } catch (err) {
+    if (engineStatus(err) !== 404 && engineStatus(err) !== 409) throw err;
+  }
+}

@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
-import { APP_PORT, APP_STOP_GRACE_SECONDS, appEnvironment, protocolPortMap } from '../targets/docker/app-container.js';
+import { APP_STOP_GRACE_SECONDS, appEnvironment } from '../deployment/app-environment.js';
+import { APP_PORT, protocolPortMap } from '../deployment/ports.js';
 import { type DeployConfig, modelPath } from '../deployment/deploy-config.js';
 import { TOKENS_SECRET_FILE, startPeriodFor } from '../targets/swarm/app-service.js';
 

@@ -1,78 +1,15 @@
 import { PassThrough } from 'node:stream';
-import { SERVER_OPTIONS, envAssignments } from '@asrctl/server';
 import type Docker from 'dockerode';
-import { type ContainerFacts, inspectContainer, stopAndRemove } from '../../docker/containers.js';
+import { type ContainerFacts, createContainer, inspectContainer, startContainer, stopAndRemove } from '../../docker/containers.js';
 import { engineMessage } from '../../docker/engine.js';
 import { copyLogs } from '../../docker/logs.js';
-import type { Color } from '../../edge/haproxy-config.js';
-import { type DeployConfig, modelPath } from '../../deployment/deploy-config.js';
-import { type DeploymentNames, LABELS, labelsFor } from '../../deployment/deployment-names.js';
+import type { DeployConfig } from '../../deployment/deploy-config.js';
+import type { DeploymentNames } from '../../deployment/deployment-names.js';
+import { type AppContainerRequest, appContainerSpec } from './app-container-spec.js';
 import { countOf } from '../../text/count-of.js';
-
-export const APP_PORT = 8765;
-/** Where the tokens file appears in the app container. */
-const TOKENS_PATH = '/run/asrctl/tokens';
-
-/** Inside the containers, each foreign protocol listens on its customary port. */
-export const PROTOCOL_PORTS = { vosk: 2700, funasr: 10095 } as const;
-
-/** The deployment's enabled protocol ports: container port to host port. */
-export function protocolPortMap(config: DeployConfig): Array<{ protocol: 'vosk' | 'funasr'; inside: number; host: number }> {
-  return (Object.entries(config.protocolPorts) as Array<['vosk' | 'funasr', number]>).map(([protocol, host]) => ({
-    protocol,
-    inside: PROTOCOL_PORTS[protocol],
-    host,
-  }));
-}
-/** The app server's settings, as environment variables (names from the server's option table). */
-export function appEnvironment(
-  config: DeployConfig,
-  options: {
-    behindEdge: boolean;
-    tokensPath: string;
-    sessionDrainSeconds?: number;
-    /** Client ranges the app itself admits (recreate: no edge to apply `--allow`). */
-    allowIps?: readonly string[];
-  },
-): string[] {
-  const ports = Object.fromEntries(protocolPortMap(config).map((p) => [`${p.protocol}Port`, String(p.inside)]));
-  return [
-    // A language's models in order, comma-separated (the first is its default).
-    ...[...new Set(config.models.map((m) => m.language))].map(
-      (language) =>
-        `ASR_MODEL_${language.toUpperCase()}=${config.models
-          .filter((m) => m.language === language)
-          .map(modelPath)
-          .join(',')}`,
-    ),
-    ...envAssignments(SERVER_OPTIONS, {
-      defaultLanguage: config.defaultLanguage,
-      shutdownTimeout: String(SERVER_SHUTDOWN_MS),
-      ...(options.sessionDrainSeconds && { sessionDrain: String(options.sessionDrainSeconds * 1000) }),
-      ...ports,
-      ...(config.tokensFile !== undefined && { tokensFile: options.tokensPath }),
-      ...(options.allowIps?.length && { allowIp: [...options.allowIps] }),
-      // Behind the edge every connection comes from it; its X-Forwarded-For names the client.
-      trustProxy: String(options.behindEdge),
-    }),
-  ];
-}
-
-/** The server's own shutdown budget after SIGTERM: flush finals, close sessions with 1012. */
-const SERVER_SHUTDOWN_MS = 10_000;
-/** docker stop waits this long after SIGTERM before SIGKILL. */
-export const APP_STOP_GRACE_SECONDS = SERVER_SHUTDOWN_MS / 1000 + 5;
 
 export class AppStartError extends Error {
   override readonly name = 'AppStartError';
-}
-
-export interface AppContainerRequest {
-  color: Color;
-  image: string;
-  labels: Record<string, string>;
-  /** recreate: the app itself holds the public port. blue-green: only a loopback port for probes. */
-  publishPublicPort: boolean;
 }
 
 /**
@@ -88,55 +25,9 @@ export async function startAppContainer(
 ): Promise<ContainerFacts> {
   const name = names.app(request.color);
   await stopAndRemove(docker, name, 0);
-  const port = `${APP_PORT}/tcp`;
-  const container = await docker.createContainer({
-    name,
-    Image: request.image,
-    // Without an edge the app applies --allow itself: Docker's published ports keep the client's address.
-    Env: appEnvironment(config, {
-      behindEdge: !request.publishPublicPort,
-      tokensPath: TOKENS_PATH,
-      ...(request.publishPublicPort && { allowIps: config.allow }),
-    }),
-    Labels: labelsFor(names.project, 'app', {
-      ...request.labels,
-      [LABELS.color]: request.color,
-      [LABELS.composeNumber]: request.color === 'blue' ? '1' : '2',
-    }),
-    ExposedPorts: Object.fromEntries([port, ...protocolPortMap(config).map((p) => `${p.inside}/tcp`)].map((p) => [p, {}])),
-    StopTimeout: APP_STOP_GRACE_SECONDS,
-    HostConfig: {
-      Binds: [
-        ...config.models.map((m) => `${m.hostDir}:${modelPath(m)}:ro`),
-        ...(config.tokensFile !== undefined ? [`${config.tokensFile}:${TOKENS_PATH}:ro`] : []),
-      ],
-      PortBindings: {
-        [port]: [
-          request.publishPublicPort ? { HostIp: config.bindAddress, HostPort: String(config.port) } : { HostIp: '127.0.0.1', HostPort: '' },
-        ],
-        // Without an edge (recreate), the app publishes the protocol ports itself.
-        ...(request.publishPublicPort &&
-          Object.fromEntries(
-            protocolPortMap(config).map((p) => [`${p.inside}/tcp`, [{ HostIp: config.bindAddress, HostPort: String(p.host) }]]),
-          )),
-      },
-      RestartPolicy: { Name: 'unless-stopped' },
-      NetworkMode: names.network,
-      // Hardened: nothing in the image can change (the server's only writes, libvosk's start-up log
-      // capture, go to a tmpfs), no capabilities, no privilege gain, a bounded number of processes.
-      ReadonlyRootfs: true,
-      Tmpfs: { '/tmp': 'rw,nosuid,nodev,noexec,size=64m' },
-      CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges:true'],
-      PidsLimit: 256,
-      ...(config.memoryBytes !== undefined && { Memory: config.memoryBytes }),
-      ...(config.cpus !== undefined && { NanoCpus: Math.round(config.cpus * 1e9) }),
-      ...(config.gpus !== undefined && { DeviceRequests: [gpuRequest(config.gpus)] }),
-    },
-    NetworkingConfig: { EndpointsConfig: { [names.network]: { Aliases: [names.appAlias(request.color)] } } },
-  });
+  await createContainer(docker, appContainerSpec(config, names, request));
   try {
-    await container.start();
+    await startContainer(docker, name);
   } catch (err) {
     await stopAndRemove(docker, name, 0);
     const message = engineMessage(err);
@@ -153,12 +44,6 @@ export async function startAppContainer(
     );
   }
   return waitUntilHealthy(docker, name, timeoutMs);
-}
-
-function gpuRequest(gpus: string): Docker.DeviceRequest {
-  if (gpus === 'all') return { Driver: '', Count: -1, Capabilities: [['gpu']] };
-  if (/^\d+$/u.test(gpus)) return { Driver: '', Count: Number(gpus), Capabilities: [['gpu']] };
-  return { Driver: '', DeviceIDs: gpus.replace(/^device=/u, '').split(','), Capabilities: [['gpu']] };
 }
 
 /** Polls Docker's health status; an exit, a restart or "unhealthy" fails with the app's last log lines. */

@@ -2,11 +2,14 @@ import { stopAndRemove } from '../../docker/containers.js';
 import { ensureNetwork } from '../../docker/networks.js';
 import { routeNewConnectionsTo, waitUntilDrained, waitUntilEdgeSeesUp } from '../../edge/edge-runtime.js';
 import { type Color, otherColor } from '../../edge/haproxy-config.js';
-import { APP_PORT, APP_STOP_GRACE_SECONDS, startAppContainer } from './app-container.js';
+import { APP_STOP_GRACE_SECONDS } from '../../deployment/app-environment.js';
+import { APP_PORT } from '../../deployment/ports.js';
+import { startAppContainer } from './app-container.js';
 import { labelsFor } from '../../deployment/deployment-names.js';
 import { ensureEdge, recordActiveColor, restoreEdge } from './edge-container.js';
 import { probeRecognition } from '../../deploy/recognition-probe.js';
-import type { SwapRequest, SwapStrategy, SwappedDeployment } from '../swap-strategy.js';
+import type { SwappedDeployment } from '../deployment-target.js';
+import type { DockerStrategy, DockerSwapRequest } from './docker-strategy.js';
 import { countOf } from '../../text/count-of.js';
 
 /**
@@ -15,10 +18,12 @@ import { countOf } from '../../text/count-of.js';
  * connections to it while the old colour keeps its open sessions until they end or the drain
  * timeout passes; only then is the old app stopped (its own SIGTERM handling flushes finals).
  */
-export const blueGreenSwap: SwapStrategy = {
+export const blueGreenSwap: DockerStrategy = {
   name: 'blue-green',
   rollBackOutcome: 'the new app was removed',
-  async swap({ docker, config, names, state, appImage, edgeImage, appLabels, say }: SwapRequest): Promise<SwappedDeployment> {
+  usesEdge: true,
+  peakAppContainers: 2,
+  async swap({ docker, config, names, state, appImage, edgeImage, appLabels, say }: DockerSwapRequest): Promise<SwappedDeployment> {
     if (!edgeImage) throw new Error('blue-green needs an edge image');
     await ensureNetwork(docker, names.network, labelsFor(names.project, 'edge'));
     const oldColor = state.active;
@@ -67,6 +72,7 @@ export const blueGreenSwap: SwapStrategy = {
     return {
       newColor,
       ...(stillServing && { oldColor: stillServing }),
+      serving: `${names.edge} (edge, holds the port), ${names.app(newColor)} (app)`,
       async retire(sayRetire) {
         for (const app of state.apps) {
           if (app.color === newColor) continue;

@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { APP_PORT } from './app-container.js';
+import { APP_PORT } from '../../deployment/ports.js';
 import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
 import { assessDeployment } from './deployment-state.js';
 import { inspectImage } from '../../docker/images.js';

@@ -1,51 +1,26 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
-import { execIn, inspectContainer, putFile, stopAndRemove } from '../../docker/containers.js';
+import {
+  createContainer,
+  execIn,
+  inspectContainer,
+  putFile,
+  signalContainer,
+  startContainer,
+  stopAndRemove,
+} from '../../docker/containers.js';
 import { engineMessage } from '../../docker/engine.js';
-import { appServerStates } from '../../edge/edge-runtime.js';
-import { type Color, EDGE_CONFIG_PATH, EDGE_TLS_PATH, type EdgeSettings, renderHaproxyConfig } from '../../edge/haproxy-config.js';
-import { APP_PORT, logTail, protocolPortMap } from './app-container.js';
+import { inspectImage } from '../../docker/images.js';
 import type { DeployConfig } from '../../deployment/deploy-config.js';
-import { type DeploymentNames, LABELS, labelsFor } from '../../deployment/deployment-names.js';
+import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
+import { tlsPem } from '../../deployment/edge-tls.js';
+import { publishedPorts } from '../../deployment/ports.js';
+import { appServerStates } from '../../edge/edge-runtime.js';
+import { type Color, EDGE_CONFIG_PATH, EDGE_TLS_PATH } from '../../edge/haproxy-config.js';
+import { logTail } from './app-container.js';
+import { type EdgeFiles, edgeContainerSpec, edgeFiles } from './edge-container-spec.js';
 
 export class EdgeStartError extends Error {
   override readonly name = 'EdgeStartError';
-}
-
-/** The edge listens here inside its container, whatever the public port. */
-export const EDGE_PORT = 8765;
-
-/** What the edge container holds: haproxy.cfg and, with TLS, the PEM (certificate, then key). */
-interface EdgeFiles {
-  config: string;
-  pem?: string;
-}
-
-/** HAProxy's PEM with TLS: the certificate, then the key. */
-export async function tlsPem(config: DeployConfig): Promise<string | undefined> {
-  return config.tls
-    ? `${(await readFile(config.tls.certPath, 'utf8')).trimEnd()}\n${(await readFile(config.tls.keyPath, 'utf8')).trimEnd()}\n`
-    : undefined;
-}
-
-async function edgeFiles(config: DeployConfig, names: DeploymentNames, active: Color): Promise<EdgeFiles> {
-  const pem = await tlsPem(config);
-  const settings: EdgeSettings = {
-    listenPort: EDGE_PORT,
-    upstream: { kind: 'colors', hosts: { blue: names.appAlias('blue'), green: names.appAlias('green') }, active },
-    appPort: APP_PORT,
-    protocolPorts: Object.fromEntries(protocolPortMap(config).map((p) => [p.protocol, p.inside])),
-    ...(pem !== undefined && { tls: { pemPath: EDGE_TLS_PATH, sha256: createHash('sha256').update(pem).digest('hex') } }),
-    allow: config.allow,
-    drainTimeoutSeconds: config.drainTimeoutSeconds,
-  };
-  return { config: renderHaproxyConfig(settings), ...(pem !== undefined && { pem }) };
-}
-
-/** What the deployment publishes, as its label records it: "ADDR:PORT" plus ",vosk=N,funasr=N". */
-export function publishedPorts(config: DeployConfig): string {
-  return [`${config.bindAddress}:${config.port}`, ...protocolPortMap(config).map((p) => `${p.protocol}=${p.host}`)].join(',');
 }
 
 /** The edge as a deploy found it, so a failed deploy can put its settings back. */
@@ -66,9 +41,10 @@ export async function ensureEdge(
   active: Color,
   say: (line: string) => void,
 ): Promise<EdgeBefore> {
-  const files = await edgeFiles(config, names, active);
+  const files = edgeFiles(config, names, active, await tlsPem(config));
   const existing = await inspectContainer(docker, names.edge);
-  const imageId = (await docker.getImage(image).inspect()).Id;
+  const imageId = (await inspectImage(docker, image))?.id;
+  if (!imageId) throw new EdgeStartError(`the edge image ${image} is not on this engine`);
   const publishedAs = publishedPorts(config);
   if (existing && existing.state === 'running' && existing.imageId === imageId && existing.labels[LABELS.port] === publishedAs) {
     const current = await execIn(docker, names.edge, ['cat', EDGE_CONFIG_PATH]);
@@ -85,34 +61,10 @@ export async function ensureEdge(
     say(`replacing the edge container (${existing.state}, or its image or port changed)`);
     await stopAndRemove(docker, names.edge, config.drainTimeoutSeconds);
   }
-  const port = `${EDGE_PORT}/tcp`;
-  await docker.createContainer({
-    name: names.edge,
-    Image: image,
-    Labels: labelsFor(names.project, 'edge', { [LABELS.port]: publishedAs, [LABELS.composeNumber]: '1' }),
-    ExposedPorts: Object.fromEntries([port, ...protocolPortMap(config).map((p) => `${p.inside}/tcp`)].map((p) => [p, {}])),
-    StopTimeout: config.drainTimeoutSeconds + 5,
-    HostConfig: {
-      PortBindings: {
-        [port]: [{ HostIp: config.bindAddress, HostPort: String(config.port) }],
-        ...Object.fromEntries(
-          protocolPortMap(config).map((p) => [`${p.inside}/tcp`, [{ HostIp: config.bindAddress, HostPort: String(p.host) }]]),
-        ),
-      },
-      RestartPolicy: { Name: 'unless-stopped' },
-      NetworkMode: names.network,
-      // HAProxy starts as root to read its certificate, then drops to its own user; its master must
-      // signal workers of that user on reload (KILL). Nothing else. (Its config is written into the
-      // container, so the root stays writable.)
-      CapDrop: ['ALL'],
-      CapAdd: ['SETUID', 'SETGID', 'KILL'],
-      SecurityOpt: ['no-new-privileges:true'],
-      PidsLimit: 64,
-    },
-  });
+  await createContainer(docker, edgeContainerSpec(config, names, image));
   await writeEdgeFiles(docker, names.edge, files);
   try {
-    await docker.getContainer(names.edge).start();
+    await startContainer(docker, names.edge);
   } catch (err) {
     await stopAndRemove(docker, names.edge, 0);
     throw new EdgeStartError(`starting the edge on ${publishedAs} failed: ${engineMessage(err)}`);
@@ -130,13 +82,13 @@ export async function restoreEdge(docker: Docker, names: DeploymentNames, before
 
 /** SIGUSR2 to HAProxy's master: new workers with the file's config; old ones finish their sessions. */
 async function reloadEdge(docker: Docker, edge: string): Promise<void> {
-  await docker.getContainer(edge).kill({ signal: 'SIGUSR2' });
+  await signalContainer(docker, edge, 'SIGUSR2');
   await waitForRuntimeApi(docker, edge);
 }
 
 /** Rewrites haproxy.cfg (after a switch) so that a restarted edge routes the same way; no reload. */
 export async function recordActiveColor(docker: Docker, config: DeployConfig, names: DeploymentNames, active: Color): Promise<void> {
-  await writeEdgeFiles(docker, names.edge, await edgeFiles(config, names, active));
+  await writeEdgeFiles(docker, names.edge, edgeFiles(config, names, active, await tlsPem(config)));
 }
 
 async function writeEdgeFiles(docker: Docker, edge: string, files: EdgeFiles): Promise<void> {

@@ -1,19 +1,23 @@
-import { inspectContainer, stopAndRemove } from '../../docker/containers.js';
+import { inspectContainer, startContainer, stopAndRemove, stopContainer } from '../../docker/containers.js';
 import { ensureNetwork } from '../../docker/networks.js';
 import { type Color, otherColor } from '../../edge/haproxy-config.js';
-import { APP_STOP_GRACE_SECONDS, startAppContainer, waitUntilHealthy } from './app-container.js';
+import { APP_STOP_GRACE_SECONDS } from '../../deployment/app-environment.js';
+import { startAppContainer, waitUntilHealthy } from './app-container.js';
 import { labelsFor } from '../../deployment/deployment-names.js';
-import type { SwapRequest, SwapStrategy, SwappedDeployment } from '../swap-strategy.js';
+import type { SwappedDeployment } from '../deployment-target.js';
+import type { DockerStrategy, DockerSwapRequest } from './docker-strategy.js';
 
 /**
  * The guide's single container on the public port, in a safer order: the image is built and the
  * models fetched before anything stops; the old container is stopped (kept, not removed) only
  * then, and started again if the new one fails. Clients see an outage while the new one loads.
  */
-export const recreateSwap: SwapStrategy = {
+export const recreateSwap: DockerStrategy = {
   name: 'recreate',
   rollBackOutcome: 'the new app was removed',
-  async swap({ docker, config, names, state, appImage, appLabels, say }: SwapRequest): Promise<SwappedDeployment> {
+  usesEdge: false,
+  peakAppContainers: 1,
+  async swap({ docker, config, names, state, appImage, appLabels, say }: DockerSwapRequest): Promise<SwappedDeployment> {
     await ensureNetwork(docker, names.network, labelsFor(names.project, 'edge'));
     const oldColor = state.active;
     const newColor: Color = oldColor ? otherColor(oldColor) : 'blue';
@@ -24,17 +28,14 @@ export const recreateSwap: SwapStrategy = {
     for (const app of state.apps) {
       if (app.color === oldColor) {
         say(`stopping ${app.name} (kept until the new one is verified)`);
-        await docker
-          .getContainer(app.id)
-          .stop({ t: APP_STOP_GRACE_SECONDS })
-          .catch(() => undefined);
+        await stopContainer(docker, app.id, APP_STOP_GRACE_SECONDS).catch(() => undefined);
       } else {
         await stopAndRemove(docker, app.id, 0);
       }
     }
     const restartOld = async (): Promise<void> => {
       if (!oldColor || !(await inspectContainer(docker, names.app(oldColor)))) return;
-      await docker.getContainer(names.app(oldColor)).start();
+      await startContainer(docker, names.app(oldColor));
       await waitUntilHealthy(docker, names.app(oldColor), 300_000);
     };
     say(`starting ${names.app(newColor)} on port ${config.port}`);
@@ -49,6 +50,7 @@ export const recreateSwap: SwapStrategy = {
     return {
       newColor,
       ...(oldColor && { oldColor }),
+      serving: names.app(newColor),
       async retire() {
         if (oldColor) await stopAndRemove(docker, names.app(oldColor), 0);
       },

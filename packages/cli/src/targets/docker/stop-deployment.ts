@@ -1,5 +1,5 @@
 import type Docker from 'dockerode';
-import { APP_STOP_GRACE_SECONDS } from './app-container.js';
+import { APP_STOP_GRACE_SECONDS } from '../../deployment/app-environment.js';
 import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
 import { findContainers, stopAndRemove } from '../../docker/containers.js';
 import { removeNetwork } from '../../docker/networks.js';

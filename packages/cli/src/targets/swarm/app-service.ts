@@ -1,5 +1,6 @@
 import { type DeployConfig, modelPath } from '../../deployment/deploy-config.js';
-import { APP_PORT, APP_STOP_GRACE_SECONDS, appEnvironment } from '../docker/app-container.js';
+import { APP_STOP_GRACE_SECONDS, appEnvironment } from '../../deployment/app-environment.js';
+import { APP_PORT } from '../../deployment/ports.js';
 import { type DeploymentNames, LABELS, labelsFor } from '../../deployment/deployment-names.js';
 import type { ServiceSpec } from '../../docker/swarm.js';
 

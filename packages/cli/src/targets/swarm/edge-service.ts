@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { DeployConfig } from '../../deployment/deploy-config.js';
 import { MAX_REPLICAS } from '../../deployment/deploy-config.js';
-import { APP_PORT, protocolPortMap } from '../docker/app-container.js';
 import { type DeploymentNames, LABELS, labelsFor } from '../../deployment/deployment-names.js';
-import { EDGE_PORT, publishedPorts } from '../docker/edge-container.js';
+import { APP_PORT, EDGE_PORT, protocolPortMap, publishedPorts } from '../../deployment/ports.js';
 import type { ServiceSpec } from '../../docker/swarm.js';
 import { EDGE_CONFIG_PATH, renderHaproxyConfig } from '../../edge/haproxy-config.js';
 

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
-import type { DeployContext } from '../../deploy/deploy-context.js';
-import { EnvironmentError } from '../../deploy/phases/environment-check.js';
+import type Docker from 'dockerode';
+import type { DeployConfig } from '../../deployment/deploy-config.js';
+import type { DeploymentNames } from '../../deployment/deployment-names.js';
+import { EnvironmentError } from '../../deployment/deployment-errors.js';
 import { inspectService, swarmFacts } from '../../docker/swarm.js';
 import { formatBytes } from '../../models/disk.js';
 import { countOf } from '../../text/count-of.js';
@@ -16,8 +18,13 @@ export interface SwarmCapacity {
  * A Swarm deploy needs a manager of an active Swarm; more than one node needs a registry (other
  * nodes cannot see this engine's images); the routing mesh needs IPVS.
  */
-export async function checkSwarm(ctx: DeployContext, say: (line: string) => void): Promise<SwarmCapacity> {
-  const { docker, config, names } = ctx;
+export async function checkSwarm(
+  docker: Docker,
+  config: DeployConfig,
+  names: DeploymentNames,
+  warnings: string[],
+  say: (line: string) => void,
+): Promise<SwarmCapacity> {
   const swarm = await swarmFacts(docker);
   if (swarm.state !== 'active')
     throw new EnvironmentError(
@@ -35,7 +42,7 @@ export async function checkSwarm(ctx: DeployContext, say: (line: string) => void
       `the Swarm has ${swarm.nodes.length} nodes; the others cannot see images built on this one\n  hint: deploy with --registry HOST:PORT (a registry every node can pull from); the images are pushed there`,
     );
   if (swarm.nodes.length > 1)
-    ctx.warnings.push(
+    warnings.push(
       `models are bind-mounted from ${config.models.map((m) => m.hostDir).join(', ')} on every node: that path must hold the same models on each (a shared filesystem, or asrctl models pull on each node)`,
     );
   if (config.publishMode === 'ingress') {

@@ -3,8 +3,8 @@ import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
 import type { DeployConfig } from '../../deployment/deploy-config.js';
-import { tlsPem } from '../docker/edge-container.js';
-import type { SwapRequest, SwapStrategy, SwappedDeployment } from '../swap-strategy.js';
+import { tlsPem } from '../../deployment/edge-tls.js';
+import type { SwapRequest, SwappedDeployment } from '../deployment-target.js';
 import { findContainers } from '../../docker/containers.js';
 import {
   SWARM_LABELS,
@@ -46,11 +46,10 @@ export const swarmOwnerLabels = (names: DeploymentNames): Record<string, string>
  * started and healthy before its old one stops, and Swarm rolls back by itself if a new task fails.
  * The edge service is created once and updated only when its settings change.
  */
-export const swarmRollingUpdate: SwapStrategy = {
-  name: 'swarm',
+export const swarmRollingUpdate = {
   rollBackOutcome: 'the services are back on their previous specs',
-  async swap(request: SwapRequest): Promise<SwappedDeployment> {
-    const { docker, config, names, say } = request;
+  async swap(docker: Docker, names: DeploymentNames, request: SwapRequest): Promise<SwappedDeployment> {
+    const { config, say } = request;
     if (!request.edgeImage) throw new Error('a Swarm deploy needs the edge image');
     const owner = swarmOwnerLabels(names);
     await ensureOverlayNetwork(docker, names.overlay, owner);
@@ -92,6 +91,7 @@ export const swarmRollingUpdate: SwapStrategy = {
     await waitForEdge(docker, names, edgeSpec, replicas, say);
 
     return {
+      serving: `Swarm services ${names.edgeService} (edge, holds the port), ${names.appService} (app)`,
       async retire(sayRetire) {
         const removed = await removeUnusedSwarmObjects(docker, owner);
         if (removed.length > 0) sayRetire(`removed unused swarm configs and secrets: ${removed.join(', ')}`);

@@ -1,7 +1,7 @@
 import { type DeprecatedEnv, configInputFromEnv, resolveConfig } from '@asrctl/server';
 import { describe, expect, it } from 'vitest';
-import { appEnvironment } from './app-container.js';
-import { resolveDeployConfig } from '../../deployment/deploy-config.js';
+import { appEnvironment } from './app-environment.js';
+import { resolveDeployConfig } from './deploy-config.js';
 
 describe("the app container's environment", () => {
   it('is read back by the server as the deployment configured it, with no deprecated name', () => {
