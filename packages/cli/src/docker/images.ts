@@ -163,3 +163,23 @@ export async function removeImage(docker: Docker, name: string): Promise<void> {
     if (engineStatus(err) !== 404 && engineStatus(err) !== 409) throw err;
   }
 }
+
+/** Pulls an image from its registry (the engine's own credentials). */
+export async function pullImage(docker: Docker, image: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    docker.pull(image, (err: Error | null, stream: NodeJS.ReadableStream) => {
+      if (err) return reject(err);
+      docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve()));
+    });
+  });
+}
+
+/** Imports a root filesystem tarball as `repo:tag`, with Dockerfile `changes` (CMD, ENV, ...). */
+export async function importImage(
+  docker: Docker,
+  archive: NodeJS.ReadableStream,
+  options: { repo: string; tag: string; changes: string[] },
+): Promise<void> {
+  const stream = await docker.importImage(archive, options as object);
+  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+}

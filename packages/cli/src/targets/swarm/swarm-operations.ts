@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { MAX_REPLICAS } from '../../deployment/deploy-config.js';
 import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
 import { findContainers } from '../../docker/containers.js';
+import { removeNetwork } from '../../docker/networks.js';
 import { engineStatus } from '../../docker/engine.js';
 import {
   SWARM_LABELS,
@@ -194,10 +195,9 @@ export async function stopSwarmDeployment(
   // The overlay lingers on the manager until the engine has detached the last task.
   for (;;) {
     try {
-      await docker.getNetwork(names.overlay).remove();
+      await removeNetwork(docker, names.overlay); // gone already: fine
       break;
     } catch (err) {
-      if (engineStatus(err) === 404) break;
       if (Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 500));
     }
