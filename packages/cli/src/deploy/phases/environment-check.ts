@@ -113,7 +113,7 @@ async function checkTargetUnchanged(ctx: DeployContext): Promise<void> {
   for (const other of TARGETS) {
     if (other === ctx.target || !(await other.isDeployed(docker, names))) continue;
     throw new EnvironmentError(
-      `"${names.project}" runs as ${other.runsAs} (--target ${other.name})\n  hint: deploy with --target ${other.name}, or asrctl stop${flag} first (clients see an outage), or deploy this one under another --project`,
+      `"${names.project}" runs as ${other.runsAs}\n  hint: deploy with --target ${other.name}, or asrctl stop${flag} first (clients see an outage), or deploy this one under another --project`,
     );
   }
 }
