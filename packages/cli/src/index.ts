@@ -10,6 +10,8 @@ export {
 } from './deploy/deploy.js';
 export { resolveDeployConfig, deployInputFromEnv, type DeployConfig, type DeployInput } from './deployment/deploy-config.js';
 export { deploymentNames, type DeploymentNames } from './deployment/deployment-names.js';
+export { TARGETS, deployedTarget, targetNamed } from './targets/index.js';
+export type { DeploymentTarget, TargetDeployment } from './targets/deployment-target.js';
 export { assessDeployment, type DeploymentState } from './targets/docker/deployment-state.js';
 export { startAppContainer } from './targets/docker/app-container.js';
 export { APP_STOP_GRACE_SECONDS } from './deployment/app-environment.js';
