@@ -49,14 +49,20 @@ export interface TargetDeployment {
     /** The name the edge runs under, given the id of the image just built as `<edgeImage>:latest`. */
     imageFor(builtId: string): string;
   };
-  /** The target's own checks (cluster, capacity, a project deployed on another target); throws EnvironmentError. */
-  checkEnvironment(request: { engine: EngineFacts; appMemoryBytes: number; warnings: string[]; say: Say }): Promise<void>;
+  /** The target's own checks (Swarm membership, ...), first; throws EnvironmentError. Returns its capacity check. */
+  checkEnvironment(request: { engine: EngineFacts; warnings: string[]; say: Say }): Promise<TargetCapacity>;
   /** Finds what runs (after the deploy lock is taken); says what it found, warns when it is broken. */
   assess(say: Say, warnings: string[]): Promise<DeploymentKind>;
   /** restart: the images that serve now. */
   reuseImages(say: Say): Promise<DeployImages>;
   /** Puts the new version in front of clients; cleans up after its own failures. */
   swap(request: SwapRequest): Promise<SwappedDeployment>;
+}
+
+/** Whether the target has the memory for the app containers or tasks this deploy runs at once. */
+export interface TargetCapacity {
+  /** Throws EnvironmentError when `appMemoryBytes` per app does not fit. */
+  checkMemory(appMemoryBytes: number): void;
 }
 
 export interface DeployImages {

@@ -33,6 +33,7 @@ export const environmentCheck: DeployPhase = {
         'libvosk from the vosk npm package exists only for linux x86-64: deploy on an x86-64 host',
       );
 
+    const capacity = await ctx.deployment.checkEnvironment({ engine, warnings: ctx.warnings, say });
     await checkTargetUnchanged(ctx);
     await checkPorts(ctx);
     say(`ports ${publishedPorts(config)} are free or held by this deployment`);
@@ -66,7 +67,7 @@ export const environmentCheck: DeployPhase = {
         `the models need about ${formatBytes(need)} of memory but --memory is ${formatBytes(config.memoryBytes)}: raise --memory or choose smaller models`,
       );
     // Blue/green runs old and new side by side; a Swarm rolling update runs one extra task.
-    await ctx.deployment.checkEnvironment({ engine, appMemoryBytes: need, warnings: ctx.warnings, say });
+    capacity.checkMemory(need);
     // Without --memory, a limit with room for sessions: one session must not be able to take the host.
     const memoryBytes = config.memoryBytes ?? Math.min(engine.memoryBytes, Math.max(DEFAULT_MEMORY_FLOOR_BYTES, 2 * need));
     if (config.memoryBytes === undefined) {

@@ -40,12 +40,16 @@ export const dockerTarget: DeploymentTarget = {
       rollBackOutcome: strategy.rollBackOutcome,
       ...(strategy.usesEdge && { edge: { imageFor: () => `${names.edgeImage}:latest` } }),
 
-      async checkEnvironment({ engine, appMemoryBytes }) {
-        const during = strategy.peakAppContainers * appMemoryBytes;
-        if (during > engine.memoryBytes)
-          throw new EnvironmentError(
-            `the engine host has ${formatBytes(engine.memoryBytes)} of memory; this deploy needs about ${formatBytes(during)}${strategy.peakAppContainers > 1 ? ' (old and new app side by side)' : ''}: choose smaller models or --strategy recreate`,
-          );
+      async checkEnvironment({ engine }) {
+        return {
+          checkMemory(appMemoryBytes) {
+            const during = strategy.peakAppContainers * appMemoryBytes;
+            if (during > engine.memoryBytes)
+              throw new EnvironmentError(
+                `the engine host has ${formatBytes(engine.memoryBytes)} of memory; this deploy needs about ${formatBytes(during)}${strategy.peakAppContainers > 1 ? ' (old and new app side by side)' : ''}: choose smaller models or --strategy recreate`,
+              );
+          },
+        };
       },
 
       async assess(say, warnings) {

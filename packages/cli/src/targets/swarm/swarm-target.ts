@@ -6,7 +6,7 @@ import { inspectService, specImage, unusedSwarmObjects } from '../../docker/swar
 import { formatBytes } from '../../models/disk.js';
 import { countOf } from '../../text/count-of.js';
 import type { DeploymentTarget } from '../deployment-target.js';
-import { type SwarmCapacity, checkSwarm } from './swarm-check.js';
+import { checkSwarm } from './swarm-check.js';
 import { isSwarmDeployment, scaleSwarmApp, stopSwarmDeployment, swarmStatus } from './swarm-operations.js';
 import { swarmOwnerLabels, swarmRollingUpdate } from './swarm-rollout.js';
 import { assessSwarmDeployment } from './swarm-state.js';
@@ -26,13 +26,17 @@ export const swarmTarget: DeploymentTarget = {
       // A service names its image: a tag per content makes an edge change an update.
       edge: { imageFor: (builtId) => `${names.edgeImage}:${builtId.replace(/^sha256:/u, '').slice(0, 12)}` },
 
-      async checkEnvironment({ appMemoryBytes, warnings, say }) {
-        const swarm: SwarmCapacity = await checkSwarm(docker, config, names, warnings, say);
-        // A rolling update runs one extra task.
-        if (swarm.memoryBytes < appMemoryBytes * (swarm.replicas + 1))
-          throw new EnvironmentError(
-            `the Swarm's ready nodes have ${formatBytes(swarm.memoryBytes)} of memory; ${countOf(swarm.replicas, 'replica')} and a rolling update's extra task need about ${formatBytes(appMemoryBytes * (swarm.replicas + 1))}: fewer --replicas, smaller models, or more nodes`,
-          );
+      async checkEnvironment({ warnings, say }) {
+        const swarm = await checkSwarm(docker, config, names, warnings, say);
+        return {
+          checkMemory(appMemoryBytes) {
+            // A rolling update runs one extra task.
+            if (swarm.memoryBytes < appMemoryBytes * (swarm.replicas + 1))
+              throw new EnvironmentError(
+                `the Swarm's ready nodes have ${formatBytes(swarm.memoryBytes)} of memory; ${countOf(swarm.replicas, 'replica')} and a rolling update's extra task need about ${formatBytes(appMemoryBytes * (swarm.replicas + 1))}: fewer --replicas, smaller models, or more nodes`,
+              );
+          },
+        };
       },
 
       async assess(say, warnings) {
