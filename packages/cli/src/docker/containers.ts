@@ -155,3 +155,9 @@ export async function runningContainers(docker: Docker): Promise<PublishingConta
 export async function containerImageIds(docker: Docker): Promise<Set<string>> {
   return new Set((await docker.listContainers({ all: true })).map((c) => c.ImageID));
 }
+
+/** The labels of every container (running or not) carrying all the given labels, from the list alone (no inspect). */
+export async function containerLabels(docker: Docker, labels: Record<string, string>): Promise<Array<Record<string, string>>> {
+  const list = await docker.listContainers({ all: true, filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
+  return list.map((c) => c.Labels);
+}

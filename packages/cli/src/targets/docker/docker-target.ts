@@ -1,7 +1,7 @@
 import type { Strategy } from '../../deployment/deploy-config.js';
 import { LABELS } from '../../deployment/deployment-names.js';
 import { EnvironmentError, NothingToRestartError } from '../../deployment/deployment-errors.js';
-import { findContainers, stopAndRemove } from '../../docker/containers.js';
+import { containerLabels, findContainers, stopAndRemove } from '../../docker/containers.js';
 import { inspectImage } from '../../docker/images.js';
 import { copyLogs } from '../../docker/logs.js';
 import { SWARM_LABELS } from '../../docker/swarm.js';
@@ -23,9 +23,10 @@ export const dockerTarget: DeploymentTarget = {
   runsAs: 'containers on this engine',
 
   async isDeployed(docker, names) {
-    const containers = await findContainers(docker, { [LABELS.project]: names.project });
-    // The deploy lock and Swarm's task containers carry the project label too.
-    return containers.some((c) => c.labels[LABELS.role] !== 'lock' && c.labels[SWARM_LABELS.task] === undefined);
+    // The deploy lock and Swarm's task containers carry the project label too. The list alone: task
+    // containers come and go while Swarm retries them.
+    const labels = await containerLabels(docker, { [LABELS.project]: names.project });
+    return labels.some((l) => l[LABELS.role] !== 'lock' && l[SWARM_LABELS.task] === undefined);
   },
 
   deployment(docker, config, names) {
