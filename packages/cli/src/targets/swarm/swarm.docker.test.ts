@@ -33,7 +33,7 @@ import { startTestRegistry } from '../../testing/test-registry.js';
 import { SwarmRolloutError } from './swarm-rollout.js';
 import { scaleSwarmApp, stopSwarmDeployment, swarmStatus } from './swarm-operations.js';
 
-const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
+const CLI = new URL('../../../dist/main.cjs', import.meta.url).pathname;
 const project = `asrswarm${process.pid}`;
 /** Swarm publishes the edge's ports on every address (testDeployConfig sets no bind for it). */
 const SWARM_BIND = '0.0.0.0';
