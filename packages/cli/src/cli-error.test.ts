@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CliError, isCliError } from './cli-error.js';
-import { DeployConfigError } from './deploy/deploy-config.js';
+import { DeployConfigError } from './deployment/deploy-config.js';
 
 describe('CliError', () => {
   it('ends its message with the hint line and keeps code, hint and exit code apart', () => {

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { deploymentNames } from '../deploy/deployment-names.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { type CleanupItem, cleanupPlan } from '../operations/cleanup-plan.js';
 import { collect } from '../options/commander-options.js';

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { Listr } from 'listr2';
 import type { DeployContext, DeployPhase } from '../deploy/deploy-context.js';
-import type { DeployInput } from '../deploy/deploy-config.js';
+import type { DeployInput } from '../deployment/deploy-config.js';
 import { type DeployReport, type PhaseRunner, RESTART_PHASES, deploy, plainPhaseRunner } from '../deploy/deploy.js';
-import { deploymentNames } from '../deploy/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { addDeployOptions } from './deployment-options.js';
 import { givenSettings, settingsFor } from './deployment-settings.js';
@@ -75,14 +74,7 @@ export const listrRunner: PhaseRunner = async (phases: readonly DeployPhase[], c
 };
 
 function banner(report: DeployReport, models: string[]): string {
-  const names = deploymentNames(report.project);
   const http = report.url.replace(/^ws/u, 'http');
-  const containers =
-    report.strategy === 'swarm'
-      ? `Swarm services ${names.edgeService} (edge, holds the port), ${names.appService} (app)`
-      : report.strategy === 'blue-green'
-        ? `${names.edge} (edge, holds the port), ${names.app(report.color as 'blue' | 'green')} (app)`
-        : names.app(report.color as 'blue' | 'green');
   const flag = report.project === 'asrctl' ? '' : ` --project ${report.project}`;
   return [
     '',
@@ -93,10 +85,10 @@ function banner(report: DeployReport, models: string[]): string {
       // A real model answers the tone clip with a final but no words: say what was checked.
       .map(([l, t]) => (t === '' ? `${l} answered (a final, no words: expected of a real model)` : `${l} "${t}"`))
       .join(', ')} through the public port`,
-    `  containers  ${containers}`,
+    `  containers  ${report.serving}`,
     `  image       ${report.appImage}`,
     ...report.warnings.map((w) => `  warning     ${w}`),
-    `  manage      asrctl status${flag} · asrctl logs -f${flag} · asrctl restart${flag}${report.strategy === 'swarm' ? ` · asrctl scale N${flag}` : ''} · asrctl stop${flag} · asrctl cleanup${flag}`,
+    `  manage      asrctl status${flag} · asrctl logs -f${flag} · asrctl restart${flag}${report.scalable ? ` · asrctl scale N${flag}` : ''} · asrctl stop${flag} · asrctl cleanup${flag}`,
     '',
   ].join('\n');
 }

@@ -7,9 +7,10 @@ import {
   deployInputFromEnv,
   deployInputFromFile,
   resolveDeployConfig,
-} from '../deploy/deploy-config.js';
-import { deploymentNames } from '../deploy/deployment-names.js';
-import { type SettingsSource, describeMerge, mergeWithRecord, readRecordedSettings } from '../deploy/deployment-record.js';
+} from '../deployment/deploy-config.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
+import { type SettingsSource, describeMerge, mergeWithRecord } from '../deployment/deployment-record.js';
+import { readRecordedSettings } from '../operations/recorded-settings.js';
 import { engineFacts } from '../docker/engine.js';
 import { warnDeprecated } from '../options/commander-options.js';
 import { DEFAULT_CONFIG_FILE } from './deployment-options.js';
@@ -91,7 +92,7 @@ export async function settingsFor(
         },
       );
     // Without a record, what runs decides only the target.
-    if (recorded?.kind === 'unrecorded' && recorded.swarm && !inputs.some((i) => i.target !== undefined)) inputs.push({ target: 'swarm' });
+    if (recorded?.kind === 'unrecorded' && !inputs.some((i) => i.target !== undefined)) inputs.push({ target: recorded.target });
   }
   return resolveDeployConfig(inputs, options.cwd);
 }

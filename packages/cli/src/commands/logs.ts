@@ -1,9 +1,7 @@
 import { type Command, Option } from 'commander';
-import { type DeploymentNames, deploymentNames } from '../deploy/deployment-names.js';
-import { assessDeployment } from '../deploy/deployment-state.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
-import { copyLogs, copyServiceLogs } from '../docker/logs.js';
-import { isSwarmDeployment } from '../swarm/swarm-operations.js';
+import { deployedTarget } from '../targets/index.js';
 import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
 
@@ -25,33 +23,19 @@ export function registerLogs(program: Command): void {
       }) => {
         const docker = connectEngine();
         const names = deploymentNames(projectFrom(flags));
-        const swarm = await isSwarmDeployment(docker, names);
-        const source = swarm
-          ? flags.service === 'app'
-            ? names.appService
-            : names.edgeService
-          : await pickContainer(docker, names, flags.service);
         const abort = new AbortController();
         process.once('SIGINT', () => abort.abort());
-        await (swarm ? copyServiceLogs : copyLogs)(
-          docker,
-          source,
-          { follow: flags.follow ?? false, ...(flags.tail !== undefined && { tail: flags.tail }), timestamps: flags.timestamps ?? false },
-          process.stdout,
-          process.stderr,
-          abort.signal,
-        );
+        await (
+          await deployedTarget(docker, names)
+        ).logs(docker, names, {
+          service: flags.service,
+          follow: flags.follow ?? false,
+          ...(flags.tail !== undefined && { tail: flags.tail }),
+          timestamps: flags.timestamps ?? false,
+          stdout: process.stdout,
+          stderr: process.stderr,
+          signal: abort.signal,
+        });
       },
     );
-}
-
-async function pickContainer(docker: ReturnType<typeof connectEngine>, names: DeploymentNames, role: 'app' | 'edge'): Promise<string> {
-  const state = await assessDeployment(docker, names);
-  if (role === 'edge') {
-    if (!state.edge) throw new Error(`"${names.project}" has no edge container`);
-    return state.edge.id;
-  }
-  const app = state.apps.find((a) => a.color === state.active) ?? [...state.apps].sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
-  if (!app) throw new Error(`"${names.project}" has no app container (asrctl status)`);
-  return app.id;
 }

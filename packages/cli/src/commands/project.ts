@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { deployInputFromEnv, deployInputFromFile, resolveDeployConfig } from '../deploy/deploy-config.js';
+import { deployInputFromEnv, deployInputFromFile, resolveDeployConfig } from '../deployment/deploy-config.js';
 import { DEFAULT_CONFIG_FILE } from './deployment-options.js';
 
 /** The project a management command targets: --project, else the config file's, else ASRCTL_PROJECT, else the default. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { type DeployInput } from '../deploy/deploy-config.js';
-import { deploymentNames } from '../deploy/deployment-names.js';
+import { type DeployInput } from '../deployment/deploy-config.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
 import { manifestsYaml, renderK8sManifests } from '../k8s/k8s-manifests.js';
 import { directorySize } from '../models/disk.js';
 import { addDeployOptions } from './deployment-options.js';

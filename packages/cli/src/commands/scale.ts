@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { deploymentNames } from '../deploy/deployment-names.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
-import { scaleSwarmApp } from '../swarm/swarm-operations.js';
+import { scalingTarget } from '../targets/index.js';
 import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
 import { countOf } from '../text/count-of.js';
@@ -15,7 +15,8 @@ export function registerScale(program: Command): void {
       .description('change the number of app replicas of a Swarm deployment (open sessions drain, none are cut)'),
   ).action(async (replicas: number, flags: { project?: string; config?: string }) => {
     const names = deploymentNames(projectFrom(flags));
-    await scaleSwarmApp(connectEngine(), names, replicas, (l) => process.stdout.write(`${l}\n`));
+    const docker = connectEngine();
+    await (await scalingTarget(docker, names)).scale(docker, names, replicas, (l) => process.stdout.write(`${l}\n`));
     process.stdout.write(`"${names.project}" runs ${countOf(replicas, 'app replica')}\n`);
   });
 }

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { deploymentNames } from '../deploy/deployment-names.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
-import { stopDeployment } from '../operations/stop-deployment.js';
-import { isSwarmDeployment, stopSwarmDeployment } from '../swarm/swarm-operations.js';
+import { deployedTarget } from '../targets/index.js';
 import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
 
@@ -16,9 +15,7 @@ export function registerStop(program: Command): void {
     const names = deploymentNames(projectFrom(flags));
     const docker = connectEngine();
     const say = (l: string): void => void process.stdout.write(`${l}\n`);
-    const removed = (await isSwarmDeployment(docker, names))
-      ? await stopSwarmDeployment(docker, names, say)
-      : await stopDeployment(docker, names, say);
+    const removed = await (await deployedTarget(docker, names)).stop(docker, names, say);
     process.stdout.write(
       removed.length > 0 ? `stopped "${names.project}" (${removed.join(', ')})\n` : `"${names.project}" was not running\n`,
     );

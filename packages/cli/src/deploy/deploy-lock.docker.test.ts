@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectEngine } from '../docker/engine.js';
 import { acquireDeployLock } from './deploy-lock.js';
-import { deploymentNames, LABELS } from './deployment-names.js';
+import { deploymentNames, LABELS } from '../deployment/deployment-names.js';
 
 const names = deploymentNames(`asrlock${process.pid}`);
 

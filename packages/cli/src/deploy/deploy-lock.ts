@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
-import { engineStatus } from '../docker/engine.js';
-import { type DeploymentNames, LABELS } from './deployment-names.js';
+import { createLockNetwork, networkLabels, removeNetwork } from '../docker/networks.js';
+import { type DeploymentNames, LABELS } from '../deployment/deployment-names.js';
 import { CliError } from '../cli-error.js';
 
 export interface DeployLock {
@@ -24,25 +24,9 @@ export async function acquireDeployLock(docker: Docker, names: DeploymentNames):
     [HOLDER.since]: new Date().toISOString(),
   };
   for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await docker.createNetwork({ Name: names.lock, Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: labels });
-      return {
-        release: () =>
-          docker
-            .getNetwork(names.lock)
-            .remove()
-            .catch(() => undefined),
-      };
-    } catch (err) {
-      if (engineStatus(err) !== 409) throw err;
-    }
-    const holder =
-      (
-        (await docker
-          .getNetwork(names.lock)
-          .inspect()
-          .catch(() => undefined)) as { Labels?: Record<string, string> } | undefined
-      )?.Labels ?? {};
+    if (await createLockNetwork(docker, names.lock, labels))
+      return { release: () => removeNetwork(docker, names.lock).catch(() => undefined) };
+    const holder = (await networkLabels(docker, names.lock)) ?? {};
     const pid = Number(holder[HOLDER.pid]);
     const stale = holder[HOLDER.host] === hostname() && Number.isInteger(pid) && !processAlive(pid);
     if (!stale)
@@ -51,10 +35,7 @@ export async function acquireDeployLock(docker: Docker, names: DeploymentNames):
         `another deploy of "${names.project}" is running (pid ${holder[HOLDER.pid] ?? '?'} on ${holder[HOLDER.host] ?? '?'}, since ${holder[HOLDER.since] ?? '?'})`,
         { hint: `wait for it; if it died on another host, remove the lock: docker network rm ${names.lock}` },
       );
-    await docker
-      .getNetwork(names.lock)
-      .remove()
-      .catch(() => undefined);
+    await removeNetwork(docker, names.lock).catch(() => undefined);
   }
   throw new CliError('deploy_locked', `could not take the deploy lock ${names.lock}`);
 }

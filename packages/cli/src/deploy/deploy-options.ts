@@ -10,7 +10,7 @@ import {
   wholeNumber,
 } from '@asrctl/server';
 import { DEFAULT_MODELS } from '../models/model-catalog.js';
-import { PROJECT_NAME } from './deployment-names.js';
+import { PROJECT_NAME } from '../deployment/deployment-names.js';
 
 /** The most app tasks the Swarm edge can route to (its server slots); one is kept for a rolling update's extra task. */
 export const MAX_REPLICAS = 63;

@@ -10,7 +10,7 @@ import { transcribe } from '../client/transcription-client.js';
 import { execIn, inspectContainer } from '../docker/containers.js';
 import { buildImage } from '../docker/images.js';
 import { BASE_IMAGES } from '../images/base-images.js';
-import { deploymentStatus } from '../operations/deployment-status.js';
+import { deploymentStatus } from '../targets/docker/deployment-status.js';
 import { startConnectionLoop } from '../load/connection-loop.js';
 import {
   type TestModels,
@@ -24,9 +24,9 @@ import {
 import { type ModelServer, startModelServer, zipDirectory } from '../testing/model-server.js';
 import { startStreamingSession } from '../load/streaming-session.js';
 import { givenSettings, settingsFor } from '../commands/deployment-settings.js';
-import type { DeployInput } from './deploy-config.js';
+import type { DeployInput } from '../deployment/deploy-config.js';
 import { deploy, plainPhaseRunner } from './deploy.js';
-import { deploymentNames, LABELS } from './deployment-names.js';
+import { deploymentNames, LABELS } from '../deployment/deployment-names.js';
 import { pollUntil } from '@asrctl/server';
 
 const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;

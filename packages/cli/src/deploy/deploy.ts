@@ -1,8 +1,8 @@
 import type Docker from 'dockerode';
-import type { DeployConfig } from './deploy-config.js';
+import type { DeployConfig } from '../deployment/deploy-config.js';
 import type { DeployContext, DeployPhase } from './deploy-context.js';
-import { deploymentNames } from './deployment-names.js';
-import { recordedSettings } from './deployment-record.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
+import { recordedSettings } from '../deployment/deployment-record.js';
 import { environmentCheck } from './phases/environment-check.js';
 import { imageBuild } from './phases/image-build.js';
 import { imageReuse } from './phases/image-reuse.js';
@@ -10,9 +10,7 @@ import { modelPrefetch } from './phases/model-prefetch.js';
 import { stateAssessment } from './phases/state-assessment.js';
 import { swap } from './phases/swap.js';
 import { verify } from './phases/verify.js';
-import { blueGreenSwap } from './strategies/blue-green.js';
-import { recreateSwap } from './strategies/recreate.js';
-import { swarmRollingUpdate } from '../swarm/swarm-rollout.js';
+import { targetNamed } from '../targets/index.js';
 import { CliError } from '../cli-error.js';
 
 export const DEPLOY_PHASES: readonly DeployPhase[] = [environmentCheck, stateAssessment, modelPrefetch, imageBuild, swap, verify];
@@ -31,6 +29,10 @@ export interface DeployReport {
   heard: Record<string, string>;
   warnings: string[];
   strategy: string;
+  /** What serves now (containers or services). */
+  serving: string;
+  /** Whether `asrctl scale` applies to this deployment. */
+  scalable: boolean;
 }
 
 /**
@@ -45,11 +47,14 @@ export async function deploy(
 ): Promise<DeployReport> {
   const say = options.say ?? (() => undefined);
   const phases = options.phases ?? DEPLOY_PHASES;
+  const names = deploymentNames(config.project);
+  const target = targetNamed(config.target);
   const ctx: DeployContext = {
     docker,
     config,
-    names: deploymentNames(config.project),
-    strategy: config.target === 'swarm' ? swarmRollingUpdate : config.strategy === 'recreate' ? recreateSwap : blueGreenSwap,
+    names,
+    target,
+    deployment: target.deployment(docker, config, names),
     warnings: [],
     settings: recordedSettings(config),
     reusesImages: phases.includes(imageReuse),
@@ -59,8 +64,8 @@ export async function deploy(
   } catch (err) {
     if (ctx.swapped && !ctx.publicUrl) {
       await ctx.swapped.rollBack(say);
-      const before = ctx.state?.kind === 'fresh' ? 'nothing was serving before, and nothing is now' : 'the previous version serves';
-      throw new CliError('rolled_back', `${(err as Error).message}\n  rolled back: ${before} (${ctx.strategy.rollBackOutcome})`, {
+      const before = ctx.state === 'fresh' ? 'nothing was serving before, and nothing is now' : 'the previous version serves';
+      throw new CliError('rolled_back', `${(err as Error).message}\n  rolled back: ${before} (${ctx.deployment.rollBackOutcome})`, {
         cause: err,
       });
     }
@@ -76,7 +81,9 @@ export async function deploy(
     appImage: ctx.appImage!,
     heard: ctx.heard ?? {},
     warnings: ctx.warnings,
-    strategy: ctx.strategy.name,
+    strategy: ctx.deployment.strategy,
+    serving: ctx.swapped!.serving,
+    scalable: target.scale !== undefined,
   };
 }
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcribe } from '../client/transcription-client.js';
 import { dockerForTests, freePort, removeTestDeployment, stopAfterFirstFailure, testDeployConfig } from '../testing/docker-fixture.js';
 import { deploy, plainPhaseRunner } from './deploy.js';
-import { deploymentNames } from './deployment-names.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
 
 const project = `asrmodels${process.pid}`;
 const CN = parseToneWords('低:700,中:1400,高:2800');

@@ -4,7 +4,7 @@ import { AsrctlClient, funasrText } from '@asrctl/server';
 import { firstAndLastWordsClip, lowHighClip, readToneWords } from '@asrctl/tone-model';
 import { readWavFile } from '../audio/wav-file.js';
 import { transcribe } from '../client/transcription-client.js';
-import { type DeployConfig, type ModelMount, modelName } from './deploy-config.js';
+import { type DeployConfig, type ModelMount, modelName } from '../deployment/deploy-config.js';
 import { CliError } from '../cli-error.js';
 
 export interface ProbeClip {

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { lowHighClip } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcribe } from '../client/transcription-client.js';
-import { deploymentStatus } from '../operations/deployment-status.js';
+import { deploymentStatus } from '../targets/docker/deployment-status.js';
 import {
   type TestModels,
   dockerForTests,
@@ -16,9 +16,9 @@ import {
   testDeployConfig,
   toneModelsForDeploy,
 } from '../testing/docker-fixture.js';
-import type { DeployInput } from './deploy-config.js';
+import type { DeployInput } from '../deployment/deploy-config.js';
 import { deploy, plainPhaseRunner } from './deploy.js';
-import { deploymentNames } from './deployment-names.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
 
 const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
 const project = `asrrecreate${process.pid}`;

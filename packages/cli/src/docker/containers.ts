@@ -111,3 +111,53 @@ export async function putFile(docker: Docker, idOrName: string, path: string, co
   tar.finalize();
   await docker.getContainer(idOrName).putArchive(tar as unknown as NodeJS.ReadableStream, { path: dirname(path) });
 }
+
+/** Creates a container from a spec built as plain data (see targets/docker/*-spec.ts); returns its id. */
+export async function createContainer(docker: Docker, spec: Docker.ContainerCreateOptions): Promise<string> {
+  return (await docker.createContainer(spec)).id;
+}
+
+export async function startContainer(docker: Docker, idOrName: string): Promise<void> {
+  await docker.getContainer(idOrName).start();
+}
+
+/** Stops a container and keeps it (SIGTERM, then SIGKILL after `graceSeconds`). */
+export async function stopContainer(docker: Docker, idOrName: string, graceSeconds: number): Promise<void> {
+  await docker.getContainer(idOrName).stop({ t: graceSeconds });
+}
+
+/** Sends a signal to a container's main process. */
+export async function signalContainer(docker: Docker, idOrName: string, signal: string): Promise<void> {
+  await docker.getContainer(idOrName).kill({ signal });
+}
+
+/** A running container and the TCP ports it publishes on the host. */
+export interface PublishingContainer {
+  id: string;
+  name: string;
+  image: string;
+  labels: Record<string, string>;
+  tcpHostPorts: number[];
+}
+
+/** Every running container with the host ports it publishes. */
+export async function runningContainers(docker: Docker): Promise<PublishingContainer[]> {
+  return (await docker.listContainers({})).map((c) => ({
+    id: c.Id,
+    name: c.Names[0]?.replace(/^\//u, '') ?? c.Id.slice(0, 12),
+    image: c.Image,
+    labels: c.Labels,
+    tcpHostPorts: c.Ports.filter((p) => p.Type === 'tcp' && p.PublicPort !== undefined).map((p) => p.PublicPort),
+  }));
+}
+
+/** The image ids every container (running or not) was created from. */
+export async function containerImageIds(docker: Docker): Promise<Set<string>> {
+  return new Set((await docker.listContainers({ all: true })).map((c) => c.ImageID));
+}
+
+/** The labels of every container (running or not) carrying all the given labels, from the list alone (no inspect). */
+export async function containerLabels(docker: Docker, labels: Record<string, string>): Promise<Array<Record<string, string>>> {
+  const list = await docker.listContainers({ all: true, filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
+  return list.map((c) => c.Labels);
+}

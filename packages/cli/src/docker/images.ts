@@ -146,3 +146,37 @@ export async function pushImage(docker: Docker, name: string, auth: RegistryAuth
       hint: `check that the registry is reachable from this host and, for a registry without TLS, listed in the engine's insecure-registries`,
     });
 }
+
+/** Local images matching the filters (`reference`, `dangling`), as the engine lists them. */
+export async function listImages(docker: Docker, filters: Record<string, string[]>): Promise<Array<{ id: string; tags: string[] }>> {
+  return (await docker.listImages({ filters })).map((i) => ({ id: i.Id, tags: i.RepoTags ?? [] }));
+}
+
+/** Removes an image; one that is gone, or still in use (409), is kept without an error. */
+export async function removeImage(docker: Docker, name: string): Promise<void> {
+  try {
+    await docker.getImage(name).remove({});
+  } catch (err) {
+    if (engineStatus(err) !== 404 && engineStatus(err) !== 409) throw err;
+  }
+}
+
+/** Pulls an image from its registry (the engine's own credentials). */
+export async function pullImage(docker: Docker, image: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    docker.pull(image, (err: Error | null, stream: NodeJS.ReadableStream) => {
+      if (err) return reject(err);
+      docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve()));
+    });
+  });
+}
+
+/** Imports a root filesystem tarball as `repo:tag`, with Dockerfile `changes` (CMD, ENV, ...). */
+export async function importImage(
+  docker: Docker,
+  archive: NodeJS.ReadableStream,
+  options: { repo: string; tag: string; changes: string[] },
+): Promise<void> {
+  const stream = await docker.importImage(archive, options as object);
+  await new Promise<void>((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
+}

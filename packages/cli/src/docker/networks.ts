@@ -24,3 +24,23 @@ export async function removeNetwork(docker: Docker, name: string): Promise<void>
     if (engineStatus(err) !== 404) throw err;
   }
 }
+
+/** Creates an internal network that serves as a named lock; false when one of that name exists. */
+export async function createLockNetwork(docker: Docker, name: string, labels: Record<string, string>): Promise<boolean> {
+  try {
+    await docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: labels });
+    return true;
+  } catch (err) {
+    if (engineStatus(err) === 409) return false;
+    throw err;
+  }
+}
+
+/** A network's labels, or undefined when it does not exist (or cannot be read). */
+export async function networkLabels(docker: Docker, name: string): Promise<Record<string, string> | undefined> {
+  const network = (await docker
+    .getNetwork(name)
+    .inspect()
+    .catch(() => undefined)) as { Labels?: Record<string, string> } | undefined;
+  return network ? (network.Labels ?? {}) : undefined;
+}

@@ -1,6 +1,6 @@
 import type Docker from 'dockerode';
 import { engineMessage } from '../docker/engine.js';
-import { inspectImage } from '../docker/images.js';
+import { inspectImage, pullImage } from '../docker/images.js';
 import { BASE_IMAGES } from './base-image-names.js';
 import { CliError } from '../cli-error.js';
 
@@ -46,14 +46,5 @@ export async function ensureBaseImage(
     hint: standIn
       ? `on a host without registry access, run \`asrctl base-image build\`: deploy then uses ${standIn} by itself`
       : `pull or load ${image} into this engine, or run \`asrctl base-image build\` and deploy with ${OFFLINE_BASE_FLAGS}`,
-  });
-}
-
-async function pullImage(docker: Docker, image: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    docker.pull(image, (err: Error | null, stream: NodeJS.ReadableStream) => {
-      if (err) return reject(err);
-      docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve()));
-    });
   });
 }

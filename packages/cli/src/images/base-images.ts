@@ -6,7 +6,7 @@ import { bundledLibvoskPath } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { type PackOptions, pack } from 'tar-fs';
-import { type BuildProgress, inspectImage } from '../docker/images.js';
+import { type BuildProgress, importImage, inspectImage } from '../docker/images.js';
 import { BASE_IMAGES, type BaseImageKind } from './base-image-names.js';
 import { buildEdgeImage } from './edge-image.js';
 import type { SourceTree } from './source-tree.js';
@@ -66,10 +66,7 @@ async function importRootfs(docker: Docker, image: string, changes: string[], po
     // umask 0: modes as they are on disk (tar-fs would apply ours: /tmp must stay 1777).
     const options: PackOptions & { umask: number } = { umask: 0, ignore: (name) => name.startsWith(`${devices}/`) };
     const archive = pack(dir, options);
-    const stream = await docker.importImage(archive as unknown as NodeJS.ReadableStream, { repo, tag, changes } as object);
-    await new Promise<void>((resolve, reject) =>
-      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())),
-    );
+    await importImage(docker, archive as unknown as NodeJS.ReadableStream, { repo, tag, changes });
     if (!(await inspectImage(docker, image))) throw new Error(`importing ${image} reported success but the image is missing`);
   } finally {
     await rm(dir, { recursive: true, force: true });

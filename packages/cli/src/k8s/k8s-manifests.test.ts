@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { resolveDeployConfig } from '../deploy/deploy-config.js';
+import { resolveDeployConfig } from '../deployment/deploy-config.js';
 import { manifestsYaml, renderK8sManifests } from './k8s-manifests.js';
 
 const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;

@@ -1,7 +1,8 @@
 import { stringify } from 'yaml';
-import { APP_PORT, APP_STOP_GRACE_SECONDS, appEnvironment, protocolPortMap } from '../deploy/app-container.js';
-import { type DeployConfig, modelPath } from '../deploy/deploy-config.js';
-import { TOKENS_SECRET_FILE, startPeriodFor } from '../swarm/app-service.js';
+import { APP_STOP_GRACE_SECONDS, appEnvironment } from '../deployment/app-environment.js';
+import { APP_PORT, protocolPortMap } from '../deployment/ports.js';
+import { type DeployConfig, modelPath } from '../deployment/deploy-config.js';
+import { TOKENS_SECRET_FILE, startPeriodFor } from '../targets/swarm/app-service.js';
 
 export interface K8sRenderRequest {
   /** An image every node can pull (push it to a registry first). */

@@ -6,12 +6,12 @@ import { toneWordsFor, writeToneModel } from '@asrctl/tone-model';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { beforeEach } from 'vitest';
-import { type DeployConfig, type DeployInput, resolveDeployConfig } from '../deploy/deploy-config.js';
-import { deploymentNames } from '../deploy/deployment-names.js';
+import { type DeployConfig, type DeployInput, resolveDeployConfig } from '../deployment/deploy-config.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine, engineFacts } from '../docker/engine.js';
 import { BASE_IMAGES, buildBaseImages } from '../images/base-images.js';
 import { locateSourceTree } from '../images/source-tree.js';
-import { stopDeployment } from '../operations/stop-deployment.js';
+import { stopDeployment } from '../targets/docker/stop-deployment.js';
 
 /**
  * The real Docker engine for integration tests (`*.docker.test.ts`). No registry is reachable in

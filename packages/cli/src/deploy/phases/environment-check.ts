@@ -1,19 +1,15 @@
+import { CliError } from '../../cli-error.js';
 import { createServer } from 'node:net';
 import { mkdir, statfs } from 'node:fs/promises';
 import { engineFacts } from '../../docker/engine.js';
 import { ensureBaseImage } from '../../images/base-image-availability.js';
 import { directorySize, formatBytes, freeBytes } from '../../models/disk.js';
 import { catalogModel } from '../../models/model-catalog.js';
-import { LABELS } from '../deployment-names.js';
-import { publishedPorts } from '../edge-container.js';
-import { checkSwarm } from '../../swarm/swarm-check.js';
-import { isSwarmDeployment } from '../../swarm/swarm-operations.js';
-import { findContainers } from '../../docker/containers.js';
-import { SWARM_LABELS } from '../../docker/swarm.js';
-import type Docker from 'dockerode';
+import { LABELS } from '../../deployment/deployment-names.js';
+import { publishedPorts } from '../../deployment/ports.js';
+import { type PublishingContainer, runningContainers } from '../../docker/containers.js';
+import { TARGETS } from '../../targets/index.js';
 import type { DeployContext, DeployPhase } from '../deploy-context.js';
-import { countOf } from '../../text/count-of.js';
-import { CliError } from '../../cli-error.js';
 
 /** Models loaded in memory take about their size on disk; the server and recognizers add this. */
 const SERVER_OVERHEAD_BYTES = 300 * 1024 ** 2;
@@ -21,7 +17,10 @@ const BIG_MODEL_BYTES = 1024 ** 3;
 const MIN_FREE_DISK_BYTES = 2 * 1024 ** 3;
 const DEFAULT_MEMORY_FLOOR_BYTES = 1024 ** 3;
 
-/** Phase 1: can this engine and host run the deployment as configured? Nothing is changed. */
+/**
+ * Phase 1: can this engine and host run the deployment as configured? Nothing is changed; what it
+ * finds (the memory limit, the base images) goes to ctx.environment.
+ */
 export const environmentCheck: DeployPhase = {
   title: 'Environment check',
   async run(ctx, say) {
@@ -33,7 +32,7 @@ export const environmentCheck: DeployPhase = {
         hint: 'libvosk from the vosk npm package exists only for linux x86-64: deploy on an x86-64 host',
       });
 
-    const swarm = config.target === 'swarm' ? await checkSwarm(ctx, say) : undefined;
+    const capacity = await ctx.deployment.checkEnvironment({ engine, warnings: ctx.warnings, say });
     await checkTargetUnchanged(ctx);
     await checkPorts(ctx);
     say(`ports ${publishedPorts(config)} are free or held by this deployment`);
@@ -63,27 +62,17 @@ export const environmentCheck: DeployPhase = {
     }
     const need = modelBytes + SERVER_OVERHEAD_BYTES;
     const budget = config.memoryBytes ?? engine.memoryBytes;
-    // Blue/green runs old and new side by side; a Swarm rolling update runs one extra task.
-    const during = ctx.strategy.name === 'recreate' ? need : 2 * need;
     if (config.memoryBytes !== undefined && need > config.memoryBytes)
       throw new CliError(
         'environment_unfit',
         `the models need about ${formatBytes(need)} of memory but --memory is ${formatBytes(config.memoryBytes)}: raise --memory or choose smaller models`,
       );
-    if (swarm && swarm.memoryBytes < need * (swarm.replicas + 1))
-      throw new CliError(
-        'environment_unfit',
-        `the Swarm's ready nodes have ${formatBytes(swarm.memoryBytes)} of memory; ${countOf(swarm.replicas, 'replica')} and a rolling update's extra task need about ${formatBytes(need * (swarm.replicas + 1))}: fewer --replicas, smaller models, or more nodes`,
-      );
-    if (!swarm && during > engine.memoryBytes)
-      throw new CliError(
-        'environment_unfit',
-        `the engine host has ${formatBytes(engine.memoryBytes)} of memory; this deploy needs about ${formatBytes(during)}${ctx.strategy.name === 'blue-green' ? ' (old and new app side by side)' : ''}: choose smaller models or --strategy recreate`,
-      );
+    // Blue/green runs old and new side by side; a Swarm rolling update runs one extra task.
+    capacity.checkMemory(need);
+    // Without --memory, a limit with room for sessions: one session must not be able to take the host.
+    const memoryBytes = config.memoryBytes ?? Math.min(engine.memoryBytes, Math.max(DEFAULT_MEMORY_FLOOR_BYTES, 2 * need));
     if (config.memoryBytes === undefined) {
-      // Without --memory, a limit with room for sessions: one session must not be able to take the host.
-      const limit = Math.min(engine.memoryBytes, Math.max(DEFAULT_MEMORY_FLOOR_BYTES, 2 * need));
-      ctx.config = { ...config, memoryBytes: limit };
+      const limit = memoryBytes;
       say(
         `memory: about ${formatBytes(need)} per app container; limit ${formatBytes(limit)} (twice that, at least 1 GiB; --memory to choose)`,
       );
@@ -102,35 +91,32 @@ export const environmentCheck: DeployPhase = {
     }
 
     // A restart reuses the running images: no base image is needed.
-    if (ctx.reusesImages) return;
+    if (ctx.reusesImages) {
+      ctx.environment = { memoryBytes, baseImage: config.baseImage, edgeBaseImage: config.edgeBaseImage };
+      return;
+    }
     // A default base that cannot be pulled gives way to the one `asrctl base-image build` made.
     const baseImage = await ensureBaseImage(docker, config.baseImage, say);
-    const edgeBaseImage =
-      ctx.strategy.name === 'recreate' ? config.edgeBaseImage : await ensureBaseImage(docker, config.edgeBaseImage, say);
+    const edgeBaseImage = ctx.deployment.edge ? await ensureBaseImage(docker, config.edgeBaseImage, say) : config.edgeBaseImage;
     const standIns = [
       [config.baseImage, baseImage],
       [config.edgeBaseImage, edgeBaseImage],
     ].flatMap(([wanted, used]) => (wanted === used ? [] : [`${used} for ${wanted}`]));
     if (standIns.length > 0)
       ctx.warnings.push(`built on ${standIns.join(' and ')}, which cannot be pulled here (asrctl base-image build made them)`);
-    ctx.config = { ...ctx.config, baseImage, edgeBaseImage };
-    say(`base images present: ${ctx.strategy.name === 'recreate' ? baseImage : `${baseImage}, ${edgeBaseImage}`}`);
+    ctx.environment = { memoryBytes, baseImage, edgeBaseImage };
+    say(`base images present: ${ctx.deployment.edge ? `${baseImage}, ${edgeBaseImage}` : baseImage}`);
   },
 };
 
-/** A project runs either as containers or as Swarm services: switching means stopping it first. */
+/** A project runs on one target at a time: switching means stopping it first. */
 async function checkTargetUnchanged(ctx: DeployContext): Promise<void> {
-  const { docker, config, names } = ctx;
+  const { docker, names } = ctx;
   const flag = names.project === 'asrctl' ? '' : ` --project ${names.project}`;
-  if (config.target === 'swarm') {
-    const containers = await findContainers(docker, { [LABELS.project]: names.project });
-    if (containers.some((c) => c.labels[LABELS.role] !== 'lock' && c.labels[SWARM_LABELS.task] === undefined))
-      throw new CliError('environment_unfit', `"${names.project}" runs as containers on this engine (--target docker)`, {
-        hint: `asrctl stop${flag} first (clients see an outage), or deploy the Swarm one under another --project`,
-      });
-  } else if (await isSwarmDeployment(docker, names)) {
-    throw new CliError('environment_unfit', `"${names.project}" runs as Swarm services`, {
-      hint: `deploy with --target swarm, or asrctl stop${flag} first (clients see an outage)`,
+  for (const other of TARGETS) {
+    if (other === ctx.target || !(await other.isDeployed(docker, names))) continue;
+    throw new CliError('environment_unfit', `"${names.project}" runs as ${other.runsAs}`, {
+      hint: `deploy with --target ${other.name}, or asrctl stop${flag} first (clients see an outage), or deploy this one under another --project`,
     });
   }
 }
@@ -150,19 +136,18 @@ async function checkPorts(ctx: DeployContext): Promise<void> {
       `--${protocol}-port`,
     ]),
   ];
-  const running = await ctx.docker.listContainers({});
+  const running = await runningContainers(ctx.docker);
   for (const [port, flag] of ports) await checkPort(ctx, running, port, flag);
 }
 
-async function checkPort(ctx: DeployContext, running: Docker.ContainerInfo[], port: number, flag: string): Promise<void> {
+async function checkPort(ctx: DeployContext, running: PublishingContainer[], port: number, flag: string): Promise<void> {
   const { config, names } = ctx;
   for (const c of running) {
-    if (!c.Ports.some((p) => p.PublicPort === port && p.Type === 'tcp')) continue;
-    if (c.Labels[LABELS.project] === names.project) return;
-    const name = c.Names[0]?.replace(/^\//u, '') ?? c.Id.slice(0, 12);
+    if (!c.tcpHostPorts.includes(port)) continue;
+    if (c.labels[LABELS.project] === names.project) return;
     throw new CliError(
       'environment_unfit',
-      `port ${port} is published by container ${name} (${c.Image}), which is not part of deployment "${names.project}"`,
+      `port ${port} is published by container ${c.name} (${c.image}), which is not part of deployment "${names.project}"`,
       { hint: `stop it, or deploy with ${flag} N (nothing was stopped)` },
     );
   }

@@ -4,45 +4,43 @@ import { buildEdgeImage } from '../../images/edge-image.js';
 import { pushImage, tagImage } from '../../docker/images.js';
 import { registryAuth } from '../../docker/registry-auth.js';
 import { locateSourceTree } from '../../images/source-tree.js';
-import type { DeployConfig } from '../deploy-config.js';
+import type { DeployConfig } from '../../deployment/deploy-config.js';
 import type { DeployPhase } from '../deploy-context.js';
-import { LABELS } from '../deployment-names.js';
+import { LABELS } from '../../deployment/deployment-names.js';
 
 /** Phase 4: the app image (and the edge's) built while the running service keeps serving. */
 export const imageBuild: DeployPhase = {
   title: 'Image build',
   async run(ctx, say) {
-    const { docker, config, names } = ctx;
+    const { docker, config, names, environment } = ctx;
+    if (!environment) throw new Error('the image build needs the environment check');
     const source = await locateSourceTree();
     const labels = {
       [LABELS.version]: source.version,
       [LABELS.gitCommit]: source.gitCommit,
-      [LABELS.configHash]: configHash(config),
+      [LABELS.configHash]: configHash({ ...config, memoryBytes: environment.memoryBytes }),
       [LABELS.models]: config.models.map((m) => `${m.language}=${m.hostDir}`).join(','),
     };
     const tag = `${names.appImage}:${source.gitCommit.slice(0, 12)}-${Date.now().toString(36)}`;
     const started = performance.now();
     // Each line once: a step's output follows its "Step N/M" line.
-    await buildAppImage(docker, source, { tag, baseImage: config.baseImage, labels }, (p) => say(p.line));
+    await buildAppImage(docker, source, { tag, baseImage: environment.baseImage, labels }, (p) => say(p.line));
     say(
       `built ${tag} in ${((performance.now() - started) / 1000).toFixed(1)} s (version ${source.version}, commit ${source.gitCommit.slice(0, 12)})`,
     );
     ctx.appImage = tag;
     ctx.appLabels = labels;
-    if (ctx.strategy.name !== 'recreate') {
+    const edge = ctx.deployment.edge;
+    if (edge) {
       const edgeTag = `${names.edgeImage}:latest`;
       const edgeId = await buildEdgeImage(
         docker,
         source,
-        { tag: edgeTag, baseImage: config.edgeBaseImage, labels: { [LABELS.version]: source.version } },
+        { tag: edgeTag, baseImage: environment.edgeBaseImage, labels: { [LABELS.version]: source.version } },
         (p) => say(`edge · ${p.line}`),
       );
-      ctx.edgeImage = edgeTag;
-      if (config.target === 'swarm') {
-        // A service names its image: a tag per content makes an edge change an update.
-        ctx.edgeImage = `${names.edgeImage}:${edgeId.replace(/^sha256:/u, '').slice(0, 12)}`;
-        await tagImage(docker, edgeId, ctx.edgeImage);
-      }
+      ctx.edgeImage = edge.imageFor(edgeId);
+      if (ctx.edgeImage !== edgeTag) await tagImage(docker, edgeId, ctx.edgeImage);
     }
     if (config.registry) {
       const auth = await registryAuth(config.registry);

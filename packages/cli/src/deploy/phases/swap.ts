@@ -1,18 +1,16 @@
 import type { DeployPhase } from '../deploy-context.js';
-import { LABELS } from '../deployment-names.js';
-import { encodeSettings } from '../deployment-record.js';
+import { LABELS } from '../../deployment/deployment-names.js';
+import { encodeSettings } from '../../deployment/deployment-record.js';
 
 /** Phase 5: the strategy puts the new app in front of clients (and cleans up if it cannot). */
 export const swap: DeployPhase = {
   title: 'Swap',
   async run(ctx, say) {
-    const { state, appImage, appLabels } = ctx;
-    if (!state || !appImage || !appLabels) throw new Error('swap needs the state and the built image');
-    ctx.swapped = await ctx.strategy.swap({
-      docker: ctx.docker,
-      config: ctx.config,
-      names: ctx.names,
-      state,
+    const { environment, appImage, appLabels } = ctx;
+    if (!ctx.state || !environment || !appImage || !appLabels) throw new Error('swap needs the state, the environment and the built image');
+    ctx.swapped = await ctx.deployment.swap({
+      // The memory limit the environment check found, where --memory was not given.
+      config: { ...ctx.config, memoryBytes: environment.memoryBytes },
       appImage,
       ...(ctx.edgeImage && { edgeImage: ctx.edgeImage }),
       // The record and the mounted models ride on what runs, not only on the image, which a restart

@@ -1,0 +1,116 @@
+import type { Writable } from 'node:stream';
+import type Docker from 'dockerode';
+import type { EngineFacts } from '../docker/engine.js';
+import type { DeployConfig, Target } from '../deployment/deploy-config.js';
+import type { DeploymentNames } from '../deployment/deployment-names.js';
+import type { Color } from '../edge/haproxy-config.js';
+
+export type Say = (line: string) => void;
+
+/** What is deployed under a project name on a target, in the words every target shares. */
+export type DeploymentKind = 'fresh' | 'update' | 'broken';
+
+/**
+ * Where and how asrctl runs a deployment (containers on one engine, services on a Swarm, ...).
+ * The deploy phases and the commands only call this; each target lives in its own folder and is
+ * registered in targets/index.ts.
+ */
+export interface DeploymentTarget {
+  /** The --target value that selects it. */
+  readonly name: Target;
+  /** How a project deployed there is described in errors: "containers on this engine". */
+  readonly runsAs: string;
+  /** Whether the project has anything deployed on this target on this engine. */
+  isDeployed(docker: Docker, names: DeploymentNames): Promise<boolean>;
+  /** One deploy (or restart) with these settings. */
+  deployment(docker: Docker, config: DeployConfig, names: DeploymentNames): TargetDeployment;
+  /** What `asrctl status` shows. */
+  status(docker: Docker, names: DeploymentNames): Promise<TargetStatus>;
+  /** Stops and removes what runs (sessions get their finals); returns the names removed. */
+  stop(docker: Docker, names: DeploymentNames, say: Say): Promise<string[]>;
+  /** Copies the serving app's (or the edge's) logs. */
+  logs(docker: Docker, names: DeploymentNames, request: LogsRequest): Promise<void>;
+  /** The recorded-settings labels of what runs, the serving app's first. */
+  settingsLabels(docker: Docker, names: DeploymentNames): Promise<{ deployed: boolean; labels: string[] }>;
+  /** Images this target's deployment runs or would roll back to, and what else `asrctl cleanup` may remove. */
+  cleanup(docker: Docker, names: DeploymentNames): Promise<{ imagesInUse: string[]; items: CleanupItem[] }>;
+  /** Sets the number of app replicas; absent where a target runs one app. */
+  scale?(docker: Docker, names: DeploymentNames, replicas: number, say: Say): Promise<void>;
+}
+
+/** One deploy on a target: the phases call these in order (see deploy/deploy.ts). */
+export interface TargetDeployment {
+  /** How the new version replaces the running one (blue-green, recreate, swarm). */
+  readonly strategy: string;
+  /** What a rollback leaves behind, for the error that reports it. */
+  readonly rollBackOutcome: string;
+  /** Undefined when this deploy runs no edge (recreate: the app holds the port itself). */
+  readonly edge?: {
+    /** The name the edge runs under, given the id of the image just built as `<edgeImage>:latest`. */
+    imageFor(builtId: string): string;
+  };
+  /** The target's own checks (Swarm membership, ...), first; throws CliError environment_unfit. Returns its capacity check. */
+  checkEnvironment(request: { engine: EngineFacts; warnings: string[]; say: Say }): Promise<TargetCapacity>;
+  /** Finds what runs (after the deploy lock is taken); says what it found, warns when it is broken. */
+  assess(say: Say, warnings: string[]): Promise<DeploymentKind>;
+  /** restart: the images that serve now. */
+  reuseImages(say: Say): Promise<DeployImages>;
+  /** Puts the new version in front of clients; cleans up after its own failures. */
+  swap(request: SwapRequest): Promise<SwappedDeployment>;
+}
+
+/** Whether the target has the memory for the app containers or tasks this deploy runs at once. */
+export interface TargetCapacity {
+  /** Throws CliError environment_unfit when `appMemoryBytes` per app does not fit. */
+  checkMemory(appMemoryBytes: number): void;
+}
+
+export interface DeployImages {
+  appImage: string;
+  appLabels: Record<string, string>;
+  edgeImage?: string;
+}
+
+export interface SwapRequest extends DeployImages {
+  /** The deployment's settings with what the environment check found (the memory limit). */
+  config: DeployConfig;
+  say: Say;
+}
+
+/** A swap that has put the new app in front of clients, not yet verified from outside. */
+export interface SwappedDeployment {
+  /** The colour now serving (container targets; a Swarm service has none). */
+  newColor?: Color;
+  oldColor?: Color;
+  /** What serves now, for the deploy's summary. */
+  serving: string;
+  /** After verification: the old app finishes its sessions (up to the drain timeout) and goes. */
+  retire(say: Say): Promise<void>;
+  /** Verification failed: the old app serves again (or keeps serving) and the new one goes. */
+  rollBack(say: Say): Promise<void>;
+}
+
+/** `asrctl status`: the target's own facts (its JSON) and their text. */
+export interface TargetStatus {
+  kind: DeploymentKind;
+  json: object;
+  text: string;
+}
+
+export interface LogsRequest {
+  service: 'app' | 'edge';
+  follow: boolean;
+  tail?: number;
+  timestamps: boolean;
+  stdout: Writable;
+  stderr: Writable;
+  signal: AbortSignal;
+}
+
+export interface CleanupItem {
+  kind: string;
+  name: string;
+  /** Why it may go. */
+  why: string;
+  remove(): Promise<void>;
+}

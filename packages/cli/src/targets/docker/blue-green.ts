@@ -1,0 +1,103 @@
+import { stopAndRemove } from '../../docker/containers.js';
+import { ensureNetwork } from '../../docker/networks.js';
+import { routeNewConnectionsTo, waitUntilDrained, waitUntilEdgeSeesUp } from '../../edge/edge-runtime.js';
+import { type Color, otherColor } from '../../edge/haproxy-config.js';
+import { APP_STOP_GRACE_SECONDS } from '../../deployment/app-environment.js';
+import { APP_PORT } from '../../deployment/ports.js';
+import { startAppContainer } from './app-container.js';
+import { labelsFor } from '../../deployment/deployment-names.js';
+import { ensureEdge, recordActiveColor, restoreEdge } from './edge-container.js';
+import { probeRecognition } from '../../deploy/recognition-probe.js';
+import type { SwappedDeployment } from '../deployment-target.js';
+import type { DockerStrategy, DockerSwapRequest } from './docker-strategy.js';
+import { countOf } from '../../text/count-of.js';
+
+/**
+ * Blue/green behind a stable edge (HAProxy) that holds the public port: the new colour starts on
+ * the private network, must be healthy and pass a real recognition, then the edge sends new
+ * connections to it while the old colour keeps its open sessions until they end or the drain
+ * timeout passes; only then is the old app stopped (its own SIGTERM handling flushes finals).
+ */
+export const blueGreenSwap: DockerStrategy = {
+  name: 'blue-green',
+  rollBackOutcome: 'the new app was removed',
+  usesEdge: true,
+  peakAppContainers: 2,
+  async swap({ docker, config, names, state, appImage, edgeImage, appLabels, say }: DockerSwapRequest): Promise<SwappedDeployment> {
+    if (!edgeImage) throw new Error('blue-green needs an edge image');
+    await ensureNetwork(docker, names.network, labelsFor(names.project, 'edge'));
+    const oldColor = state.active;
+    const newColor: Color = oldColor ? otherColor(oldColor) : 'blue';
+    if (state.shape === 'recreate') {
+      // The app holds the public port itself: the edge can only take it once that app is gone.
+      say(
+        'the running deployment has no edge (recreate strategy): its app stops before the edge starts, so this one deploy has a short outage',
+      );
+      for (const app of state.apps) await stopAndRemove(docker, app.id, APP_STOP_GRACE_SECONDS);
+    }
+    const stillServing = state.shape === 'blue-green' ? oldColor : undefined;
+    const edgeBefore = await ensureEdge(docker, config, names, edgeImage, stillServing ?? newColor, say);
+
+    say(`starting the ${newColor} app (${appImage}); waiting until its models are loaded`);
+    let probePort: number | undefined;
+    try {
+      const app = await startAppContainer(docker, config, names, {
+        color: newColor,
+        image: appImage,
+        labels: appLabels,
+        publishPublicPort: false,
+      });
+      probePort = app.ports[`${APP_PORT}/tcp`];
+      if (!probePort) throw new Error(`${app.name} has no loopback port for the recognition probe`);
+      say(`${newColor} is healthy; recognition probe on 127.0.0.1:${probePort}`);
+      await probeRecognition(`ws://127.0.0.1:${probePort}/`, config);
+      await waitUntilEdgeSeesUp(docker, names.edge, newColor, 30_000);
+      await routeNewConnectionsTo(docker, names.edge, newColor);
+      await recordActiveColor(docker, config, names, newColor);
+    } catch (err) {
+      await stopAndRemove(docker, names.app(newColor), 0);
+      if (stillServing) {
+        say(`the ${newColor} app failed; it is removed (the running service was not touched)`);
+        await routeNewConnectionsTo(docker, names.edge, stillServing).catch(() => undefined);
+        await restoreEdge(docker, names, edgeBefore);
+      } else {
+        // Nothing served before: the edge this deploy started would hold the port for nothing.
+        say(`the ${newColor} app failed; it and the edge this deploy started are removed (nothing was serving)`);
+        await stopAndRemove(docker, names.edge, 0);
+      }
+      throw err;
+    }
+    say(`the edge sends new connections to ${newColor}${stillServing ? `; ${stillServing} keeps its open sessions` : ''}`);
+
+    return {
+      newColor,
+      ...(stillServing && { oldColor: stillServing }),
+      serving: `${names.edge} (edge, holds the port), ${names.app(newColor)} (app)`,
+      async retire(sayRetire) {
+        for (const app of state.apps) {
+          if (app.color === newColor) continue;
+          if (app.color === stillServing) {
+            const left = await waitUntilDrained(docker, names.edge, app.color, config.drainTimeoutSeconds * 1000);
+            sayRetire(
+              left === 0
+                ? `${app.color} has no open session left`
+                : `drain timeout (${config.drainTimeoutSeconds} s): ${countOf(left, 'session')} on ${app.color} ${left === 1 ? 'gets its final' : 'get their finals'} and close 1012`,
+            );
+          }
+          await stopAndRemove(docker, app.id, APP_STOP_GRACE_SECONDS);
+        }
+      },
+      async rollBack(sayRollBack) {
+        if (stillServing) {
+          await routeNewConnectionsTo(docker, names.edge, stillServing);
+          await recordActiveColor(docker, config, names, stillServing);
+          await restoreEdge(docker, names, edgeBefore);
+          sayRollBack(
+            `the edge sends new connections to ${stillServing} again${edgeBefore.previous !== undefined ? ', with its previous settings' : ''}`,
+          );
+        }
+        await stopAndRemove(docker, names.app(newColor), APP_STOP_GRACE_SECONDS);
+      },
+    };
+  },
+};

@@ -1,0 +1,67 @@
+import type Docker from 'dockerode';
+import { type ContainerFacts, findContainers } from '../../docker/containers.js';
+import { appServerStates } from '../../edge/edge-runtime.js';
+import type { Color } from '../../edge/haproxy-config.js';
+import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
+
+/**
+ * What is deployed under a project name, found by labels:
+ * - fresh: nothing;
+ * - update: a serving deployment (blue/green: a running edge routing to a healthy app; recreate:
+ *   one healthy app holding the port);
+ * - broken: something else (listed in `problems`); a deploy repairs it, stopping nothing that serves.
+ */
+export interface DeploymentState {
+  kind: 'fresh' | 'update' | 'broken';
+  edge?: ContainerFacts;
+  apps: Array<ContainerFacts & { color: Color }>;
+  /** The colour that serves now, if any. */
+  active?: Color;
+  /** blue-green when an edge exists, recreate when an app holds the port itself; swarm: services. */
+  shape?: 'blue-green' | 'recreate' | 'swarm';
+  problems: string[];
+}
+
+export async function assessDeployment(docker: Docker, names: DeploymentNames): Promise<DeploymentState> {
+  const containers = await findContainers(docker, { [LABELS.project]: names.project });
+  const edge = containers.find((c) => c.labels[LABELS.role] === 'edge');
+  const apps = containers
+    .filter((c) => c.labels[LABELS.role] === 'app')
+    .map((c) => ({ ...c, color: c.labels[LABELS.color] as Color }))
+    .filter((c) => c.color === 'blue' || c.color === 'green');
+  if (!edge && apps.length === 0) return { kind: 'fresh', apps, problems: [] };
+
+  const problems: string[] = [];
+  const healthy = (color: Color): boolean => apps.some((a) => a.color === color && a.state === 'running' && a.health === 'healthy');
+  let active: Color | undefined;
+  let shape: DeploymentState['shape'];
+  if (edge) {
+    shape = 'blue-green';
+    if (edge.state !== 'running') problems.push(`the edge ${edge.name} is ${edge.state}`);
+    else {
+      try {
+        const servers = await appServerStates(docker, edge.id);
+        active = (['blue', 'green'] as const).find((c) => servers[c].weight > 0 && healthy(c));
+        if (!active) problems.push('the edge routes to no healthy app');
+      } catch (err) {
+        problems.push(`the edge does not answer its runtime API: ${(err as Error).message}`);
+      }
+    }
+  } else {
+    shape = 'recreate';
+    active = apps.find((a) => a.state === 'running' && a.health === 'healthy' && Object.keys(a.ports).length > 0)?.color;
+    if (!active) problems.push('no app container is running and healthy');
+  }
+  for (const app of apps) {
+    if (app.color === active) continue;
+    problems.push(`${app.name} is ${app.state}${app.health !== 'none' ? ` (${app.health})` : ''} and not serving`);
+  }
+  return {
+    kind: active && problems.length === 0 ? 'update' : 'broken',
+    ...(edge && { edge }),
+    apps,
+    ...(active && { active }),
+    ...(shape && { shape }),
+    problems,
+  };
+}

@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { resolveDeployConfig } from '../deployment/deploy-config.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
+import { connectEngine } from '../docker/engine.js';
+import { TARGETS, targetNamed } from './index.js';
+
+// Building a deployment talks to no engine: the client is never used here.
+const docker = connectEngine();
+const names = deploymentNames('asr');
+const deploymentFor = (input: Record<string, string>) => {
+  const config = resolveDeployConfig([{ project: 'asr', model: ['cn=/srv/cn'], ...input }], '/x');
+  return targetNamed(config.target).deployment(docker, config, names);
+};
+
+describe('the deployment target registry', () => {
+  it('has one target per --target value', () => {
+    expect(TARGETS.map((t) => t.name)).toEqual(['docker', 'swarm']);
+    expect(new Set(TARGETS.map((t) => t.runsAs)).size).toBe(TARGETS.length);
+  });
+
+  it('gives each --target and --strategy its swap, and an edge only where one holds the port', () => {
+    const blueGreen = deploymentFor({});
+    expect(blueGreen.strategy).toBe('blue-green');
+    expect(blueGreen.edge?.imageFor('sha256:0123456789abcdef')).toBe('asrctl/asr-edge:latest');
+    const recreate = deploymentFor({ strategy: 'recreate' });
+    expect(recreate.strategy).toBe('recreate');
+    expect(recreate.edge).toBeUndefined();
+    const swarm = deploymentFor({ target: 'swarm' });
+    expect(swarm.strategy).toBe('swarm');
+    // A service names its image: a tag per content makes an edge change an update.
+    expect(swarm.edge?.imageFor('sha256:0123456789abcdef')).toBe('asrctl/asr-edge:0123456789ab');
+  });
+
+  it('lets only targets that run replicas scale', () => {
+    expect(TARGETS.filter((t) => t.scale).map((t) => t.name)).toEqual(['swarm']);
+  });
+});

@@ -1,0 +1,224 @@
+import { rename } from 'node:fs/promises';
+import { lowHighClip } from '@asrctl/tone-model';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transcribe } from '../../client/transcription-client.js';
+import { deploy, plainPhaseRunner } from '../../deploy/deploy.js';
+import { deploymentNames } from '../../deployment/deployment-names.js';
+import { containerTemplate, inspectService, serviceTasks, specImage, swarmFacts } from '../../docker/swarm.js';
+import { startConnectionLoop } from '../../load/connection-loop.js';
+import { startStreamingSession } from '../../load/streaming-session.js';
+import { type TestModels, stopAfterFirstFailure, testDeployConfig, toneModelsForDeploy } from '../../testing/docker-fixture.js';
+import { type LabNode, type SwarmLab, swarmLabForTests } from '../../testing/swarm-lab-fixture.js';
+import { stopSwarmDeployment, swarmStatus } from './swarm-operations.js';
+
+const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
+const project = `asrlab${process.pid}`;
+const names = deploymentNames(project);
+const PORT = 18765;
+
+/**
+ * A 3-node Swarm (1 manager, 2 workers, each its own dockerd in its own network namespace) and a
+ * registry: asrctl deploys from the manager, every other node gets images and models from the
+ * registry only.
+ */
+describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
+  let lab: SwarmLab;
+  let models: TestModels;
+  const lines: string[] = [];
+  const record = (l: string): void => void lines.push(l);
+  const url = (node: LabNode): string => `ws://${node.address}:${PORT}/`;
+  const recognize = async (node: LabNode, language: 'cn' | 'en'): Promise<string[]> =>
+    (await transcribe({ url: url(node), samples: lowHighClip(16000), sampleRate: 16000, language })).map((f) => f.text);
+  const config = () => testDeployConfig(project, PORT, models, { target: 'swarm', registry: lab.registry, replicas: '3' });
+  /** Until the (global) edge runs on every node again, e.g. after its pull or a drain. */
+  const edgeOnEveryNode = async (): Promise<void> => {
+    const edge = await inspectService(lab.manager.docker, names.edgeService);
+    for (let i = 0; i < 120; i++) {
+      const edges = (await serviceTasks(lab.manager.docker, edge!.id)).filter((t) => t.desiredState === 'running' && t.state === 'running');
+      if (edges.length === lab.nodes.length) return;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+  /** Figures for BENCHMARKS.md (never asserted: the machine is shared). */
+  const figure = (what: string, value: string): void => void process.stdout.write(`lab figure: ${what}: ${value}\n`);
+  stopAfterFirstFailure();
+
+  beforeAll(async () => {
+    lab = await swarmLabForTests();
+    models = await toneModelsForDeploy();
+  }, 300_000);
+
+  afterAll(async () => {
+    if (lab) {
+      await stopSwarmDeployment(lab.manager.docker, names).catch(() => undefined);
+      await lab.down();
+    }
+    await models?.remove();
+  }, 180_000);
+
+  it('spreads 3 replicas one per node; models reach every node only through the registry', async () => {
+    const report = await deploy(lab.manager.docker, config(), plainPhaseRunner(record), { say: record });
+    expect(report.heard).toEqual({ cn: '低 高', en: 'low high' });
+    expect(lines.join('\n')).toMatch(/model cn as image 10\.77\.0\.1:5000\/asrlab\d+-model-cn:[0-9a-f]{12}/u);
+
+    const app = await inspectService(lab.manager.docker, names.appService);
+    // Nothing of a node's disk is mounted for models: only the tmpfs.
+    expect(containerTemplate(app?.spec)?.ContainerSpec?.Mounts?.map((m) => m.Type)).toEqual(['tmpfs']);
+    const tasks = (await serviceTasks(lab.manager.docker, app!.id)).filter((t) => t.state === 'running');
+    expect(tasks).toHaveLength(3);
+    expect(new Set(tasks.map((t) => t.nodeId)).size).toBe(3);
+    // Each node's own engine runs one app container, from the pushed image with the models in it.
+    for (const node of lab.nodes) {
+      const running = await node.docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${names.appService}`] } });
+      expect(running, node.name).toHaveLength(1);
+      const container = await node.docker.getContainer(running[0]!.Id).inspect();
+      expect(
+        container.Mounts.filter((m) => m.Type === 'bind'),
+        node.name,
+      ).toEqual([]);
+      expect(container.Config.Image).toBe(specImage(app?.spec)?.replace(/@sha256:.*$/u, ''));
+    }
+
+    // The deploy waits for the edge on this node; the others start it as their pulls finish.
+    await edgeOnEveryNode();
+
+    // The model directories leave the shared disk: tasks started now (a scale-up, a rescheduling)
+    // can only get them from the registry.
+    await rename(models.dir, `${models.dir}.gone`);
+    try {
+      for (const node of lab.nodes) {
+        expect(await recognize(node, 'en'), node.name).toEqual(['low high']);
+        expect(await recognize(node, 'cn'), node.name).toEqual(['低 高']);
+      }
+    } finally {
+      await rename(`${models.dir}.gone`, models.dir);
+    }
+  }, 600_000);
+
+  it('rolls out a new version under connection loops and live sessions on every node: no failed connection', async () => {
+    const loops = lab.nodes.map((n) => startConnectionLoop(url(n), 60));
+    const sessions = await Promise.all(lab.nodes.map((n) => startStreamingSession(url(n))));
+    lines.length = 0;
+    await deploy(lab.manager.docker, config(), plainPhaseRunner(record), { say: record });
+    expect(lines.join('\n')).not.toContain("the edge's settings changed");
+    const connections = await Promise.all(loops.map((l) => l.stop()));
+    const results = await Promise.all(sessions.map((s) => s.stop()));
+    figure(
+      'rolling update',
+      `${connections.map((c) => `${c.failures.length} failed of ${c.attempts}`).join(', ')} connections (one loop per node); closes ${results.map((r) => r.closeCode).join(', ')}`,
+    );
+    for (const c of connections) {
+      expect(c.failures).toEqual([]);
+      expect(c.attempts).toBeGreaterThan(50);
+    }
+    for (const s of results) {
+      expect(s.errors).toEqual([]);
+      expect([1000, 1012]).toContain(s.closeCode);
+      expect(s.finals.slice(0, s.clipsSent)).toEqual(Array(s.clipsSent).fill('低 高'));
+    }
+  }, 600_000);
+
+  it('drains a node: its app task moves, the other nodes answer without a failed connection', async () => {
+    const [first, second, third] = lab.nodes as [LabNode, LabNode, LabNode];
+    // A drained node runs no task at all, its edge included: clients use the other nodes.
+    const loops = [first, second].map((n) => startConnectionLoop(url(n), 60));
+    const thirdId = (await swarmFacts(third.docker)).nodeId;
+    const node = lab.manager.docker.getNode(thirdId);
+    const spec = (await node.inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> };
+    const drained = Date.now();
+    await node.update({ version: spec.Version.Index, ...spec.Spec, Availability: 'drain' });
+    const app = await inspectService(lab.manager.docker, names.appService);
+    let movedMs = -1;
+    for (let i = 0; i < 120; i++) {
+      const running = (await serviceTasks(lab.manager.docker, app!.id)).filter(
+        (t) => t.desiredState === 'running' && t.state === 'running',
+      );
+      if (running.length === 3 && running.every((t) => t.nodeId !== thirdId)) {
+        movedMs = Date.now() - drained;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    const connections = await Promise.all(loops.map((l) => l.stop()));
+    for (const c of connections) expect(c.failures).toEqual([]);
+    const running = (await serviceTasks(lab.manager.docker, app!.id)).filter((t) => t.desiredState === 'running' && t.state === 'running');
+    expect(running.map((t) => t.nodeId)).not.toContain(thirdId);
+    expect(running).toHaveLength(3);
+    const back = (await node.inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> };
+    await node.update({ version: back.Version.Index, ...back.Spec, Availability: 'active' });
+    await edgeOnEveryNode();
+    figure(
+      'drain',
+      `${connections.map((c) => `${c.failures.length} failed of ${c.attempts}`).join(', ')} connections; tasks moved in ${movedMs} ms`,
+    );
+  }, 300_000);
+
+  it('loses a worker: the others keep answering, its sessions end, a reconnect elsewhere succeeds, replicas recover', async () => {
+    const [first, second, third] = lab.nodes as [LabNode, LabNode, LabNode];
+    const loops = [first, second].map((n) => startConnectionLoop(url(n), 60));
+    const lost = await startStreamingSession(url(third));
+    const thirdId = (await swarmFacts(third.docker)).nodeId;
+    const partitioned = Date.now();
+    await execa('ip', ['-n', third.netns, 'link', 'set', 'eth0', 'down']);
+    try {
+      // The client on the lost node hears nothing more: after 5 s of silence it gives up (a
+      // client-side timeout) and reconnects on another node.
+      const ended = await Promise.race([lost.closed.then(() => 'closed'), new Promise((r) => setTimeout(() => r('timeout'), 5000))]);
+      expect(['closed', 'timeout']).toContain(ended);
+      expect(await recognize(first, 'en')).toEqual(['low high']);
+      const reconnectedMs = Date.now() - partitioned;
+      let downMs = -1;
+      let recoveredMs = -1;
+      for (let i = 0; i < 120 && recoveredMs < 0; i++) {
+        const down = (await swarmFacts(first.docker)).nodes.find((n) => n.id === thirdId)?.state === 'down';
+        if (down && downMs < 0) downMs = Date.now() - partitioned;
+        const app = (await swarmStatus(lab.manager.docker, names)).services.find((s) => s.role === 'app');
+        if (down && app?.running === 3) recoveredMs = Date.now() - partitioned;
+        else await new Promise((r) => setTimeout(r, 500));
+      }
+      const status = await execa('node', [CLI, 'status', '--project', project], {
+        env: { ...process.env, DOCKER_HOST: lab.managerHost },
+        reject: false,
+      });
+      expect(status.stdout).toMatch(new RegExp(`node \\S+ \\(${third.address.replaceAll('.', '\\.')}\\) worker: down`, 'u'));
+      expect(status.stdout).toMatch(/_app {2}app {2}replicated 3 {2}running 3\/3/u);
+      const connections = await Promise.all(loops.map((l) => l.stop()));
+      figure(
+        'node loss',
+        `${connections.map((c) => `${c.failures.length} failed of ${c.attempts}`).join(', ')} connections to the other nodes; session on the lost node: ${ended}; reconnect elsewhere ${reconnectedMs} ms after the partition; node down after ${downMs} ms; 3 replicas again after ${recoveredMs} ms`,
+      );
+      for (const c of connections) expect(c.failures).toEqual([]);
+    } finally {
+      await execa('ip', ['-n', third.netns, 'link', 'set', 'eth0', 'up']);
+      lost.stop().catch(() => undefined);
+    }
+    await edgeOnEveryNode();
+  }, 300_000);
+
+  it('scales to 5 and back to 2; stop leaves nothing on any node', async () => {
+    const env = { ...process.env, DOCKER_HOST: lab.managerHost };
+    await execa('node', [CLI, 'scale', '5', '--project', project], { env });
+    const five = await swarmStatus(lab.manager.docker, names);
+    expect(five.services.find((s) => s.role === 'app')).toMatchObject({ running: 5 });
+    // Every node runs at least one of them, with the models in its image.
+    for (const n of five.nodes) expect(n.appTasks.length, n.name).toBeGreaterThan(0);
+    expect(five.nodes.every((n) => n.modelsFrom === 'image')).toBe(true);
+    await execa('node', [CLI, 'scale', '2', '--project', project], { env });
+    expect((await swarmStatus(lab.manager.docker, names)).services.find((s) => s.role === 'app')).toMatchObject({ running: 2 });
+    await execa('node', [CLI, 'stop', '--project', project], { env });
+    await execa('node', [CLI, 'cleanup', '--project', project, '--yes'], { env });
+    for (const node of lab.nodes) {
+      for (let i = 0; i < 60; i++) {
+        if ((await node.docker.listContainers({ all: true, filters: { label: [`com.docker.stack.namespace=${project}`] } })).length === 0)
+          break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      expect(
+        await node.docker.listContainers({ all: true, filters: { label: [`com.docker.stack.namespace=${project}`] } }),
+        node.name,
+      ).toEqual([]);
+    }
+  }, 300_000);
+});

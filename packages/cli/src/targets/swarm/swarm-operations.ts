@@ -1,0 +1,245 @@
+import { pollUntil } from '@asrctl/server';
+import type Docker from 'dockerode';
+import { MAX_REPLICAS } from '../../deployment/deploy-config.js';
+import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
+import { findContainers } from '../../docker/containers.js';
+import { removeNetwork } from '../../docker/networks.js';
+import { engineStatus } from '../../docker/engine.js';
+import {
+  SWARM_LABELS,
+  type ServiceFacts,
+  containerTemplate,
+  inspectService,
+  removeService,
+  removeUnusedSwarmObjects,
+  serviceTasks,
+  specImage,
+  swarmFacts,
+  updateService,
+} from '../../docker/swarm.js';
+import { type TaskServerState, taskServerStates, waitUntilEdgeSeesTasks } from '../../edge/edge-runtime.js';
+import { countOf } from '../../text/count-of.js';
+import { type SwarmNodeStatus, swarmNodeStatus } from './node-status.js';
+import { scaleProgress } from './scale-progress.js';
+import { assessSwarmDeployment, explainTaskError } from './swarm-state.js';
+import { swarmOwnerLabels } from './swarm-rollout.js';
+import { CliError } from '../../cli-error.js';
+
+/** Whether a project is deployed as Swarm services on this engine (commands then act on those). */
+export async function isSwarmDeployment(docker: Docker, names: DeploymentNames): Promise<boolean> {
+  try {
+    return (
+      (await inspectService(docker, names.appService)) !== undefined || (await inspectService(docker, names.edgeService)) !== undefined
+    );
+  } catch (err) {
+    if (engineStatus(err) === 503) return false; // not a Swarm manager
+    throw err;
+  }
+}
+
+/** The running edge task on this node, if there is one. */
+async function localEdge(docker: Docker, names: DeploymentNames): Promise<string | undefined> {
+  const edges = await findContainers(docker, { [SWARM_LABELS.service]: names.edgeService });
+  return edges.find((c) => c.state === 'running')?.id;
+}
+
+/**
+ * Sets the number of app tasks. New tasks take connections once healthy; tasks removed leave
+ * Docker's DNS first, so the edge sends them nothing new, and keep their sessions for the drain
+ * timeout before sending finals and closing 1012. Resolves when the edge routes to `replicas` tasks.
+ */
+export async function scaleSwarmApp(docker: Docker, names: DeploymentNames, replicas: number, say: (line: string) => void): Promise<void> {
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS)
+    throw new CliError('swarm_operation_failed', `replicas "${replicas}": expected a whole number from 1 to ${MAX_REPLICAS}`);
+  if (!(await swarmFacts(docker)).isManager)
+    throw new CliError('swarm_operation_failed', 'this engine is not a Swarm manager; scale changes Swarm deployments', {
+      hint: 'run it on a manager node',
+    });
+  const app = await inspectService(docker, names.appService);
+  if (!app)
+    throw new CliError('swarm_operation_failed', `"${names.project}" has no app service on this Swarm`, {
+      hint: `asrctl deploy --target swarm`,
+    });
+  const before = app.spec.Mode?.Replicated?.Replicas ?? 0;
+  say(`${names.appService}: ${before} → ${countOf(replicas, 'replica')}`);
+  await updateService(docker, app, { ...app.spec, Mode: { Replicated: { Replicas: replicas } } });
+  let shown = '';
+  await pollUntil(
+    async () => {
+      const tasks = await serviceTasks(docker, app.id);
+      const progress = scaleProgress(tasks, replicas);
+      if (progress.line !== shown) say((shown = progress.line));
+      return { ...progress, failed: tasks.find((t) => t.desiredState === 'running' && (t.state === 'failed' || t.state === 'rejected')) };
+    },
+    (progress) => progress.done,
+    {
+      what: `${countOf(replicas, 'replica')}`,
+      timeoutMs: 300_000,
+      intervalMs: 1000,
+      timeoutError: (_message, { line, failed }) =>
+        new CliError(
+          'swarm_operation_failed',
+          `scaling did not finish within 300 s (${line})${failed?.error ? `: ${explainTaskError(failed.error)}` : ''}`,
+        ),
+    },
+  );
+  const edge = await localEdge(docker, names);
+  if (edge) {
+    const up = await waitUntilEdgeSeesTasks(docker, edge, replicas, 60_000);
+    say(`the edge routes to ${countOf(up.length, 'healthy app task')}`);
+  }
+}
+
+export interface SwarmTaskStatus {
+  id: string;
+  node: string;
+  state: string;
+  desiredState: string;
+  image: string;
+  addresses: string[];
+  since: string;
+  error?: string;
+}
+
+export interface SwarmServiceStatus {
+  name: string;
+  role: string;
+  image: string;
+  mode: string;
+  running: number;
+  desired: number;
+  update?: string;
+  labels: { version?: string; gitCommit?: string; models?: string };
+  tasks: SwarmTaskStatus[];
+}
+
+export interface SwarmStatus {
+  project: string;
+  target: 'swarm';
+  kind: 'fresh' | 'update' | 'broken';
+  publishedAs?: string;
+  publishMode?: string;
+  problems: string[];
+  services: SwarmServiceStatus[];
+  /** The app tasks this node's edge routes to, with their open sessions. */
+  edgeRoutes?: TaskServerState[];
+  /** Every node: its state, the app tasks on it, the models it holds. */
+  nodes: SwarmNodeStatus[];
+}
+
+/** What `asrctl status` shows for a Swarm deployment: services, tasks (with failures), the edge's routes. */
+export async function swarmStatus(docker: Docker, names: DeploymentNames): Promise<SwarmStatus> {
+  const state = await assessSwarmDeployment(docker, names);
+  const node = (id: string): string => state.nodes.find((n) => n.id === id)?.hostname ?? id.slice(0, 12);
+  const services: SwarmServiceStatus[] = [];
+  for (const [service, tasks] of [
+    [state.edge, state.edgeTasks],
+    [state.app, state.appTasks],
+  ] as const) {
+    if (!service) continue;
+    const image = specImage(service.spec) ?? '?';
+    const labels = service.labels;
+    const shown = tasks.filter((t) => t.desiredState === 'running' || t.state === 'running').slice(0, 2 * MAX_REPLICAS);
+    // The latest failure too, when no task of the service is failing now: it says why the last update went back.
+    const lastFailure = tasks.find((t) => t.error && !shown.includes(t));
+    services.push({
+      name: service.name,
+      role: labels[LABELS.role] ?? '?',
+      image,
+      mode: service.spec.Mode?.Global ? 'global' : `replicated ${service.spec.Mode?.Replicated?.Replicas ?? 0}`,
+      running: tasks.filter((t) => t.desiredState === 'running' && t.state === 'running').length,
+      desired: service.spec.Mode?.Replicated?.Replicas ?? tasks.filter((t) => t.desiredState === 'running').length,
+      // Swarm's message often restates the state ("update completed"): shown only when it adds something.
+      ...(service.updateState && {
+        update: `${service.updateState}${service.updateMessage && !service.updateMessage.includes(service.updateState) ? `: ${service.updateMessage}` : ''}`,
+      }),
+      labels: { version: labels[LABELS.version], gitCommit: labels[LABELS.gitCommit], models: labels[LABELS.models] },
+      tasks: [...shown, ...(lastFailure ? [lastFailure] : [])].map((t) => ({
+        id: t.id.slice(0, 12),
+        node: node(t.nodeId),
+        state: t.state,
+        desiredState: t.desiredState,
+        image: t.image,
+        addresses: t.addresses,
+        since: t.updatedAt,
+        ...(t.error && { error: explainTaskError(t.error) }),
+      })),
+    });
+  }
+  const edge = await localEdge(docker, names);
+  const edgeRoutes = edge ? await taskServerStates(docker, edge).catch(() => undefined) : undefined;
+  const ports = state.edge?.labels[LABELS.port];
+  const publishMode = state.edge?.spec.EndpointSpec?.Ports?.[0]?.PublishMode;
+  return {
+    project: names.project,
+    target: 'swarm',
+    kind: state.kind,
+    ...(ports && { publishedAs: ports }),
+    ...(publishMode && { publishMode }),
+    problems: state.problems,
+    services,
+    ...(edgeRoutes && { edgeRoutes }),
+    nodes: swarmNodeStatus(state.nodes, state.appTasks, appModels(state.app), appModelsFrom(state.app)),
+  };
+}
+
+/** The models the app service's tasks serve, as `language=name`. */
+function appModels(app: ServiceFacts | undefined): string[] {
+  const listed = app?.labels[LABELS.models] ?? '';
+  return listed ? listed.split(',').map((m) => m.replace(/=.*\//u, '=')) : [];
+}
+
+function appModelsFrom(app: ServiceFacts | undefined): 'image' | 'node disk' {
+  return containerTemplate(app?.spec)?.ContainerSpec?.Mounts?.some((m) => m.Type === 'bind') ? 'node disk' : 'image';
+}
+
+/**
+ * Removes the services (the app first: its tasks drain, send finals and close 1012 within their
+ * stop grace period), then waits for their containers to go, then the network, configs and secrets.
+ */
+export async function stopSwarmDeployment(
+  docker: Docker,
+  names: DeploymentNames,
+  say: (line: string) => void = () => undefined,
+): Promise<string[]> {
+  const removed: string[] = [];
+  for (const service of [names.appService, names.edgeService]) {
+    if (await removeService(docker, service)) {
+      say(`removing service ${service}`);
+      removed.push(service);
+    }
+  }
+  const deadline = Date.now() + 120_000;
+  for (const service of [names.appService, names.edgeService]) {
+    await pollUntil(
+      async () => (await findContainers(docker, { [SWARM_LABELS.service]: service })).length,
+      (left) => left === 0,
+      {
+        what: `the tasks of ${service} to stop`,
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        intervalMs: 500,
+        timeoutError: () =>
+          new CliError('swarm_operation_failed', `the tasks of ${service} did not stop within 120 s (docker service ps ${service})`),
+      },
+    );
+  }
+  // The overlay lingers on the manager until the engine has detached the last task.
+  await pollUntil(
+    // Gone already is fine (removeNetwork ignores 404); in use by a task still stopping is retried.
+    () =>
+      removeNetwork(docker, names.overlay).then(
+        () => undefined,
+        (err: unknown) => err,
+      ),
+    (err) => err === undefined,
+    {
+      what: `the network ${names.overlay} to be removed`,
+      timeoutMs: Math.max(0, deadline - Date.now()),
+      intervalMs: 500,
+      timeoutError: (_m, err) => err as Error,
+    },
+  );
+  const objects = await removeUnusedSwarmObjects(docker, swarmOwnerLabels(names));
+  if (objects.length > 0) say(`removed configs and secrets: ${objects.join(', ')}`);
+  return removed;
+}

@@ -1,0 +1,301 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { pollUntil } from '@asrctl/server';
+import type Docker from 'dockerode';
+import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
+import type { DeployConfig } from '../../deployment/deploy-config.js';
+import { tlsPem } from '../../deployment/edge-tls.js';
+import type { SwapRequest, SwappedDeployment } from '../deployment-target.js';
+import { findContainers } from '../../docker/containers.js';
+import {
+  SWARM_LABELS,
+  type ServiceFacts,
+  type ServiceSpec,
+  containerTemplate,
+  createService,
+  ensureOverlayNetwork,
+  ensureSwarmObject,
+  inspectService,
+  removeService,
+  removeUnusedSwarmObjects,
+  serviceTasks,
+  specImage,
+  updateService,
+} from '../../docker/swarm.js';
+import { registryAuth } from '../../docker/registry-auth.js';
+import { waitUntilEdgeSeesTasks } from '../../edge/edge-runtime.js';
+import { directorySize } from '../../models/disk.js';
+import { appServiceSpec, startPeriodFor } from './app-service.js';
+import { appImageWithModels } from './model-images.js';
+import { edgeServiceSpec, swarmEdgeConfig } from './edge-service.js';
+import { explainTaskError } from './swarm-state.js';
+import { countOf } from '../../text/count-of.js';
+import { CliError } from '../../cli-error.js';
+
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+/** What asrctl made for a project on the Swarm: its configs and secrets carry these. */
+export const swarmOwnerLabels = (names: DeploymentNames): Record<string, string> => ({
+  [LABELS.project]: names.project,
+  [LABELS.stackNamespace]: names.project,
+});
+
+/**
+ * Swarm's own rolling update: the app service's tasks are replaced one at a time, each new task
+ * started and healthy before its old one stops, and Swarm rolls back by itself if a new task fails.
+ * The edge service is created once and updated only when its settings change.
+ */
+export const swarmRollingUpdate = {
+  rollBackOutcome: 'the services are back on their previous specs',
+  async swap(docker: Docker, names: DeploymentNames, request: SwapRequest): Promise<SwappedDeployment> {
+    const { config, say } = request;
+    if (!request.edgeImage) throw new Error('a Swarm deploy needs the edge image');
+    const owner = swarmOwnerLabels(names);
+    await ensureOverlayNetwork(docker, names.overlay, owner);
+
+    const appBefore = await inspectService(docker, names.appService);
+    const edgeBefore = await inspectService(docker, names.edgeService);
+    const replicas = config.replicas ?? appBefore?.spec.Mode?.Replicated?.Replicas ?? 2;
+    const appSpec = await desiredAppSpec(docker, config, names, request, appBefore, replicas);
+    const edgeSpec = await desiredEdgeSpec(docker, config, names, request.edgeImage);
+
+    const auth = config.registry ? await registryAuth(config.registry) : undefined;
+    const image = specImage(appSpec);
+    if (appBefore) {
+      say(`rolling update of ${names.appService} to ${image}: one task at a time, each new task healthy before an old one stops`);
+      await updateService(docker, appBefore, appSpec, { ...(auth && { auth }) });
+    } else {
+      say(`creating ${names.appService} with ${countOf(replicas, 'replica')} of ${image}`);
+      await createService(docker, appSpec, auth);
+    }
+    try {
+      await waitForAppRollout(docker, names, appSpec, replicas, say);
+    } catch (err) {
+      if (!appBefore) await removeService(docker, names.appService);
+      throw err;
+    }
+
+    const edgeChanged = edgeBefore?.labels[LABELS.specHash] !== edgeSpec.Labels?.[LABELS.specHash];
+    if (!edgeBefore) {
+      say(`creating ${names.edgeService} (${config.publishMode} mode) on port ${config.port}`);
+      await createService(docker, edgeSpec, auth);
+    } else if (edgeChanged) {
+      say(
+        config.publishMode === 'host'
+          ? `the edge's settings changed: replacing ${names.edgeService} on each node (host mode: stop first, a few seconds without the edge there)`
+          : `the edge's settings changed: rolling update of ${names.edgeService}`,
+      );
+      await updateService(docker, edgeBefore, edgeSpec, { ...(auth && { auth }) });
+    }
+    await waitForEdge(docker, names, edgeSpec, replicas, say);
+
+    return {
+      serving: `Swarm services ${names.edgeService} (edge, holds the port), ${names.appService} (app)`,
+      async retire(sayRetire) {
+        const removed = await removeUnusedSwarmObjects(docker, owner);
+        if (removed.length > 0) sayRetire(`removed unused swarm configs and secrets: ${removed.join(', ')}`);
+      },
+      async rollBack(sayRollBack) {
+        if (!appBefore) {
+          await removeService(docker, names.edgeService);
+          await removeService(docker, names.appService);
+          sayRollBack('nothing was serving before; the new services were removed');
+          return;
+        }
+        await rollBackService(docker, names.appService, sayRollBack);
+        if (edgeBefore && edgeChanged) await rollBackService(docker, names.edgeService, sayRollBack);
+        // Back only when the (previous) edge routes to the (previous) app's tasks again.
+        if (edgeBefore)
+          await waitForEdge(docker, names, edgeBefore.spec, appBefore.spec.Mode?.Replicated?.Replicas ?? replicas, sayRollBack);
+      },
+    };
+  },
+};
+
+async function desiredAppSpec(
+  docker: Docker,
+  config: DeployConfig,
+  names: DeploymentNames,
+  request: SwapRequest,
+  before: ServiceFacts | undefined,
+  replicas: number,
+): Promise<ServiceSpec> {
+  const tokensSecret = config.tokensFile ? await secretFor(docker, names, 'tokens', await readFile(config.tokensFile)) : undefined;
+  let modelBytes = 0;
+  for (const model of config.models) modelBytes += await directorySize(model.hostDir).catch(() => 0);
+  const beforeTemplate = containerTemplate(before?.spec);
+  // With a registry, the models travel in the image to whichever node runs a task.
+  const image = config.registry
+    ? (
+        await appImageWithModels(
+          docker,
+          { ...config, registry: config.registry },
+          names,
+          request.appImage,
+          await registryAuth(config.registry),
+          request.say,
+        )
+      ).image
+    : request.appImage;
+  // The same image again (restart): Swarm replaces the tasks only if told to.
+  const sameImage = beforeTemplate?.ContainerSpec?.Image === image;
+  return appServiceSpec(config, names, {
+    image,
+    ...(config.registry && { modelsInImage: true }),
+    labels: request.appLabels,
+    replicas,
+    startPeriodSeconds: startPeriodFor(modelBytes),
+    ...(tokensSecret && { tokensSecret }),
+    ...(sameImage && { forceUpdate: (beforeTemplate?.ForceUpdate ?? 0) + 1 }),
+  });
+}
+
+async function desiredEdgeSpec(docker: Docker, config: DeployConfig, names: DeploymentNames, image: string): Promise<ServiceSpec> {
+  const pem = await tlsPem(config);
+  const pemSha = pem === undefined ? undefined : sha256(pem);
+  const haproxy = swarmEdgeConfig(config, names, pemSha);
+  const haproxyConfig = await ensureSwarmObject(
+    docker,
+    'config',
+    `${names.project}_edge_${sha256(haproxy).slice(0, 12)}`,
+    haproxy,
+    swarmOwnerLabels(names),
+  );
+  const tlsSecret = pem === undefined ? undefined : await secretFor(docker, names, 'tls', pem);
+  return edgeServiceSpec(config, names, { image, haproxyConfig, ...(tlsSecret && { tlsSecret }) });
+}
+
+function secretFor(docker: Docker, names: DeploymentNames, what: string, data: string | Buffer): Promise<{ id: string; name: string }> {
+  return ensureSwarmObject(docker, 'secret', `${names.project}_${what}_${sha256(data).slice(0, 12)}`, data, swarmOwnerLabels(names));
+}
+
+/**
+ * Until `replicas` tasks of the new spec run (healthy: Swarm starts a task with a health check only
+ * once it passes) and no old task does. If Swarm rolls back, waits for the old version to run again
+ * and fails with the new tasks' errors.
+ */
+async function waitForAppRollout(
+  docker: Docker,
+  names: DeploymentNames,
+  spec: ServiceSpec,
+  replicas: number,
+  say: (line: string) => void,
+): Promise<void> {
+  const image = specImage(spec) ?? '';
+  const force = spec.TaskTemplate?.ForceUpdate ?? 0;
+  const startPeriodNs = containerTemplate(spec)?.ContainerSpec?.HealthCheck?.StartPeriod ?? 0;
+  let shown = '';
+  let rollingBack = false;
+  await pollUntil(
+    async () => {
+      const service = await inspectService(docker, names.appService);
+      if (!service) throw new CliError('swarm_rollout_failed', `${names.appService} disappeared during the update`);
+      const tasks = await serviceTasks(docker, service.id);
+      const isNew = (t: { image: string; forceUpdate?: number }): boolean => t.image === image && (t.forceUpdate ?? 0) === force;
+      const failures = tasks.filter((t) => isNew(t) && (t.state === 'failed' || t.state === 'rejected'));
+      const state = service.updateState;
+      if (state === 'rollback_started' && !rollingBack) {
+        rollingBack = true;
+        say(`a new task failed (${failureSummary(failures)}): Swarm is rolling back to the previous version`);
+      }
+      if (state === 'rollback_completed' || state === 'rollback_paused' || state === 'paused') {
+        const outcome =
+          state === 'rollback_completed'
+            ? 'Swarm rolled back by itself: the previous version serves'
+            : `the update is ${state} (${service.updateMessage ?? ''}); what serves is shown by asrctl status`;
+        throw new CliError('swarm_rollout_failed', `the new version did not become healthy: ${failureSummary(failures)}\n  ${outcome}`);
+      }
+      const running = tasks.filter((t) => t.desiredState === 'running' && t.state === 'running');
+      const fresh = running.filter(isNew).length;
+      const progress = `${fresh} of ${countOf(replicas, 'task')} of the new version ${fresh === 1 ? 'runs' : 'run'}${running.length > fresh ? `, ${countOf(running.length - fresh, 'old one still serves', 'old ones still serve')}` : ''}`;
+      if (progress !== shown) say((shown = progress));
+      const finished = fresh >= replicas && running.length === fresh && state !== 'updating' && state !== 'rollback_started';
+      // A new service has nothing to roll back to: repeated failures end the wait.
+      if (!finished && !service.previousSpec && failures.length >= 2 * replicas)
+        throw new CliError(
+          'swarm_rollout_failed',
+          `the app's tasks keep failing: ${failureSummary(failures)}\n  the new service was removed`,
+        );
+      return { finished, progress, failures };
+    },
+    (rollout) => rollout.finished,
+    {
+      what: 'the update',
+      timeoutMs: (startPeriodNs / 1e6 + 60_000) * Math.max(1, replicas),
+      intervalMs: 1000,
+      timeoutError: (_message, { progress, failures }) =>
+        new CliError(
+          'swarm_rollout_failed',
+          `the update did not finish in time (${progress})${failures.length ? `: ${failureSummary(failures)}` : ''}\n  asrctl status shows where it stands`,
+        ),
+    },
+  );
+}
+
+function failureSummary(failures: Array<{ error?: string; message: string }>): string {
+  const reasons = [...new Set(failures.map((f) => explainTaskError(f.error ?? f.message)))];
+  return reasons.length > 0 ? reasons.slice(0, 2).join('; ') : 'no task error reported';
+}
+
+/**
+ * Until an edge task of the current spec runs and, where one runs on this node, it routes to every
+ * app task. An edge only on other nodes is left to the verify step.
+ */
+async function waitForEdge(
+  docker: Docker,
+  names: DeploymentNames,
+  spec: ServiceSpec,
+  replicas: number,
+  say: (line: string) => void,
+): Promise<void> {
+  const labels = { [SWARM_LABELS.service]: names.edgeService, [LABELS.specHash]: spec.Labels?.[LABELS.specHash] ?? '' };
+  const started = Date.now();
+  const found = await pollUntil(
+    async (): Promise<{ local?: string; elsewhere?: boolean; tasks: Awaited<ReturnType<typeof serviceTasks>> }> => {
+      const local = (await findContainers(docker, labels)).find((c) => c.state === 'running');
+      if (local) return { local: local.id, tasks: [] };
+      const service = await inspectService(docker, names.edgeService);
+      const tasks = service ? await serviceTasks(docker, service.id) : [];
+      const elsewhere = Date.now() - started > 20_000 && tasks.some((t) => t.desiredState === 'running' && t.state === 'running');
+      return { elsewhere, tasks };
+    },
+    (found) => found.local !== undefined || found.elsewhere === true,
+    {
+      what: 'the edge to start',
+      timeoutMs: 120_000,
+      intervalMs: 500,
+      timeoutError: (_message, { tasks }) => {
+        const errors = [...new Set(tasks.filter((t) => t.error).map((t) => explainTaskError(t.error!)))];
+        return new CliError('swarm_rollout_failed', `the edge did not start within 120 s${errors.length ? `: ${errors.join('; ')}` : ''}`);
+      },
+    },
+  );
+  if (found.local !== undefined) {
+    const up = await waitUntilEdgeSeesTasks(docker, found.local, replicas, 60_000);
+    say(`the edge routes to ${up.length} healthy app tasks (${up.map((s) => s.address).join(', ')})`);
+  } else {
+    say('the edge runs on other nodes only; the verify step checks it through the public port');
+  }
+}
+
+/** Asks Swarm to go back to the service's previous spec and waits until it has. */
+async function rollBackService(docker: Docker, name: string, say: (line: string) => void): Promise<void> {
+  const service = await inspectService(docker, name);
+  if (!service?.previousSpec) return;
+  await updateService(docker, service, service.spec, { rollback: true });
+  await pollUntil(
+    async () => {
+      const now = await inspectService(docker, name);
+      if (now?.updateState === 'rollback_paused')
+        throw new CliError('swarm_rollout_failed', `rolling ${name} back paused: ${now.updateMessage ?? ''}`);
+      return now?.updateState;
+    },
+    (state) => state === 'rollback_completed',
+    {
+      what: `${name} to roll back`,
+      timeoutMs: 300_000,
+      intervalMs: 1000,
+      timeoutError: () => new CliError('swarm_rollout_failed', `rolling ${name} back did not finish within 300 s`),
+    },
+  );
+  say(`${name} is back on its previous version`);
+}
