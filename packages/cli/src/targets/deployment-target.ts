@@ -57,6 +57,8 @@ export interface TargetDeployment {
   reuseImages(say: Say): Promise<DeployImages>;
   /** Puts the new version in front of clients; cleans up after its own failures. */
   swap(request: SwapRequest): Promise<SwappedDeployment>;
+  /** Where a client on this host reaches a port published on every address (verify probes it). */
+  probeHost(): Promise<string>;
 }
 
 /** Whether the target has the memory for the app containers or tasks this deploy runs at once. */

@@ -1,5 +1,4 @@
 import { probeProtocolPorts, probeRecognition } from '../recognition-probe.js';
-import { swarmFacts } from '../../docker/swarm.js';
 import type { DeployContext, DeployPhase } from '../deploy-context.js';
 
 /**
@@ -23,15 +22,9 @@ export const verify: DeployPhase = {
   },
 };
 
-/**
- * Where a client reaches the public port from here: the bound address, or on every address this
- * host itself; on a Swarm, this node's own address in the Swarm (the engine may be a node reached
- * through DOCKER_HOST, its ports published in its network, not this host's loopback).
- */
+/** Where a client reaches the public port from here: the bound address, or where the target says. */
 async function probeHost(ctx: DeployContext): Promise<string> {
-  const { config, docker } = ctx;
-  if (config.bindAddress !== '0.0.0.0' && config.bindAddress !== '::') return config.bindAddress;
-  if (config.target !== 'swarm') return '127.0.0.1';
-  const swarm = await swarmFacts(docker);
-  return swarm.nodes.find((n) => n.id === swarm.nodeId)?.address || '127.0.0.1';
+  const { bindAddress } = ctx.config;
+  if (bindAddress !== '0.0.0.0' && bindAddress !== '::') return bindAddress;
+  return ctx.deployment.probeHost();
 }

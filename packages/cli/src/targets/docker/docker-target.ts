@@ -85,6 +85,7 @@ export const dockerTarget: DeploymentTarget = {
       },
 
       swap: (request) => strategy.swap({ ...request, docker, names, state: assessed() }),
+      probeHost: () => Promise.resolve('127.0.0.1'),
     };
   },
 

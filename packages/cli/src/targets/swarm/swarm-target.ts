@@ -2,7 +2,7 @@ import { CliError } from '../../cli-error.js';
 import { LABELS } from '../../deployment/deployment-names.js';
 import { inspectImage } from '../../docker/images.js';
 import { copyServiceLogs } from '../../docker/logs.js';
-import { inspectService, specImage, unusedSwarmObjects } from '../../docker/swarm.js';
+import { inspectService, specImage, swarmFacts, unusedSwarmObjects } from '../../docker/swarm.js';
 import { formatBytes } from '../../models/disk.js';
 import { countOf } from '../../text/count-of.js';
 import type { DeploymentTarget } from '../deployment-target.js';
@@ -75,6 +75,12 @@ export const swarmTarget: DeploymentTarget = {
       },
 
       swap: (request) => swarmRollingUpdate.swap(docker, names, request),
+      // This node's own address in the Swarm: the engine may be a node reached through DOCKER_HOST,
+      // its ports published in its network, not on this host's loopback.
+      async probeHost() {
+        const swarm = await swarmFacts(docker);
+        return swarm.nodes.find((n) => n.id === swarm.nodeId)?.address || '127.0.0.1';
+      },
     };
   },
 
