@@ -96,6 +96,21 @@ describe('server lifecycle', () => {
     expect(client.finals().map((f) => f.text)).toEqual(['low high']);
   });
 
+  it('closes a session still decoding when the shutdown runs out of time with 1012, not a dropped connection', async () => {
+    const server = await startTestServer({ en: heavy.en });
+    const client = await AsrctlClient.connect(server.url);
+    await client.nextType('connection_established');
+    // Minutes of audio at once on the heavy model: far more than the drain below may take.
+    for (let i = 0; i < 8; i++) client.ws.send(pcmBytes(synthesize([{ silence: 30 }])));
+    await pollUntil(
+      () => metric(server, 'asr_audio_seconds_total'),
+      (seconds) => seconds > 0,
+      { what: 'decoding to start', timeoutMs: 20_000, intervalMs: 10 },
+    );
+    await server.drain(200);
+    expect(await client.closed).toBe(CLOSE_SERVICE_RESTART);
+  });
+
   it('with a session drain, open sessions go on after SIGTERM until they end, or until the drain ends (final, then 1012)', async () => {
     const server = await startTestServer({ en: models.en }, { config: { sessionDrain: '4000' } });
     const leaving = await AsrctlClient.connect(server.url);

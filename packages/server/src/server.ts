@@ -142,7 +142,7 @@ export class AsrServer {
    * Refuses new sessions (readiness turns 503, so a load balancer moves clients away), lets open
    * sessions go on for up to `sessionDrainMs`, then delivers the final result of every open
    * session's buffered audio, closes them with 1012, stops listening and frees the engine.
-   * Sessions still open `timeoutMs` after that are closed regardless.
+   * Sessions still decoding `timeoutMs` after that are closed with 1012 without their final.
    */
   async drain(timeoutMs = this.config.shutdownTimeoutMs, sessionDrainMs = this.config.sessionDrainMs): Promise<void> {
     if (this.draining) return;
@@ -163,6 +163,13 @@ export class AsrServer {
     });
     if ((await Promise.race([flushed, timedOut])) === 'timeout') {
       this.logger.warn({ sessions: this.connections.size }, 'drain_timeout');
+      // Audio still queued is not decoded, but clients learn why the session ends (1012, not a reset).
+      for (const c of this.connections) c.abandon(CLOSE_SERVICE_RESTART, 'server shutting down: out of time to decode');
+      await pollUntil(
+        () => this.connections.size,
+        (open) => open === 0,
+        { what: 'closing handshakes', timeoutMs: 1000, intervalMs: 20 },
+      ).catch(() => undefined);
     }
     clearTimeout(timer);
     const closed = Promise.all(this.listeners.map(({ http }) => new Promise<void>((resolve) => http.close(() => resolve()))));

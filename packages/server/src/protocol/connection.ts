@@ -34,6 +34,8 @@ export interface ClientConnection {
   shutdown(code: number, reason: string): Promise<void>;
   /** Closes the socket once every reply queued so far has been sent. */
   close(code: number, reason: string): void;
+  /** Closes the socket now, replies not yet sent dropped: the shutdown ran out of time. */
+  abandon(code: number, reason: string): void;
 }
 
 /** What a wire protocol adds to the shared plumbing below. */
@@ -120,6 +122,9 @@ export function openConnection(
     },
     close(code, reason) {
       void replies.then(() => ws.readyState === ws.OPEN && ws.close(code, reason));
+    },
+    abandon(code, reason) {
+      if (ws.readyState === ws.OPEN) ws.close(code, reason);
     },
   };
 
