@@ -1,3 +1,4 @@
+import fs = require('node:fs');
 import os = require('node:os');
 
 /**
@@ -11,8 +12,25 @@ import os = require('node:os');
  * before they import the program.
  */
 function sizeThreadPool(env: NodeJS.ProcessEnv = process.env): number {
-  env.UV_THREADPOOL_SIZE ||= String(Math.max(2, os.availableParallelism()));
+  env.UV_THREADPOOL_SIZE ||= String(Math.max(2, usableCores()));
   return Number(env.UV_THREADPOOL_SIZE);
 }
 
-export = { sizeThreadPool };
+/**
+ * The cores this process may use: the CPUs it may run on, fewer under a cgroup v2 CPU quota
+ * (`docker run --cpus 1.5` on a 64-core host is 2, not 64: each decode thread costs ~10 MB).
+ */
+function usableCores(cpuMaxFile = '/sys/fs/cgroup/cpu.max'): number {
+  const cores = os.availableParallelism();
+  let quota: string | undefined;
+  let period: string | undefined;
+  try {
+    [quota, period] = fs.readFileSync(cpuMaxFile, 'utf8').trim().split(/\s+/u);
+  } catch {
+    return cores; // no cgroup v2 CPU controller here
+  }
+  const share = Number(quota) / Number(period);
+  return quota !== 'max' && share > 0 ? Math.min(cores, Math.ceil(share)) : cores;
+}
+
+export = { sizeThreadPool, usableCores };
