@@ -17,6 +17,7 @@ export type CliErrorCode =
   | 'nothing_to_restart'
   | 'recognition_probe_failed'
   | 'rolled_back'
+  | 'server_unreachable'
   | 'swarm_operation_failed'
   | 'swarm_rollout_failed'
   | 'unrecorded_deployment';

@@ -146,7 +146,20 @@ describe('asrctl transcribe against asrctl serve', () => {
     const port = await freePort();
     const out = await asrctl('transcribe', join(dir, 'demo', 'low-high.wav'), '--url', `ws://127.0.0.1:${port}`);
     expect(out.code).toBe(1);
-    expect(out.stderr).toMatch(/cannot connect to ws:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*is the server running\?/);
+    expect(out.stderr).toMatch(/cannot connect to ws:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*\n  hint: is the server running\?/);
+  });
+
+  it('gives up within --timeout on a listener that accepts and never answers, naming the URL', async () => {
+    const silent = createServer(() => undefined).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const silentUrl = `ws://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      const out = await asrctl('transcribe', join(dir, 'demo', 'low-high.wav'), '--url', silentUrl, '--timeout', '1000');
+      expect(out.code).toBe(1);
+      expect(out.stderr).toContain(`asrctl: no WebSocket handshake from ${silentUrl} within 1000 ms\n  hint: check that the URL names`);
+    } finally {
+      silent.close();
+    }
   });
 
   it('exits non-zero on a file that is not a WAV', async () => {
