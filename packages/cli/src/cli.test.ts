@@ -171,6 +171,25 @@ describe('asrctl transcribe against asrctl serve', () => {
   });
 });
 
+describe('exit codes', () => {
+  it.each([
+    ['an unknown option', ['status', '--no-such-flag'], "unknown option '--no-such-flag'"],
+    ['an unknown command', ['transcrib'], "unknown command 'transcrib'"],
+    ['a value not among the choices', ['logs', '--service', 'db'], 'Allowed choices are app, edge'],
+    ['a missing argument', ['transcribe'], "missing required argument 'file'"],
+  ])('exits 2 on %s, saying what was wrong', async (_what, args, said) => {
+    const out = await asrctl(...args);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(said);
+  });
+
+  it('exits 0 on --help and --version', async () => {
+    expect(await asrctl('--help')).toMatchObject({ code: 0 });
+    expect(await asrctl('transcribe', '--help')).toMatchObject({ code: 0 });
+    expect(await asrctl('--version')).toMatchObject({ code: 0, stdout: '0.1.0\n' });
+  });
+});
+
 describe('asrctl serve', () => {
   it('exits 2 with the problems when the configuration is incomplete', async () => {
     const out = await asrctl('serve', '--port', '0');
