@@ -162,6 +162,15 @@ describe('asrctl transcribe against asrctl serve', () => {
     }
   });
 
+  it('reads the server URL from ASR_URL, as its help says', async () => {
+    const { stdout: help } = await run(process.execPath, [ASRCTL, 'transcribe', '--help']);
+    expect(help.replace(/\s+/gu, ' ')).toContain('--url <url> server WebSocket URL (default: "ws://localhost:8765", env: ASR_URL)');
+    const out = await run(process.execPath, [ASRCTL, 'transcribe', join(dir, 'demo', 'low-high.wav')], {
+      env: { ...process.env, ASR_URL: url },
+    });
+    expect(out.stdout).toBe('低 高\n');
+  });
+
   it('exits non-zero on a file that is not a WAV', async () => {
     const notWav = join(dir, 'notes.txt');
     await writeFile(notWav, 'just text');
@@ -179,6 +188,21 @@ describe('exit codes', () => {
     ['a missing argument', ['transcribe'], "missing required argument 'file'"],
   ])('exits 2 on %s, saying what was wrong', async (_what, args, said) => {
     const out = await asrctl(...args);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(said);
+  });
+
+  it.each([
+    [['scale', 'abc', '--project', 'asrcli'], 'replicas "abc": expected a whole number from 1 to 63'],
+    [['scale', '64', '--project', 'asrcli'], 'replicas "64": expected a whole number from 1 to 63'],
+    [['logs', '--tail', 'abc', '--project', 'asrcli'], 'tail "abc": expected a whole number from 0 to 1000000000'],
+    [['transcribe', 'x.wav', '--timeout', 'abc'], 'timeout "abc": expected a whole number from 1 to 3600000'],
+    [['transcribe', 'x.wav', '--timeout', '-5'], 'timeout "-5": expected a whole number from 1 to 3600000'],
+  ])('exits 2 on asrctl %j, naming the value', async (args, said) => {
+    // The engine is out of reach: the value is refused before anything is looked up.
+    const out: Partial<Outcome> = await run(process.execPath, [ASRCTL, ...args], {
+      env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` },
+    }).catch((err: Outcome) => err);
     expect(out.code).toBe(2);
     expect(out.stderr).toContain(said);
   });
