@@ -14,6 +14,7 @@ export type CliErrorCode =
   | 'invalid_wav'
   | 'model_install_failed'
   | 'model_prefetch_failed'
+  | 'not_scalable'
   | 'nothing_to_restart'
   | 'recognition_probe_failed'
   | 'rolled_back'
