@@ -146,7 +146,7 @@ describe('asrctl transcribe against asrctl serve', () => {
     const port = await freePort();
     const out = await asrctl('transcribe', join(dir, 'demo', 'low-high.wav'), '--url', `ws://127.0.0.1:${port}`);
     expect(out.code).toBe(1);
-    expect(out.stderr).toMatch(/cannot connect to ws:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*\n  hint: is the server running\?/);
+    expect(out.stderr).toMatch(/cannot connect to ws:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*\n {2}hint: is the server running\?/);
   });
 
   it('gives up within --timeout on a listener that accepts and never answers, naming the URL', async () => {
