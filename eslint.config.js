@@ -20,12 +20,12 @@ export default tseslint.config(
     },
   },
   {
-    // No module imports itself through others: layers and deployment targets stay a tree.
-    files: ['packages/cli/src/**/*.ts'],
+    // No module imports itself through others, in any package: layers and deployment targets stay a tree.
+    files: ['packages/cli/src/**/*.ts', 'packages/server/src/**/*.ts', 'packages/tone-model/src/**/*.ts', 'bench/src/**/*.ts'],
     plugins: { 'import-x': importX },
     settings: {
       ...importX.flatConfigs.typescript.settings,
-      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'packages/cli/tsconfig.json' })],
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.json' })],
     },
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },

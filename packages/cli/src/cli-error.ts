@@ -14,9 +14,11 @@ export type CliErrorCode =
   | 'invalid_wav'
   | 'model_install_failed'
   | 'model_prefetch_failed'
+  | 'not_scalable'
   | 'nothing_to_restart'
   | 'recognition_probe_failed'
   | 'rolled_back'
+  | 'server_unreachable'
   | 'swarm_operation_failed'
   | 'swarm_rollout_failed'
   | 'unrecorded_deployment';

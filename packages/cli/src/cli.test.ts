@@ -146,7 +146,29 @@ describe('asrctl transcribe against asrctl serve', () => {
     const port = await freePort();
     const out = await asrctl('transcribe', join(dir, 'demo', 'low-high.wav'), '--url', `ws://127.0.0.1:${port}`);
     expect(out.code).toBe(1);
-    expect(out.stderr).toMatch(/cannot connect to ws:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*is the server running\?/);
+    expect(out.stderr).toMatch(/cannot connect to ws:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED.*\n {2}hint: is the server running\?/);
+  });
+
+  it('gives up within --timeout on a listener that accepts and never answers, naming the URL', async () => {
+    const silent = createServer(() => undefined).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const silentUrl = `ws://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    try {
+      const out = await asrctl('transcribe', join(dir, 'demo', 'low-high.wav'), '--url', silentUrl, '--timeout', '1000');
+      expect(out.code).toBe(1);
+      expect(out.stderr).toContain(`asrctl: no WebSocket handshake from ${silentUrl} within 1000 ms\n  hint: check that the URL names`);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('reads the server URL from ASR_URL, as its help says', async () => {
+    const { stdout: help } = await run(process.execPath, [ASRCTL, 'transcribe', '--help']);
+    expect(help.replace(/\s+/gu, ' ')).toContain('--url <url> server WebSocket URL (default: "ws://localhost:8765", env: ASR_URL)');
+    const out = await run(process.execPath, [ASRCTL, 'transcribe', join(dir, 'demo', 'low-high.wav')], {
+      env: { ...process.env, ASR_URL: url },
+    });
+    expect(out.stdout).toBe('低 高\n');
   });
 
   it('exits non-zero on a file that is not a WAV', async () => {
@@ -155,6 +177,40 @@ describe('asrctl transcribe against asrctl serve', () => {
     const out = await asrctl('transcribe', notWav, '--url', url);
     expect(out).toMatchObject({ code: 1, stderr: `asrctl: ${notWav} is not a WAV file (no RIFF/WAVE header)\n` });
     expect((await asrctl('transcribe', join(dir, 'missing.wav'), '--url', url)).stderr).toContain('no such file');
+  });
+});
+
+describe('exit codes', () => {
+  it.each([
+    ['an unknown option', ['status', '--no-such-flag'], "unknown option '--no-such-flag'"],
+    ['an unknown command', ['transcrib'], "unknown command 'transcrib'"],
+    ['a value not among the choices', ['logs', '--service', 'db'], 'Allowed choices are app, edge'],
+    ['a missing argument', ['transcribe'], "missing required argument 'file'"],
+  ])('exits 2 on %s, saying what was wrong', async (_what, args, said) => {
+    const out = await asrctl(...args);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(said);
+  });
+
+  it.each([
+    [['scale', 'abc', '--project', 'asrcli'], 'replicas "abc": expected a whole number from 1 to 63'],
+    [['scale', '64', '--project', 'asrcli'], 'replicas "64": expected a whole number from 1 to 63'],
+    [['logs', '--tail', 'abc', '--project', 'asrcli'], 'tail "abc": expected a whole number from 0 to 1000000000'],
+    [['transcribe', 'x.wav', '--timeout', 'abc'], 'timeout "abc": expected a whole number from 1 to 3600000'],
+    [['transcribe', 'x.wav', '--timeout', '-5'], 'timeout "-5": expected a whole number from 1 to 3600000'],
+  ])('exits 2 on asrctl %j, naming the value', async (args, said) => {
+    // The engine is out of reach: the value is refused before anything is looked up.
+    const out: Partial<Outcome> = await run(process.execPath, [ASRCTL, ...args], {
+      env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` },
+    }).catch((err: Outcome) => err);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(said);
+  });
+
+  it('exits 0 on --help and --version', async () => {
+    expect(await asrctl('--help')).toMatchObject({ code: 0 });
+    expect(await asrctl('transcribe', '--help')).toMatchObject({ code: 0 });
+    expect(await asrctl('--version')).toMatchObject({ code: 0, stdout: '0.1.0\n' });
   });
 });
 

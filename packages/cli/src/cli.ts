@@ -35,7 +35,8 @@ registerBaseImage(program);
 try {
   await program.parseAsync(process.argv);
 } catch (caught) {
-  if (caught instanceof CommanderError) process.exit(caught.exitCode);
+  // Commander has already printed what was wrong; any usage error of its own is bad usage (2), like a bad value.
+  if (caught instanceof CommanderError) process.exit(caught.exitCode === 0 ? 0 : 2);
   const err = isEngineConnectionError(caught) ? engineUnreachable(caught) : caught;
   // A CliError's message ends with its hint line; the server's ConfigError is bad usage too.
   process.stderr.write(`asrctl: ${(err as Error).message}\n`);

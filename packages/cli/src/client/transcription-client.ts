@@ -1,4 +1,5 @@
-import { AsrctlClient, AsrctlClientError, type TranscriptMessage } from '@asrctl/server';
+import { AsrctlClient, type AsrctlClientError, type TranscriptMessage } from '@asrctl/server';
+import { CliError } from '../cli-error.js';
 
 /** Without --realtime: audio goes out at most this many times real time, after HEAD_START_SECONDS at once. */
 const FAST_PACE = 4;
@@ -36,10 +37,10 @@ export interface TranscribeOptions {
 export async function transcribe(options: TranscribeOptions): Promise<TranscriptMessage[]> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const client = await AsrctlClient.connect(options.url, {
+    handshakeTimeoutMs: timeoutMs,
     ...(options.pinnedCertificate !== undefined && { ca: options.pinnedCertificate, skipHostnameCheck: true }),
   }).catch((err: AsrctlClientError) => {
-    const refused = (err.cause as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED';
-    throw refused ? new AsrctlClientError(err.code, `${err.message} (is the server running? start one with \`asrctl serve\`)`) : err;
+    throw new CliError('server_unreachable', err.message, { cause: err, hint: connectionHint(err) });
   });
   client.onMessage((m) => {
     if (m.is_final === true) options.onFinal?.(m as unknown as TranscriptMessage);
@@ -72,4 +73,13 @@ export async function transcribe(options: TranscribeOptions): Promise<Transcript
     client.ws.on('error', () => undefined);
     void client.close();
   }
+}
+
+/** What to do when `transcribe` cannot open its WebSocket. */
+function connectionHint(err: AsrctlClientError): string | undefined {
+  if (err.code === 'timeout')
+    return 'check that the URL names an asrctl server (its host, port and ws:// or wss://); on a slow link raise --timeout';
+  if ((err.cause as NodeJS.ErrnoException | undefined)?.code === 'ECONNREFUSED')
+    return 'is the server running? start one with `asrctl serve`';
+  return undefined;
 }

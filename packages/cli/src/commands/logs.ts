@@ -1,7 +1,9 @@
 import { type Command, Option } from 'commander';
+import { wholeNumber } from '@asrctl/server';
 import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { deployedTarget } from '../targets/index.js';
+import { parsedAs } from '../options/commander-options.js';
 import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
 
@@ -9,7 +11,7 @@ import { projectFrom } from './project.js';
 export function registerLogs(program: Command): void {
   addTargetOptions(program.command('logs').description("print the serving app's logs (JSON lines), or the edge's"))
     .option('-f, --follow', 'keep printing new lines until interrupted')
-    .option('--tail <n>', 'only the last N lines', (v) => Number.parseInt(v, 10))
+    .option('--tail <n>', 'only the last N lines', parsedAs(wholeNumber(0, 1_000_000_000), 'tail'))
     .option('-t, --timestamps', "prefix each line with Docker's timestamp")
     .addOption(new Option('--service <role>', 'app or edge').choices(['app', 'edge']).default('app'))
     .action(

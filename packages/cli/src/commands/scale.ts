@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { scalingTarget } from '../targets/index.js';
+import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
+import { parsedAs } from '../options/commander-options.js';
 import { addTargetOptions } from './deployment-options.js';
 import { projectFrom } from './project.js';
 import { countOf } from '../text/count-of.js';
@@ -11,7 +13,7 @@ export function registerScale(program: Command): void {
   addTargetOptions(
     program
       .command('scale')
-      .argument('<replicas>', 'number of app tasks', (v) => Number(v))
+      .argument('<replicas>', 'number of app tasks', parsedAs(DEPLOY_OPTIONS.options.replicas.type, 'replicas'))
       .description('change the number of app replicas of a Swarm deployment (open sessions drain, none are cut)'),
   ).action(async (replicas: number, flags: { project?: string; config?: string }) => {
     const names = deploymentNames(projectFrom(flags));

@@ -1,7 +1,9 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { wholeNumber } from '@asrctl/server';
 import { readWavFile } from '../audio/wav-file.js';
 import type { TranscriptMessage } from '@asrctl/server';
 import { transcribe } from '../client/transcription-client.js';
+import { parsedAs } from '../options/commander-options.js';
 
 interface TranscribeCommandOptions {
   url: string;
@@ -9,7 +11,7 @@ interface TranscribeCommandOptions {
   realtime?: boolean;
   words?: boolean;
   json?: boolean;
-  timeout: string;
+  timeout: number;
 }
 
 /** `asrctl transcribe FILE.wav`: finals on stdout, partials on stderr, non-zero exit on any error. */
@@ -18,7 +20,7 @@ export function registerTranscribe(program: Command): void {
     .command('transcribe')
     .description('stream a WAV file (PCM16, any rate, mono or stereo) to a server and print the transcript')
     .argument('<file>', 'WAV file')
-    .option('--url <url>', 'server WebSocket URL', process.env.ASR_URL ?? 'ws://localhost:8765')
+    .addOption(new Option('--url <url>', 'server WebSocket URL').env('ASR_URL').default('ws://localhost:8765'))
     .option(
       '--language <lang>',
       "switch to this language first (cn, en, ...; auto: the server picks each utterance's language, shown before each final)",
@@ -26,7 +28,7 @@ export function registerTranscribe(program: Command): void {
     .option('--realtime', 'send audio at its own pace, like a microphone')
     .option('--words', 'ask for word times (shown with --json)')
     .option('--json', 'print each final as a JSON line')
-    .option('--timeout <ms>', 'how long to wait for the server', '30000')
+    .option('--timeout <ms>', 'how long to wait for the server at each step', parsedAs(wholeNumber(1, 3_600_000), 'timeout'), 30_000)
     .action(async (file: string, options: TranscribeCommandOptions) => {
       const audio = await readWavFile(file);
       const live = process.stderr.isTTY;
@@ -50,7 +52,7 @@ export function registerTranscribe(program: Command): void {
           language: options.language,
           realtime: options.realtime,
           words: options.words,
-          timeoutMs: Number(options.timeout),
+          timeoutMs: options.timeout,
           onPartial,
           onFinal,
         });

@@ -7,6 +7,9 @@ import { transcribe } from '../client/transcription-client.js';
 import { type DeployConfig, type ModelMount, modelName } from '../deployment/deploy-config.js';
 import { CliError } from '../cli-error.js';
 
+/** How long a probe waits for each step: the WebSocket handshake, each reply, the final. */
+const PROBE_TIMEOUT_MS = 20_000;
+
 export interface ProbeClip {
   samples: Int16Array;
   sampleRate: number;
@@ -71,7 +74,7 @@ export async function probeRecognition(plainUrl: string, config: DeployConfig): 
         language: model.language,
         // Each model by name: a language may have several, and only its first is the default.
         model: modelName(model),
-        timeoutMs: 20_000,
+        timeoutMs: PROBE_TIMEOUT_MS,
         ...(pinnedCertificate !== undefined && { pinnedCertificate }),
       });
       text = finals
@@ -132,10 +135,13 @@ export async function probeProtocolPorts(host: string, config: DeployConfig): Pr
 
 /** Connects, lets `talk` send, and collects the non-empty `text` fields until the server closes or says is_final. */
 async function exchange(url: string, pinned: string | undefined, talk: (client: AsrctlClient) => void): Promise<string[]> {
-  const client = await AsrctlClient.connect(url, pinned === undefined ? {} : { ca: pinned, skipHostnameCheck: true });
+  const client = await AsrctlClient.connect(url, {
+    handshakeTimeoutMs: PROBE_TIMEOUT_MS,
+    ...(pinned !== undefined && { ca: pinned, skipHostnameCheck: true }),
+  });
   try {
     talk(client);
-    const final = await client.nextFinal(20_000).catch((err: unknown) => {
+    const final = await client.nextFinal(PROBE_TIMEOUT_MS).catch((err: unknown) => {
       if (client.closeCode === undefined) throw err;
     });
     const upTo = final ? client.messages.indexOf(final) + 1 : client.messages.length;

@@ -1,5 +1,5 @@
-import { type DeprecatedEnv, type OptionTable, flagOf, helpText } from '@asrctl/server';
-import { Option } from 'commander';
+import { type DeprecatedEnv, type OptionTable, type ValueType, flagOf, helpText } from '@asrctl/server';
+import { InvalidArgumentError, Option } from 'commander';
 
 /** A repeatable flag's values, in order. */
 export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -26,6 +26,20 @@ export function commanderOptions(
       if (spec.type?.choices) option.choices(spec.type.choices);
       return spec.multiple ? option.argParser(collect) : option;
     });
+}
+
+/**
+ * A commander parser for a flag or argument of one of the shared value types: bad text is a usage
+ * error (exit 2) naming the text and what is expected, e.g. `replicas "abc": expected a whole
+ * number from 1 to 63`.
+ */
+export function parsedAs<T>(type: ValueType<T>, label: string): (text: string) => T {
+  return (text) => {
+    const problems: string[] = [];
+    const value = type.parse(text, label, problems);
+    if (value === undefined) throw new InvalidArgumentError(problems.join('; '));
+    return value;
+  };
 }
 
 /** One line on stderr per variable read under its old name. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveDeployConfig } from '../deployment/deploy-config.js';
 import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
-import { TARGETS, targetNamed } from './index.js';
+import { TARGETS, scalingTargetFor, targetNamed } from './index.js';
 
 // Building a deployment talks to no engine: the client is never used here.
 const docker = connectEngine();
@@ -33,5 +33,14 @@ describe('the deployment target registry', () => {
 
   it('lets only targets that run replicas scale', () => {
     expect(TARGETS.filter((t) => t.scale).map((t) => t.name)).toEqual(['swarm']);
+  });
+
+  it('scales a Swarm deployment, and says why a project on containers cannot be scaled', () => {
+    expect(scalingTargetFor(targetNamed('swarm'), 'asr')).toHaveProperty('scale');
+    // Deployed nowhere: Swarm's own checks say what is missing.
+    expect(scalingTargetFor(undefined, 'asr')).toHaveProperty('scale');
+    expect(() => scalingTargetFor(targetNamed('docker'), 'asr')).toThrow(
+      '"asr" runs as containers on this engine, one app each; asrctl scale applies to Swarm services\n  hint: deploy it with --target swarm to run replicas',
+    );
   });
 });

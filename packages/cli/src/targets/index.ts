@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import type { Target } from '../deployment/deploy-config.js';
 import type { DeploymentNames } from '../deployment/deployment-names.js';
+import { CliError } from '../cli-error.js';
 import type { DeploymentTarget } from './deployment-target.js';
 import { dockerTarget } from './docker/docker-target.js';
 import { swarmTarget } from './swarm/swarm-target.js';
@@ -17,17 +18,33 @@ export function targetNamed(name: Target): DeploymentTarget {
 
 /** The target the project is deployed on here; the first target when it is deployed nowhere. */
 export async function deployedTarget(docker: Docker, names: DeploymentNames): Promise<DeploymentTarget> {
+  return (await deployedOn(docker, names)) ?? TARGETS[0]!;
+}
+
+async function deployedOn(docker: Docker, names: DeploymentNames): Promise<DeploymentTarget | undefined> {
   for (const target of TARGETS) if (await target.isDeployed(docker, names)) return target;
-  return TARGETS[0]!;
+  return undefined;
+}
+
+type ScalingTarget = Required<Pick<DeploymentTarget, 'scale'>>;
+
+/** The target `asrctl scale` acts on, given where the project is deployed. */
+export async function scalingTarget(docker: Docker, names: DeploymentNames): Promise<ScalingTarget> {
+  return scalingTargetFor(await deployedOn(docker, names), names.project);
 }
 
 /**
- * The target `asrctl scale` acts on: the deployed one if it scales, else the first that can
- * (whose own checks then say what is missing, e.g. no such service on this Swarm).
+ * The deployed target if it scales; a project deployed on one that does not is told so. One
+ * deployed nowhere gets the first target that scales, whose own checks then say what is missing
+ * (e.g. no such service on this Swarm).
  */
-export async function scalingTarget(docker: Docker, names: DeploymentNames): Promise<Required<Pick<DeploymentTarget, 'scale'>>> {
-  const deployed = await deployedTarget(docker, names);
-  const target = deployed.scale ? deployed : TARGETS.find((t) => t.scale);
-  if (!target?.scale) throw new Error('no deployment target can scale');
-  return { scale: target.scale.bind(target) };
+export function scalingTargetFor(deployed: DeploymentTarget | undefined, project: string, targets = TARGETS): ScalingTarget {
+  const target = deployed ?? targets.find((t) => t.scale);
+  if (target?.scale) return { scale: target.scale.bind(target) };
+  const scalable = targets.filter((t) => t.scale);
+  throw new CliError(
+    'not_scalable',
+    `"${project}" runs as ${target?.runsAs ?? 'nothing here'}, one app each; asrctl scale applies to ${scalable.map((t) => t.runsAs).join(' or ')}`,
+    { hint: `deploy it with ${scalable.map((t) => `--target ${t.name}`).join(' or ')} to run replicas` },
+  );
 }

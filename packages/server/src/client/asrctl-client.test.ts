@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AsrServer } from '../server.js';
@@ -17,6 +19,20 @@ describe('AsrctlClient', () => {
   afterAll(async () => {
     await server.drain(500);
     await models.remove();
+  });
+
+  it('gives up on a listener that accepts and never answers the handshake, as a timeout naming the URL', async () => {
+    const silent = createServer(() => undefined).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const silentUrl = `ws://127.0.0.1:${(silent.address() as { port: number }).port}/`;
+    try {
+      await expect(AsrctlClient.connect(silentUrl, { handshakeTimeoutMs: 300 })).rejects.toMatchObject({
+        code: 'timeout',
+        message: `no WebSocket handshake from ${silentUrl} within 300 ms`,
+      });
+    } finally {
+      silent.close();
+    }
   });
 
   it('answers a command with its typed reply, and throws the server’s error with its code', async () => {

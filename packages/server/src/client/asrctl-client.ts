@@ -127,17 +127,32 @@ export class AsrctlClient {
         ...(options.headers && { headers: options.headers }),
         ...(options.ca !== undefined && { ca: options.ca }),
         ...(options.skipHostnameCheck && { checkServerIdentity: skipHostnameCheck }),
-        ...(options.handshakeTimeoutMs !== undefined && { handshakeTimeout: options.handshakeTimeoutMs }),
       });
       const client = new AsrctlClient(url, ws);
-      ws.once('open', () => resolve(client));
+      // Our own timer rather than ws's handshakeTimeout, which says it timed out only in its message.
+      let timedOut = false;
+      const timer =
+        options.handshakeTimeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              ws.terminate();
+            }, options.handshakeTimeoutMs);
+      ws.once('open', () => {
+        clearTimeout(timer);
+        resolve(client);
+      });
       ws.on('error', (err: NodeJS.ErrnoException) => {
-        const error = new AsrctlClientError('connection', `cannot connect to ${url}: ${err.message}`, { cause: err });
+        clearTimeout(timer);
+        const error = timedOut
+          ? new AsrctlClientError('timeout', `no WebSocket handshake from ${url} within ${options.handshakeTimeoutMs} ms`, { cause: err })
+          : new AsrctlClientError('connection', `cannot connect to ${url}: ${err.message}`, { cause: err });
         client.failure ??= error;
         client.wake();
         reject(error);
       });
       ws.once('unexpected-response', (_req, res) => {
+        clearTimeout(timer);
         ws.on('error', () => undefined);
         ws.terminate();
         reject(

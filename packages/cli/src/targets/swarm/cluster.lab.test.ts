@@ -2,6 +2,7 @@ import { rename } from 'node:fs/promises';
 import { lowHighClip } from '@asrctl/tone-model';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollUntil } from '@asrctl/server';
 import { transcribe } from '../../client/transcription-client.js';
 import { deploy, plainPhaseRunner } from '../../deploy/deploy.js';
 import { deploymentNames } from '../../deployment/deployment-names.js';
@@ -16,6 +17,7 @@ const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
 const project = `asrlab${process.pid}`;
 const names = deploymentNames(project);
 const PORT = 18765;
+const isRunning = (t: { desiredState: string; state: string }): boolean => t.desiredState === 'running' && t.state === 'running';
 
 /**
  * A 3-node Swarm (1 manager, 2 workers, each its own dockerd in its own network namespace) and a
@@ -34,11 +36,11 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
   /** Until the (global) edge runs on every node again, e.g. after its pull or a drain. */
   const edgeOnEveryNode = async (): Promise<void> => {
     const edge = await inspectService(lab.manager.docker, names.edgeService);
-    for (let i = 0; i < 120; i++) {
-      const edges = (await serviceTasks(lab.manager.docker, edge!.id)).filter((t) => t.desiredState === 'running' && t.state === 'running');
-      if (edges.length === lab.nodes.length) return;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    await pollUntil(
+      async () => (await serviceTasks(lab.manager.docker, edge!.id)).filter(isRunning).length,
+      (running) => running === lab.nodes.length,
+      { what: `the edge to run on all ${lab.nodes.length} nodes`, timeoutMs: 120_000, intervalMs: 1000 },
+    );
   };
   /** Figures for BENCHMARKS.md (never asserted: the machine is shared). */
   const figure = (what: string, value: string): void => void process.stdout.write(`lab figure: ${what}: ${value}\n`);
@@ -129,21 +131,16 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
     const drained = Date.now();
     await node.update({ version: spec.Version.Index, ...spec.Spec, Availability: 'drain' });
     const app = await inspectService(lab.manager.docker, names.appService);
-    let movedMs = -1;
-    for (let i = 0; i < 120; i++) {
-      const running = (await serviceTasks(lab.manager.docker, app!.id)).filter(
-        (t) => t.desiredState === 'running' && t.state === 'running',
-      );
-      if (running.length === 3 && running.every((t) => t.nodeId !== thirdId)) {
-        movedMs = Date.now() - drained;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
+    await pollUntil(
+      async () => (await serviceTasks(lab.manager.docker, app!.id)).filter(isRunning),
+      (running) => running.length === 3 && running.every((t) => t.nodeId !== thirdId),
+      { what: '3 app tasks to run off the drained node', timeoutMs: 120_000, intervalMs: 1000 },
+    );
+    const movedMs = Date.now() - drained;
     await new Promise((r) => setTimeout(r, 3000));
     const connections = await Promise.all(loops.map((l) => l.stop()));
     for (const c of connections) expect(c.failures).toEqual([]);
-    const running = (await serviceTasks(lab.manager.docker, app!.id)).filter((t) => t.desiredState === 'running' && t.state === 'running');
+    const running = (await serviceTasks(lab.manager.docker, app!.id)).filter(isRunning);
     expect(running.map((t) => t.nodeId)).not.toContain(thirdId);
     expect(running).toHaveLength(3);
     const back = (await node.inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> };
@@ -170,14 +167,17 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
       expect(await recognize(first, 'en')).toEqual(['low high']);
       const reconnectedMs = Date.now() - partitioned;
       let downMs = -1;
-      let recoveredMs = -1;
-      for (let i = 0; i < 120 && recoveredMs < 0; i++) {
-        const down = (await swarmFacts(first.docker)).nodes.find((n) => n.id === thirdId)?.state === 'down';
-        if (down && downMs < 0) downMs = Date.now() - partitioned;
-        const app = (await swarmStatus(lab.manager.docker, names)).services.find((s) => s.role === 'app');
-        if (down && app?.running === 3) recoveredMs = Date.now() - partitioned;
-        else await new Promise((r) => setTimeout(r, 500));
-      }
+      await pollUntil(
+        async () => {
+          const down = (await swarmFacts(first.docker)).nodes.find((n) => n.id === thirdId)?.state === 'down';
+          if (down && downMs < 0) downMs = Date.now() - partitioned;
+          const app = (await swarmStatus(lab.manager.docker, names)).services.find((s) => s.role === 'app');
+          return down && app?.running === 3;
+        },
+        (recovered) => recovered,
+        { what: 'the lost node to be down and 3 app replicas to run again', timeoutMs: 120_000, intervalMs: 500 },
+      );
+      const recoveredMs = Date.now() - partitioned;
       const status = await execa('node', [CLI, 'status', '--project', project], {
         env: { ...process.env, DOCKER_HOST: lab.managerHost },
         reject: false,
@@ -210,15 +210,16 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
     await execa('node', [CLI, 'stop', '--project', project], { env });
     await execa('node', [CLI, 'cleanup', '--project', project, '--yes'], { env });
     for (const node of lab.nodes) {
-      for (let i = 0; i < 60; i++) {
-        if ((await node.docker.listContainers({ all: true, filters: { label: [`com.docker.stack.namespace=${project}`] } })).length === 0)
-          break;
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-      expect(
-        await node.docker.listContainers({ all: true, filters: { label: [`com.docker.stack.namespace=${project}`] } }),
-        node.name,
-      ).toEqual([]);
+      await pollUntil(
+        () => node.docker.listContainers({ all: true, filters: { label: [`com.docker.stack.namespace=${project}`] } }),
+        (containers) => containers.length === 0,
+        {
+          what: `${node.name} to have no container of ${project}`,
+          timeoutMs: 60_000,
+          intervalMs: 1000,
+          timeoutError: (message, left) => new Error(`${message}; still there: ${left.map((c) => c.Names.join(',')).join(' ')}`),
+        },
+      );
     }
   }, 300_000);
 });
