@@ -184,6 +184,11 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
       });
       expect(status.stdout).toMatch(new RegExp(`node \\S+ \\(${third.address.replaceAll('.', '\\.')}\\) worker: down`, 'u'));
       expect(status.stdout).toMatch(/_app {2}app {2}replicated 3 {2}running 3\/3/u);
+      // The header and a problem line say a node is lost, though the service recovered on the others.
+      expect(status.stdout).toMatch(/^"asrlab\d+": serving, DEGRADED \(swarm/u);
+      expect(status.stdout).toMatch(
+        new RegExp(`problem: node \\S+ \\(${third.address.replaceAll('.', '\\.')}\\) is down \\(active\\)`, 'u'),
+      );
       const connections = await Promise.all(loops.map((l) => l.stop()));
       figure(
         'node loss',
