@@ -12,7 +12,7 @@ import { type TestModels, stopAfterFirstFailure, testDeployConfig, toneModelsFor
 import { type LabNode, type SwarmLab, swarmLabForTests } from '../../testing/swarm-lab-fixture.js';
 import { stopSwarmDeployment, swarmStatus } from './swarm-operations.js';
 
-const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
+const CLI = new URL('../../../dist/main.cjs', import.meta.url).pathname;
 const project = `asrlab${process.pid}`;
 const names = deploymentNames(project);
 const PORT = 18765;
@@ -196,7 +196,7 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
         env: { ...process.env, DOCKER_HOST: lab.managerHost },
         reject: false,
       });
-      expect(status.stdout).toMatch(new RegExp(`node \\S+ \\(${third.address.replaceAll('.', '\\.')}\\) worker: down`, 'u'));
+      expect(status.stdout, status.stderr).toMatch(new RegExp(`node \\S+ \\(${third.address.replaceAll('.', '\\.')}\\) worker: down`, 'u'));
       expect(status.stdout).toMatch(/_app {2}app {2}replicated 3 {2}running 3\/3/u);
       // The header and a problem line say a node is lost, though the service recovered on the others.
       expect(status.stdout).toMatch(/^"asrlab\d+": serving, DEGRADED \(swarm/u);
