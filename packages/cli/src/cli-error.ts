@@ -12,6 +12,7 @@ export type CliErrorCode =
   | 'image_push_failed'
   | 'invalid_deploy_config'
   | 'invalid_wav'
+  | 'model_changed'
   | 'model_install_failed'
   | 'model_prefetch_failed'
   | 'not_scalable'

@@ -25,6 +25,7 @@ export interface DeployReport {
   url: string;
   color?: string;
   previousColor?: string;
+  /** The image the app runs. */
   appImage: string;
   heard: Record<string, string>;
   warnings: string[];
@@ -78,7 +79,7 @@ export async function deploy(
     url: ctx.publicUrl!,
     ...(ctx.swapped!.newColor && { color: ctx.swapped!.newColor }),
     ...(ctx.swapped!.oldColor && { previousColor: ctx.swapped!.oldColor }),
-    appImage: ctx.appImage!,
+    appImage: ctx.swapped!.image ?? ctx.appImage!,
     heard: ctx.heard ?? {},
     warnings: ctx.warnings,
     strategy: ctx.deployment.strategy,

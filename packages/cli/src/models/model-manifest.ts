@@ -34,7 +34,13 @@ export type VerifyResult = { ok: true; files: number } | { ok: false; problems: 
 export async function verifyAgainstManifest(dir: string): Promise<VerifyResult> {
   const manifest = await readManifest(dir);
   if (!manifest) return { ok: false, problems: [`no ${MANIFEST_FILE}: not installed by asrctl (or the install did not finish)`] };
-  const actual = await hashTree(dir).catch(() => ({}) as Record<string, { sha256: string; bytes: number }>);
+  const actual = await hashTree(dir).catch(() => ({}) as ModelManifest['files']);
+  const problems = manifestMismatches(manifest, actual);
+  return problems.length === 0 ? { ok: true, files: Object.keys(manifest.files).length } : { ok: false, problems };
+}
+
+/** How the files found (`actual`, from hashTree) differ from the manifest: missing, changed and unexpected files. */
+export function manifestMismatches(manifest: ModelManifest, actual: ModelManifest['files']): string[] {
   const problems: string[] = [];
   for (const [path, expected] of Object.entries(manifest.files)) {
     const found = actual[path];
@@ -42,7 +48,7 @@ export async function verifyAgainstManifest(dir: string): Promise<VerifyResult> 
     else if (found.sha256 !== expected.sha256) problems.push(`${path} changed (${found.bytes} bytes, expected ${expected.bytes})`);
   }
   for (const path of Object.keys(actual)) if (!manifest.files[path]) problems.push(`${path} is not part of the model`);
-  return problems.length === 0 ? { ok: true, files: Object.keys(manifest.files).length } : { ok: false, problems };
+  return problems;
 }
 
 export async function hashTree(root: string): Promise<Record<string, { sha256: string; bytes: number }>> {

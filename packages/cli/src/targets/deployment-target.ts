@@ -86,6 +86,8 @@ export interface SwappedDeployment {
   oldColor?: Color;
   /** What serves now, for the deploy's summary. */
   serving: string;
+  /** The image the app runs, when it is not the one built (Swarm with a registry: the app with its models as layers). */
+  image?: string;
   /** After verification: the old app finishes its sessions (up to the drain timeout) and goes. */
   retire(say: Say): Promise<void>;
   /** Verification failed: the old app serves again (or keeps serving) and the new one goes. */

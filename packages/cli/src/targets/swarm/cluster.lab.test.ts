@@ -6,14 +6,14 @@ import { pollUntil } from '@asrctl/server';
 import { transcribe } from '../../client/transcription-client.js';
 import { deploy, plainPhaseRunner } from '../../deploy/deploy.js';
 import { deploymentNames } from '../../deployment/deployment-names.js';
-import { containerTemplate, inspectService, serviceTasks, specImage, swarmFacts } from '../../docker/swarm.js';
+import { containerTemplate, inspectService, serviceTasks, specImage, swarmFacts, updateService } from '../../docker/swarm.js';
 import { startConnectionLoop } from '../../load/connection-loop.js';
 import { startStreamingSession } from '../../load/streaming-session.js';
 import { type TestModels, stopAfterFirstFailure, testDeployConfig, toneModelsForDeploy } from '../../testing/docker-fixture.js';
 import { type LabNode, type SwarmLab, swarmLabForTests } from '../../testing/swarm-lab-fixture.js';
 import { stopSwarmDeployment, swarmStatus } from './swarm-operations.js';
 
-const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
+const CLI = new URL('../../../dist/main.cjs', import.meta.url).pathname;
 const project = `asrlab${process.pid}`;
 const names = deploymentNames(project);
 const PORT = 18765;
@@ -82,13 +82,27 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
       expect(container.Config.Image).toBe(specImage(app?.spec)?.replace(/@sha256:.*$/u, ''));
     }
 
+    // The summary names the image that runs (the app with its models) and warns of no bind mount.
+    expect(report.appImage).toBe(specImage(app?.spec)?.replace(/@sha256:.*$/u, ''));
+    expect(report.warnings.join('\n')).not.toContain('bind-mounted');
+
     // The deploy waits for the edge on this node; the others start it as their pulls finish.
     await edgeOnEveryNode();
 
-    // The model directories leave the shared disk: tasks started now (a scale-up, a rescheduling)
-    // can only get them from the registry.
+    // The proof of the route is above: no bind mount in the spec or any container. Beyond it, the
+    // model directories leave the shared disk and every task is replaced (a forced update, as a
+    // rescheduling would): the new tasks start and serve with no model directory on any disk.
     await rename(models.dir, `${models.dir}.gone`);
     try {
+      const force = (containerTemplate(app?.spec)?.ForceUpdate ?? 0) + 1;
+      await updateService(lab.manager.docker, app!, { ...app!.spec, TaskTemplate: { ...app!.spec.TaskTemplate, ForceUpdate: force } });
+      let replaced = false;
+      for (let i = 0; i < 180 && !replaced; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        const wanted = (await serviceTasks(lab.manager.docker, app!.id)).filter((t) => t.desiredState === 'running');
+        replaced = wanted.length === 3 && wanted.every((t) => t.state === 'running' && t.forceUpdate === force);
+      }
+      expect(replaced, 'every app task replaced while the model directories are gone').toBe(true);
       for (const node of lab.nodes) {
         expect(await recognize(node, 'en'), node.name).toEqual(['low high']);
         expect(await recognize(node, 'cn'), node.name).toEqual(['低 高']);
@@ -182,8 +196,13 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
         env: { ...process.env, DOCKER_HOST: lab.managerHost },
         reject: false,
       });
-      expect(status.stdout).toMatch(new RegExp(`node \\S+ \\(${third.address.replaceAll('.', '\\.')}\\) worker: down`, 'u'));
+      expect(status.stdout, status.stderr).toMatch(new RegExp(`node \\S+ \\(${third.address.replaceAll('.', '\\.')}\\) worker: down`, 'u'));
       expect(status.stdout).toMatch(/_app {2}app {2}replicated 3 {2}running 3\/3/u);
+      // The header and a problem line say a node is lost, though the service recovered on the others.
+      expect(status.stdout).toMatch(/^"asrlab\d+": serving, DEGRADED \(swarm/u);
+      expect(status.stdout).toMatch(
+        new RegExp(`problem: node \\S+ \\(${third.address.replaceAll('.', '\\.')}\\) is down \\(active\\)`, 'u'),
+      );
       const connections = await Promise.all(loops.map((l) => l.stop()));
       figure(
         'node loss',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { writeToneModel, toneWordsFor } from '@asrctl/tone-model';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isCliError } from '../../cli-error.js';
 import { resolveDeployConfig } from '../../deployment/deploy-config.js';
 import { deploymentNames } from '../../deployment/deployment-names.js';
 import { containerTemplate } from '../../docker/swarm.js';
@@ -49,6 +50,34 @@ CMD ["node", "/app/model-integrity-entry.mjs"]
     await expect(manifestFor({ language: 'en', hostDir: join(work, 'nowhere') })).rejects.toThrow(
       /the model directory .*nowhere cannot be read here .*\n {2}hint: put the model there/u,
     );
+  });
+
+  it('refuses a model directory that no longer matches its manifest, and tags an image by the files actually there', async () => {
+    const dir = join(work, 'changed-en');
+    await writeToneModel(dir, { words: toneWordsFor('en') });
+    await writeManifest(dir, 'en', dir);
+    const model = { language: 'en', hostDir: dir };
+    const before = await manifestFor(model);
+    expect(before.installed).toBe(true);
+
+    // A file added after the manifest: refused before any image is built, naming the file.
+    await writeFile(join(dir, 'extra.bin'), 'x');
+    const refused = await manifestFor(model).catch((err: unknown) => err);
+    expect(isCliError(refused, 'model_changed')).toBe(true);
+    expect((refused as Error).message).toMatch(
+      /the model directory .*changed-en no longer matches its asrctl-manifest\.json: extra\.bin is not part of the model\n {2}hint: asrctl models verify/u,
+    );
+    // Repaired: the same files, the same tag as before.
+    await rm(join(dir, 'extra.bin'));
+    expect((await manifestFor(model)).contentHash).toBe(before.contentHash);
+
+    // A changed file is refused too; once the manifest is rewritten for it (a new install), the tag changes.
+    const changed = Object.keys(before.manifest.files)[0]!;
+    await writeFile(join(dir, changed), 'another model\n');
+    await expect(manifestFor(model)).rejects.toThrow(`${changed} changed`);
+    await writeManifest(dir, 'en', dir);
+    const after = await manifestFor(model);
+    expect(after.contentHash).not.toBe(before.contentHash);
   });
 
   it('the entry point starts the server only when every model matches its manifest', async () => {

@@ -8,30 +8,52 @@ import { type DeployConfig, type ModelMount, modelName, modelPath } from '../../
 import type { DeploymentNames } from '../../deployment/deployment-names.js';
 import { buildImage, inspectImage, pushImage } from '../../docker/images.js';
 import type { RegistryAuth } from '../../docker/registry-auth.js';
-import { MANIFEST_FILE, type ModelManifest, hashTree, readManifest } from '../../models/model-manifest.js';
+import { CliError } from '../../cli-error.js';
+import { MANIFEST_FILE, type ModelManifest, hashTree, manifestMismatches, readManifest } from '../../models/model-manifest.js';
 import { MODEL_INTEGRITY_ENTRY } from './model-integrity-entry.js';
 
-/** A model as an image: its directory as the only layer, named by the content its manifest lists. */
+/** A model as an image: its directory as the only layer, named by the files actually in it. */
 export interface ModelImage {
   model: ModelMount;
   image: string;
-  /** sha256 (12 hex) over the manifest's file list: the same files, the same tag. */
+  /** sha256 (12 hex) over the directory's files as hashed now: the same files, the same tag. */
   contentHash: string;
 }
 
 const sha12 = (data: string): string => createHash('sha256').update(data).digest('hex').slice(0, 12);
 const repoSafe = (name: string): string => name.toLowerCase().replace(/[^a-z0-9._-]+/gu, '-');
 
-/** The file list a model travels with: its installed manifest, or one made now from its files. */
-export async function manifestFor(model: ModelMount): Promise<{ manifest: ModelManifest; installed: boolean }> {
-  const installed = await readManifest(model.hostDir);
-  if (installed) return { manifest: installed, installed: true };
+/**
+ * The file list a model travels with, hashed from the directory now: its installed manifest when
+ * the files still match it (a directory that no longer does is refused, before any image is built
+ * from it), or a manifest made now when it has none.
+ */
+export async function manifestFor(model: ModelMount): Promise<{ manifest: ModelManifest; installed: boolean; contentHash: string }> {
   const files = await hashTree(model.hostDir).catch((err: Error) => {
-    throw new Error(
-      `the model directory ${model.hostDir} cannot be read here (${err.message}); with --registry the models travel from the host asrctl runs on\n  hint: put the model there (asrctl models pull) or give --model another directory`,
+    throw new CliError(
+      'environment_unfit',
+      `the model directory ${model.hostDir} cannot be read here (${err.message}); with --registry the models travel from the host asrctl runs on`,
+      { hint: 'put the model there (asrctl models pull) or give --model another directory' },
     );
   });
-  return { manifest: { name: modelName(model), source: model.hostDir, installedAt: new Date().toISOString(), files }, installed: false };
+  const contentHash = sha12(JSON.stringify(files));
+  const installed = await readManifest(model.hostDir);
+  if (!installed)
+    return {
+      manifest: { name: modelName(model), source: model.hostDir, installedAt: new Date().toISOString(), files },
+      installed: false,
+      contentHash,
+    };
+  const problems = manifestMismatches(installed, files);
+  if (problems.length > 0)
+    throw new CliError(
+      'model_changed',
+      `the model directory ${model.hostDir} no longer matches its ${MANIFEST_FILE}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; and ${problems.length - 5} more` : ''}`,
+      {
+        hint: `asrctl models verify ${modelName(model)} shows what changed; pull it again (asrctl models pull ${modelName(model)} --force) or restore its files, then deploy again`,
+      },
+    );
+  return { manifest: installed, installed: true, contentHash };
 }
 
 /** `<registry>/<project>-model-<name>:<content hash>` */
@@ -71,8 +93,7 @@ export async function appImageWithModels(
 ): Promise<{ image: string; models: ModelImage[] }> {
   const models: ModelImage[] = [];
   for (const model of config.models) {
-    const { manifest, installed } = await manifestFor(model);
-    const contentHash = sha12(JSON.stringify(manifest.files));
+    const { manifest, installed, contentHash } = await manifestFor(model);
     const image = modelImageName(config.registry, names, model, contentHash);
     if (!(await inspectImage(docker, image))) {
       const started = performance.now();

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { SwarmNode, TaskFacts } from '../../docker/swarm.js';
-import { swarmNodeStatus } from './node-status.js';
+import { nodeProblems, swarmNodeStatus } from './node-status.js';
 
-const node = (id: string, address: string, state = 'ready'): SwarmNode => ({
+const node = (id: string, address: string, state = 'ready', availability = 'active'): SwarmNode => ({
   id,
   hostname: 'lab',
   address,
   state,
-  availability: 'active',
+  availability,
   role: 'worker',
   memoryBytes: 0,
   cpus: 1,
@@ -48,5 +48,20 @@ describe('swarmNodeStatus', () => {
       },
       { name: 'lab (10.0.0.3)', state: 'down', availability: 'active', role: 'worker', appTasks: [], models: [] },
     ]);
+  });
+
+  it('names a lost node that should run tasks, and counts the app tasks Swarm still reports as running there', () => {
+    // A partitioned worker: Swarm marks the node down but still lists its task as running.
+    const nodes = [node('n1', '10.0.0.1'), node('n2', '10.0.0.2'), node('n3', '10.0.0.3', 'down')];
+    const tasks = [task('a', 'n1', 'running'), task('b', 'n2', 'running'), task('c', 'n3', 'running')];
+    expect(nodeProblems(nodes, tasks, 3)).toEqual([
+      'node lab (10.0.0.3) is down (active): 1 app task there serves nothing; Swarm starts replacements on the other nodes',
+      '2 of 3 app tasks run on reachable nodes',
+    ]);
+    // Down with no task but still active (tasks would be placed there): named, no count.
+    expect(nodeProblems(nodes, tasks.slice(0, 2), 2)).toEqual(['node lab (10.0.0.3) is down (active)']);
+    // A drained node that is down and runs nothing is no problem; all nodes ready, none either.
+    expect(nodeProblems([node('n1', '10.0.0.1'), node('n3', '10.0.0.3', 'down', 'drain')], tasks.slice(0, 1), 1)).toEqual([]);
+    expect(nodeProblems(nodes.slice(0, 2), tasks.slice(0, 2), 2)).toEqual([]);
   });
 });

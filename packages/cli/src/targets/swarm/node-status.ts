@@ -1,4 +1,8 @@
 import type { SwarmNode, TaskFacts } from '../../docker/swarm.js';
+import { countOf } from '../../text/count-of.js';
+
+/** A node as an operator finds it: hostname and address (nodes may share a hostname: clones, one machine's lab). */
+export const nodeName = (node: Pick<SwarmNode, 'hostname' | 'address'>): string => `${node.hostname} (${node.address})`;
 
 /** One Swarm node as `asrctl status` shows it: its state, the app tasks it runs, the models they carry. */
 export interface SwarmNodeStatus {
@@ -26,7 +30,7 @@ export function swarmNodeStatus(
     const tasks = appTasks.filter((t) => t.nodeId === node.id && t.desiredState === 'running');
     const serving = tasks.some((t) => t.state === 'running');
     return {
-      name: `${node.hostname} (${node.address})`,
+      name: nodeName(node),
       state: node.state,
       availability: node.availability,
       role: node.role,
@@ -35,4 +39,30 @@ export function swarmNodeStatus(
       ...(serving && { modelsFrom }),
     };
   });
+}
+
+/**
+ * What the services' own counts miss when a node is lost: Swarm keeps reporting the tasks of a node
+ * it cannot reach as running. A node that is not ready while it should run tasks (active, or tasks
+ * meant to run there) is a problem, and app tasks counted as running there serve nothing.
+ */
+export function nodeProblems(nodes: SwarmNode[], appTasks: TaskFacts[], desiredReplicas: number): string[] {
+  const problems: string[] = [];
+  const wanted = appTasks.filter((t) => t.desiredState === 'running');
+  const lost = new Set<string>();
+  for (const node of nodes) {
+    if (node.state === 'ready') continue;
+    const here = wanted.filter((t) => t.nodeId === node.id);
+    if (node.availability !== 'active' && here.length === 0) continue;
+    lost.add(node.id);
+    problems.push(
+      `node ${nodeName(node)} is ${node.state} (${node.availability})${here.length ? `: ${countOf(here.length, 'app task there serves', 'app tasks there serve')} nothing; Swarm starts replacements on the other nodes` : ''}`,
+    );
+  }
+  const runningOnLost = wanted.filter((t) => t.state === 'running' && lost.has(t.nodeId)).length;
+  if (runningOnLost > 0) {
+    const reachable = wanted.filter((t) => t.state === 'running' && !lost.has(t.nodeId)).length;
+    problems.push(`${reachable} of ${countOf(desiredReplicas, 'app task runs', 'app tasks run')} on reachable nodes`);
+  }
+  return problems;
 }

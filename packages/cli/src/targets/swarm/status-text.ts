@@ -4,7 +4,7 @@ import type { SwarmStatus } from './swarm-operations.js';
 /** `asrctl status` for Swarm services: services, tasks (with failures), the edge's routes. */
 export function swarmStatusText(s: SwarmStatus): string {
   const lines = [
-    `"${s.project}": ${s.kind === 'update' ? 'serving' : 'BROKEN'} (swarm, ${s.publishMode ?? '?'} mode${s.publishedAs ? `, port ${s.publishedAs.replaceAll(',', ', ')}` : ''})`,
+    `"${s.project}": ${s.kind !== 'update' ? 'BROKEN' : s.problems.length > 0 ? 'serving, DEGRADED' : 'serving'} (swarm, ${s.publishMode ?? '?'} mode${s.publishedAs ? `, port ${s.publishedAs.replaceAll(',', ', ')}` : ''})`,
     ...s.problems.map((p) => `  problem: ${p}`),
   ];
   for (const service of s.services) {

@@ -6,6 +6,7 @@ import { inspectService, swarmFacts } from '../../docker/swarm.js';
 import { formatBytes } from '../../models/disk.js';
 import { countOf } from '../../text/count-of.js';
 import { CliError } from '../../cli-error.js';
+import { checkRegistryAnswers } from './registry-check.js';
 
 /** What the environment check learns about the Swarm for its memory check. */
 export interface SwarmCapacity {
@@ -16,13 +17,12 @@ export interface SwarmCapacity {
 
 /**
  * A Swarm deploy needs a manager of an active Swarm; more than one node needs a registry (other
- * nodes cannot see this engine's images); the routing mesh needs IPVS.
+ * nodes cannot see this engine's images), and that registry must answer; the routing mesh needs IPVS.
  */
 export async function checkSwarm(
   docker: Docker,
   config: DeployConfig,
   names: DeploymentNames,
-  warnings: string[],
   say: (line: string) => void,
 ): Promise<SwarmCapacity> {
   const swarm = await swarmFacts(docker);
@@ -44,10 +44,15 @@ export async function checkSwarm(
     throw new CliError('environment_unfit', `the Swarm has ${swarm.nodes.length} nodes; the others cannot see images built on this one`, {
       hint: `deploy with --registry HOST:PORT (a registry every node can pull from); the images are pushed there`,
     });
-  if (swarm.nodes.length > 1)
-    warnings.push(
-      `models are bind-mounted from ${config.models.map((m) => m.hostDir).join(', ')} on every node: that path must hold the same models on each (a shared filesystem, or asrctl models pull on each node)`,
-    );
+  if (config.registry) {
+    await checkRegistryAnswers(config.registry);
+    say(`registry ${config.registry} answers`);
+  }
+  say(
+    config.registry
+      ? `models travel in the app image through ${config.registry}: no node reads them from its disk, and each task checks them against their manifests before it serves`
+      : `models are bind-mounted from ${config.models.map((m) => m.hostDir).join(', ')} on this node`,
+  );
   if (config.publishMode === 'ingress') {
     const local = !process.env.DOCKER_HOST || process.env.DOCKER_HOST.startsWith('unix://');
     if (local && !existsSync('/proc/net/ip_vs'))

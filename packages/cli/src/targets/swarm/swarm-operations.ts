@@ -19,7 +19,7 @@ import {
 } from '../../docker/swarm.js';
 import { type TaskServerState, taskServerStates, waitUntilEdgeSeesTasks } from '../../edge/edge-runtime.js';
 import { countOf } from '../../text/count-of.js';
-import { type SwarmNodeStatus, swarmNodeStatus } from './node-status.js';
+import { type SwarmNodeStatus, nodeName, nodeProblems, swarmNodeStatus } from './node-status.js';
 import { scaleProgress } from './scale-progress.js';
 import { assessSwarmDeployment, explainTaskError } from './swarm-state.js';
 import { swarmOwnerLabels } from './swarm-rollout.js';
@@ -130,7 +130,11 @@ export interface SwarmStatus {
 /** What `asrctl status` shows for a Swarm deployment: services, tasks (with failures), the edge's routes. */
 export async function swarmStatus(docker: Docker, names: DeploymentNames): Promise<SwarmStatus> {
   const state = await assessSwarmDeployment(docker, names);
-  const node = (id: string): string => state.nodes.find((n) => n.id === id)?.hostname ?? id.slice(0, 12);
+  const node = (id: string): string => {
+    const found = state.nodes.find((n) => n.id === id);
+    return found ? nodeName(found) : id.slice(0, 12);
+  };
+  const ready = new Set(state.nodes.filter((n) => n.state === 'ready').map((n) => n.id));
   const services: SwarmServiceStatus[] = [];
   for (const [service, tasks] of [
     [state.edge, state.edgeTasks],
@@ -147,7 +151,8 @@ export async function swarmStatus(docker: Docker, names: DeploymentNames): Promi
       role: labels[LABELS.role] ?? '?',
       image,
       mode: service.spec.Mode?.Global ? 'global' : `replicated ${service.spec.Mode?.Replicated?.Replicas ?? 0}`,
-      running: tasks.filter((t) => t.desiredState === 'running' && t.state === 'running').length,
+      // A task on a node Swarm cannot reach is still listed as running: it serves nothing.
+      running: tasks.filter((t) => t.desiredState === 'running' && t.state === 'running' && ready.has(t.nodeId)).length,
       desired: service.spec.Mode?.Replicated?.Replicas ?? tasks.filter((t) => t.desiredState === 'running').length,
       // Swarm's message often restates the state ("update completed"): shown only when it adds something.
       ...(service.updateState && {
@@ -176,7 +181,7 @@ export async function swarmStatus(docker: Docker, names: DeploymentNames): Promi
     kind: state.kind,
     ...(ports && { publishedAs: ports }),
     ...(publishMode && { publishMode }),
-    problems: state.problems,
+    problems: [...state.problems, ...nodeProblems(state.nodes, state.appTasks, state.desiredReplicas)],
     services,
     ...(edgeRoutes && { edgeRoutes }),
     nodes: swarmNodeStatus(state.nodes, state.appTasks, appModels(state.app), appModelsFrom(state.app)),

@@ -90,6 +90,7 @@ export const swarmRollingUpdate = {
 
     return {
       serving: `Swarm services ${names.edgeService} (edge, holds the port), ${names.appService} (app)`,
+      ...(image !== request.appImage && image && { image }),
       async retire(sayRetire) {
         const removed = await removeUnusedSwarmObjects(docker, owner);
         if (removed.length > 0) sayRetire(`removed unused swarm configs and secrets: ${removed.join(', ')}`);

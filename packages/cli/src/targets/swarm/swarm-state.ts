@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { type DeploymentNames } from '../../deployment/deployment-names.js';
 import { type ServiceFacts, type SwarmNode, type TaskFacts, inspectService, serviceTasks, swarmFacts } from '../../docker/swarm.js';
 import { countOf } from '../../text/count-of.js';
+import { nodeName } from './node-status.js';
 
 /** A deployment's Swarm services, their tasks and what is wrong with them. */
 export interface SwarmDeploymentState {
@@ -32,7 +33,10 @@ export async function assessSwarmDeployment(docker: Docker, names: DeploymentNam
   if (!app && !edge) return { kind: 'fresh', appTasks, edgeTasks, desiredReplicas, runningReplicas, nodes: swarm.nodes, problems: [] };
 
   const problems: string[] = [];
-  const node = (id: string): string => swarm.nodes.find((n) => n.id === id)?.hostname ?? (id.slice(0, 12) || 'no node');
+  const node = (id: string): string => {
+    const found = swarm.nodes.find((n) => n.id === id);
+    return found ? nodeName(found) : id.slice(0, 12) || 'no node';
+  };
   if (!app) problems.push(`the app service ${names.appService} is missing`);
   if (!edge) problems.push(`the edge service ${names.edgeService} is missing`);
   if (app && runningReplicas < desiredReplicas) {

@@ -26,8 +26,8 @@ export const swarmTarget: DeploymentTarget = {
       // A service names its image: a tag per content makes an edge change an update.
       edge: { imageFor: (builtId) => `${names.edgeImage}:${builtId.replace(/^sha256:/u, '').slice(0, 12)}` },
 
-      async checkEnvironment({ warnings, say }) {
-        const swarm = await checkSwarm(docker, config, names, warnings, say);
+      async checkEnvironment({ say }) {
+        const swarm = await checkSwarm(docker, config, names, say);
         return {
           checkMemory(appMemoryBytes) {
             // A rolling update runs one extra task.
