@@ -176,7 +176,7 @@ export class AsrServer {
     for (const socket of this.sockets) socket.destroy();
     await closed;
     await this.ready.catch(() => undefined);
-    this.engine.close();
+    await this.engine.close();
     this.logger.info({}, 'stopped');
   }
 

@@ -17,7 +17,9 @@ export type DecodeRequest =
   | { op: 'final'; id: number }
   | { op: 'reset'; id: number }
   /** Drops what is queued and frees the recognizer. */
-  | { op: 'close'; id: number };
+  | { op: 'close'; id: number }
+  /** Frees every recognizer left and ends the thread, from JavaScript, between two calls. */
+  | { op: 'stop' };
 
 /** From a decode thread, one per call: results parse on the event loop, which owns the protocol. */
 export type DecodeReply =

@@ -28,10 +28,16 @@ const streams = new Map<number, Stream>();
 /** Streams with work, in turn order. */
 const turns: Stream[] = [];
 let looping = false;
+/** Asked to stop: ends after the call in progress, never inside one (see DecodeThreads.close). */
+let stopping = false;
 
 const reply = (message: DecodeReply): void => port.postMessage(message);
 
 function receive(request: DecodeRequest): void {
+  if (request.op === 'stop') {
+    stopping = true;
+    return;
+  }
   if (request.op === 'open') {
     const { id, mergeBytes, resultPerChunk } = request;
     streams.set(id, { id, handle: request.handle as unknown as RecognizerHandle, mergeBytes, resultPerChunk, ops: [], waiting: false });
@@ -77,6 +83,7 @@ function loop(): void {
   try {
     for (;;) {
       takePosted();
+      if (stopping) return stop();
       const stream = turns.shift();
       if (!stream) return;
       const op = stream.ops.shift()!;
@@ -116,6 +123,14 @@ function run(stream: Stream, op: Op): void {
     const [requests, bytes] = op.kind === 'audio' ? [op.requests, op.bytes] : [0, 0];
     reply({ kind: 'failed', id, op: op.kind, requests, bytes, message: (err as Error).message });
   }
+}
+
+function stop(): void {
+  for (const stream of streams.values()) lib.recognizerFree(stream.handle);
+  streams.clear();
+  turns.length = 0;
+  // The port was the thread's last handle: with it closed the thread ends by itself.
+  port.close();
 }
 
 port.on('message', (request: DecodeRequest) => {

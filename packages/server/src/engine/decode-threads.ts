@@ -69,13 +69,23 @@ export class DecodeThreads {
     };
   }
 
-  /** Stops the threads; streams still open are dropped with them. */
-  close(): Promise<void> {
+  /**
+   * Stops the threads; streams still open are dropped with them. Each thread is asked to end and
+   * ends itself between two calls: `Worker.terminate()` would stop it wherever it is, and a thread
+   * stopped inside a native call (a decode, or koffi still loading) aborts the whole process
+   * (node-addon-api's napi_throw on a terminating thread is fatal). The threads keep the process
+   * alive until they have ended, so an exit right after cannot catch one mid-call either.
+   * Resolves with their exit codes: 0 for a thread that ended itself.
+   */
+  close(): Promise<number[]> {
     const stopping = this.threads.splice(0).map((t) => {
       t.streams.clear();
-      return t.worker.terminate();
+      t.worker.ref();
+      const ended = new Promise<number>((resolve) => t.worker.once('exit', resolve));
+      t.worker.postMessage({ op: 'stop' } satisfies DecodeRequest);
+      return ended;
     });
-    return Promise.all(stopping).then(() => undefined);
+    return Promise.all(stopping);
   }
 
   private leastLoaded(): DecodeThread {

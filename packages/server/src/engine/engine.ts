@@ -201,12 +201,17 @@ export class Engine {
     return recognizer;
   }
 
-  /** Frees the models and stops the decode threads. Recognizers still open keep their model alive inside libvosk. */
-  close(): void {
-    void this.threads.close();
+  /**
+   * Frees the models and stops the decode threads, resolving with their exit codes once they have
+   * ended (0: ended by itself, between two calls). Recognizers still open keep their model alive
+   * inside libvosk.
+   */
+  close(): Promise<number[]> {
+    const threadsEnded = this.threads.close();
     for (const models of this.models.values()) for (const model of models) model.free();
     this.models.clear();
     this.stateValue = 'closed';
+    return threadsEnded;
   }
 
   /** Sends libvosk's lines to the logger; returns its error lines. */
