@@ -21,6 +21,11 @@ export type DecodeRequest =
   /** Frees every recognizer left and ends the thread, from JavaScript, between two calls. */
   | { op: 'stop' };
 
+/** From a decode thread once it can decode (koffi and libvosk loaded), before any reply. */
+export interface ThreadReady {
+  kind: 'ready';
+}
+
 /** From a decode thread, one per call: results parse on the event loop, which owns the protocol. */
 export type DecodeReply =
   | {

@@ -5,9 +5,10 @@
  * (receiveMessageOnPort), so a busy recognizer's next call starts at once: no thread hand-off per
  * call. Streams take turns call by call; a stream's own requests run one at a time, in order.
  */
+import { setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import type { DecodeReply, DecodeRequest } from './decode-messages.js';
+import type { DecodeReply, DecodeRequest, ThreadReady } from './decode-messages.js';
 import { type RecognizerHandle, libvosk } from './libvosk.js';
 
 type Op = { kind: 'audio'; chunks: Buffer[]; bytes: number; requests: number } | { kind: 'final' } | { kind: 'reset' };
@@ -22,6 +23,15 @@ interface Stream {
   waiting: boolean;
 }
 
+/**
+ * Below the event loop's priority (a niceness is per thread on Linux): when decoding fills every
+ * core, the event loop still runs as soon as a socket or a reply needs it, so /healthz, partials
+ * and finals are not held up behind a decode call. The decode threads lose only what the event
+ * loop uses, which is little next to decoding.
+ */
+const NICENESS = 10;
+
+setPriority(NICENESS);
 const port = parentPort as MessagePort;
 const lib = libvosk((workerData as { libvoskPath: string }).libvoskPath);
 const streams = new Map<number, Stream>();
@@ -137,3 +147,4 @@ port.on('message', (request: DecodeRequest) => {
   receive(request);
   if (!looping) loop();
 });
+port.postMessage({ kind: 'ready' } satisfies ThreadReady);

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { PACKAGE_ROOT } from '../package-root.js';
-import type { DecodeReply, DecodeRequest } from './decode-messages.js';
+import type { DecodeReply, DecodeRequest, ThreadReady } from './decode-messages.js';
 
 /**
  * The built decode thread, found from the package root: the same file whether the server runs from
@@ -30,11 +30,15 @@ interface DecodeThread {
   streams: Map<number, (reply: DecodeReply | ThreadLost) => void>;
   /** Streams with work outstanding. */
   working: number;
+  /** Settles when the thread can decode, or has failed to start. */
+  ready: Promise<void>;
 }
 
 /**
- * The decode threads (decode-thread.ts), started on the first stream. Each stream stays on one
- * thread, the one with the fewest streams when it opened; the threads share the process's models.
+ * The decode threads (decode-thread.ts), started with `start()` (the engine does so while its
+ * models load, so no stream waits for a thread to start) or else on the first streams. Each stream
+ * stays on one thread, the one with the fewest streams when it opened; the threads share the
+ * process's models.
  */
 export class DecodeThreads {
   private readonly threads: DecodeThread[] = [];
@@ -44,6 +48,12 @@ export class DecodeThreads {
     readonly count: number,
     private readonly libvoskPath: string,
   ) {}
+
+  /** Starts every thread; resolves when all can decode, rejects if one cannot start. */
+  async start(): Promise<void> {
+    while (this.threads.length < this.count) this.startThread();
+    await Promise.all(this.threads.map((t) => t.ready));
+  }
 
   open(
     request: DistributiveOmit<Extract<DecodeRequest, { op: 'open' }>, 'id'>,
@@ -89,16 +99,25 @@ export class DecodeThreads {
   }
 
   private leastLoaded(): DecodeThread {
-    if (this.threads.length < this.count) return this.start();
+    if (this.threads.length < this.count) return this.startThread();
     return this.threads.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
   }
 
-  private start(): DecodeThread {
+  private startThread(): DecodeThread {
     const worker = new Worker(THREAD_SCRIPT, { workerData: { libvoskPath: this.libvoskPath } });
-    const thread: DecodeThread = { worker, streams: new Map(), working: 0 };
+    let started: () => void = () => undefined;
+    let failed: (error: Error) => void = () => undefined;
+    const ready = new Promise<void>((resolve, reject) => {
+      started = resolve;
+      failed = reject;
+    });
+    // Nobody need wait for a thread started by a stream: its failure reaches the stream as 'lost'.
+    ready.catch(() => undefined);
+    const thread: DecodeThread = { worker, streams: new Map(), working: 0, ready };
     worker.unref();
-    worker.on('message', (reply: DecodeReply) => thread.streams.get(reply.id)?.(reply));
+    worker.on('message', (reply: DecodeReply | ThreadReady) => (reply.kind === 'ready' ? started() : thread.streams.get(reply.id)?.(reply)));
     const lost = (message: string): void => {
+      failed(new Error(message));
       const i = this.threads.indexOf(thread);
       if (i >= 0) this.threads.splice(i, 1);
       for (const handler of [...thread.streams.values()]) handler({ kind: 'lost', message });

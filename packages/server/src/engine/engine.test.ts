@@ -1,4 +1,4 @@
-import { cp, rm, truncate, writeFile } from 'node:fs/promises';
+import { cp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lowHighClip, pcmBytes, synthesize, toneWordsFor, writeToneModel } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -253,10 +253,31 @@ describe('decode threads', () => {
     }
   });
 
-  // Found in CI: a decode thread stopped from outside while koffi was still loading in it aborted the
-  // whole process (node-addon-api's napi_throw on a terminating thread is fatal). Each thread must end
-  // itself, between two calls: exit code 0, where Worker.terminate() gives 1.
-  it('close ends every decode thread by itself: one still starting, and one in the middle of a decode', async () => {
+  it('starts its decode threads while the models load, below the event loop priority', async () => {
+    const niceness = async (): Promise<number[]> =>
+      Promise.all(
+        (await readdir('/proc/self/task')).map(async (tid) => {
+          // After the command name's closing parenthesis: state is field 3; nice is field 19.
+          const fields = (await readFile(`/proc/self/task/${tid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+          return Number(fields[16]);
+        }),
+      );
+    const before = (await niceness()).filter((n) => n === 10).length;
+    const threaded = Engine.open({ voskLogLevel: -1, logger: createLogger('silent'), decodeThreads: 2 });
+    try {
+      await threaded.loadModels(new Map([['en', models.en]]));
+      const after = await niceness();
+      expect(after.filter((n) => n === 10).length - before).toBe(2);
+      expect(Number((await readFile('/proc/thread-self/stat', 'utf8')).split(') ')[1]!.split(' ')[16])).toBe(0);
+    } finally {
+      await threaded.close();
+    }
+  });
+
+  // Found in CI: a decode thread stopped from outside inside a native call aborted the whole process
+  // (node-addon-api's napi_throw on a terminating thread is fatal). Each thread must end itself,
+  // between two calls: exit code 0, where Worker.terminate() gives 1. (decode-threads.test.ts: while starting.)
+  it('close ends every decode thread by itself, one in the middle of a decode', async () => {
     const ignore = (): void => undefined;
     const long = pcmBytes(synthesize([{ silence: 0.3 }, { tone: 1000, seconds: 8 }]));
     for (let round = 0; round < 5; round++) {
@@ -265,7 +286,7 @@ describe('decode threads', () => {
       const busy = closing.createRecognizer('en-heavy', { sampleRate: 16000 }, ignore, ignore);
       for (let o = 0; o < long.length; o += 3200) busy.acceptAudio(long.subarray(o, o + 3200));
       await new Promise((r) => setTimeout(r, 20 * round));
-      // The second thread starts now and is asked to stop while it loads.
+      // The other thread is given audio just before the close.
       closing.createRecognizer('en-heavy', { sampleRate: 16000 }, ignore, ignore).acceptAudio(long.subarray(0, 3200));
       expect(await closing.close(), `round ${round}`).toEqual([0, 0]);
     }

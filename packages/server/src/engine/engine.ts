@@ -141,12 +141,19 @@ export class Engine {
           );
         names.set(name, dir);
       }
+      // The decode threads start meanwhile, so the first streams do not wait for one to start.
+      const threadsStarted = this.threads.start();
       const { value: loaded, lines } = await captureNativeStderr(() =>
         Promise.allSettled(entries.map(([, dir]) => VoskModel.load(this.lib, dir))),
       );
+      const threadFailure = await threadsStarted.then(
+        () => undefined,
+        (err: Error) => new EngineError('decode_failed', `a decode thread could not start: ${err.message}`, { cause: err }),
+      );
       const nativeErrors = this.logNative(lines);
       const failed = loaded.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      loaded.forEach((r) => r.status === 'fulfilled' && failed && r.value.free());
+      loaded.forEach((r) => r.status === 'fulfilled' && (failed || threadFailure) && r.value.free());
+      if (threadFailure) throw threadFailure;
       if (failed) {
         const err = failed.reason as Error;
         if (err instanceof EngineError && err.code === 'model_load_failed' && nativeErrors.length > 0) {
