@@ -115,7 +115,9 @@ export class DecodeThreads {
     ready.catch(() => undefined);
     const thread: DecodeThread = { worker, streams: new Map(), working: 0, ready };
     worker.unref();
-    worker.on('message', (reply: DecodeReply | ThreadReady) => (reply.kind === 'ready' ? started() : thread.streams.get(reply.id)?.(reply)));
+    worker.on('message', (reply: DecodeReply | ThreadReady) =>
+      reply.kind === 'ready' ? started() : thread.streams.get(reply.id)?.(reply),
+    );
     const lost = (message: string): void => {
       failed(new Error(message));
       const i = this.threads.indexOf(thread);
