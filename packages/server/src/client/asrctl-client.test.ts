@@ -79,8 +79,11 @@ describe('AsrctlClient', () => {
   it('fails a wait when the server closes the connection, naming what it waited for', async () => {
     const client = await AsrctlClient.connect(url());
     await client.greeting();
-    const waiting = client.nextType('eof_complete');
+    // Watched before the drain: the wait fails while the drain is still stopping the engine.
+    const failed = expect(client.nextType('eof_complete')).rejects.toThrow(
+      /^the server closed the connection \(code 1012: .*\) while waiting for "eof_complete"/u,
+    );
     await server.drain(500);
-    await expect(waiting).rejects.toThrow(/^the server closed the connection \(code 1012: .*\) while waiting for "eof_complete"/u);
+    await failed;
   });
 });

@@ -5,7 +5,7 @@
  * (receiveMessageOnPort), so a busy recognizer's next call starts at once: no thread hand-off per
  * call. Streams take turns call by call; a stream's own requests run one at a time, in order.
  */
-import { setPriority } from 'node:os';
+import { getPriority, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { DecodeReply, DecodeRequest, ThreadReady } from './decode-messages.js';
@@ -24,14 +24,20 @@ interface Stream {
 }
 
 /**
- * Below the event loop's priority (a niceness is per thread on Linux): when decoding fills every
- * core, the event loop still runs as soon as a socket or a reply needs it, so /healthz, partials
- * and finals are not held up behind a decode call. The decode threads lose only what the event
- * loop uses, which is little next to decoding.
+ * Below the event loop's priority (a niceness is per thread on Linux, and a new thread starts with
+ * its creator's): when decoding fills every core, the event loop still runs as soon as a socket or
+ * a reply needs it, so /healthz, partials and finals are not held up behind a decode call. The
+ * decode threads lose only what the event loop uses, which is little next to decoding. Relative to
+ * the event loop's own niceness (a server started with `nice` keeps the order), and only ever
+ * raised, which needs no privilege; where even that is refused, decoding runs at the same priority.
  */
-const NICENESS = 10;
+const NICENESS_BELOW_EVENT_LOOP = 10;
 
-setPriority(NICENESS);
+try {
+  setPriority(Math.min(19, getPriority() + NICENESS_BELOW_EVENT_LOOP));
+} catch {
+  // Same priority as the event loop: slower answers under full load, nothing lost.
+}
 const port = parentPort as MessagePort;
 const lib = libvosk((workerData as { libvoskPath: string }).libvoskPath);
 const streams = new Map<number, Stream>();
