@@ -74,13 +74,22 @@ function receive(request: DecodeRequest): void {
   }
   if (request.op === 'audio') {
     for (const chunk of request.chunks) {
-      const pcm = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      const last = stream.ops.at(-1);
-      if (last?.kind === 'audio' && stream.mergeBytes > 0 && last.bytes + pcm.length <= stream.mergeBytes) {
-        last.chunks.push(pcm);
-        last.bytes += pcm.length;
-        last.requests++;
-      } else stream.ops.push({ kind: 'audio', chunks: [pcm], bytes: pcm.length, requests: 1 });
+      const whole = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      // A frame longer than a merge is decoded in merge-sized calls (counted as its request by the
+      // last), so no call runs long: a close, a command or another stream waits one short call at
+      // most. One reply per frame (resultPerChunk) keeps the frame one call, as vosk-server does.
+      const size = stream.mergeBytes > 0 && !stream.resultPerChunk ? stream.mergeBytes : Math.max(1, whole.length);
+      const pieces = Math.max(1, Math.ceil(whole.length / size));
+      for (let piece = 0; piece < pieces; piece++) {
+        const pcm = whole.subarray(piece * size, (piece + 1) * size);
+        const requests = piece === pieces - 1 ? 1 : 0;
+        const last = stream.ops.at(-1);
+        if (last?.kind === 'audio' && stream.mergeBytes > 0 && last.bytes + pcm.length <= stream.mergeBytes) {
+          last.chunks.push(pcm);
+          last.bytes += pcm.length;
+          last.requests += requests;
+        } else stream.ops.push({ kind: 'audio', chunks: [pcm], bytes: pcm.length, requests });
+      }
     }
   } else stream.ops.push({ kind: request.op });
   if (!stream.waiting) {

@@ -85,6 +85,30 @@ describe('Engine on real libvosk with generated tone models', () => {
     expect(last.text).toBe('');
   });
 
+  // Found in review: a long frame was one libvosk call, which held up a shutdown (and the streams
+  // sharing its thread) for its whole decode, and libvosk looks for an endpoint only at a call's end.
+  it('decodes a long frame in merge-sized calls: each utterance in it gets its own final', async () => {
+    const events: DecodeEvent[] = [];
+    const recognizer = engine.createRecognizer(
+      'en',
+      { sampleRate: 16000 },
+      (e) => events.push(e),
+      () => undefined,
+    );
+    const twoUtterances = synthesize([
+      { silence: 0.3 },
+      { tone: 500, seconds: 0.4 },
+      { silence: 1.5 },
+      { tone: 2000, seconds: 0.4 },
+      { silence: 1.5 },
+    ]);
+    recognizer.acceptAudio(pcmBytes(twoUtterances));
+    const last = await recognizer.flush();
+    await recognizer.close();
+    expect([...finals(events).map((r) => r.text), last.text].filter((t) => t !== '')).toEqual(['low', 'high']);
+    expect(engine.stats.nativeCallsInFlight).toBe(0);
+  });
+
   it('returns Chinese words with UTF-8 intact', async () => {
     const { events } = await decode('cn', lowHighClip());
     expect(finals(events).map((r) => r.text)).toEqual(['低 高']);

@@ -197,10 +197,9 @@ export class Recognizer implements StreamDecoder {
       else this.onError(error);
       return;
     }
-    // Requests dropped by the close are never answered one by one.
-    this.answered(
-      reply.kind === 'closed' ? this.outstanding : reply.kind === 'decoded' || reply.kind === 'failed' ? Math.max(1, reply.requests) : 1,
-    );
+    // Requests dropped by the close are never answered one by one; a long frame's calls before its
+    // last answer none (decode-thread.ts).
+    this.answered(reply.kind === 'closed' ? this.outstanding : reply.kind === 'decoded' || reply.kind === 'failed' ? reply.requests : 1);
     if (reply.kind === 'closed') return this.finishClose();
     if (this.closing) return;
     if (reply.kind === 'decoded') {
