@@ -11,19 +11,12 @@ import { AsrServer, ServerStartError } from './server.js';
 export async function runServer(config: ServerConfig): Promise<void> {
   const logger = createLogger(config.logLevel);
   for (const { name, use } of config.deprecatedEnv ?? []) logger.warn({ variable: name, use }, 'deprecated_env');
-  let server: AsrServer;
-  try {
-    server = await AsrServer.start(config, logger);
-  } catch (err) {
-    fail(logger, err);
-    return;
-  }
+  // Listened for from the first moment: a signal while the server starts is kept and acted on once
+  // it has started (Node's default would end the process at once, without a word).
+  let server: AsrServer | undefined;
   let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'signal');
-    server.drain().then(
+  const drainAndExit = (s: AsrServer): void => {
+    s.drain().then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ message: (err as Error).message }, 'drain_failed');
@@ -31,8 +24,21 @@ export async function runServer(config: ServerConfig): Promise<void> {
       },
     );
   };
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, ...(server === undefined && { while: 'starting' }) }, 'signal');
+    if (server) drainAndExit(server);
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  try {
+    server = await AsrServer.start(config, logger);
+  } catch (err) {
+    fail(logger, err);
+    return;
+  }
+  if (stopping) return drainAndExit(server);
   try {
     await server.ready;
   } catch (err) {

@@ -175,8 +175,19 @@ export class AsrServer {
     const closed = Promise.all(this.listeners.map(({ http }) => new Promise<void>((resolve) => http.close(() => resolve()))));
     for (const socket of this.sockets) socket.destroy();
     await closed;
-    await this.ready.catch(() => undefined);
-    await this.engine.close();
+    // Models still loading cannot be freed until libvosk returns them; past the timeout the process
+    // may exit without them (nothing is lost: no session ever used them).
+    let loadTimer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      this.ready.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<false>((resolve) => (loadTimer = setTimeout(() => resolve(false), timeoutMs))),
+    ]);
+    clearTimeout(loadTimer);
+    if (settled) await this.engine.close();
+    else this.logger.warn({ timeout_ms: timeoutMs }, 'engine_still_loading');
     this.logger.info({}, 'stopped');
   }
 

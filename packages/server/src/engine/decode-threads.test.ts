@@ -20,6 +20,14 @@ describe('DecodeThreads', () => {
     }
   });
 
+  // Found in review: a thread that never started left the server loading for good, and then a
+  // SIGTERM never ended it.
+  it('start gives up on a thread that has not started in time; close still ends it', async () => {
+    const threads = new DecodeThreads(1, loadLibvosk().path);
+    await expect(threads.start(1)).rejects.toThrow('a decode thread did not start within 0.001 s');
+    expect(await threads.close()).toEqual([0]);
+  });
+
   it('start resolves once every thread can decode', async () => {
     const threads = new DecodeThreads(3, loadLibvosk().path);
     await threads.start();

@@ -15,6 +15,11 @@ export interface ThreadLost {
   message: string;
 }
 
+/** A thread's start: koffi and libvosk loaded, normally well under a second. */
+const THREAD_START_TIMEOUT_MS = 30_000;
+/** A thread's end: the call in progress returns first, and a call decodes at most 0.5 s of audio (decode-thread.ts). */
+const THREAD_STOP_TIMEOUT_MS = 2_000;
+
 /** A stream's line to its decode thread. Requests run in the order they are sent. */
 export interface DecodeChannel {
   send(request: DistributiveOmit<DecodeRequest, 'id'>, transfer?: ArrayBuffer[]): void;
@@ -49,10 +54,21 @@ export class DecodeThreads {
     private readonly libvoskPath: string,
   ) {}
 
-  /** Starts every thread; resolves when all can decode, rejects if one cannot start. */
-  async start(): Promise<void> {
+  /**
+   * Starts every thread; resolves when all can decode, rejects if one cannot start or has not
+   * started within `timeoutMs` (a thread takes well under a second: loading koffi and libvosk).
+   */
+  async start(timeoutMs = THREAD_START_TIMEOUT_MS): Promise<void> {
     while (this.threads.length < this.count) this.startThread();
-    await Promise.all(this.threads.map((t) => t.ready));
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`a decode thread did not start within ${timeoutMs / 1000} s`)), timeoutMs);
+    });
+    try {
+      await Promise.race([Promise.all(this.threads.map((t) => t.ready)), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   open(
@@ -85,13 +101,24 @@ export class DecodeThreads {
    * stopped inside a native call (a decode, or koffi still loading) aborts the whole process
    * (node-addon-api's napi_throw on a terminating thread is fatal). The threads keep the process
    * alive until they have ended, so an exit right after cannot catch one mid-call either.
-   * Resolves with their exit codes: 0 for a thread that ended itself.
+   * Resolves with their exit codes (0 for a thread that ended itself), or after `timeoutMs` with
+   * `undefined` for a thread still running then (one that never started, say), so a shutdown is
+   * never held up for good.
    */
-  close(): Promise<number[]> {
+  close(timeoutMs = THREAD_STOP_TIMEOUT_MS): Promise<Array<number | undefined>> {
     const stopping = this.threads.splice(0).map((t) => {
       t.streams.clear();
       t.worker.ref();
-      const ended = new Promise<number>((resolve) => t.worker.once('exit', resolve));
+      const ended = new Promise<number | undefined>((resolve) => {
+        const timer = setTimeout(() => {
+          t.worker.unref();
+          resolve(undefined);
+        }, timeoutMs);
+        t.worker.once('exit', (code) => {
+          clearTimeout(timer);
+          resolve(code);
+        });
+      });
       t.worker.postMessage({ op: 'stop' } satisfies DecodeRequest);
       return ended;
     });

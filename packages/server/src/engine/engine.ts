@@ -210,10 +210,10 @@ export class Engine {
 
   /**
    * Frees the models and stops the decode threads, resolving with their exit codes once they have
-   * ended (0: ended by itself, between two calls). Recognizers still open keep their model alive
-   * inside libvosk.
+   * ended (0: ended by itself, between two calls; undefined: still running after a time limit, see
+   * DecodeThreads.close). Recognizers still open keep their model alive inside libvosk.
    */
-  close(): Promise<number[]> {
+  close(): Promise<Array<number | undefined>> {
     const threadsEnded = this.threads.close();
     for (const models of this.models.values()) for (const model of models) model.free();
     this.models.clear();
