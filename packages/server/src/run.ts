@@ -32,6 +32,9 @@ export async function runServer(config: ServerConfig): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // One that came while the entry point (main.cts) was still loading the modules.
+  const early = (globalThis as Record<symbol, unknown>)[Symbol.for('asrctl.early-signal')] as NodeJS.Signals | undefined;
+  if (early) stop(early);
   try {
     server = await AsrServer.start(config, logger);
   } catch (err) {
