@@ -175,19 +175,10 @@ export class AsrServer {
     const closed = Promise.all(this.listeners.map(({ http }) => new Promise<void>((resolve) => http.close(() => resolve()))));
     for (const socket of this.sockets) socket.destroy();
     await closed;
-    // Models still loading cannot be freed until libvosk returns them; past the timeout the process
-    // may exit without them (nothing is lost: no session ever used them).
-    let loadTimer: NodeJS.Timeout | undefined;
-    const settled = await Promise.race([
-      this.ready.then(
-        () => true,
-        () => true,
-      ),
-      new Promise<false>((resolve) => (loadTimer = setTimeout(() => resolve(false), timeoutMs))),
-    ]);
-    clearTimeout(loadTimer);
-    if (settled) await this.engine.close();
-    else this.logger.warn({ timeout_ms: timeoutMs }, 'engine_still_loading');
+    // Models still loading cannot be freed (nor the process exit: Node waits for libuv's pool) until
+    // libvosk returns them.
+    await this.ready.catch(() => undefined);
+    await this.engine.close();
     this.logger.info({}, 'stopped');
   }
 

@@ -18,7 +18,7 @@ function sizeThreadPool(env: NodeJS.ProcessEnv = process.env): number {
 
 /**
  * The cores this process may use: the CPUs it may run on, fewer under a cgroup v2 CPU quota
- * (`docker run --cpus 1.5` on a 64-core host is 2, not 64: each decode thread costs ~10 MB).
+ * (`docker run --cpus 1.5` on a 64-core host is 2, not 64: each decode thread costs ~40 MiB).
  */
 function usableCores(cpuMaxFile = '/sys/fs/cgroup/cpu.max'): number {
   const cores = os.availableParallelism();
