@@ -7,6 +7,7 @@ import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
 import { Engine } from './engine.js';
 import { EngineError } from './errors.js';
 import { loadLibvosk } from './libvosk-locator.js';
+import { bindLibvosk } from './libvosk.js';
 import type { DecodeEvent, Recognizer } from './recognizer.js';
 import type { VoskResult } from './vosk-result.js';
 
@@ -398,6 +399,22 @@ describe('model and library errors', () => {
 
   it('names an explicit libvosk path that does not exist, without falling back', () => {
     expect(() => loadLibvosk('/nonexistent/libvosk.so')).toThrow(/\/nonexistent\/libvosk\.so \(ASR_LIBVOSK \/ --libvosk\): no such file/);
+  });
+
+  it('refuses a library that loads but is not libvosk, naming it and the missing function', () => {
+    const libc = '/lib/x86_64-linux-gnu/libc.so.6';
+    const err = (() => {
+      try {
+        loadLibvosk(libc, bindLibvosk);
+      } catch (e) {
+        return e as EngineError;
+      }
+      throw new Error('libc was taken for libvosk');
+    })();
+    expect(err).toBeInstanceOf(EngineError);
+    expect(err.code).toBe('libvosk_not_found');
+    expect(err.message).toContain(`${libc} (ASR_LIBVOSK / --libvosk): not libvosk 0.3.39: Cannot find function 'vosk_set_log_level'`);
+    expect(err.message).toContain('Point ASR_LIBVOSK at a libvosk.so');
   });
 
   it('says why a file that is not a library cannot load', async () => {

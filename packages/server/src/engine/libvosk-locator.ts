@@ -4,9 +4,12 @@ import { dirname, join } from 'node:path';
 import koffi from 'koffi';
 import { EngineError } from './errors.js';
 
-export interface LocatedLibrary {
+export type NativeLibrary = ReturnType<typeof koffi.load>;
+
+export interface LocatedLibrary<T> {
   path: string;
-  library: ReturnType<typeof koffi.load>;
+  /** What `bind` made of the library: its functions. */
+  bound: T;
 }
 
 /** libvosk.so as shipped in the npm package vosk@0.3.39 (the only platform it ships that we run on). */
@@ -24,10 +27,14 @@ export function bundledLibvoskPath(): string | { reason: string } {
 
 /**
  * Loads libvosk: the explicit path (ASR_LIBVOSK) when given, and then only that one (an operator
- * who names a library must not silently get another); else the bundled one. When nothing loads,
- * the error names every path tried and why each failed.
+ * who names a library must not silently get another); else the bundled one. `bind` looks up its
+ * functions: a library that loads but lacks one (not libvosk, or another version) fails like one
+ * that does not load. When nothing loads, the error names every path tried and why each failed.
  */
-export function loadLibvosk(explicitPath?: string): LocatedLibrary {
+export function loadLibvosk<T = NativeLibrary>(
+  explicitPath?: string,
+  bind: (library: NativeLibrary) => T = (library) => library as T,
+): LocatedLibrary<T> {
   const candidates: Array<{ path: string; source: string } | { failure: string }> = [];
   if (explicitPath) {
     candidates.push({ path: explicitPath, source: 'ASR_LIBVOSK / --libvosk' });
@@ -50,14 +57,22 @@ export function loadLibvosk(explicitPath?: string): LocatedLibrary {
       tried.push(`${path} (${source}): no such file`);
       continue;
     }
+    let library: NativeLibrary;
     try {
-      return { path, library: koffi.load(path) };
+      library = koffi.load(path);
     } catch (err) {
       tried.push(`${path} (${source}): ${(err as Error).message}`);
+      continue;
+    }
+    try {
+      return { path, bound: bind(library) };
+    } catch (err) {
+      // koffi: "Cannot find function 'vosk_set_log_level' in shared library".
+      tried.push(`${path} (${source}): not libvosk 0.3.39: ${(err as Error).message}`);
     }
   }
   const fix = explicitPath
-    ? 'Point ASR_LIBVOSK at a libvosk.so built for this machine, or unset it to use the one in the npm package vosk.'
+    ? 'Point ASR_LIBVOSK at a libvosk.so (0.3.39) built for this machine, or unset it to use the one in the npm package vosk.'
     : 'Install dependencies (pnpm install), or set ASR_LIBVOSK to a libvosk.so built for this machine.';
   throw new EngineError('libvosk_not_found', `could not load libvosk; tried:\n  - ${tried.join('\n  - ')}\n${fix}`);
 }

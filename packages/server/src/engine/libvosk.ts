@@ -1,5 +1,5 @@
 import koffi from 'koffi';
-import { loadLibvosk } from './libvosk-locator.js';
+import { type NativeLibrary, loadLibvosk } from './libvosk-locator.js';
 
 /** Opaque native handles. Branded so a model can never be passed where a recognizer is expected. */
 export type ModelHandle = { readonly __brand: 'VoskModel' };
@@ -37,12 +37,17 @@ export function libvosk(explicitPath?: string): LibVosk {
   // Kaldi's decoder needs more stack than koffi's 128 KiB default for calls on its worker threads.
   // koffi takes settings only before its first library load.
   koffi.config({ ...koffi.config(), async_stack_size: 1024 * 1024 });
-  const { path, library } = loadLibvosk(explicitPath);
   koffi.opaque('VoskModel');
   koffi.opaque('VoskRecognizer');
+  const { path, bound } = loadLibvosk(explicitPath, bindLibvosk);
+  loaded = { path, ...bound };
+  return loaded;
+}
+
+/** libvosk's functions in a loaded library; throws naming the first one it lacks. */
+export function bindLibvosk(library: NativeLibrary): Omit<LibVosk, 'path'> {
   const fn = (signature: string): unknown => library.func(signature);
-  loaded = {
-    path,
+  return {
     setLogLevel: fn('void vosk_set_log_level(int level)'),
     modelNew: fn('VoskModel *vosk_model_new(const char *path)'),
     modelFree: fn('void vosk_model_free(VoskModel *model)'),
@@ -58,8 +63,7 @@ export function libvosk(explicitPath?: string): LibVosk {
     partialResult: fn('const char *vosk_recognizer_partial_result(VoskRecognizer *recognizer)'),
     finalResult: fn('const char *vosk_recognizer_final_result(VoskRecognizer *recognizer)'),
     reset: fn('void vosk_recognizer_reset(VoskRecognizer *recognizer)'),
-  } as LibVosk;
-  return loaded;
+  } as Omit<LibVosk, 'path'>;
 }
 
 /** Promise form of a koffi async call: runs on a worker thread, never on the event loop. */
