@@ -100,6 +100,20 @@ describe('asrctl protocol over a real WebSocket', () => {
     expect(client.finals().map((f) => f.text)).toEqual(['高']);
   });
 
+  it('reset after one frame holding a finished and an unfinished utterance: the finished one keeps its final', async () => {
+    const client = await connect();
+    client.sendAudio(
+      pcmBytes(
+        synthesize([{ silence: 0.3 }, { tone: 500, seconds: 0.4 }, { silence: 1.5 }, { tone: 2000, seconds: 0.4 }, { silence: 0.2 }]),
+      ),
+    );
+    client.send({ command: 'reset' });
+    await client.nextType('reset_complete');
+    client.send({ command: 'eof' });
+    await client.nextType('eof_complete');
+    expect(client.finals().map((f) => f.text)).toEqual(['低']);
+  });
+
   it('eof flushes trailing audio, confirms, and keeps the session open', async () => {
     const client = await connect();
     client.sendAudio(LOW_HIGH_UNFINISHED);
