@@ -1,5 +1,17 @@
 /** What the event loop and a decode thread (decode-thread.ts) say to each other about streams. */
 
+/** A stream's work waiting on its decode thread: one call each. */
+export type QueuedOp =
+  | {
+      kind: 'audio';
+      chunks: Uint8Array[];
+      bytes: number;
+      /** The requests this call answers: 0 for a long frame's calls before its last. */
+      requests: number;
+    }
+  | { kind: 'final' }
+  | { kind: 'reset' };
+
 /** From the event loop: a stream's recognizer, audio and commands, in the order they must run. */
 export type DecodeRequest =
   | {
@@ -11,6 +23,8 @@ export type DecodeRequest =
       mergeBytes: number;
       /** A partial after every call, even with more audio queued (vosk-server's one reply per frame). */
       resultPerChunk: boolean;
+      /** A stream moved from another thread: the work it had queued there, to run first. */
+      ops?: QueuedOp[];
     }
   /** Each chunk its own request (merged on the thread as allowed). */
   | { op: 'audio'; id: number; chunks: Uint8Array[] }
@@ -18,6 +32,8 @@ export type DecodeRequest =
   | { op: 'reset'; id: number }
   /** Drops what is queued and frees the recognizer. */
   | { op: 'close'; id: number }
+  /** Gives the stream up after its call in progress: answered by `released` with its queued work. */
+  | { op: 'release'; id: number }
   /** Frees every recognizer left and ends the thread, from JavaScript, between two calls. */
   | { op: 'stop' };
 
@@ -44,4 +60,6 @@ export type DecodeReply =
   | { kind: 'final'; id: number; json: string }
   | { kind: 'reset'; id: number }
   | { kind: 'closed'; id: number }
+  /** The stream left this thread between two calls; its recognizer lives on, for another thread. */
+  | { kind: 'released'; id: number; ops: QueuedOp[] }
   | { kind: 'failed'; id: number; op: 'audio' | 'final' | 'reset'; requests: number; bytes: number; message: string };

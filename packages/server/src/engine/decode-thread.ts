@@ -8,19 +8,19 @@
 import { getPriority, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import type { DecodeReply, DecodeRequest, ThreadReady } from './decode-messages.js';
+import type { DecodeReply, DecodeRequest, QueuedOp, ThreadReady } from './decode-messages.js';
 import { type RecognizerHandle, libvosk } from './libvosk.js';
-
-type Op = { kind: 'audio'; chunks: Buffer[]; bytes: number; requests: number } | { kind: 'final' } | { kind: 'reset' };
 
 interface Stream {
   id: number;
   handle: RecognizerHandle;
   mergeBytes: number;
   resultPerChunk: boolean;
-  ops: Op[];
+  ops: QueuedOp[];
   /** Whether it waits in `turns`. */
   waiting: boolean;
+  /** Asked to leave during its own call: it leaves when the call has returned. */
+  releasing: boolean;
 }
 
 /**
@@ -43,6 +43,8 @@ const lib = libvosk((workerData as { libvoskPath: string }).libvoskPath);
 const streams = new Map<number, Stream>();
 /** Streams with work, in turn order. */
 const turns: Stream[] = [];
+/** The stream whose call runs now. */
+let current: Stream | undefined;
 let looping = false;
 /** Asked to stop: ends after the call in progress, never inside one (see DecodeThreads.close). */
 let stopping = false;
@@ -56,20 +58,31 @@ function receive(request: DecodeRequest): void {
   }
   if (request.op === 'open') {
     const { id, mergeBytes, resultPerChunk } = request;
-    streams.set(id, { id, handle: request.handle as unknown as RecognizerHandle, mergeBytes, resultPerChunk, ops: [], waiting: false });
+    const handle = request.handle as unknown as RecognizerHandle;
+    const stream: Stream = { id, handle, mergeBytes, resultPerChunk, ops: request.ops ?? [], waiting: false, releasing: false };
+    streams.set(id, stream);
+    if (stream.ops.length > 0) wait(stream);
     return;
   }
   const stream = streams.get(request.id);
-  if (!stream) return;
+  if (!stream) {
+    // Not on this thread (gone already): answered all the same, so DecodeThreads never waits for good.
+    if (request.op === 'release') reply({ kind: 'released', id: request.id, ops: [] });
+    return;
+  }
   if (request.op === 'close') {
     // Nothing runs now (this thread is between calls): the recognizer can go at once.
-    streams.delete(stream.id);
+    leave(stream);
     stream.ops.length = 0;
-    // A stream closed during its own call has already left `turns` (the loop took it out).
-    const turn = turns.indexOf(stream);
-    if (turn >= 0) turns.splice(turn, 1);
     lib.recognizerFree(stream.handle);
     reply({ kind: 'closed', id: stream.id });
+    return;
+  }
+  if (request.op === 'release') {
+    // During its own call (posted requests are also taken inside a call) it must not leave yet:
+    // another thread could then call its recognizer while this one still does.
+    if (stream === current) stream.releasing = true;
+    else release(stream);
     return;
   }
   if (request.op === 'audio') {
@@ -92,10 +105,30 @@ function receive(request: DecodeRequest): void {
       }
     }
   } else stream.ops.push({ kind: request.op });
-  if (!stream.waiting) {
-    stream.waiting = true;
-    turns.push(stream);
-  }
+  wait(stream);
+}
+
+/** In the turn order, unless already there. */
+function wait(stream: Stream): void {
+  if (stream.waiting) return;
+  stream.waiting = true;
+  turns.push(stream);
+}
+
+/** Out of this thread's streams and turns; what it had queued is left in `stream.ops`. */
+function leave(stream: Stream): void {
+  streams.delete(stream.id);
+  // A stream leaving during its own call has already left `turns` (the loop took it out).
+  const turn = turns.indexOf(stream);
+  if (turn >= 0) turns.splice(turn, 1);
+  stream.waiting = false;
+}
+
+/** Hands the stream, with its queued work, back for another thread (DecodeThreads balances them). */
+function release(stream: Stream): void {
+  leave(stream);
+  const buffers = new Set(stream.ops.flatMap((op) => (op.kind === 'audio' ? op.chunks.map((c) => c.buffer as ArrayBuffer) : [])));
+  port.postMessage({ kind: 'released', id: stream.id, ops: stream.ops } satisfies DecodeReply, [...buffers]);
 }
 
 /** Everything the event loop posted since the last look, without waiting. */
@@ -112,8 +145,11 @@ function loop(): void {
       const stream = turns.shift();
       if (!stream) return;
       const op = stream.ops.shift()!;
+      current = stream;
       run(stream, op);
-      if (stream.ops.length > 0 && streams.has(stream.id)) turns.push(stream);
+      current = undefined;
+      if (stream.releasing) release(stream);
+      else if (stream.ops.length > 0 && streams.has(stream.id)) turns.push(stream);
       else stream.waiting = false;
     }
   } finally {
@@ -121,7 +157,7 @@ function loop(): void {
   }
 }
 
-function run(stream: Stream, op: Op): void {
+function run(stream: Stream, op: QueuedOp): void {
   const { id, handle } = stream;
   try {
     if (op.kind === 'final') reply({ kind: 'final', id, json: lib.finalResult(handle) });

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { PACKAGE_ROOT } from '../package-root.js';
-import type { DecodeReply, DecodeRequest, ThreadReady } from './decode-messages.js';
+import type { DecodeReply, DecodeRequest, QueuedOp, ThreadReady } from './decode-messages.js';
 
 /**
  * The built decode thread, found from the package root: the same file whether the server runs from
@@ -15,10 +15,19 @@ export interface ThreadLost {
   message: string;
 }
 
+/** What a stream hears from its thread: DecodeThreads keeps its moves between threads to itself. */
+export type StreamReply = Exclude<DecodeReply, { kind: 'released' }> | ThreadLost;
+
 /** A thread's start: koffi and libvosk loaded, normally well under a second. */
 const THREAD_START_TIMEOUT_MS = 30_000;
 /** A thread's end: the call in progress returns first, and a call decodes at most 0.5 s of audio (decode-thread.ts). */
 const THREAD_STOP_TIMEOUT_MS = 2_000;
+
+/**
+ * Queued audio worth moving a stream to an idle thread for: a real-time stream has a frame or two
+ * queued and never moves; one sent faster than it decodes (a file) does.
+ */
+const MOVE_MIN_QUEUED_SECONDS = 1;
 
 /** A stream's line to its decode thread. Requests run in the order they are sent. */
 export interface DecodeChannel {
@@ -28,26 +37,54 @@ export interface DecodeChannel {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type OpenRequest = DistributiveOmit<Extract<DecodeRequest, { op: 'open' }>, 'id'>;
 
 interface DecodeThread {
   worker: Worker;
-  /** Its streams' reply handlers, by stream id. */
-  streams: Map<number, (reply: DecodeReply | ThreadLost) => void>;
+  /** Its streams, by id. */
+  streams: Map<number, StreamRoute>;
   /** Streams with work outstanding. */
   working: number;
+  /** Whether it can decode (koffi and libvosk loaded). */
+  started: boolean;
   /** Settles when the thread can decode, or has failed to start. */
   ready: Promise<void>;
 }
 
+/** Where a stream's requests go, and what comes back. */
+interface StreamRoute {
+  id: number;
+  thread: DecodeThread;
+  open: OpenRequest;
+  onReply: (reply: StreamReply) => void;
+  /** Seconds of audio queued and not yet decoded. */
+  queuedSeconds: () => number;
+  /** Work outstanding. */
+  working: boolean;
+  /** Its close has been sent: it stays where it is. */
+  closing: boolean;
+  /** Moving to another thread: its requests wait here until its old thread has let it go. */
+  held?: Array<{ request: DecodeRequest; transfer: ArrayBuffer[] | undefined }>;
+}
+
+/** A stream on its way from one thread to another (one at a time). */
+interface Move {
+  route: StreamRoute;
+  from: DecodeThread;
+}
+
 /**
  * The decode threads (decode-thread.ts), started with `start()` (the engine does so while its
- * models load, so no stream waits for a thread to start) or else on the first streams. Each stream
- * stays on one thread, the one with the fewest streams when it opened; the threads share the
- * process's models.
+ * models load, so no stream waits for a thread to start) or else on the first streams. A stream
+ * opens on the thread with the fewest streams; the threads share the process's models. When a
+ * thread runs out of work while another has several busy streams, one of those with a backlog
+ * moves to it (its recognizer is valid in every thread), so no core idles while audio waits.
  */
 export class DecodeThreads {
   private readonly threads: DecodeThread[] = [];
   private nextId = 1;
+  private move: Move | undefined;
+  private movesMade = 0;
 
   constructor(
     readonly count: number,
@@ -71,28 +108,31 @@ export class DecodeThreads {
     }
   }
 
-  open(
-    request: DistributiveOmit<Extract<DecodeRequest, { op: 'open' }>, 'id'>,
-    onReply: (reply: DecodeReply | ThreadLost) => void,
-  ): DecodeChannel {
+  /** `queuedSeconds`: the stream's audio not yet decoded, read when threads are balanced. */
+  open(request: OpenRequest, onReply: (reply: StreamReply) => void, queuedSeconds: () => number): DecodeChannel {
     const thread = this.leastLoaded();
-    const id = this.nextId++;
-    thread.streams.set(id, (reply) => {
-      if (reply.kind === 'closed' || reply.kind === 'lost') thread.streams.delete(id);
-      onReply(reply);
-    });
-    thread.worker.postMessage({ ...request, op: 'open', id } satisfies DecodeRequest);
-    let working = false;
+    const route: StreamRoute = { id: this.nextId++, thread, open: request, onReply, queuedSeconds, working: false, closing: false };
+    thread.streams.set(route.id, route);
+    thread.worker.postMessage({ ...request, op: 'open', id: route.id } satisfies DecodeRequest);
     return {
-      send: (r, transfer) => thread.worker.postMessage({ ...r, id }, transfer),
+      send: (r, transfer) => {
+        const message = { ...r, id: route.id } as DecodeRequest;
+        if (message.op === 'close') route.closing = true;
+        if (route.held) route.held.push({ request: message, transfer });
+        else route.thread.worker.postMessage(message, transfer);
+      },
       busy: (now) => {
-        if (now === working) return;
-        working = now;
-        thread.working += now ? 1 : -1;
-        if (thread.working === 0) thread.worker.unref();
-        else thread.worker.ref();
+        if (now === route.working) return;
+        route.working = now;
+        this.working(route.thread, now ? 1 : -1);
+        this.balance();
       },
     };
+  }
+
+  /** Streams moved to an idle thread so far. */
+  get moves(): number {
+    return this.movesMade;
   }
 
   /**
@@ -125,6 +165,53 @@ export class DecodeThreads {
     return Promise.all(stopping);
   }
 
+  /** A thread with work keeps the process alive; an idle one does not. */
+  private working(thread: DecodeThread, change: number): void {
+    thread.working += change;
+    if (thread.working === 0) thread.worker.unref();
+    else thread.worker.ref();
+  }
+
+  /** Moves one backlogged stream from a thread with several busy ones to an idle thread. */
+  private balance(): void {
+    if (this.move) return;
+    const idle = this.threads.find((t) => t.started && t.working === 0);
+    const busiest = [...this.threads].sort((a, b) => b.working - a.working)[0];
+    if (!idle || !busiest || busiest.working < 2) return;
+    const [route] = [...busiest.streams.values()]
+      .filter((r) => r.working && !r.closing && r.queuedSeconds() >= MOVE_MIN_QUEUED_SECONDS)
+      .sort((a, b) => b.queuedSeconds() - a.queuedSeconds());
+    if (!route) return;
+    this.move = { route, from: busiest };
+    route.held = [];
+    // Answered by 'released' once the stream's call in progress, if any, has returned.
+    busiest.worker.postMessage({ op: 'release', id: route.id } satisfies DecodeRequest);
+    route.thread = idle;
+    this.working(busiest, -1);
+    this.working(idle, 1);
+  }
+
+  /** The old thread let the stream go: it opens on its new thread with the work it had queued there, then what waited. */
+  private adopt(from: DecodeThread, id: number, ops: QueuedOp[]): void {
+    const move = this.move;
+    if (move?.from !== from || move.route.id !== id) return;
+    this.move = undefined;
+    const { route } = move;
+    from.streams.delete(id);
+    const held = route.held ?? [];
+    route.held = undefined;
+    if (!this.threads.includes(route.thread)) {
+      route.onReply({ kind: 'lost', message: 'the decode thread it was moving to stopped' });
+      return;
+    }
+    route.thread.streams.set(id, route);
+    const buffers = new Set(ops.flatMap((op) => (op.kind === 'audio' ? op.chunks.map((c) => c.buffer as ArrayBuffer) : [])));
+    route.thread.worker.postMessage({ ...route.open, op: 'open', id, ops } satisfies DecodeRequest, [...buffers]);
+    for (const { request, transfer } of held) route.thread.worker.postMessage(request, transfer);
+    this.movesMade++;
+    this.balance();
+  }
+
   private leastLoaded(): DecodeThread {
     if (this.threads.length < this.count) return this.startThread();
     return this.threads.reduce((a, b) => (b.streams.size < a.streams.size ? b : a));
@@ -140,16 +227,29 @@ export class DecodeThreads {
     });
     // Nobody need wait for a thread started by a stream: its failure reaches the stream as 'lost'.
     ready.catch(() => undefined);
-    const thread: DecodeThread = { worker, streams: new Map(), working: 0, ready };
+    const thread: DecodeThread = { worker, streams: new Map(), working: 0, started: false, ready };
     worker.unref();
-    worker.on('message', (reply: DecodeReply | ThreadReady) =>
-      reply.kind === 'ready' ? started() : thread.streams.get(reply.id)?.(reply),
-    );
+    worker.on('message', (reply: DecodeReply | ThreadReady) => {
+      if (reply.kind === 'ready') {
+        thread.started = true;
+        started();
+      } else if (reply.kind === 'released') this.adopt(thread, reply.id, reply.ops);
+      else {
+        const route = thread.streams.get(reply.id);
+        if (reply.kind === 'closed') thread.streams.delete(reply.id);
+        route?.onReply(reply);
+      }
+    });
     const lost = (message: string): void => {
       failed(new Error(message));
       const i = this.threads.indexOf(thread);
       if (i >= 0) this.threads.splice(i, 1);
-      for (const handler of [...thread.streams.values()]) handler({ kind: 'lost', message });
+      for (const route of [...thread.streams.values()]) {
+        thread.streams.delete(route.id);
+        route.onReply({ kind: 'lost', message });
+      }
+      // A stream it was letting go is lost with it; one moving to it learns so once let go (adopt).
+      if (this.move?.from === thread) this.move = undefined;
     };
     worker.on('error', (err) => lost(`the decode thread failed: ${err.message}`));
     worker.on('exit', (code) => lost(`the decode thread stopped (exit code ${code})`));

@@ -278,6 +278,84 @@ describe('decode threads', () => {
     }
   });
 
+  // Streams stay on the thread they opened on unless one runs dry while another has a backlog: then
+  // a backlogged stream moves, with its queued audio and commands, and nothing of it may change.
+  it('moves a backlogged stream to a thread that ran out of work, its results and commands in order', async () => {
+    const two = Engine.open({ voskLogLevel: -1, logger: createLogger('silent'), decodeThreads: 2 });
+    await two.loadModels(new Map([['en', heavy.en]]));
+    try {
+      const utterance = [{ silence: 0.3 }, { tone: 500, seconds: 0.4 }, { silence: 0.3 }, { tone: 2000, seconds: 0.4 }, { silence: 1.5 }];
+      const tenUtterances = pcmBytes(synthesize(Array.from({ length: 10 }, () => utterance).flat()));
+      const unfinished = pcmBytes(synthesize([{ silence: 0.3 }, { tone: 1000, seconds: 0.4 }]));
+      const streams = [0, 1, 2].map(() => {
+        const texts: string[] = [];
+        const errors: Error[] = [];
+        const recognizer = two.createRecognizer(
+          'en',
+          { sampleRate: 16000 },
+          (e) => e.kind === 'final' && texts.push(e.result.text),
+          (e) => errors.push(e),
+        );
+        return { recognizer, texts, errors };
+      });
+      // Streams 0 and 2 share a thread (each opens on the one with fewer streams); stream 1 is done
+      // at once, so its thread runs dry while the other has two backlogs of 31 s of audio.
+      const [first, short, third] = streams as [(typeof streams)[0], (typeof streams)[0], (typeof streams)[0]];
+      short.recognizer.acceptAudio(unfinished);
+      const shortLast = short.recognizer.flush();
+      for (const { recognizer } of [first, third]) {
+        for (let o = 0; o < tenUtterances.length; o += 3200) recognizer.acceptAudio(tenUtterances.subarray(o, o + 3200));
+      }
+      const firstReset = first.recognizer.reset();
+      first.recognizer.acceptAudio(unfinished);
+      third.recognizer.acceptAudio(unfinished);
+      const lasts = await Promise.all([first.recognizer.flush(), shortLast, third.recognizer.flush()]);
+      await firstReset;
+      expect(lasts.map((r) => r.text)).toEqual(['mid', 'mid', 'mid']);
+      for (const { texts, errors } of [first, third]) {
+        expect(texts).toEqual(Array.from({ length: 10 }, () => 'low high'));
+        expect(errors).toEqual([]);
+      }
+      expect(two.stats.streamMoves).toBeGreaterThanOrEqual(1);
+      await Promise.all(streams.map(({ recognizer }) => recognizer.close()));
+      expect(two.stats).toMatchObject({ liveRecognizers: 0, nativeCallsInFlight: 0 });
+    } finally {
+      await two.close();
+    }
+  });
+
+  it('a stream closed while it moves between threads is freed, and the others decode on', async () => {
+    const two = Engine.open({ voskLogLevel: -1, logger: createLogger('silent'), decodeThreads: 2 });
+    await two.loadModels(new Map([['en', heavy.en]]));
+    const ignore = (): void => undefined;
+    const backlog = pcmBytes(synthesize([{ silence: 0.3 }, { tone: 1000, seconds: 10 }]));
+    try {
+      // The close lands before the release, during it, or after the stream has moved: rounds vary it.
+      for (let round = 0; round < 8; round++) {
+        const [a, b, c] = [0, 1, 2].map(() => two.createRecognizer('en', { sampleRate: 16000 }, ignore, ignore)) as [
+          Recognizer,
+          Recognizer,
+          Recognizer,
+        ];
+        b.acceptAudio(backlog.subarray(0, 3200));
+        for (const r of [a, c]) for (let o = 0; o < backlog.length; o += 3200) r.acceptAudio(backlog.subarray(o, o + 3200));
+        await b.flush();
+        await new Promise((r) => setTimeout(r, round * 2));
+        await Promise.all([a.close(), c.close()]);
+        await b.close();
+        expect(two.stats, `round ${round}`).toMatchObject({ liveRecognizers: 0, nativeCallsInFlight: 0 });
+      }
+      expect(two.stats.streamMoves).toBeGreaterThanOrEqual(1);
+      // The threads still decode.
+      const after = two.createRecognizer('en', { sampleRate: 16000 }, ignore, ignore);
+      after.acceptAudio(pcmBytes(synthesize([{ silence: 0.3 }, { tone: 2000, seconds: 0.4 }])));
+      expect((await after.flush()).text).toBe('high');
+      await after.close();
+    } finally {
+      await two.close();
+    }
+  });
+
   it('starts its decode threads while the models load, below the event loop priority', async () => {
     const niceness = async (): Promise<number[]> =>
       Promise.all(

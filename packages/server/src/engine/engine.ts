@@ -20,6 +20,8 @@ export interface EngineStats {
   audioSecondsDecoded: number;
   /** Wall time of libvosk decode calls on their thread (automatic language: from issue, waiting for a pool thread included). */
   decodeSeconds: number;
+  /** Streams moved to an idle decode thread with their backlog. */
+  streamMoves: number;
 }
 
 /** A loaded model as clients see it: its name (the directory's) and language. */
@@ -37,7 +39,7 @@ export class Engine {
   private readonly models = new Map<string, VoskModel[]>();
   private stateValue: EngineState = 'loading';
   private failure: Error | undefined;
-  private readonly counters: EngineStats = {
+  private readonly counters: Omit<EngineStats, 'streamMoves'> = {
     liveRecognizers: 0,
     automaticStreams: 0,
     nativeCallsInFlight: 0,
@@ -91,7 +93,7 @@ export class Engine {
   }
 
   get stats(): Readonly<EngineStats> {
-    return this.counters;
+    return { ...this.counters, streamMoves: this.threads.moves };
   }
 
   /** Threads that recognizers decode on. */

@@ -22,7 +22,7 @@ export interface LibVosk {
   recognizerSetWords: (recognizer: RecognizerHandle, words: number) => void;
   recognizerSetPartialWords: (recognizer: RecognizerHandle, partialWords: number) => void;
   recognizerSetMaxAlternatives: (recognizer: RecognizerHandle, max: number) => void;
-  acceptWaveform: AsyncFn<[recognizer: RecognizerHandle, data: Buffer, length: number], number>;
+  acceptWaveform: AsyncFn<[recognizer: RecognizerHandle, data: Uint8Array, length: number], number>;
   result: AsyncFn<[recognizer: RecognizerHandle], string>;
   partialResult: AsyncFn<[recognizer: RecognizerHandle], string>;
   finalResult: AsyncFn<[recognizer: RecognizerHandle], string>;

@@ -1,5 +1,4 @@
-import type { DecodeReply } from './decode-messages.js';
-import type { DecodeChannel, DecodeThreads, ThreadLost } from './decode-threads.js';
+import type { DecodeChannel, DecodeThreads, StreamReply } from './decode-threads.js';
 import { EngineError } from './errors.js';
 import { type LibVosk, type RecognizerHandle, callAsync } from './libvosk.js';
 import type { VoskModel } from './model.js';
@@ -96,6 +95,7 @@ export class Recognizer implements StreamDecoder {
         resultPerChunk: options.resultPerChunk ?? false,
       },
       (reply) => this.receive(reply),
+      () => this.queuedAudioBytes / 2 / options.sampleRate,
     );
   }
 
@@ -186,7 +186,7 @@ export class Recognizer implements StreamDecoder {
     }
   }
 
-  private receive(reply: DecodeReply | ThreadLost): void {
+  private receive(reply: StreamReply): void {
     if (reply.kind === 'lost') {
       this.lost = true;
       this.queuedAudioBytes = 0;

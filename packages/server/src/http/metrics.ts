@@ -61,6 +61,15 @@ export class ServerMetrics {
         this.inc(engine.stats.decodeSeconds);
       },
     });
+    new Counter({
+      name: 'asr_decode_stream_moves_total',
+      help: 'Streams moved with their backlog from a busy decode thread to an idle one',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(engine.stats.streamMoves);
+      },
+    });
     new Gauge({
       name: 'asr_native_calls_in_flight',
       help: 'Recognizers with libvosk calls running or queued on a decode thread now (saturation)',
