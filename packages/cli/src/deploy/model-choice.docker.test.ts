@@ -58,11 +58,12 @@ describe('asrctl deploy with several models per language and automatic language'
     );
     expect(report.heard).toEqual({ cn: '低 高', 'cn vosk-model-cn-0.22': '甲 乙', en: 'low high' });
     const app = await docker.getContainer(deploymentNames(project).app('blue')).inspect();
-    expect(app.Mounts.filter((m) => m.Destination.startsWith('/models/')).map((m) => m.Destination)).toEqual([
-      '/models/cn',
-      '/models/vosk-model-cn-0.22',
-      '/models/en',
-    ]);
+    // Sorted: docker inspect lists a container's mounts in no fixed order.
+    expect(
+      app.Mounts.filter((m) => m.Destination.startsWith('/models/'))
+        .map((m) => m.Destination)
+        .sort(),
+    ).toEqual(['/models/cn', '/models/en', '/models/vosk-model-cn-0.22']);
 
     // en, cn, cn, en with no switch command: the server's default language is auto.
     const utterance = (words: readonly ToneWord[], a: number, b: number): Segment[] => [

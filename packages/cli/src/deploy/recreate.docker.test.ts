@@ -84,7 +84,12 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     expect(status.containers[0]?.labels.models).toBe(`cn=${models.cn},en=${models.en}`);
     const app = await docker.getContainer(names.app('green')).inspect();
     expect(app.HostConfig.Memory).toBe(1536 * 1024 ** 2);
-    expect(app.Mounts.filter((m) => m.Destination.startsWith('/models/')).map((m) => m.Source)).toEqual([models.cn, models.en]);
+    // Sorted: docker inspect lists a container's mounts in no fixed order (found in CI).
+    expect(
+      app.Mounts.filter((m) => m.Destination.startsWith('/models/'))
+        .map((m) => m.Source)
+        .sort(),
+    ).toEqual([models.cn, models.en].sort());
     expect(await recognize()).toEqual(['low high']);
   }, 120_000);
 
