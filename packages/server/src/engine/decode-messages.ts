@@ -63,3 +63,8 @@ export type DecodeReply =
   /** The stream left this thread between two calls; its recognizer lives on, for another thread. */
   | { kind: 'released'; id: number; ops: QueuedOp[] }
   | { kind: 'failed'; id: number; op: 'audio' | 'final' | 'reset'; requests: number; bytes: number; message: string };
+
+/** The audio buffers of queued work, each once: moved, not copied, when the work changes thread. */
+export function queuedBuffers(ops: readonly QueuedOp[]): ArrayBuffer[] {
+  return [...new Set(ops.flatMap((op) => (op.kind === 'audio' ? op.chunks.map((c) => c.buffer as ArrayBuffer) : [])))];
+}

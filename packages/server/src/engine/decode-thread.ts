@@ -8,7 +8,7 @@
 import { getPriority, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
-import type { DecodeReply, DecodeRequest, QueuedOp, ThreadReady } from './decode-messages.js';
+import { type DecodeReply, type DecodeRequest, type QueuedOp, type ThreadReady, queuedBuffers } from './decode-messages.js';
 import { type RecognizerHandle, libvosk } from './libvosk.js';
 
 interface Stream {
@@ -127,8 +127,7 @@ function leave(stream: Stream): void {
 /** Hands the stream, with its queued work, back for another thread (DecodeThreads balances them). */
 function release(stream: Stream): void {
   leave(stream);
-  const buffers = new Set(stream.ops.flatMap((op) => (op.kind === 'audio' ? op.chunks.map((c) => c.buffer as ArrayBuffer) : [])));
-  port.postMessage({ kind: 'released', id: stream.id, ops: stream.ops } satisfies DecodeReply, [...buffers]);
+  port.postMessage({ kind: 'released', id: stream.id, ops: stream.ops } satisfies DecodeReply, queuedBuffers(stream.ops));
 }
 
 /** Everything the event loop posted since the last look, without waiting. */

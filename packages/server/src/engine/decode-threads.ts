@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { PACKAGE_ROOT } from '../package-root.js';
-import type { DecodeReply, DecodeRequest, QueuedOp, ThreadReady } from './decode-messages.js';
+import { type DecodeReply, type DecodeRequest, type QueuedOp, type ThreadReady, queuedBuffers } from './decode-messages.js';
 
 /**
  * The built decode thread, found from the package root: the same file whether the server runs from
@@ -174,10 +174,12 @@ export class DecodeThreads {
 
   /** Moves one backlogged stream from a thread with several busy ones to an idle thread. */
   private balance(): void {
+    // Runs on every busy/idle change of a stream (each frame of a real-time one): cheap checks first.
     if (this.move) return;
     const idle = this.threads.find((t) => t.started && t.working === 0);
-    const busiest = [...this.threads].sort((a, b) => b.working - a.working)[0];
-    if (!idle || !busiest || busiest.working < 2) return;
+    if (!idle) return;
+    const busiest = this.threads.reduce((a, b) => (b.working > a.working ? b : a));
+    if (busiest.working < 2) return;
     const [route] = [...busiest.streams.values()]
       .filter((r) => r.working && !r.closing && r.queuedSeconds() >= MOVE_MIN_QUEUED_SECONDS)
       .sort((a, b) => b.queuedSeconds() - a.queuedSeconds());
@@ -205,8 +207,7 @@ export class DecodeThreads {
       return;
     }
     route.thread.streams.set(id, route);
-    const buffers = new Set(ops.flatMap((op) => (op.kind === 'audio' ? op.chunks.map((c) => c.buffer as ArrayBuffer) : [])));
-    route.thread.worker.postMessage({ ...route.open, op: 'open', id, ops } satisfies DecodeRequest, [...buffers]);
+    route.thread.worker.postMessage({ ...route.open, op: 'open', id, ops } satisfies DecodeRequest, queuedBuffers(ops));
     for (const { request, transfer } of held) route.thread.worker.postMessage(request, transfer);
     this.movesMade++;
     this.balance();
