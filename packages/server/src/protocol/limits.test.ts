@@ -108,8 +108,14 @@ describe('limits and backpressure', () => {
     expect(await client.nextType('error')).toMatchObject({ code: 'audio_backlog' });
     client.send({ command: 'eof' });
     await client.nextType('eof_complete');
-    expect(client.messages.filter((m) => m.code === 'audio_backlog')).toHaveLength(1);
-    expect(await metric(s, 'asr_audio_seconds_total')).toBeLessThan(10);
+    // Told once per episode, not per dropped frame (about 280 here). An episode ends when the
+    // backlog drains to half the limit, which takes 0.5 s of decoded audio; a busy machine can
+    // let the decoder get there mid-burst, so one report is the usual count, not the only one.
+    const decoded = await metric(s, 'asr_audio_seconds_total');
+    expect(decoded).toBeLessThan(10);
+    const reports = client.messages.filter((m) => m.code === 'audio_backlog').length;
+    expect(reports).toBeGreaterThanOrEqual(1);
+    expect(reports).toBeLessThanOrEqual(1 + Math.floor(decoded / 0.5));
     // Sent at a pace the server keeps up with, audio is decoded in full again.
     await client.sendAudioInRealTime(pcmBytes(lowHighClip(16000)));
     client.send({ command: 'eof' });
