@@ -11,9 +11,8 @@ import {
 } from '@asrctl/server';
 import { DEFAULT_MODELS } from '../models/model-catalog.js';
 import { PROJECT_NAME } from '../deployment/deployment-names.js';
-
-/** The most app tasks the Swarm edge can route to (its server slots); one is kept for a rolling update's extra task. */
-export const MAX_REPLICAS = 63;
+import { TARGETS } from '../targets/index.js';
+import { MAX_REPLICAS } from '../targets/swarm/max-replicas.js';
 
 const swarmOnly = (help: string): string => `swarm: ${help}`;
 
@@ -119,9 +118,9 @@ export const DEPLOY_OPTIONS = defineOptions({
     verifyText: { arg: 'TEXT', help: 'text --verify-wav must produce' },
     target: {
       arg: 'WHERE',
-      help: 'docker: containers on this engine; swarm: services on its Swarm (see docs/swarm.md)',
-      type: oneOf(['docker', 'swarm']),
-      default: 'docker',
+      help: TARGETS.map((t) => `${t.name}: ${t.help}`).join('; '),
+      type: oneOf(TARGETS.map((t) => t.name)),
+      default: TARGETS[0]!.name,
     },
     replicas: { arg: 'N', help: swarmOnly('app tasks'), type: wholeNumber(1, MAX_REPLICAS), shownDefault: 'as running, else 2' },
     publishMode: {

@@ -4,7 +4,8 @@ import { AsrctlClient, funasrText } from '@asrctl/server';
 import { firstAndLastWordsClip, lowHighClip, readToneWords } from '@asrctl/tone-model';
 import { readWavFile } from '../audio/wav-file.js';
 import { transcribe } from '../client/transcription-client.js';
-import { type DeployConfig, type ModelMount, modelName } from '../deployment/deploy-config.js';
+import type { DeployConfig } from '../deployment/deploy-config.js';
+import { type ModelMount, modelName } from '../deployment/model-mount.js';
 import { CliError } from '../cli-error.js';
 
 /** How long a probe waits for each step: the WebSocket handshake, each reply, the final. */

@@ -1,5 +1,6 @@
 import { SERVER_OPTIONS, envAssignments } from '@asrctl/server';
-import { type DeployConfig, modelPath } from './deploy-config.js';
+import type { DeployConfig } from './deploy-config.js';
+import { modelPath } from './model-mount.js';
 import { protocolPortMap } from './ports.js';
 
 /** The app server's settings, as environment variables (names from the server's option table). */

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import {
   type DeprecatedEnv,
   type OptionInput,
@@ -16,16 +16,8 @@ import { z } from 'zod';
 import { catalogModel } from '../models/model-catalog.js';
 import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { CliError } from '../cli-error.js';
-
-export { MAX_REPLICAS } from '../deploy/deploy-options.js';
-
-export interface ModelMount {
-  language: string;
-  /** Absolute directory on the Docker host, mounted read-only at /models/<its name> (see modelPath). */
-  hostDir: string;
-  /** Set when the model is a catalog model: the prefetch phase installs it into the models directory. */
-  catalogName?: string;
-}
+import { otherTargetsSettings, targetNamed } from '../targets/index.js';
+import { type ModelMount, modelName } from './model-mount.js';
 
 /** What a deployment runs, as resolveDeployConfig derives it from DEPLOY_OPTIONS. */
 export type DeployConfig = ReturnType<typeof resolveDeployConfig>;
@@ -126,15 +118,12 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string) {
   const languages = models.map((x) => x.language);
   const defaultLanguage = defaultLanguageFor(o.defaultLanguage, languages, `models: ${languages.join(', ')}`, problems);
 
-  if (o.target === 'swarm') {
-    if (given('strategy')) problems.push('--strategy applies to --target docker; on Swarm every deploy is a rolling update (start-first)');
-    if (o.bind !== DEPLOY_OPTIONS.options.bind.default)
-      problems.push('--bind applies to --target docker; Swarm publishes on every address of a node (limit clients with --allow)');
-    if (given('gpus')) problems.push('--gpus applies to --target docker; on Swarm, give GPUs as node generic resources');
-  } else {
-    for (const key of ['replicas', 'registry', 'publishMode', 'constraint'] as const)
-      if (given(key)) problems.push(`--${flagOf(key)} applies to --target swarm`);
-  }
+  const target = targetNamed(o.target);
+  for (const { key, takenBy } of otherTargetsSettings(target))
+    if (given(key as keyof DeployInput)) {
+      const why = target.refuses?.[key];
+      problems.push(`--${flagOf(key)} applies to --target ${takenBy.name}${why ? `; ${why}` : ''}`);
+    }
 
   if (problems.length > 0) throw new DeployConfigError(problems);
   return {
@@ -164,14 +153,4 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string) {
     ...(o.verifyText !== undefined && { verifyText: o.verifyText }),
     ...(o.tokensFile !== undefined && { tokensFile: path(o.tokensFile) }),
   };
-}
-
-/** A model's name: its directory's, as the server reports it in results' `mode` and clients choose it. */
-export function modelName(model: ModelMount): string {
-  return basename(model.hostDir);
-}
-
-/** Where a model is mounted in the app: under its own name, so the name reaches the server. */
-export function modelPath(model: ModelMount): string {
-  return `/models/${modelName(model)}`;
 }

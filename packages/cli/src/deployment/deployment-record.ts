@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { normalizeLanguage } from '@asrctl/server';
+import { TARGETS, otherTargetsSettings, targetNamed } from '../targets/index.js';
 import type { DeployConfig, DeployInput } from './deploy-config.js';
 
 /**
@@ -11,8 +12,7 @@ import type { DeployConfig, DeployInput } from './deploy-config.js';
  */
 export function recordedSettings(config: DeployConfig): DeployInput {
   const memory = config.memoryBytes === undefined ? undefined : byteSizeText(config.memoryBytes);
-  const swarm = config.target === 'swarm';
-  return dropUndefined({
+  const settings: DeployInput = dropUndefined({
     target: config.target,
     port: String(config.port),
     voskPort: String(config.protocolPorts.vosk ?? 0),
@@ -37,14 +37,16 @@ export function recordedSettings(config: DeployConfig): DeployInput {
     tokensFile: config.tokensFile,
     verifyWav: config.verifyWav,
     verifyText: config.verifyText,
-    ...(swarm
-      ? {
-          registry: config.registry,
-          publishMode: config.publishMode,
-          constraint: config.constraints.length > 0 ? config.constraints : undefined,
-        }
-      : { bind: config.bindAddress, strategy: config.strategy, gpus: config.gpus }),
+    registry: config.registry,
+    publishMode: config.publishMode,
+    constraint: config.constraints.length > 0 ? config.constraints : undefined,
+    bind: config.bindAddress,
+    strategy: config.strategy,
+    gpus: config.gpus,
   });
+  // Another target's settings are defaults here, not choices: recorded, they would be refused.
+  for (const { key } of otherTargetsSettings(targetNamed(config.target))) delete settings[key as keyof DeployInput];
+  return settings;
 }
 
 export function encodeSettings(settings: DeployInput): string {
@@ -112,7 +114,7 @@ export function mergeWithRecord(record: DeployInput, given: SettingsSource[], pr
   }
   const target = latest.get('target')?.value;
   if (target !== undefined && target !== record.target) {
-    for (const key of ['bind', 'strategy', 'gpus', 'registry', 'publishMode', 'constraint'] as const) delete base[key];
+    for (const key of TARGETS.flatMap((t) => t.options)) delete base[key as keyof DeployInput];
   }
 
   const overrides: SettingOverride[] = [];

@@ -1,7 +1,8 @@
 import { stringify } from 'yaml';
 import { APP_STOP_GRACE_SECONDS, appEnvironment } from '../deployment/app-environment.js';
 import { APP_PORT, protocolPortMap } from '../deployment/ports.js';
-import { type DeployConfig, modelPath } from '../deployment/deploy-config.js';
+import type { DeployConfig } from '../deployment/deploy-config.js';
+import { modelPath } from '../deployment/model-mount.js';
 import { TOKENS_SECRET_FILE, startPeriodFor } from '../targets/swarm/app-service.js';
 
 export interface K8sRenderRequest {

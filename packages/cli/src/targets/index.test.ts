@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveDeployConfig } from '../deployment/deploy-config.js';
 import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
-import { TARGETS, scalingTargetFor, targetNamed } from './index.js';
+import { TARGETS, otherTargetsSettings, scalingTargetFor, targetNamed } from './index.js';
 
 // Building a deployment talks to no engine: the client is never used here.
 const docker = connectEngine();
@@ -29,6 +29,23 @@ describe('the deployment target registry', () => {
     expect(swarm.strategy).toBe('swarm');
     // A service names its image: a tag per content makes an edge change an update.
     expect(swarm.edge?.imageFor('sha256:0123456789abcdef')).toBe('asrctl/asr-edge:0123456789ab');
+  });
+
+  it("refuses another target's settings by what each target declares, so a new target needs no rule of its own", () => {
+    const refused = (target: string) => otherTargetsSettings(targetNamed(target)).map(({ key, takenBy }) => `${key}:${takenBy.name}`);
+    expect(refused('docker')).toEqual(['replicas:swarm', 'registry:swarm', 'publishMode:swarm', 'constraint:swarm']);
+    expect(refused('swarm')).toEqual(['strategy:docker', 'bind:docker', 'gpus:docker']);
+    // A third target that takes none of them refuses both sets, naming the target that takes each.
+    const third = { ...targetNamed('docker'), name: 'third', options: [], refuses: undefined };
+    expect(otherTargetsSettings(third, [...TARGETS, third]).map(({ key, takenBy }) => `${key}:${takenBy.name}`)).toEqual([
+      'strategy:docker',
+      'bind:docker',
+      'gpus:docker',
+      'replicas:swarm',
+      'registry:swarm',
+      'publishMode:swarm',
+      'constraint:swarm',
+    ]);
   });
 
   it('lets only targets that run replicas scale', () => {

@@ -1,16 +1,18 @@
 import type Docker from 'dockerode';
-import type { Target } from '../deployment/deploy-config.js';
 import type { DeploymentNames } from '../deployment/deployment-names.js';
 import { CliError } from '../cli-error.js';
 import type { DeploymentTarget } from './deployment-target.js';
 import { dockerTarget } from './docker/docker-target.js';
 import { swarmTarget } from './swarm/swarm-target.js';
 
-/** Every deployment target, one line each; the first is where a project not deployed anywhere is looked for. */
+/**
+ * Every deployment target, one line each: their names are --target's choices. The first is the
+ * default, and where a project not deployed anywhere is looked for.
+ */
 export const TARGETS: readonly DeploymentTarget[] = [dockerTarget, swarmTarget];
 
 /** The target a deploy with `--target NAME` uses. */
-export function targetNamed(name: Target): DeploymentTarget {
+export function targetNamed(name: string): DeploymentTarget {
   const target = TARGETS.find((t) => t.name === name);
   if (!target) throw new Error(`no deployment target "${name}" (known: ${TARGETS.map((t) => t.name).join(', ')})`);
   return target;
@@ -19,6 +21,13 @@ export function targetNamed(name: Target): DeploymentTarget {
 /** The target the project is deployed on here; the first target when it is deployed nowhere. */
 export async function deployedTarget(docker: Docker, names: DeploymentNames): Promise<DeploymentTarget> {
   return (await deployedOn(docker, names)) ?? TARGETS[0]!;
+}
+
+/** The settings of other targets that `target` does not take: each with the target that does. */
+export function otherTargetsSettings(target: DeploymentTarget, targets = TARGETS): Array<{ key: string; takenBy: DeploymentTarget }> {
+  return targets
+    .filter((t) => t !== target)
+    .flatMap((t) => t.options.filter((key) => !target.options.includes(key)).map((key) => ({ key, takenBy: t })));
 }
 
 async function deployedOn(docker: Docker, names: DeploymentNames): Promise<DeploymentTarget | undefined> {

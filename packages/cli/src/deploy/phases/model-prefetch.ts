@@ -3,7 +3,7 @@ import { describeModelProblems, inspectModelDirectory } from '@asrctl/server';
 import { directorySize, formatBytes } from '../../models/disk.js';
 import { ModelStore } from '../../models/model-store.js';
 import type { DeployPhase } from '../deploy-context.js';
-import type { ModelMount } from '../../deployment/deploy-config.js';
+import type { ModelMount } from '../../deployment/model-mount.js';
 import { CliError } from '../../cli-error.js';
 
 /**

@@ -1,6 +1,7 @@
 import type Docker from 'dockerode';
 import { APP_STOP_GRACE_SECONDS, appEnvironment } from '../../deployment/app-environment.js';
-import { type DeployConfig, modelPath } from '../../deployment/deploy-config.js';
+import type { DeployConfig } from '../../deployment/deploy-config.js';
+import { modelPath } from '../../deployment/model-mount.js';
 import { type DeploymentNames, LABELS, labelsFor } from '../../deployment/deployment-names.js';
 import { APP_PORT, protocolPortMap } from '../../deployment/ports.js';
 import type { Color } from '../../edge/haproxy-config.js';

@@ -20,7 +20,9 @@ const STRATEGIES: Record<Strategy, DockerStrategy> = { 'blue-green': blueGreenSw
 /** Containers on this engine: an app per colour, behind an edge (blue-green) or holding the port itself (recreate). */
 export const dockerTarget: DeploymentTarget = {
   name: 'docker',
+  help: 'containers on this engine',
   runsAs: 'containers on this engine',
+  options: ['strategy', 'bind', 'gpus'],
 
   async isDeployed(docker, names) {
     // The deploy lock and Swarm's task containers carry the project label too. The list alone: task

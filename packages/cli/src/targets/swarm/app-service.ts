@@ -1,4 +1,5 @@
-import { type DeployConfig, modelPath } from '../../deployment/deploy-config.js';
+import type { DeployConfig } from '../../deployment/deploy-config.js';
+import { modelPath } from '../../deployment/model-mount.js';
 import { APP_STOP_GRACE_SECONDS, appEnvironment } from '../../deployment/app-environment.js';
 import { APP_PORT } from '../../deployment/ports.js';
 import { type DeploymentNames, LABELS, labelsFor } from '../../deployment/deployment-names.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DeployConfig } from '../../deployment/deploy-config.js';
-import { MAX_REPLICAS } from '../../deployment/deploy-config.js';
+import { MAX_REPLICAS } from './max-replicas.js';
 import { type DeploymentNames, LABELS, labelsFor } from '../../deployment/deployment-names.js';
 import { APP_PORT, EDGE_PORT, protocolPortMap, publishedPorts } from '../../deployment/ports.js';
 import type { ServiceSpec } from '../../docker/swarm.js';

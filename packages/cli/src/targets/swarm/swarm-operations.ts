@@ -1,6 +1,6 @@
 import { pollUntil } from '@asrctl/server';
 import type Docker from 'dockerode';
-import { MAX_REPLICAS } from '../../deployment/deploy-config.js';
+import { MAX_REPLICAS } from './max-replicas.js';
 import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
 import { findContainers } from '../../docker/containers.js';
 import { removeNetwork } from '../../docker/networks.js';

@@ -15,7 +15,14 @@ import { swarmStatusText } from './status-text.js';
 /** Services on the Swarm this engine manages: a replicated app behind an edge service, rolled by Swarm itself. */
 export const swarmTarget: DeploymentTarget = {
   name: 'swarm',
+  help: 'services on its Swarm (see docs/swarm.md)',
   runsAs: 'Swarm services',
+  options: ['replicas', 'registry', 'publishMode', 'constraint'],
+  refuses: {
+    strategy: 'on Swarm every deploy is a rolling update (start-first)',
+    bind: 'Swarm publishes on every address of a node (limit clients with --allow)',
+    gpus: 'on Swarm, give GPUs as node generic resources',
+  },
 
   isDeployed: isSwarmDeployment,
 
