@@ -106,6 +106,20 @@ describe('the option table', () => {
     expect(() => resolveConfig({}, { ...models, voskSampleRate: '4000' })).toThrow(/vosk-server sample rate/u);
   });
 
+  it('refuses an on/off setting or an origin it would silently misread', () => {
+    // Both started before, with the proxy trusted off and every browser page refused.
+    expect(() => resolveConfig(configInputFromEnv({ ASR_TRUST_PROXY: 'yes' }), models)).toThrow(
+      'trust proxy "yes": expected true or false',
+    );
+    expect(() => resolveConfig({}, { ...models, allowOrigin: ['https://ok.example', 'app.example'] })).toThrow(
+      'allowed origin "app.example": expected an origin (scheme and host, no path) such as https://app.example, or null',
+    );
+    expect(resolveConfig({}, { ...models, allowOrigin: ['https://App.Example/', 'null'] }).access.allowOrigins).toEqual([
+      'https://app.example',
+      'null',
+    ]);
+  });
+
   it('parses every flag of the table, repeatable ones as lists, and refuses unknown ones', () => {
     const input = parseServerArgs(['--session-drain', '500', '--allow-ip', '::1', '--allow-ip', '10.0.0.0/8', '--model', 'zh=/m/cn']);
     expect(input).toEqual({ sessionDrain: '500', allowIp: ['::1', '10.0.0.0/8'], model: ['zh=/m/cn'] });

@@ -1,4 +1,4 @@
-import { addressRange, languageModel, oneOf, switchedOn, wholeNumber } from './value-types.js';
+import { addressRange, languageModel, oneOf, switchedOn, webOrigin, wholeNumber } from './value-types.js';
 import { defineOptions } from './option-table.js';
 
 /** Every setting of the server, declared once; see option-table.ts for what derives from it. */
@@ -118,6 +118,8 @@ export const SERVER_OPTIONS = defineOptions({
     allowOrigin: {
       arg: 'ORIGIN',
       help: 'browser origins allowed (null: pages opened from disk); 403 otherwise',
+      label: 'allowed origin',
+      type: webOrigin,
       multiple: true,
       shownDefault: 'every origin',
       oldEnv: ['ASR_ALLOW_ORIGINS'],

@@ -8,6 +8,7 @@ import {
   oneOf,
   positiveNumber,
   switchedOn,
+  webOrigin,
   wholeNumber,
 } from './value-types.js';
 
@@ -44,7 +45,22 @@ describe('value types shared by the server and the CLI', () => {
   it('take one of their choices, and name them all otherwise', () => {
     expect(parsed(oneOf(['host', 'ingress']), 'host')).toBe('host');
     expect(parsed(oneOf(['a', 'b', 'c']), 'd')).toBe('setting "d": expected a, b or c');
-    expect([parsed(switchedOn, 'true'), parsed(switchedOn, '1'), parsed(switchedOn, 'yes')]).toEqual([true, true, false]);
+    expect(['true', '1', 'TRUE', 'false', '0', 'False'].map((t) => parsed(switchedOn, t))).toEqual([true, true, true, false, false, false]);
+    // Before, any other text was silently off: --trust-proxy yes turned it off.
+    expect(parsed(switchedOn, 'yes')).toBe('setting "yes": expected true or false');
+  });
+
+  it('take a browser origin as browsers send it, or null', () => {
+    expect(parsed(webOrigin, 'null')).toBe('null');
+    expect(parsed(webOrigin, 'https://app.example')).toBe('https://app.example');
+    expect(parsed(webOrigin, 'HTTPS://App.Example:443/')).toBe('https://app.example');
+    expect(parsed(webOrigin, 'http://localhost:8080')).toBe('http://localhost:8080');
+    expect(parsed(webOrigin, 'chrome-extension://abcdef')).toBe('chrome-extension://abcdef');
+    // Never equal to an Origin header: a 403 for every page, where the operator meant to allow one.
+    for (const bad of ['app.example', 'https://app.example/page', 'https://app.example?x=1', '*', ''])
+      expect(parsed(webOrigin, bad)).toBe(
+        `setting "${bad}": expected an origin (scheme and host, no path) such as https://app.example, or null`,
+      );
   });
 
   it('take LANG=MODEL with the language normalized (zh is cn)', () => {

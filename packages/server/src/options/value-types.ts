@@ -44,8 +44,23 @@ export function matching(pattern: RegExp, expected: string): ValueType<string> {
   return checked((t) => (pattern.test(t) ? t : undefined), expected);
 }
 
-/** "true" or "1" is on; anything else off. */
-export const switchedOn: ValueType<boolean> = { parse: (t) => t === 'true' || t === '1' };
+/** true or 1 is on, false or 0 off (any case); other text is a problem, not silently off. */
+export const switchedOn: ValueType<boolean> = checked(
+  (t) => ({ true: true, 1: true, false: false, 0: false })[t.toLowerCase()],
+  'expected true or false',
+);
+
+/**
+ * A browser origin as browsers send it in `Origin` (scheme and host, no path), or `null` (pages
+ * opened from disk). http(s) origins are normalized as browsers write them: lowercase host, no
+ * default port, no trailing slash.
+ */
+export const webOrigin: ValueType<string> = checked((t) => {
+  if (t === 'null') return t;
+  if (!/^[a-z][a-z\d+.-]*:\/\/[^/?#\s@]+\/?$/iu.test(t)) return undefined;
+  const url = URL.parse(t);
+  return url && /^https?:$/u.test(url.protocol) ? url.origin : t.replace(/\/$/u, '');
+}, 'expected an origin (scheme and host, no path) such as https://app.example, or null');
 
 /** An IPv4 or IPv6 address, or a CIDR range of either. */
 export function isAddressRange(range: string): boolean {
