@@ -19,11 +19,16 @@ export function addTargetOptions(command: Command): Command {
  * The deploy settings (DEPLOY_OPTIONS), as `deploy`, `restart` and `render` take them. `asDeployed`:
  * the command starts from the running deployment's record, so help says an omitted flag keeps it.
  */
-export function addDeployOptions(command: Command, options: { asDeployed: boolean }): Command {
+export function addDeployOptions(
+  command: Command,
+  options: { asDeployed: boolean },
+  /** The settings the command takes, when not all (render k8s). */
+  keys: readonly string[] = Object.keys(DEPLOY_OPTIONS.options),
+): Command {
   addTargetOptions(command);
   for (const option of commanderOptions(
     DEPLOY_OPTIONS,
-    Object.keys(DEPLOY_OPTIONS.options).filter((key) => key !== 'project'),
+    keys.filter((key) => key !== 'project'),
     options,
   ))
     command.addOption(option);

@@ -33,10 +33,15 @@ export function givenSettings(flags: DeployInput & { config?: string }, env: Nod
   ];
 }
 
-/** The settings given now, for a command that acts on no running deployment (render). */
-export function deployConfigFrom(flags: DeployInput & { config?: string }): DeployConfig {
+/**
+ * The settings given now, for a command that acts on no running deployment (render); `keys`: the
+ * only settings it reads from the config file and the environment.
+ */
+export function deployConfigFrom(flags: DeployInput & { config?: string }, keys: ReadonlyArray<keyof DeployInput>): DeployConfig {
+  const only = (input: DeployInput): DeployInput =>
+    Object.fromEntries(Object.entries(input).filter(([key]) => keys.includes(key as keyof DeployInput)));
   return resolveDeployConfig(
-    givenSettings(flags, process.env).map((s) => s.input),
+    givenSettings(flags, process.env).map((s) => (s.from === 'flag' ? s.input : only(s.input))),
     process.cwd(),
   );
 }

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { type DeployInput } from '../deployment/deploy-config.js';
 import { deploymentNames } from '../deployment/deployment-names.js';
-import { manifestsYaml, renderK8sManifests } from '../k8s/k8s-manifests.js';
+import { K8S_SETTINGS, manifestsYaml, renderK8sManifests } from '../k8s/k8s-manifests.js';
 import { directorySize } from '../models/disk.js';
 import { addDeployOptions } from './deployment-options.js';
 import { deployConfigFrom } from './deployment-settings.js';
@@ -17,13 +17,15 @@ export function registerRender(program: Command): void {
         'Kubernetes manifests (Deployment, Service, PodDisruptionBudget; NetworkPolicy with --allow, TLS Secret with --tls-cert) on stdout; not tested against a cluster by asrctl',
       ),
     { asDeployed: false },
+    K8S_SETTINGS,
   )
     .option('--image <ref>', 'app image every node can pull (default: REGISTRY/PROJECT-app:latest)')
     .option('--namespace <ns>', 'namespace of the objects')
     .action(async (flags: DeployInput & { config?: string; image?: string; namespace?: string }) => {
       const { image, namespace, ...input } = flags;
-      // The Swarm settings (replicas, registry) mean the same here.
-      const config = deployConfigFrom({ ...input, target: 'swarm' });
+      // The Swarm settings (replicas, registry) mean the same here. The deploy's others in
+      // asrctl.json or ASRCTL_* (a strategy, base images) are the deploy's: not read here.
+      const config = deployConfigFrom({ ...input, target: 'swarm' }, K8S_SETTINGS);
       const names = deploymentNames(config.project);
       let modelBytes = 0;
       for (const model of config.models) modelBytes += await directorySize(model.hostDir).catch(() => 0);

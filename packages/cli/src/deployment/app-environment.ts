@@ -3,6 +3,9 @@ import type { DeployConfig } from './deploy-config.js';
 import { modelPath } from './model-mount.js';
 import { protocolPortMap } from './ports.js';
 
+/** Where the tokens secret appears in an app task or pod (under /run/secrets). */
+export const TOKENS_SECRET_FILE = 'asrctl-tokens';
+
 /** The app server's settings, as environment variables (names from the server's option table). */
 export function appEnvironment(
   config: DeployConfig,

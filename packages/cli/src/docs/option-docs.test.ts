@@ -3,6 +3,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { flagOf } from '@asrctl/server';
+import { K8S_SETTINGS } from '../k8s/k8s-manifests.js';
 import { DOCUMENTED_TABLES, markers, withOptionTable } from './option-docs.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -44,10 +46,14 @@ function help(program: string, ...command: string[]): Promise<string> {
 const flagsIn = (text: string): string[] => [...text.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/gu)].map((m) => m[0]);
 const listed = (helpText: string, flag: string): boolean => new RegExp(`(^|[\\s,])${flag}(?=[\\s,=<]|$)`, 'mu').test(helpText);
 
-/** Which programs read each documented table. */
-const READERS: Record<string, Array<() => Promise<string>>> = {
-  server: [() => help(SERVER), () => help(ASRCTL, 'serve')],
-  deploy: [() => help(ASRCTL, 'deploy'), () => help(ASRCTL, 'restart'), () => help(ASRCTL, 'render', 'k8s')],
+/** Which programs read each documented table: all of its options, or only `keys`. */
+const READERS: Record<string, Array<{ help: () => Promise<string>; keys?: readonly string[] }>> = {
+  server: [{ help: () => help(SERVER) }, { help: () => help(ASRCTL, 'serve') }],
+  deploy: [
+    { help: () => help(ASRCTL, 'deploy') },
+    { help: () => help(ASRCTL, 'restart') },
+    { help: () => help(ASRCTL, 'render', 'k8s'), keys: K8S_SETTINGS },
+  ],
 };
 
 describe('the docs option tables', () => {
@@ -69,9 +75,12 @@ describe('the docs option tables', () => {
         .filter((cells) => cells[0]!.startsWith('`--'));
       expect(rows.length).toBeGreaterThan(10);
       for (const reader of READERS[program]!) {
-        const text = await reader();
+        const text = await reader.help();
+        const takes = (flag: string): boolean => !reader.keys || reader.keys.some((key) => `--${flagOf(key)}` === flag);
         const missing = rows.flatMap(([flagCell = '', envCell = '']) => {
           const flag = flagsIn(flagCell)[0]!;
+          // A flag the command does not take is not offered (prose may still name it).
+          if (!takes(flag)) return new RegExp(`^ +${flag}[ <]`, 'mu').test(text) ? [`${flag} (not taken)`] : [];
           const variable = /^`([A-Z][A-Z0-9_<>]+)/u.exec(envCell)?.[1] ?? '(none)';
           return [...(listed(text, flag) ? [] : [flag]), ...(text.includes(variable) ? [] : [variable])];
         });

@@ -117,6 +117,33 @@ describe('asrctl render k8s', () => {
     expect(objects[0]!.spec.template.spec.containers[0]!.image).toBe('reg.example:5000/asr-app:latest');
   });
 
+  it("takes only the settings the manifests honour: --cpus alone limits the CPU, a deploy-only flag is refused, the deploy's own file settings are not read", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'asrctl-render-'));
+    try {
+      // A deploy's asrctl.json: its strategy and verify settings are the deploy's, not the manifests'.
+      await writeFile(join(dir, 'asrctl.json'), JSON.stringify({ strategy: 'recreate', verifyText: 'low high', replicas: 4 }));
+      const render = (...flags: string[]) =>
+        execa('node', [CLI, 'render', 'k8s', '--project', 'asr', '--model', 'cn=/srv/models/cn', ...flags], { cwd: dir, reject: false });
+      const rendered = await render('--cpus', '1.5');
+      expect(rendered.exitCode, rendered.stderr).toBe(0);
+      const container = (parseAllDocuments(rendered.stdout)[0]!.toJS() as Rendered).spec.template.spec.containers[0]!;
+      expect(container).toMatchObject({ resources: { limits: { cpu: '1.5' } } });
+      expect((parseAllDocuments(rendered.stdout)[0]!.toJS() as Rendered).spec.replicas).toBe(4);
+      for (const flag of [
+        ['--strategy', 'recreate'],
+        ['--verify-text', 'x'],
+        ['--base-image', 'b:1'],
+        ['--target', 'swarm'],
+      ]) {
+        const refused = await render(...flag);
+        expect(refused.exitCode, flag.join(' ')).toBe(2);
+        expect(refused.stderr).toContain(`unknown option '${flag[0]}'`);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('honours --allow and --tls-cert: a NetworkPolicy on the pod ports and a TLS Secret the pods serve wss from (issue 15)', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'asr-k8s-'));
     await writeFile(join(dir, 'tls.crt'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');

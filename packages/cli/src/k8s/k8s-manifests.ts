@@ -1,9 +1,9 @@
 import { stringify } from 'yaml';
-import { APP_STOP_GRACE_SECONDS, appEnvironment } from '../deployment/app-environment.js';
+import { APP_STOP_GRACE_SECONDS, TOKENS_SECRET_FILE, appEnvironment } from '../deployment/app-environment.js';
 import { APP_PORT, protocolPortMap } from '../deployment/ports.js';
-import type { DeployConfig } from '../deployment/deploy-config.js';
+import type { DeployConfig, DeployInput } from '../deployment/deploy-config.js';
 import { modelPath } from '../deployment/model-mount.js';
-import { TOKENS_SECRET_FILE, startPeriodFor } from '../targets/swarm/app-service.js';
+import { startPeriodFor } from '../deployment/model-loading.js';
 
 export interface K8sRenderRequest {
   /** An image every node can pull (push it to a registry first). */
@@ -15,6 +15,26 @@ export interface K8sRenderRequest {
   /** The PEM certificate and key of `--tls-cert`/`--tls-key`: the pods serve wss and https from a TLS Secret. */
   tls?: { cert: string; key: string };
 }
+
+/** The deploy settings the manifests honour; `render k8s` takes only these. */
+export const K8S_SETTINGS = [
+  'project',
+  'port',
+  'voskPort',
+  'funasrPort',
+  'model',
+  'modelsDir',
+  'defaultLanguage',
+  'replicas',
+  'registry',
+  'memory',
+  'cpus',
+  'drainTimeout',
+  'tlsCert',
+  'tlsKey',
+  'allow',
+  'tokensFile',
+] as const satisfies ReadonlyArray<keyof DeployInput>;
 
 /** Where the TLS Secret appears in the pod. */
 const TLS_DIR = '/run/tls';
@@ -86,9 +106,12 @@ export function renderK8sManifests(config: DeployConfig, request: K8sRenderReque
               startupProbe: probe('/readyz', 2, Math.ceil(startPeriodFor(request.modelBytes) / 2)),
               lifecycle: { preStop: { exec: { command: ['node', '-e', `setTimeout(() => {}, ${PRE_STOP_SECONDS * 1000})`] } } },
               resources: {
-                ...(config.memoryBytes !== undefined && {
-                  requests: { memory: String(Math.round(config.memoryBytes / 2)) },
-                  limits: { memory: String(config.memoryBytes), ...(config.cpus !== undefined && { cpu: String(config.cpus) }) },
+                ...(config.memoryBytes !== undefined && { requests: { memory: String(Math.round(config.memoryBytes / 2)) } }),
+                ...((config.memoryBytes !== undefined || config.cpus !== undefined) && {
+                  limits: {
+                    ...(config.memoryBytes !== undefined && { memory: String(config.memoryBytes) }),
+                    ...(config.cpus !== undefined && { cpu: String(config.cpus) }),
+                  },
                 }),
               },
               securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },

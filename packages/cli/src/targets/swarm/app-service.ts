@@ -1,13 +1,11 @@
 import type { DeployConfig } from '../../deployment/deploy-config.js';
 import { modelPath } from '../../deployment/model-mount.js';
-import { APP_STOP_GRACE_SECONDS, appEnvironment } from '../../deployment/app-environment.js';
+import { APP_STOP_GRACE_SECONDS, TOKENS_SECRET_FILE, appEnvironment } from '../../deployment/app-environment.js';
 import { APP_PORT } from '../../deployment/ports.js';
 import { type DeploymentNames, LABELS, labelsFor } from '../../deployment/deployment-names.js';
 import type { ServiceSpec } from '../../docker/swarm.js';
 
 const SECOND_NS = 1e9;
-/** Where the tokens secret appears in an app task. */
-export const TOKENS_SECRET_FILE = 'asrctl-tokens';
 /** The image's own health check (GET /readyz), repeated so the spec can set its start period. */
 const READINESS_TEST = [
   'CMD',
@@ -112,9 +110,4 @@ export function appServiceSpec(config: DeployConfig, names: DeploymentNames, req
     RollbackConfig: { Parallelism: 1, Delay: 0, FailureAction: 'pause', Monitor: seconds(UPDATE_MONITOR_SECONDS), Order: 'start-first' },
     EndpointSpec: { Mode: 'dnsrr' },
   };
-}
-
-/** Models load at roughly this rate or faster; the health check's start period allows for it. */
-export function startPeriodFor(modelBytes: number): number {
-  return Math.ceil(30 + (60 * modelBytes) / 1024 ** 3);
 }

@@ -25,7 +25,8 @@ import {
 import { registryAuth } from '../../docker/registry-auth.js';
 import { waitUntilEdgeSeesTasks } from '../../edge/edge-runtime.js';
 import { directorySize } from '../../models/disk.js';
-import { appServiceSpec, startPeriodFor } from './app-service.js';
+import { appServiceSpec } from './app-service.js';
+import { startPeriodFor } from '../../deployment/model-loading.js';
 import { appImageWithModels } from './model-images.js';
 import { edgeServiceSpec, swarmEdgeConfig } from './edge-service.js';
 import { explainTaskError } from './swarm-state.js';
