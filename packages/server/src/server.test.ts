@@ -60,9 +60,12 @@ describe('server lifecycle', () => {
       await client.nextType('connection_established');
       // One 60 s frame: a single native call of over a second of CPU on the heavy model.
       client.ws.send(pcmBytes(synthesize([{ silence: 0.3 }, { tone: 500, seconds: 0.4 }, { silence: 60 }])));
-      let inFlight = 0;
-      for (let i = 0; i < 200 && inFlight === 0; i++) inFlight = await metric(server, 'asr_native_calls_in_flight');
-      // The main thread served /metrics while a decode call ran on a worker thread...
+      // The main thread serves /metrics while a decode call runs on a decode thread...
+      const inFlight = await pollUntil(
+        () => metric(server, 'asr_native_calls_in_flight'),
+        (n) => n > 0,
+        { timeoutMs: 10_000, intervalMs: 5, what: 'a native call in flight' },
+      );
       expect(inFlight).toBe(1);
       // ...and /healthz too.
       expect((await fetch(httpUrl(server, '/healthz'))).status).toBe(200);

@@ -96,13 +96,12 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
     try {
       const force = (containerTemplate(app?.spec)?.ForceUpdate ?? 0) + 1;
       await updateService(lab.manager.docker, app!, { ...app!.spec, TaskTemplate: { ...app!.spec.TaskTemplate, ForceUpdate: force } });
-      let replaced = false;
-      for (let i = 0; i < 180 && !replaced; i++) {
-        await new Promise((r) => setTimeout(r, 1000));
-        const wanted = (await serviceTasks(lab.manager.docker, app!.id)).filter((t) => t.desiredState === 'running');
-        replaced = wanted.length === 3 && wanted.every((t) => t.state === 'running' && t.forceUpdate === force);
-      }
-      expect(replaced, 'every app task replaced while the model directories are gone').toBe(true);
+      // Throws on timeout, naming what it waited for.
+      await pollUntil(
+        async () => (await serviceTasks(lab.manager.docker, app!.id)).filter((t) => t.desiredState === 'running'),
+        (wanted) => wanted.length === 3 && wanted.every((t) => t.state === 'running' && t.forceUpdate === force),
+        { timeoutMs: 180_000, intervalMs: 1000, what: 'every app task replaced while the model directories are gone' },
+      );
       for (const node of lab.nodes) {
         expect(await recognize(node, 'en'), node.name).toEqual(['low high']);
         expect(await recognize(node, 'cn'), node.name).toEqual(['低 高']);
