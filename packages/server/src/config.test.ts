@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, SERVER_USAGE, configInputFromEnv, parseServerArgs, resolveConfig } from './config.js';
+import { ConfigError, SERVER_USAGE, configFrom, configInputFromEnv, parseServerArgs, resolveConfig } from './config.js';
 import { type DeprecatedEnv, type OptionSpec, envAssignments, envOf, flagOf } from './options/option-table.js';
 import { SERVER_OPTIONS } from './options/server-options.js';
 
@@ -104,6 +104,16 @@ describe('the option table', () => {
     // vosk-server's own names, read as they are: no deprecation.
     expect(deprecated).toEqual([]);
     expect(() => resolveConfig({}, { ...models, voskSampleRate: '4000' })).toThrow(/vosk-server sample rate/u);
+  });
+
+  it('names the variable that holds a bad value, the old name included', () => {
+    expect(() => configFrom({ ASR_IDLE_TIMEOUT_SECONDS: 'abc', ASR_PORT: '8765', ASR_MODEL_CN: '/m/cn' }, { port: '99999' })).toThrow(
+      [
+        'invalid configuration:',
+        '  - ASR_IDLE_TIMEOUT_SECONDS: idle timeout (seconds) "abc": expected a whole number from 1 to 86400',
+        '  - port "99999": expected a whole number from 0 to 65535',
+      ].join('\n'),
+    );
   });
 
   it('refuses an on/off setting or an origin it would silently misread', () => {

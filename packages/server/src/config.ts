@@ -33,22 +33,31 @@ export type ConfigInput = OptionInput<typeof SERVER_OPTIONS.options>;
  * language code (ASR_MODEL_CN, ASR_MODEL_EN, ...): a directory, or several comma-separated (the
  * first is the language's default). Variables read under an old name are added to `deprecated`.
  */
-export function configInputFromEnv(env: NodeJS.ProcessEnv, deprecated: DeprecatedEnv[] = []): ConfigInput {
+export function configInputFromEnv(env: NodeJS.ProcessEnv, deprecated: DeprecatedEnv[] = [], problems?: string[]): ConfigInput {
   const models = Object.entries(env)
     .filter(([k, v]) => /^ASR_MODEL_[A-Z]{2,3}$/u.test(k) && v)
     .flatMap(([k, v]) => splitList(v!).map((dir) => `${k.slice('ASR_MODEL_'.length).toLowerCase()}=${dir}`));
-  return { ...inputFromEnv(SERVER_OPTIONS, env, deprecated), ...(models.length > 0 && { model: models }) };
+  return { ...inputFromEnv(SERVER_OPTIONS, env, deprecated, problems), ...(models.length > 0 && { model: models }) };
 }
 
-/** The configuration from ASR_* variables and flags; variables read under an old name are kept in it for the log. */
+/**
+ * The configuration from ASR_* variables and flags; variables read under an old name are kept in
+ * it for the log. A variable's bad value is told naming the variable.
+ */
 export function configFrom(env: NodeJS.ProcessEnv, flags: ConfigInput): ServerConfig {
   const deprecated: DeprecatedEnv[] = [];
-  return resolveConfig(configInputFromEnv(env, deprecated), flags, deprecated);
+  const problems: string[] = [];
+  return resolveConfig(configInputFromEnv(env, deprecated, problems), flags, deprecated, problems);
 }
 
 /** Flags override the environment; models given by flag replace those from the environment. */
-export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, deprecatedEnv: DeprecatedEnv[] = []) {
-  const problems: string[] = [];
+export function resolveConfig(
+  fromEnv: ConfigInput,
+  fromFlags: ConfigInput,
+  deprecatedEnv: DeprecatedEnv[] = [],
+  envProblems: string[] = [],
+) {
+  const problems = [...envProblems];
   const o = resolveOptions(SERVER_OPTIONS, [fromEnv, fromFlags], problems);
 
   /** `[language, directory]`, several per language allowed: a language's first model is its default. */

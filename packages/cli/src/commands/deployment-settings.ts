@@ -4,6 +4,7 @@ import type Docker from 'dockerode';
 import {
   type DeployConfig,
   type DeployInput,
+  DeployConfigError,
   deployInputFromEnv,
   deployInputFromFile,
   resolveDeployConfig,
@@ -24,8 +25,10 @@ export function givenSettings(flags: DeployInput & { config?: string }, env: Nod
   const { config: file, ...rest } = flags;
   const path = file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
   const deprecated: DeprecatedEnv[] = [];
-  const fromEnv = deployInputFromEnv(env, deprecated);
+  const problems: string[] = [];
+  const fromEnv = deployInputFromEnv(env, deprecated, problems);
   warnDeprecated(deprecated);
+  if (problems.length > 0) throw new DeployConfigError(problems);
   return [
     ...(path ? [{ from: path, input: deployInputFromFile(path) }] : []),
     { from: 'environment', input: fromEnv },

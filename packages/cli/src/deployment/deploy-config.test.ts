@@ -184,6 +184,31 @@ describe('deploy settings from the option table', () => {
     ]);
   });
 
+  it('names the file or the variable that holds a bad value', () => {
+    const path = fileWith({ port: 'abc', allow: ['10.0.0.0/8', 'nowhere'], target: 'swarm' });
+    expect(problemsOf(() => deployInputFromFile(path))).toEqual([
+      `${path}: port "abc": expected a whole number from 1 to 65535`,
+      `${path}: allow "nowhere": expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8`,
+    ]);
+    const problems: string[] = [];
+    const input = deployInputFromEnv({ ASRCTL_PORT: '0', ASRCTL_CONSTRAINTS: 'x', ASRCTL_MEMORY: '2g' }, [], problems);
+    expect(problems).toEqual([
+      'ASRCTL_PORT: port "0": expected a whole number from 1 to 65535',
+      'ASRCTL_CONSTRAINTS: constraint "x": expected ATTRIBUTE==VALUE or ATTRIBUTE!=VALUE, e.g. node.labels.asr-models==yes',
+    ]);
+    expect(input).toEqual({ memory: '2g' });
+  });
+
+  it('reads a file that starts with a byte order mark, and says so when a file is empty or not JSON', () => {
+    const path = fileWith({});
+    writeFileSync(path, '\uFEFF{"port": 9000}');
+    expect(deployInputFromFile(path)).toEqual({ port: '9000' });
+    writeFileSync(path, ' \n');
+    expect(problemsOf(() => deployInputFromFile(path))).toEqual([`${path} is empty: write a JSON object of settings, e.g. {"port": 8765}`]);
+    writeFileSync(path, '{"port": 9000,}');
+    expect(problemsOf(() => deployInputFromFile(path))[0]).toMatch(new RegExp(`^${path} is not valid JSON: `, 'u'));
+  });
+
   it('reads a config file with numbers as numbers and one value for a list', () => {
     const input = deployInputFromFile(fileWith({ port: 9000, model: 'en=/m/en', allow: ['10.0.0.0/8'], mirror: 'http://mirror.local/' }));
     expect(input).toEqual({ port: '9000', model: ['en=/m/en'], allow: ['10.0.0.0/8'], mirror: 'http://mirror.local/' });

@@ -10,6 +10,7 @@ import {
   defaultLanguageFor,
   protocolPortsFor,
   resolveOptions,
+  valuesParse,
 } from '@asrctl/server';
 import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
@@ -37,9 +38,12 @@ export class DeployConfigError extends CliError {
   }
 }
 
-/** ASRCTL_* variables (DEPLOY_OPTIONS); lists are comma-separated. Variables read under an old name are added to `deprecated`. */
-export function deployInputFromEnv(env: NodeJS.ProcessEnv, deprecated: DeprecatedEnv[] = []): DeployInput {
-  return inputFromEnv(DEPLOY_OPTIONS, env, deprecated);
+/**
+ * ASRCTL_* variables (DEPLOY_OPTIONS); lists are comma-separated. Variables read under an old name
+ * are added to `deprecated`; with `problems`, a bad value is left out and told there, naming its variable.
+ */
+export function deployInputFromEnv(env: NodeJS.ProcessEnv, deprecated: DeprecatedEnv[] = [], problems?: string[]): DeployInput {
+  return inputFromEnv(DEPLOY_OPTIONS, env, deprecated, problems);
 }
 
 const SPECS: Readonly<Record<string, OptionSpec>> = DEPLOY_OPTIONS.options;
@@ -53,11 +57,19 @@ const CONFIG_FILE = z.strictObject(
 
 /** A JSON config file with DeployInput's keys; an unknown key is refused, naming the nearest known one. */
 export function deployInputFromFile(path: string): DeployInput {
-  let parsed: unknown;
+  let text: string;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    // Editors on Windows may start the file with a byte order mark, which JSON.parse refuses.
+    text = readFileSync(path, 'utf8').replace(/^\uFEFF/u, '');
   } catch (err) {
     throw new DeployConfigError([`cannot read config file ${path}: ${(err as Error).message}`]);
+  }
+  if (text.trim() === '') throw new DeployConfigError([`${path} is empty: write a JSON object of settings, e.g. {"port": 8765}`]);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new DeployConfigError([`${path} is not valid JSON: ${(err as Error).message}`]);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
     throw new DeployConfigError([`${path}: expected a JSON object`]);
@@ -71,8 +83,13 @@ export function deployInputFromFile(path: string): DeployInput {
       ),
     );
   const input: Record<string, string | string[]> = {};
-  for (const [key, value] of Object.entries(result.data))
-    if (value !== undefined) input[key] = Array.isArray(value) ? value.map(String) : String(value);
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(result.data)) {
+    if (value === undefined) continue;
+    input[key] = Array.isArray(value) ? value.map(String) : String(value);
+    valuesParse(DEPLOY_OPTIONS, key, input[key], problems, path);
+  }
+  if (problems.length > 0) throw new DeployConfigError(problems);
   return input as DeployInput;
 }
 

@@ -81,27 +81,46 @@ export function envOf(table: OptionTable, key: string): string {
   return table.options[key]!.env ?? `${table.envPrefix}${flagOf(key).replaceAll('-', '_').toUpperCase()}`;
 }
 
-/** Every variable the table reads; a deprecated name is used only when the current one is unset. */
+/**
+ * Every variable the table reads; a deprecated name is used only when the current one is unset.
+ * With `problems`, a value its type refuses is left out and told there, naming the variable.
+ */
 export function inputFromEnv<O extends Record<string, OptionSpec>>(
   table: OptionTable<O>,
   env: NodeJS.ProcessEnv,
   deprecated: DeprecatedEnv[] = [],
+  problems?: string[],
 ): OptionInput<O> {
   const input: Record<string, string | string[]> = {};
   for (const [key, spec] of Object.entries(table.options)) {
     if (spec.customEnv) continue;
     const name = envOf(table, key);
-    let value = env[name];
+    let [from, value] = [name, env[name]];
     for (const old of spec.oldEnv ?? []) {
       if (value || !env[old]) continue;
-      value = env[old];
+      [from, value] = [old, env[old]];
       deprecated.push({ name: old, use: name });
     }
-    for (const alias of spec.aliasEnv ?? []) value ||= env[alias];
+    for (const alias of spec.aliasEnv ?? []) if (!value && env[alias]) [from, value] = [alias, env[alias]];
     if (!value) continue;
-    input[key] = spec.multiple ? splitList(value) : value;
+    const given = spec.multiple ? splitList(value) : value;
+    if (problems && !valuesParse(table, key, given, problems, from)) continue;
+    input[key] = given;
   }
   return input as OptionInput<O>;
+}
+
+/** Whether every value given for an option parses; each refusal is a problem beginning with `where` (a variable, a file). */
+export function valuesParse(table: OptionTable, key: string, given: string | string[], problems: string[], where: string): boolean {
+  const refused: string[] = [];
+  for (const text of [given].flat()) parseValue(table, key, text, refused);
+  problems.push(...refused.map((problem) => `${where}: ${problem}`));
+  return refused.length === 0;
+}
+
+function parseValue(table: OptionTable, key: string, text: string, problems: string[]): unknown {
+  const spec = table.options[key]!;
+  return spec.type ? spec.type.parse(text, labelOf(key, spec), problems) : text;
 }
 
 /** A comma-separated list's items, trimmed, without empty ones. */
@@ -149,7 +168,7 @@ export function resolveOptions<O extends Record<string, OptionSpec>>(
     const given = givenValue(inputs, key);
     if (spec.pairedWith && (given === undefined) !== (givenValue(inputs, spec.pairedWith.option) === undefined))
       problems.push(spec.pairedWith.problem);
-    const parse = (t: string): unknown => (spec.type ? spec.type.parse(t, labelOf(key, spec), problems) : t);
+    const parse = (t: string): unknown => parseValue(table, key, t, problems);
     if (spec.multiple) {
       values[key] = (given === undefined ? ((spec.default as unknown[] | undefined) ?? []) : [given].flat().map(parse)).filter(
         (v) => v !== undefined,
