@@ -60,7 +60,7 @@ describe('the option table', () => {
       },
       deprecated,
     );
-    const config = resolveConfig(input, models, deprecated);
+    const config = resolveConfig(input, models, { deprecated });
     expect(config.limits).toMatchObject({ idleTimeoutSeconds: 5, pingIntervalSeconds: 7, maxBufferedAudioSeconds: 9 });
     expect(config.access).toMatchObject({ allowIps: ['10.0.0.0/8', '::1'], allowOrigins: ['null'] });
     expect(config).toMatchObject({ sessionDrainMs: 1000, shutdownTimeoutMs: 3000 });
@@ -114,6 +114,29 @@ describe('the option table', () => {
         '  - port "99999": expected a whole number from 0 to 65535',
       ].join('\n'),
     );
+  });
+
+  it('tells the variables surely meant for it that it ignores: an old name beside its current one, a near-miss of a name', () => {
+    const env = {
+      ASR_IDLE_TIMEOUT: '7',
+      ASR_IDLE_TIMEOUT_SECONDS: '5',
+      ASR_IDLE_TIMOUT: '5',
+      ASR_MAX_SESION: '2',
+      // Read by the table, by its pattern, or someone else's: not told.
+      ASR_ALLOW_IPS: '::1',
+      ASR_MODEL_EN: '/m/en',
+      ASR_URL: 'ws://x',
+      ASR_MODELS_ROOT: '/x',
+      HOME: '/root',
+    };
+    const config = configFrom(env, models);
+    expect(config.limits.idleTimeoutSeconds).toBe(7);
+    expect(config.ignoredEnv).toEqual([
+      { name: 'ASR_IDLE_TIMEOUT_SECONDS', use: 'ASR_IDLE_TIMEOUT', why: 'superseded' },
+      { name: 'ASR_IDLE_TIMOUT', use: 'ASR_IDLE_TIMEOUT', why: 'misspelt' },
+      { name: 'ASR_MAX_SESION', use: 'ASR_MAX_SESSIONS', why: 'misspelt' },
+    ]);
+    expect(configFrom({ ASR_PORT: '8765' }, models).ignoredEnv).toBeUndefined();
   });
 
   it('refuses an on/off setting or an origin it would silently misread', () => {

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import {
   type DeprecatedEnv,
+  type IgnoredEnv,
   type OptionInput,
   inputFromArgs,
   inputFromEnv,
+  ignoredEnv,
   resolveOptions,
   splitList,
   usageLines,
@@ -47,17 +49,24 @@ export function configInputFromEnv(env: NodeJS.ProcessEnv, deprecated: Deprecate
 export function configFrom(env: NodeJS.ProcessEnv, flags: ConfigInput): ServerConfig {
   const deprecated: DeprecatedEnv[] = [];
   const problems: string[] = [];
-  return resolveConfig(configInputFromEnv(env, deprecated, problems), flags, deprecated, problems);
+  const fromEnv = configInputFromEnv(env, deprecated, problems);
+  return resolveConfig(fromEnv, flags, { deprecated, problems, ignored: ignoredEnv(SERVER_OPTIONS, env) });
+}
+
+/** What reading the environment found besides the settings: the server logs the notices at start. */
+export interface EnvReading {
+  /** Variables read (or ignored) under an old name. */
+  deprecated?: DeprecatedEnv[];
+  /** Bad values, each naming its variable: told with the configuration's other problems. */
+  problems?: string[];
+  /** Variables surely meant for the server that it does not read (ASR_IDLE_TIMOUT). */
+  ignored?: IgnoredEnv[];
 }
 
 /** Flags override the environment; models given by flag replace those from the environment. */
-export function resolveConfig(
-  fromEnv: ConfigInput,
-  fromFlags: ConfigInput,
-  deprecatedEnv: DeprecatedEnv[] = [],
-  envProblems: string[] = [],
-) {
-  const problems = [...envProblems];
+export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, reading: EnvReading = {}) {
+  const { deprecated: deprecatedEnv = [], ignored = [] } = reading;
+  const problems = [...(reading.problems ?? [])];
   const o = resolveOptions(SERVER_OPTIONS, [fromEnv, fromFlags], problems);
 
   /** `[language, directory]`, several per language allowed: a language's first model is its default. */
@@ -122,6 +131,8 @@ export function resolveConfig(
     ...(tls ? { tls } : {}),
     /** Environment variables read under an old name; the server logs each at start. */
     ...(deprecatedEnv.length > 0 ? { deprecatedEnv } : {}),
+    /** Variables surely meant for the server that it does not read; it logs each at start. */
+    ...(ignored.length > 0 ? { ignoredEnv: ignored } : {}),
   };
 }
 

@@ -11,6 +11,7 @@ import { AsrServer, ServerStartError } from './server.js';
 export async function runServer(config: ServerConfig): Promise<void> {
   const logger = createLogger(config.logLevel);
   for (const { name, use } of config.deprecatedEnv ?? []) logger.warn({ variable: name, use }, 'deprecated_env');
+  for (const { name, use, why } of config.ignoredEnv ?? []) logger.warn({ variable: name, use, why }, 'ignored_env');
   // Listened for from the first moment: a signal while the server starts is kept and acted on once
   // it has started (Node's default would end the process at once, without a word).
   let server: AsrServer | undefined;

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import type { DeprecatedEnv } from '@asrctl/server';
+import { type DeprecatedEnv, ignoredEnv } from '@asrctl/server';
 import type Docker from 'dockerode';
 import {
   type DeployConfig,
@@ -13,7 +13,8 @@ import { deploymentNames } from '../deployment/deployment-names.js';
 import { type SettingsSource, describeMerge, mergeWithRecord } from '../deployment/deployment-record.js';
 import { readRecordedSettings } from '../operations/recorded-settings.js';
 import { engineFacts } from '../docker/engine.js';
-import { warnDeprecated } from '../options/commander-options.js';
+import { warnEnv } from '../options/commander-options.js';
+import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { DEFAULT_CONFIG_FILE } from './deployment-options.js';
 import { CliError } from '../cli-error.js';
 
@@ -27,7 +28,7 @@ export function givenSettings(flags: DeployInput & { config?: string }, env: Nod
   const deprecated: DeprecatedEnv[] = [];
   const problems: string[] = [];
   const fromEnv = deployInputFromEnv(env, deprecated, problems);
-  warnDeprecated(deprecated);
+  warnEnv(deprecated, ignoredEnv(DEPLOY_OPTIONS, env));
   if (problems.length > 0) throw new DeployConfigError(problems);
   return [
     ...(path ? [{ from: path, input: deployInputFromFile(path) }] : []),

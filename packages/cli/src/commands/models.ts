@@ -8,7 +8,7 @@ import type { DownloadProgress } from '../models/download.js';
 import { MODEL_CATALOG, catalogModel } from '../models/model-catalog.js';
 import { type ModelSource, ModelStore } from '../models/model-store.js';
 import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
-import { commanderOptions, warnDeprecated } from '../options/commander-options.js';
+import { commanderOptions, warnEnv } from '../options/commander-options.js';
 import { countOf } from '../text/count-of.js';
 
 interface SynthOptions {
@@ -28,7 +28,7 @@ const storeOption = (): Option => commanderOptions(STORE_OPTIONS, ['modelsDir'])
 function storeSettings(flags: StoreOptions): OptionValues<typeof STORE_OPTIONS.options> {
   const deprecated: DeprecatedEnv[] = [];
   const settings = resolveOptions(STORE_OPTIONS, [inputFromEnv(STORE_OPTIONS, process.env, deprecated), flags], []);
-  warnDeprecated(deprecated);
+  warnEnv(deprecated);
   return settings;
 }
 

@@ -126,9 +126,19 @@ describe('asrctl render k8s', () => {
         execa('node', [CLI, 'render', 'k8s', '--project', 'asr', '--model', 'cn=/srv/models/cn', ...flags], { cwd: dir, reject: false });
       const rendered = await render('--cpus', '1.5');
       expect(rendered.exitCode, rendered.stderr).toBe(0);
+      expect(rendered.stderr).toBe('');
       const container = (parseAllDocuments(rendered.stdout)[0]!.toJS() as Rendered).spec.template.spec.containers[0]!;
       expect(container).toMatchObject({ resources: { limits: { cpu: '1.5' } } });
       expect((parseAllDocuments(rendered.stdout)[0]!.toJS() as Rendered).spec.replicas).toBe(4);
+      // A typo in a variable's name is told, not silently replaced by the default.
+      const typo = await execa('node', [CLI, 'render', 'k8s', '--model', 'cn=/srv/models/cn'], {
+        cwd: dir,
+        env: { ASRCTL_PROJEKT: 'asr', ASRCTL_MODELS: 'cn=/old', ASRCTL_MODEL: 'cn=/new' },
+      });
+      expect(typo.stderr.split('\n')).toEqual([
+        'asrctl: ASRCTL_MODELS is ignored: ASRCTL_MODEL is set (ASRCTL_MODELS is its old name)',
+        'asrctl: ASRCTL_PROJEKT is not a setting and is ignored: did you mean ASRCTL_PROJECT?',
+      ]);
       for (const flag of [
         ['--strategy', 'recreate'],
         ['--verify-text', 'x'],

@@ -1,4 +1,4 @@
-import { type DeprecatedEnv, type OptionTable, type ValueType, flagOf, helpText } from '@asrctl/server';
+import { type DeprecatedEnv, type IgnoredEnv, type OptionTable, type ValueType, flagOf, helpText } from '@asrctl/server';
 import { InvalidArgumentError, Option } from 'commander';
 
 /** A repeatable flag's values, in order. */
@@ -42,7 +42,13 @@ export function parsedAs<T>(type: ValueType<T>, label: string): (text: string) =
   };
 }
 
-/** One line on stderr per variable read under its old name. */
-export function warnDeprecated(deprecated: readonly DeprecatedEnv[]): void {
+/** One line on stderr per variable read under its old name, and per variable surely meant for asrctl that it ignores. */
+export function warnEnv(deprecated: readonly DeprecatedEnv[], ignored: readonly IgnoredEnv[] = []): void {
   for (const { name, use } of deprecated) process.stderr.write(`asrctl: ${name} is deprecated, set ${use} instead\n`);
+  for (const { name, use, why } of ignored)
+    process.stderr.write(
+      why === 'superseded'
+        ? `asrctl: ${name} is ignored: ${use} is set (${name} is its old name)\n`
+        : `asrctl: ${name} is not a setting and is ignored: did you mean ${use}?\n`,
+    );
 }

@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { closest, distance } from 'fastest-levenshtein';
 import type { ValueType } from './value-types.js';
 
 /**
@@ -108,6 +109,38 @@ export function inputFromEnv<O extends Record<string, OptionSpec>>(
     input[key] = given;
   }
   return input as OptionInput<O>;
+}
+
+/** A variable set for the program that it does not read, and the one it reads instead. */
+export interface IgnoredEnv {
+  name: string;
+  use: string;
+  /** `superseded`: an old name set beside its current one; `misspelt`: it nearly names a variable. */
+  why: 'superseded' | 'misspelt';
+}
+
+/**
+ * Variables the table ignores though they were surely meant for it: an old name beside its
+ * current one, and near-misses of a name with the table's prefix (a typo such as ASRCTL_PROJEKT).
+ * A variable further from every name is someone else's.
+ */
+export function ignoredEnv(table: OptionTable, env: NodeJS.ProcessEnv): IgnoredEnv[] {
+  const specs = Object.entries(table.options);
+  const names = specs.filter(([, spec]) => !spec.customEnv).map(([key]) => envOf(table, key));
+  const superseded = specs.flatMap(([key, spec]) =>
+    (spec.oldEnv ?? [])
+      .filter((old) => env[old] && env[envOf(table, key)])
+      .map((old) => ({ name: old, use: envOf(table, key), why: 'superseded' as const })),
+  );
+  const read = new Set([...names, ...specs.flatMap(([, spec]) => [...(spec.oldEnv ?? []), ...(spec.aliasEnv ?? [])])]);
+  const patterns = specs
+    .filter(([, spec]) => spec.customEnv)
+    .map(([key]) => new RegExp(`^${envOf(table, key).replace(/<[A-Z]+>/u, '[A-Z]+')}$`, 'u'));
+  const misspelt = Object.keys(env)
+    .filter((name) => name.startsWith(table.envPrefix) && !read.has(name) && !patterns.some((p) => p.test(name)))
+    .map((name) => ({ name, use: closest(name, names), why: 'misspelt' as const }))
+    .filter(({ name, use }) => distance(name, use) <= 2);
+  return [...superseded, ...misspelt];
 }
 
 /** Whether every value given for an option parses; each refusal is a problem beginning with `where` (a variable, a file). */
