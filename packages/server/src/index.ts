@@ -8,14 +8,8 @@ export { runServer } from './run.js';
 export type * from './protocol/asrctl-messages.js';
 export { REPLY_TO } from './protocol/asrctl-messages.js';
 export type { ClientErrorCode } from './protocol/client-error.js';
-export {
-  AsrctlClient,
-  AsrctlClientError,
-  type AsrctlClientErrorCode,
-  type AsrctlClientOptions,
-  type ReceivedMessage,
-  type StreamOptions,
-} from './client/asrctl-client.js';
+export { AsrctlClient, type AsrctlClientOptions, type StreamOptions } from './client/asrctl-client.js';
+export { AsrctlClientError, type AsrctlClientErrorCode, type ReceivedMessage } from './client/asrctl-session.js';
 export { pollUntil, PollTimeoutError, type PollOptions } from './poll-until.js';
 export { createLogger, type Logger, type LogLevel } from './logger.js';
 export { describeModelProblems, inspectModelDirectory, EngineError } from './engine/index.js';

@@ -2,10 +2,12 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { lowHighClip, pcmBytes } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
 import type { AsrServer } from '../server.js';
 import { startTestServer } from '../testing/test-server.js';
 import { type ToneModelSet, makeToneModels } from '../testing/tone-models.js';
-import { AsrctlClient, AsrctlClientError } from './asrctl-client.js';
+import { AsrctlClient } from './asrctl-client.js';
+import { AsrctlClientError } from './asrctl-session.js';
 
 describe('AsrctlClient', () => {
   let models: ToneModelSet;
@@ -60,6 +62,37 @@ describe('AsrctlClient', () => {
     await client.request({ command: 'eof' });
     expect(client.finals().map((f) => f.text)).toEqual(['low high']);
     await client.close();
+  });
+
+  it('waits while more than maxBufferedBytes are unsent, and goes on as the reader catches up', async () => {
+    // A peer that stops reading: the kernel's buffers fill, then ws's send buffer grows.
+    const peer = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(peer, 'listening');
+    let receivedBytes = 0;
+    let resumeReading: (() => void) | undefined;
+    peer.on('connection', (socket) => {
+      socket.pause();
+      resumeReading = () => socket.resume();
+      socket.on('message', (data: Buffer) => (receivedBytes += data.length));
+    });
+    try {
+      const client = await AsrctlClient.connect(`ws://127.0.0.1:${(peer.address() as { port: number }).port}/`);
+      const limit = 256 * 1024;
+      const frames = Array.from({ length: 1000 }, () => Buffer.alloc(32_000));
+      let mostBuffered = 0;
+      const streamed = client.stream(frames, {
+        maxBufferedBytes: limit,
+        onFrame: () => (mostBuffered = Math.max(mostBuffered, client.ws.bufferedAmount)),
+      });
+      await expect.poll(() => client.ws.bufferedAmount, { timeout: 15_000 }).toBeGreaterThan(limit);
+      resumeReading!();
+      expect(await streamed).toBe(frames.length);
+      await expect.poll(() => receivedBytes, { timeout: 15_000 }).toBe(32_000 * frames.length);
+      expect(mostBuffered).toBeLessThanOrEqual(limit);
+      await client.close();
+    } finally {
+      peer.close();
+    }
   });
 
   it('says why it could not connect: a refused upgrade with its HTTP status, nobody listening with the cause', async () => {

@@ -1,27 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket, { type ClientOptions } from 'ws';
-import {
-  type ClientCommand,
-  type ErrorMessage,
-  type GreetingMessage,
-  REPLY_TO,
-  type ServerMessageType,
-  type TranscriptMessage,
-  type TypedServerMessage,
-} from '../protocol/asrctl-messages.js';
-
-/**
- * A message as received. The asrctl protocol's are `ServerMessage`s; the same client also records
- * what the vosk-server and FunASR endpoints send (tests of those protocols read it), so fields
- * are read loosely here and typed by `nextType`/`nextFinal`.
- */
-export type ReceivedMessage = Record<string, unknown> & {
-  type?: string;
-  is_final?: boolean;
-  text?: string;
-  code?: string;
-  message?: string;
-};
+import { AsrctlClientError, AsrctlSession } from './asrctl-session.js';
 
 export interface AsrctlClientOptions {
   headers?: Record<string, string>;
@@ -31,23 +10,6 @@ export interface AsrctlClientOptions {
   skipHostnameCheck?: boolean;
   /** Give up on the opening handshake after this long, ms. */
   handshakeTimeoutMs?: number;
-}
-
-export type AsrctlClientErrorCode = 'connection' | 'refused' | 'closed' | 'timeout' | 'protocol' | ErrorMessage['code'];
-
-/** A failed connection, a server error message, a dropped connection or a reply that did not come. */
-export class AsrctlClientError extends Error {
-  override readonly name = 'AsrctlClientError';
-  constructor(
-    readonly code: AsrctlClientErrorCode,
-    message: string,
-    options?: ErrorOptions & { status?: number },
-  ) {
-    super(message, options);
-    this.status = options?.status;
-  }
-  /** The HTTP status of a refused WebSocket upgrade. */
-  readonly status: number | undefined;
 }
 
 export interface StreamOptions {
@@ -72,51 +34,21 @@ export interface StreamOptions {
 const skipHostnameCheck = (() => undefined) as unknown as NonNullable<ClientOptions['checkServerIdentity']>;
 
 /**
- * The one client of asrctl's protocol (docs/protocol.md), used by `asrctl transcribe`, the deploy
- * probes, the load generators, the benchmarks and the tests. It records every message and waits
- * for the next one matching a predicate (messages already received count), so callers read the
- * conversation in protocol order.
+ * The asrctl protocol's client in Node, used by `asrctl transcribe`, the deploy probes, the load
+ * generators, the benchmarks and the tests: the conversation is AsrctlSession's (the test page
+ * runs the same code in the browser); this adds what only Node has: opening the WebSocket with
+ * headers, a pinned certificate and a handshake timeout, the HTTP status of a refused upgrade, and
+ * sending a recording at a pace.
  */
-export class AsrctlClient {
-  readonly messages: ReceivedMessage[] = [];
-  closeCode: number | undefined;
-  closeReason = '';
-  readonly closed: Promise<number>;
-  /** Set when the connection failed under us or the server sent something that is not JSON. */
-  failure: AsrctlClientError | undefined;
-  private cursor = 0;
-  private waiters: Array<() => void> = [];
-  private listeners: Array<(message: ReceivedMessage) => void> = [];
+export class AsrctlClient extends AsrctlSession {
+  /** Set when our own handshake timer gave up: the socket error that follows says so. */
+  private handshakeTimedOutAfterMs: number | undefined;
 
   private constructor(
-    readonly url: string,
+    url: string,
     readonly ws: WebSocket,
   ) {
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (isBinary) return;
-      let message: ReceivedMessage;
-      try {
-        message = JSON.parse(data.toString('utf8')) as ReceivedMessage;
-      } catch {
-        this.failure ??= new AsrctlClientError(
-          'protocol',
-          `the server sent something that is not JSON: ${data.toString('utf8').slice(0, 80)}`,
-        );
-        this.wake();
-        return;
-      }
-      this.messages.push(message);
-      for (const listener of this.listeners) listener(message);
-      this.wake();
-    });
-    this.closed = new Promise((resolve) =>
-      ws.on('close', (code: number, reason: Buffer) => {
-        this.closeCode = code;
-        this.closeReason = reason.toString();
-        this.wake();
-        resolve(code);
-      }),
-    );
+    super(url, ws);
   }
 
   /** Opens the WebSocket; rejects with an AsrctlClientError saying why it could not (`HTTP 503`, ECONNREFUSED, ...). */
@@ -130,26 +62,21 @@ export class AsrctlClient {
       });
       const client = new AsrctlClient(url, ws);
       // Our own timer rather than ws's handshakeTimeout, which says it timed out only in its message.
-      let timedOut = false;
       const timer =
         options.handshakeTimeoutMs === undefined
           ? undefined
           : setTimeout(() => {
-              timedOut = true;
+              client.handshakeTimedOutAfterMs = options.handshakeTimeoutMs;
               ws.terminate();
             }, options.handshakeTimeoutMs);
       ws.once('open', () => {
         clearTimeout(timer);
         resolve(client);
       });
-      ws.on('error', (err: NodeJS.ErrnoException) => {
+      // After the session's own listener: the failure it recorded is the reason.
+      ws.on('error', () => {
         clearTimeout(timer);
-        const error = timedOut
-          ? new AsrctlClientError('timeout', `no WebSocket handshake from ${url} within ${options.handshakeTimeoutMs} ms`, { cause: err })
-          : new AsrctlClientError('connection', `cannot connect to ${url}: ${err.message}`, { cause: err });
-        client.failure ??= error;
-        client.wake();
-        reject(error);
+        reject(client.failure);
       });
       ws.once('unexpected-response', (_req, res) => {
         clearTimeout(timer);
@@ -164,13 +91,11 @@ export class AsrctlClient {
     });
   }
 
-  /** Calls `listener` with each message as it arrives (timestamps, live output). */
-  onMessage(listener: (message: ReceivedMessage) => void): void {
-    this.listeners.push(listener);
-  }
-
-  send(message: ClientCommand | object | string): void {
-    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  protected override socketError(event: object): AsrctlClientError {
+    if (this.handshakeTimedOutAfterMs === undefined) return super.socketError(event);
+    return new AsrctlClientError('timeout', `no WebSocket handshake from ${this.url} within ${this.handshakeTimedOutAfterMs} ms`, {
+      cause: 'error' in event ? event.error : undefined,
+    });
   }
 
   /** Sends PCM16 bytes in frames of `frameBytes` (any length, odd included), all at once. */
@@ -195,6 +120,11 @@ export class AsrctlClient {
       : audio;
     const pace = options.pace ?? Infinity;
     const headStart = options.headStartSeconds ?? 0;
+    const limit = options.maxBufferedBytes;
+    // With a limit: each frame's send callback (ws calls it once the frame is written to the
+    // socket, or fails) wakes the wait below, so it waits on the socket rather than polling it.
+    let written: (() => void) | undefined;
+    const onWritten = (): void => written?.();
     const started = performance.now();
     let seconds = 0;
     let sent = 0;
@@ -204,106 +134,19 @@ export class AsrctlClient {
         const wait = started + (Math.max(0, seconds - headStart) * 1000) / pace - performance.now();
         if (wait > 1) await sleep(wait);
       }
-      const limit = options.maxBufferedBytes;
       if (limit !== undefined && this.ws.bufferedAmount > limit) {
-        while (this.ws.bufferedAmount > limit / 4 && this.ws.readyState === WebSocket.OPEN) await sleep(1);
+        while (this.ws.bufferedAmount > limit / 4 && this.ws.readyState === WebSocket.OPEN) {
+          await Promise.race([new Promise<void>((resolve) => (written = resolve)), this.closed]);
+        }
+        written = undefined;
       }
       if (this.ws.readyState !== WebSocket.OPEN) break;
       options.onFrame?.(sent);
-      this.ws.send(frame);
+      if (limit === undefined) this.ws.send(frame);
+      else this.ws.send(frame, onWritten);
       sent++;
       seconds += frame.length / 2 / sampleRate;
     }
     return sent;
   }
-
-  /**
-   * The next message after the previous match that satisfies `predicate`. Throws when the
-   * connection closes or fails first, or after `timeoutMs`.
-   */
-  async next(predicate: (m: ReceivedMessage) => boolean, what = 'message', timeoutMs = 20_000): Promise<ReceivedMessage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      for (; this.cursor < this.messages.length; this.cursor++) {
-        const m = this.messages[this.cursor]!;
-        if (predicate(m)) {
-          this.cursor++;
-          return m;
-        }
-      }
-      if (this.failure) throw this.failure;
-      if (this.closeCode !== undefined) {
-        const reason = this.closeReason ? `: ${this.closeReason}` : '';
-        throw new AsrctlClientError(
-          'closed',
-          `the server closed the connection (code ${this.closeCode}${reason}) while waiting for ${what}${this.received()}`,
-        );
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new AsrctlClientError('timeout', `no ${what} from the server within ${timeoutMs} ms${this.received()}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.waiters.push(() => (clearTimeout(timer), resolve()));
-      });
-    }
-  }
-
-  nextType<T extends ServerMessageType>(type: T, timeoutMs?: number): Promise<Extract<TypedServerMessage, { type: T }> & ReceivedMessage> {
-    return this.next((m) => m.type === type, `"${type}"`, timeoutMs) as Promise<Extract<TypedServerMessage, { type: T }> & ReceivedMessage>;
-  }
-
-  greeting(timeoutMs?: number): Promise<GreetingMessage & ReceivedMessage> {
-    return this.nextType('connection_established', timeoutMs);
-  }
-
-  nextFinal(timeoutMs?: number): Promise<TranscriptMessage & ReceivedMessage> {
-    return this.next((m) => m.is_final === true, 'final result', timeoutMs) as Promise<TranscriptMessage & ReceivedMessage>;
-  }
-
-  /**
-   * Sends a command and waits for its reply; a server error message before it (about this
-   * command or anything else) is thrown as an AsrctlClientError with the server's code.
-   */
-  async request<C extends ClientCommand>(
-    command: C,
-    timeoutMs?: number,
-  ): Promise<Extract<TypedServerMessage, { type: (typeof REPLY_TO)[C['command']] }>> {
-    const reply = REPLY_TO[command.command];
-    this.send(command);
-    const m = await this.next((m) => m.type === reply || m.type === 'error', `"${reply}"`, timeoutMs);
-    if (m.type === 'error') throw serverError(m);
-    return m as Extract<TypedServerMessage, { type: (typeof REPLY_TO)[C['command']] }>;
-  }
-
-  /** The first error message the server sent, as an error to throw. */
-  firstError(): AsrctlClientError | undefined {
-    const m = this.messages.find((m) => m.type === 'error');
-    return m && serverError(m);
-  }
-
-  /** Finals received so far, in order. */
-  finals(): Array<TranscriptMessage & ReceivedMessage> {
-    return this.messages.filter((m) => m.is_final === true) as Array<TranscriptMessage & ReceivedMessage>;
-  }
-
-  close(): Promise<number> {
-    if (this.closeCode === undefined) this.ws.close(1000);
-    return this.closed;
-  }
-
-  private received(): string {
-    if (this.messages.length === 0) return '; nothing received';
-    const last = JSON.stringify(this.messages.slice(-3));
-    return `; received ${this.messages.length} messages, the last: ${last.length > 400 ? `${last.slice(0, 400)}...` : last}`;
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const w of waiters) w();
-  }
-}
-
-function serverError(m: ReceivedMessage): AsrctlClientError {
-  return new AsrctlClientError(String(m.code) as AsrctlClientErrorCode, `server error ${String(m.code)}: ${String(m.message)}`);
 }

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import type { Logger } from '../logger.js';
 import { EngineError } from './errors.js';
+import type { ModelInfo } from './model-info.js';
 import { type LibVosk, libvosk } from './libvosk.js';
 import { VoskModel } from './model.js';
 import { captureNativeStderr, parseKaldiLine } from './native-stderr.js';
@@ -22,12 +23,6 @@ export interface EngineStats {
   decodeSeconds: number;
   /** Streams moved to an idle decode thread with their backlog. */
   streamMoves: number;
-}
-
-/** A loaded model as clients see it: its name (the directory's) and language. */
-export interface ModelInfo {
-  name: string;
-  language: string;
 }
 
 /**

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
  */
 async function resampler(inputRate: number): Promise<(input: Float32Array[]) => Int16Array> {
   const html = await readFile(new URL('../../page/index.html', import.meta.url), 'utf8');
-  const source = /const WORKLET = `([\s\S]*?)`;/u.exec(html)?.[1];
+  const source = /(?:const|var) WORKLET = `([\s\S]*?)`;/u.exec(html)?.[1];
   if (!source) throw new Error('no worklet source in the page');
   const frames: Int16Array[] = [];
   let Processor: (new () => { process(inputs: Float32Array[][]): boolean }) | undefined;

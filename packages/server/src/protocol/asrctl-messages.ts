@@ -1,4 +1,4 @@
-import type { ModelInfo } from '../engine/engine.js';
+import type { ModelInfo } from '../engine/model-info.js';
 import type { ClientErrorCode } from './client-error.js';
 
 /**
