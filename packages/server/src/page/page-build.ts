@@ -2,10 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
+const PACKAGE_DIR = new URL('../../', import.meta.url);
 /** The page the server serves (routes.ts) and the image ships (the CLI's app-context.ts). */
-export const TEST_PAGE = new URL('../../page/index.html', import.meta.url);
-const TEMPLATE = new URL('../../src/page/test-page.html', import.meta.url);
-const SCRIPT = new URL('../../src/page/test-page.ts', import.meta.url);
+export const TEST_PAGE = new URL('page/index.html', PACKAGE_DIR);
+const TEMPLATE = new URL('src/page/test-page.html', PACKAGE_DIR);
+const SCRIPT = new URL('src/page/test-page.ts', PACKAGE_DIR);
 /** Where the template takes the script. */
 const SCRIPT_SLOT = '      /* test-page.ts */\n';
 
@@ -20,6 +21,8 @@ export async function renderTestPage(): Promise<string> {
   const [template, bundle] = await Promise.all([
     readFile(TEMPLATE, 'utf8'),
     build({
+      // The package root, whatever the caller's: esbuild's comments name the sources from it.
+      absWorkingDir: fileURLToPath(PACKAGE_DIR),
       entryPoints: [fileURLToPath(SCRIPT)],
       bundle: true,
       write: false,
@@ -37,6 +40,6 @@ export async function renderTestPage(): Promise<string> {
   // Inline, the script ends at the first `</script`; esbuild's output has none unless a string does.
   if (/<\/script/iu.test(script))
     throw new Error(`the bundled page script ${fileURLToPath(SCRIPT)} contains "</script", which would end it early`);
-  // As esbuild wrote it: indenting it would change the worklet's source, a template literal.
-  return template.replace(SCRIPT_SLOT, () => `'use strict';\n${script}`);
+  // As esbuild wrote it ("use strict" included): indenting it would change the worklet's source, a template literal.
+  return template.replace(SCRIPT_SLOT, () => script);
 }
