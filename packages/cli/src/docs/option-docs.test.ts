@@ -1,17 +1,18 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { flagOf } from '@asrctl/server';
+import { envOf, flagOf } from '@asrctl/server';
 import { K8S_SETTINGS } from '../k8s/k8s-manifests.js';
-import { DOCUMENTED_TABLES, markers, withOptionTable } from './option-docs.js';
+import { DEFAULT_MARKER, DOCUMENTED_TABLES, documentFiles, markers, statedDefaults, withOptionTable } from './option-docs.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const ASRCTL = `${ROOT}packages/cli/dist/main.cjs`;
 const SERVER = `${ROOT}packages/server/dist/main.cjs`;
 const run = promisify(execFile);
 const read = (file: string): string => readFileSync(`${ROOT}${file}`, 'utf8');
+const DOCUMENTS = documentFiles(pathToFileURL(ROOT));
 
 /** The cells of the markdown table between a program's markers, whatever its alignment. */
 function tableCells(doc: string, program: string): string[][] {
@@ -92,12 +93,7 @@ describe('the docs option tables', () => {
 
 describe('the docs', () => {
   it('name only flags that the command they are given to accepts', async () => {
-    const files = [
-      'README.md',
-      ...readdirSync(`${ROOT}docs`)
-        .filter((f) => f.endsWith('.md'))
-        .map((f) => `docs/${f}`),
-    ];
+    const files = DOCUMENTS;
     const commands =
       flagsIn(await help(ASRCTL)).length >= 0 ? (await help(ASRCTL)).match(/^ {2}([a-z][a-z-]*)/gmu)!.map((c) => c.trim()) : [];
     const unknown: string[] = [];
@@ -118,5 +114,42 @@ describe('the docs', () => {
     }
     expect(unknown).toEqual([]);
     expect(checked).toBeGreaterThan(20);
+  });
+});
+
+describe('the defaults the docs state', () => {
+  it("are the option tables' wherever marked <!--default:PROGRAM:FLAG--> (pnpm docs:options)", () => {
+    const stated = DOCUMENTS.flatMap((file) => statedDefaults(read(file), file).map((d) => ({ file, ...d })));
+    expect(stated.filter((d) => d.stated !== d.actual)).toEqual([]);
+    expect(stated.length).toBeGreaterThan(15);
+  });
+
+  it('are marked inside lines of prose: a line that starts with <!-- begins an HTML block, shown raw', () => {
+    const lineStarts = DOCUMENTS.flatMap((file) =>
+      read(file)
+        .split('\n')
+        .flatMap((line, i) => (/^[\s>*+-]*<!--default:/u.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])),
+    );
+    expect(lineStarts).toEqual([]);
+  });
+
+  it('are never written by hand beside an option, nor a value called the default by hand', () => {
+    const names = DOCUMENTED_TABLES.flatMap(({ table }) =>
+      Object.keys(table.options).flatMap((key) => [`--${flagOf(key)}`, envOf(table, key)]),
+    );
+    // `--flag` (20 s), (`--flag`, 512), `--flag` (default 64 KiB), `VARIABLE`, default `cn`
+    const value = String.raw`default\s+[\w\x60]|\d[\d,.]*(?:\s*(?:[KMG]iB|bytes|ms|s))?\s*[);]`;
+    const besideOption = new RegExp(String.raw`\x60(?:${names.join('|')})\x60[(,\s]+(?:${value})[^\n]*`, 'gu');
+    // `host` (default), **blue-green** (the default)
+    const calledDefault = /\S+ \((?:the )?default\)/gu;
+    const handWritten = DOCUMENTS.flatMap((file) => {
+      let doc = read(file).replace(DEFAULT_MARKER, '(generated)');
+      for (const { table } of DOCUMENTED_TABLES) {
+        const [start, end] = markers(table.program);
+        if (doc.includes(start)) doc = doc.slice(0, doc.indexOf(start)) + doc.slice(doc.indexOf(end));
+      }
+      return [...doc.matchAll(besideOption), ...doc.matchAll(calledDefault)].map((m) => `${file}: ${m[0]}`);
+    });
+    expect(handWritten).toEqual([]);
   });
 });

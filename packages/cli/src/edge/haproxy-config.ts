@@ -38,7 +38,7 @@ export interface EdgeSettings {
   drainTimeoutSeconds: number;
 }
 
-/** Connections the edge holds at once, and per client address (the app's own defaults are 512 and 64 behind no proxy). */
+/** Connections the edge holds at once, and per client address (behind no proxy, the app's own --max-connections and --max-connections-per-ip). */
 export const EDGE_MAX_CONNECTIONS = 4096;
 export const EDGE_MAX_CONNECTIONS_PER_IP = 64;
 
