@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVER_OPTIONS, inputFromEnv, resolveOptions } from '@asrctl/server';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -202,12 +203,13 @@ describe('asrctl render k8s', () => {
     });
     const pod = deployment!.spec.template.spec;
     expect(pod.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'asr-tls' } });
-    expect(pod.containers[0].env).toEqual(
-      expect.arrayContaining([
-        { name: 'ASR_TLS_CERT', value: '/run/tls/tls.crt' },
-        { name: 'ASR_TLS_KEY', value: '/run/tls/tls.key' },
-      ]),
-    );
+    // The server, reading the pod's environment by its own option table, serves the mounted Secret.
+    const env = Object.fromEntries((pod.containers[0].env as Container['env']).map((e) => [e.name, e.value]));
+    const problems: string[] = [];
+    const server = resolveOptions(SERVER_OPTIONS, [inputFromEnv(SERVER_OPTIONS, env)], problems);
+    expect(problems).toEqual([]);
+    const tlsMount = (pod.containers[0].volumeMounts as Container['volumeMounts']).find((m) => m.name === 'tls')!;
+    expect([server.tlsCert, server.tlsKey]).toEqual([`${tlsMount.mountPath}/tls.crt`, `${tlsMount.mountPath}/tls.key`]);
     expect(pod.containers[0].readinessProbe.httpGet.scheme).toBe('HTTPS');
   });
 });

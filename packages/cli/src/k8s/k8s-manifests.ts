@@ -1,3 +1,4 @@
+import { SERVER_OPTIONS, envAssignments } from '@asrctl/server';
 import { stringify } from 'yaml';
 import { APP_STOP_GRACE_SECONDS, TOKENS_SECRET_FILE, appEnvironment } from '../deployment/app-environment.js';
 import { APP_PORT, protocolPortMap } from '../deployment/ports.js';
@@ -78,7 +79,7 @@ export function renderK8sManifests(config: DeployConfig, request: K8sRenderReque
     tokensPath: `/run/secrets/${TOKENS_SECRET_FILE}`,
     sessionDrainSeconds: config.drainTimeoutSeconds,
   })
-    .concat(request.tls ? [`ASR_TLS_CERT=${TLS_DIR}/tls.crt`, `ASR_TLS_KEY=${TLS_DIR}/tls.key`] : [])
+    .concat(request.tls ? envAssignments(SERVER_OPTIONS, { tlsCert: `${TLS_DIR}/tls.crt`, tlsKey: `${TLS_DIR}/tls.key` }) : [])
     .map((line) => ({ name: line.slice(0, line.indexOf('=')), value: line.slice(line.indexOf('=') + 1) }));
 
   const deployment: K8sObject = {
