@@ -88,6 +88,7 @@ function binarySize(bytes: number): string {
 export const DEFAULT_MARKER = /<!--default:([a-z]+):([a-z][a-z0-9-]*)-->(.*?)<!--\/default-->/gu;
 
 export interface StatedDefault {
+  /** `FILE:LINE: <!--default:PROGRAM:FLAG-->`. */
   marker: string;
   /** What the document says. */
   stated: string;
@@ -100,8 +101,8 @@ export interface StatedDefault {
  * the table gives; an error for a marker that is malformed, unclosed, or names no option.
  */
 export function statedDefaults(doc: string, file: string): StatedDefault[] {
-  const stated = [...doc.matchAll(DEFAULT_MARKER)].map(([, program, flag, text]) => ({
-    marker: `<!--default:${program}:${flag}-->`,
+  const stated = [...doc.matchAll(DEFAULT_MARKER)].map(({ 1: program, 2: flag, 3: text, index }) => ({
+    marker: `${file}:${doc.slice(0, index).split('\n').length}: <!--default:${program}:${flag}-->`,
     stated: text!,
     actual: tableDefault(program!, flag!, file),
   }));
