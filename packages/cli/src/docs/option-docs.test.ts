@@ -14,6 +14,16 @@ const run = promisify(execFile);
 const read = (file: string): string => readFileSync(`${ROOT}${file}`, 'utf8');
 const DOCUMENTS = documentFiles(pathToFileURL(ROOT));
 
+/** A document less what is generated: its option tables and its marked defaults. */
+function prose(file: string): string {
+  let doc = read(file).replace(DEFAULT_MARKER, '(generated)');
+  for (const { table } of DOCUMENTED_TABLES) {
+    const [start, end] = markers(table.program);
+    if (doc.includes(start)) doc = doc.slice(0, doc.indexOf(start)) + doc.slice(doc.indexOf(end));
+  }
+  return doc;
+}
+
 /** The cells of the markdown table between a program's markers, whatever its alignment. */
 function tableCells(doc: string, program: string): string[][] {
   const [start, end] = markers(program);
@@ -143,13 +153,31 @@ describe('the defaults the docs state', () => {
     // `host` (default), **blue-green** (the default)
     const calledDefault = /\S+ \((?:the )?default\)/gu;
     const handWritten = DOCUMENTS.flatMap((file) => {
-      let doc = read(file).replace(DEFAULT_MARKER, '(generated)');
-      for (const { table } of DOCUMENTED_TABLES) {
-        const [start, end] = markers(table.program);
-        if (doc.includes(start)) doc = doc.slice(0, doc.indexOf(start)) + doc.slice(doc.indexOf(end));
-      }
+      const doc = prose(file);
       return [...doc.matchAll(besideOption), ...doc.matchAll(calledDefault)].map((m) => `${file}: ${m[0]}`);
     });
     expect(handWritten).toEqual([]);
+  });
+});
+
+describe('the variables the docs name', () => {
+  it("are the option tables' current names, or named in the help of a command that reads them", async () => {
+    const current = DOCUMENTED_TABLES.flatMap(({ table }) =>
+      Object.keys(table.options).map((key) => {
+        const name = envOf(table, key);
+        // A pattern such as ASR_MODEL_<LANG> stands for ASR_MODEL_CN, ASR_MODEL_EN, ...
+        return new RegExp(`^${name.replace(/<[A-Z]+>/gu, '(?:[A-Z]+|<[A-Z]+>)')}$`, 'u');
+      }),
+    );
+    const commands = (await help(ASRCTL)).match(/^ {2}([a-z][a-z-]*)/gmu)!.map((c) => c.trim());
+    const helpTexts = await Promise.all([help(ASRCTL), ...commands.map((c) => help(ASRCTL, c))]);
+    const named = DOCUMENTS.flatMap((file) =>
+      [...prose(file).matchAll(/\b(?:ASR|ASRCTL)_(?:[A-Z0-9_]*<[A-Z]+>|[A-Z0-9][A-Z0-9_]*)/gu)].map((m) => ({ file, name: m[0] })),
+    );
+    expect(named.length).toBeGreaterThan(10);
+    const unknown = named.filter(
+      ({ name }) => !current.some((r) => r.test(name)) && !helpTexts.some((t) => new RegExp(`(?<!\\w)${name}(?!\\w)`, 'u').test(t)),
+    );
+    expect(unknown).toEqual([]);
   });
 });
