@@ -2,8 +2,8 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
 import { envOf, flagOf } from '@asrctl/server';
+import { describe, expect, it } from 'vitest';
 import { K8S_SETTINGS } from '../k8s/k8s-manifests.js';
 import { DEFAULT_MARKER, DOCUMENTED_TABLES, documentFiles, markers, statedDefaults, withOptionTable } from './option-docs.js';
 
@@ -103,12 +103,11 @@ describe('the docs option tables', () => {
 
 describe('the docs', () => {
   it('name only flags that the command they are given to accepts', async () => {
-    const files = DOCUMENTS;
     const commands =
       flagsIn(await help(ASRCTL)).length >= 0 ? (await help(ASRCTL)).match(/^ {2}([a-z][a-z-]*)/gmu)!.map((c) => c.trim()) : [];
     const unknown: string[] = [];
     let checked = 0;
-    for (const file of files) {
+    for (const file of DOCUMENTS) {
       const text = read(file).replace(/\\\n\s*/gu, ' ');
       for (const m of text.matchAll(/asrctl ([a-z][a-z0-9-]*)(?: ([a-z][a-z0-9-]*))?([^`|\n#]*)/gu)) {
         const [, first, second = '', rest = ''] = m;
