@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { envOf, flagOf } from '@asrctl/server';
+import { envOf, flagOf, ignoredEnv } from '@asrctl/server';
 import { describe, expect, it } from 'vitest';
 import { K8S_SETTINGS } from '../k8s/k8s-manifests.js';
 import { DEFAULT_MARKER, DOCUMENTED_TABLES, documentFiles, markers, statedDefaults, withOptionTable } from './option-docs.js';
@@ -174,8 +174,18 @@ describe('the variables the docs name', () => {
       [...prose(file).matchAll(/\b(?:ASR|ASRCTL)_(?:[A-Z0-9_]*<[A-Z]+>|[A-Z0-9][A-Z0-9_]*)/gu)].map((m) => ({ file, name: m[0] })),
     );
     expect(named.length).toBeGreaterThan(10);
+    // The docs' examples of a misspelt variable, which the programs must tell as such.
+    const typos = ['ASR_IDLE_TIMOUT', 'ASRCTL_PROJEKT'];
+    for (const name of typos)
+      expect(
+        DOCUMENTED_TABLES.flatMap(({ table }) => ignoredEnv(table, { [name]: 'x' })).map((i) => i.why),
+        name,
+      ).toEqual(['misspelt']);
     const unknown = named.filter(
-      ({ name }) => !current.some((r) => r.test(name)) && !helpTexts.some((t) => new RegExp(`(?<!\\w)${name}(?!\\w)`, 'u').test(t)),
+      ({ name }) =>
+        !typos.includes(name) &&
+        !current.some((r) => r.test(name)) &&
+        !helpTexts.some((t) => new RegExp(`(?<!\\w)${name}(?!\\w)`, 'u').test(t)),
     );
     expect(unknown).toEqual([]);
   });
