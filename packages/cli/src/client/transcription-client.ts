@@ -62,7 +62,7 @@ export async function transcribe(options: TranscribeOptions): Promise<Transcript
       ...(options.realtime
         ? { pace: 1 }
         : // Keep the socket's send buffer bounded on long files.
-          { pace: FAST_PACE, headStartSeconds: HEAD_START_SECONDS, maxBufferedBytes: 1 << 20 }),
+          { pace: FAST_PACE, headStartSeconds: HEAD_START_SECONDS, maxBufferedBytes: 1 << 20, stallTimeoutMs: timeoutMs }),
       stop: () => client.firstError() !== undefined,
     });
     const error = client.firstError();

@@ -95,6 +95,24 @@ describe('AsrctlClient', () => {
     }
   });
 
+  it('gives up with a timeout when the server reads none of the waiting audio for stallTimeoutMs (transcribe --timeout)', async () => {
+    const peer = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await once(peer, 'listening');
+    peer.on('connection', (socket) => socket.pause());
+    try {
+      const client = await AsrctlClient.connect(`ws://127.0.0.1:${(peer.address() as { port: number }).port}/`);
+      const frames = Array.from({ length: 1000 }, () => Buffer.alloc(32_000));
+      // Before, this waited for good: a server that stops reading held the client forever.
+      await expect(client.stream(frames, { maxBufferedBytes: 256 * 1024, stallTimeoutMs: 500 })).rejects.toMatchObject({
+        code: 'timeout',
+        message: expect.stringMatching(/^the server read none of \d+ bytes of audio waiting to be sent for 500 ms$/u),
+      });
+      client.ws.terminate();
+    } finally {
+      peer.close();
+    }
+  });
+
   it('says why it could not connect: a refused upgrade with its HTTP status, nobody listening with the cause', async () => {
     await expect(AsrctlClient.connect(url('/elsewhere'))).rejects.toMatchObject({
       code: 'refused',

@@ -23,6 +23,8 @@ export interface StreamOptions {
   headStartSeconds?: number;
   /** Above this many unsent bytes, wait until a quarter of it is left (bounds memory on long files). */
   maxBufferedBytes?: number;
+  /** With `maxBufferedBytes`: a server that takes none of the unsent audio for this long is a timeout error. */
+  stallTimeoutMs?: number;
   /** Called as each frame goes out (bench timestamps them). */
   onFrame?: (index: number) => void;
   /** Checked before each frame: true stops the stream. */
@@ -135,10 +137,29 @@ export class AsrctlClient extends AsrctlSession {
         if (wait > 1) await sleep(wait);
       }
       if (limit !== undefined && this.ws.bufferedAmount > limit) {
-        while (this.ws.bufferedAmount > limit / 4 && this.ws.readyState === WebSocket.OPEN) {
-          await Promise.race([new Promise<void>((resolve) => (written = resolve)), this.closed]);
+        let stall: NodeJS.Timeout | undefined;
+        try {
+          while (this.ws.bufferedAmount > limit / 4 && this.ws.readyState === WebSocket.OPEN) {
+            const stalled = new Promise<never>((_, reject) => {
+              if (options.stallTimeoutMs === undefined) return;
+              stall = setTimeout(
+                () =>
+                  reject(
+                    new AsrctlClientError(
+                      'timeout',
+                      `the server read none of ${this.ws.bufferedAmount} bytes of audio waiting to be sent for ${options.stallTimeoutMs} ms`,
+                    ),
+                  ),
+                options.stallTimeoutMs,
+              );
+            });
+            await Promise.race([new Promise<void>((resolve) => (written = resolve)), this.closed, stalled]);
+            clearTimeout(stall);
+          }
+        } finally {
+          clearTimeout(stall);
+          written = undefined;
         }
-        written = undefined;
       }
       if (this.ws.readyState !== WebSocket.OPEN) break;
       options.onFrame?.(sent);
