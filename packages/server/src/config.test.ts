@@ -141,11 +141,11 @@ describe('the option table', () => {
 
   it('refuses an on/off setting or an origin it would silently misread', () => {
     // Both started before, with the proxy trusted off and every browser page refused.
-    expect(() => resolveConfig(configInputFromEnv({ ASR_TRUST_PROXY: 'yes' }), models)).toThrow(
-      'trust proxy "yes": expected true or false',
+    expect(() => resolveConfig(configInputFromEnv({ ASR_TRUST_PROXY: 'enabled' }), models)).toThrow(
+      'trust proxy "enabled": expected true or false (or 1/0, yes/no, on/off)',
     );
     expect(() => resolveConfig({}, { ...models, allowOrigin: ['https://ok.example', 'app.example'] })).toThrow(
-      'allowed origin "app.example": expected an origin (scheme and host, no path) such as https://app.example, or null',
+      'allowed origin "app.example": expected an origin (scheme and host, no path or wildcard) such as https://app.example, or null',
     );
     expect(resolveConfig({}, { ...models, allowOrigin: ['https://App.Example/', 'null'] }).access.allowOrigins).toEqual([
       'https://app.example',

@@ -26,6 +26,9 @@ describe('value types shared by the server and the CLI', () => {
       expect(parsed(wholeNumber(0, 65535), bad)).toBe(`setting "${bad}": expected a whole number from 0 to 65535`);
     expect(parsed(positiveNumber, '1.5')).toBe(1.5);
     expect(parsed(positiveNumber, '0')).toBe('setting "0": expected a positive number such as 2 or 1.5');
+    // --cpus Infinity reached a manifest as `cpu: Infinity`.
+    for (const huge of ['Infinity', '1e400'])
+      expect(parsed(positiveNumber, huge)).toBe(`setting "${huge}": expected a positive number such as 2 or 1.5`);
   });
 
   it('take sizes in bytes with k, m or g', () => {
@@ -45,9 +48,20 @@ describe('value types shared by the server and the CLI', () => {
   it('take one of their choices, and name them all otherwise', () => {
     expect(parsed(oneOf(['host', 'ingress']), 'host')).toBe('host');
     expect(parsed(oneOf(['a', 'b', 'c']), 'd')).toBe('setting "d": expected a, b or c');
-    expect(['true', '1', 'TRUE', 'false', '0', 'False'].map((t) => parsed(switchedOn, t))).toEqual([true, true, true, false, false, false]);
-    // Before, any other text was silently off: --trust-proxy yes turned it off.
-    expect(parsed(switchedOn, 'yes')).toBe('setting "yes": expected true or false');
+    expect(['true', '1', 'TRUE', 'yes', 'On', 'false', '0', 'False', 'no', 'OFF'].map((t) => parsed(switchedOn, t))).toEqual([
+      true,
+      true,
+      true,
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
+    // Before, any text but true and 1 was silently off: --trust-proxy enabled turned it off.
+    expect(parsed(switchedOn, 'enabled')).toBe('setting "enabled": expected true or false (or 1/0, yes/no, on/off)');
   });
 
   it('take a browser origin as browsers send it, or null', () => {
@@ -56,10 +70,20 @@ describe('value types shared by the server and the CLI', () => {
     expect(parsed(webOrigin, 'HTTPS://App.Example:443/')).toBe('https://app.example');
     expect(parsed(webOrigin, 'http://localhost:8080')).toBe('http://localhost:8080');
     expect(parsed(webOrigin, 'chrome-extension://abcdef')).toBe('chrome-extension://abcdef');
+    expect(parsed(webOrigin, 'Chrome-Extension://AbC')).toBe('chrome-extension://AbC');
     // Never equal to an Origin header: a 403 for every page, where the operator meant to allow one.
-    for (const bad of ['app.example', 'https://app.example/page', 'https://app.example?x=1', '*', ''])
+    for (const bad of [
+      'app.example',
+      'https://app.example/page',
+      'https://app.example?x=1',
+      '*',
+      'https://*.example',
+      'https://b.example:99999',
+      'file://',
+      '',
+    ])
       expect(parsed(webOrigin, bad)).toBe(
-        `setting "${bad}": expected an origin (scheme and host, no path) such as https://app.example, or null`,
+        `setting "${bad}": expected an origin (scheme and host, no path or wildcard) such as https://app.example, or null`,
       );
   });
 

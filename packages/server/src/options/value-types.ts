@@ -31,7 +31,7 @@ export function wholeNumber(min: number, max: number): ValueType<number> {
 
 export const positiveNumber: ValueType<number> = checked((t) => {
   const n = Number(t);
-  return n > 0 ? n : undefined;
+  return n > 0 && Number.isFinite(n) ? n : undefined;
 }, 'expected a positive number such as 2 or 1.5');
 
 export function oneOf<const C extends string>(choices: readonly C[]): ValueType<C> {
@@ -44,23 +44,32 @@ export function matching(pattern: RegExp, expected: string): ValueType<string> {
   return checked((t) => (pattern.test(t) ? t : undefined), expected);
 }
 
-/** true or 1 is on, false or 0 off (any case); other text is a problem, not silently off. */
-export const switchedOn: ValueType<boolean> = checked(
-  (t) => ({ true: true, 1: true, false: false, 0: false })[t.toLowerCase()],
-  'expected true or false',
-);
+const SWITCH: Readonly<Record<string, boolean>> = {
+  true: true,
+  1: true,
+  yes: true,
+  on: true,
+  false: false,
+  0: false,
+  no: false,
+  off: false,
+};
+
+/** true, 1, yes or on is on; false, 0, no or off is off (any case); other text is a problem, not silently off. */
+export const switchedOn: ValueType<boolean> = checked((t) => SWITCH[t.toLowerCase()], 'expected true or false (or 1/0, yes/no, on/off)');
 
 /**
- * A browser origin as browsers send it in `Origin` (scheme and host, no path), or `null` (pages
- * opened from disk). http(s) origins are normalized as browsers write them: lowercase host, no
- * default port, no trailing slash.
+ * A browser origin as browsers send it in `Origin` (scheme, host and port; no path, no wildcard),
+ * or `null` (pages opened from disk). Normalized as browsers write it: lowercase, no default port,
+ * no trailing slash. One that no browser could send would refuse every page.
  */
 export const webOrigin: ValueType<string> = checked((t) => {
   if (t === 'null') return t;
-  if (!/^[a-z][a-z\d+.-]*:\/\/[^/?#\s@]+\/?$/iu.test(t)) return undefined;
+  if (!/^[a-z][a-z\d+.-]*:\/\/[^/?#\s@*]+\/?$/iu.test(t)) return undefined;
   const url = URL.parse(t);
-  return url && /^https?:$/u.test(url.protocol) ? url.origin : t.replace(/\/$/u, '');
-}, 'expected an origin (scheme and host, no path) such as https://app.example, or null');
+  if (!url?.host) return undefined;
+  return /^https?:$/u.test(url.protocol) ? url.origin : `${url.protocol}//${url.host}`;
+}, 'expected an origin (scheme and host, no path or wildcard) such as https://app.example, or null');
 
 /** An IPv4 or IPv6 address, or a CIDR range of either. */
 export function isAddressRange(range: string): boolean {
