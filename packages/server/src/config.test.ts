@@ -122,6 +122,10 @@ describe('the option table', () => {
       ASR_IDLE_TIMEOUT_SECONDS: '5',
       ASR_IDLE_TIMOUT: '5',
       ASR_MAX_SESION: '2',
+      ASR_MODLE_EN: '/m/en',
+      ASR_MODEL_en: '/m/en',
+      ASR_VOSK_WORDS: 'false',
+      VOSK_SHOW_WORDS: 'true',
       // Read by the table, by its pattern, or someone else's: not told.
       ASR_ALLOW_IPS: '::1',
       ASR_MODEL_EN: '/m/en',
@@ -132,9 +136,12 @@ describe('the option table', () => {
     const config = configFrom(env, models);
     expect(config.limits.idleTimeoutSeconds).toBe(7);
     expect(config.ignoredEnv).toEqual([
+      { name: 'VOSK_SHOW_WORDS', use: 'ASR_VOSK_WORDS', why: 'superseded' },
       { name: 'ASR_IDLE_TIMEOUT_SECONDS', use: 'ASR_IDLE_TIMEOUT', why: 'superseded' },
       { name: 'ASR_IDLE_TIMOUT', use: 'ASR_IDLE_TIMEOUT', why: 'misspelt' },
       { name: 'ASR_MAX_SESION', use: 'ASR_MAX_SESSIONS', why: 'misspelt' },
+      { name: 'ASR_MODLE_EN', use: 'ASR_MODEL_EN', why: 'misspelt' },
+      { name: 'ASR_MODEL_en', use: 'ASR_MODEL_EN', why: 'misspelt' },
     ]);
     expect(configFrom({ ASR_PORT: '8765' }, models).ignoredEnv).toBeUndefined();
   });

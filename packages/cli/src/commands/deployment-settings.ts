@@ -13,7 +13,7 @@ import { deploymentNames } from '../deployment/deployment-names.js';
 import { type SettingsSource, describeMerge, mergeWithRecord } from '../deployment/deployment-record.js';
 import { readRecordedSettings } from '../operations/recorded-settings.js';
 import { engineFacts } from '../docker/engine.js';
-import { warnEnv } from '../options/commander-options.js';
+import { misspeltEnvProblems, warnEnv } from '../options/commander-options.js';
 import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { DEFAULT_CONFIG_FILE } from './deployment-options.js';
 import { CliError } from '../cli-error.js';
@@ -28,7 +28,9 @@ export function givenSettings(flags: DeployInput & { config?: string }, env: Nod
   const deprecated: DeprecatedEnv[] = [];
   const problems: string[] = [];
   const fromEnv = deployInputFromEnv(env, deprecated, problems);
-  warnEnv(deprecated, ignoredEnv(DEPLOY_OPTIONS, env));
+  const ignored = ignoredEnv(DEPLOY_OPTIONS, env);
+  warnEnv(deprecated, ignored);
+  problems.push(...misspeltEnvProblems(ignored));
   if (problems.length > 0) throw new DeployConfigError(problems);
   return [
     ...(path ? [{ from: path, input: deployInputFromFile(path) }] : []),

@@ -175,7 +175,7 @@ describe('the variables the docs name', () => {
     );
     expect(named.length).toBeGreaterThan(10);
     // The docs' examples of a misspelt variable, which the programs must tell as such.
-    const typos = ['ASR_IDLE_TIMOUT', 'ASRCTL_PROJEKT'];
+    const typos = ['ASR_IDLE_TIMOUT', 'ASR_MODLE_EN', 'ASRCTL_PROJEKT'];
     for (const name of typos)
       expect(
         DOCUMENTED_TABLES.flatMap(({ table }) => ignoredEnv(table, { [name]: 'x' })).map((i) => i.why),

@@ -131,14 +131,17 @@ describe('asrctl render k8s', () => {
       const container = (parseAllDocuments(rendered.stdout)[0]!.toJS() as Rendered).spec.template.spec.containers[0]!;
       expect(container).toMatchObject({ resources: { limits: { cpu: '1.5' } } });
       expect((parseAllDocuments(rendered.stdout)[0]!.toJS() as Rendered).spec.replicas).toBe(4);
-      // A typo in a variable's name is told, not silently replaced by the default.
+      // A typo in a variable's name is refused, not silently replaced by the default project.
       const typo = await execa('node', [CLI, 'render', 'k8s', '--model', 'cn=/srv/models/cn'], {
         cwd: dir,
         env: { ASRCTL_PROJEKT: 'asr', ASRCTL_MODELS: 'cn=/old', ASRCTL_MODEL: 'cn=/new' },
+        reject: false,
       });
+      expect(typo.exitCode).toBe(2);
       expect(typo.stderr.split('\n')).toEqual([
-        'asrctl: ASRCTL_MODELS is ignored: ASRCTL_MODEL is set (ASRCTL_MODELS is its old name)',
-        'asrctl: ASRCTL_PROJEKT is not a setting and is ignored: did you mean ASRCTL_PROJECT?',
+        'asrctl: ASRCTL_MODELS is ignored: ASRCTL_MODEL is set',
+        'asrctl: invalid deploy configuration:',
+        '  - ASRCTL_PROJEKT is not a setting: did you mean ASRCTL_PROJECT? (rename or unset it)',
       ]);
       for (const flag of [
         ['--strategy', 'recreate'],

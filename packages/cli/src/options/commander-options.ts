@@ -42,13 +42,18 @@ export function parsedAs<T>(type: ValueType<T>, label: string): (text: string) =
   };
 }
 
-/** One line on stderr per variable read under its old name, and per variable surely meant for asrctl that it ignores. */
+/** One line on stderr per variable read under its old name, and per one ignored beside the name that wins. */
 export function warnEnv(deprecated: readonly DeprecatedEnv[], ignored: readonly IgnoredEnv[] = []): void {
   for (const { name, use } of deprecated) process.stderr.write(`asrctl: ${name} is deprecated, set ${use} instead\n`);
-  for (const { name, use, why } of ignored)
-    process.stderr.write(
-      why === 'superseded'
-        ? `asrctl: ${name} is ignored: ${use} is set (${name} is its old name)\n`
-        : `asrctl: ${name} is not a setting and is ignored: did you mean ${use}?\n`,
-    );
+  for (const { name, use, why } of ignored) if (why === 'superseded') process.stderr.write(`asrctl: ${name} is ignored: ${use} is set\n`);
+}
+
+/**
+ * A near-miss of an asrctl variable's name is a problem, not a warning: ASRCTL_PROJEKT would have
+ * a command act on the default project.
+ */
+export function misspeltEnvProblems(ignored: readonly IgnoredEnv[]): string[] {
+  return ignored
+    .filter(({ why }) => why === 'misspelt')
+    .map(({ name, use }) => `${name} is not a setting: did you mean ${use}? (rename or unset it)`);
 }

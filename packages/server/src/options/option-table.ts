@@ -115,30 +115,39 @@ export function inputFromEnv<O extends Record<string, OptionSpec>>(
 export interface IgnoredEnv {
   name: string;
   use: string;
-  /** `superseded`: an old name set beside its current one; `misspelt`: it nearly names a variable. */
+  /** `superseded`: another name of the setting is set too and wins; `misspelt`: it nearly names a variable. */
   why: 'superseded' | 'misspelt';
 }
 
 /**
- * Variables the table ignores though they were surely meant for it: an old name beside its
- * current one, and near-misses of a name with the table's prefix (a typo such as ASRCTL_PROJEKT).
- * A variable further from every name is someone else's.
+ * Variables the table ignores though they were surely meant for it: an old or other name set
+ * beside the one that wins, and near-misses of a name with the table's prefix (a typo such as
+ * ASRCTL_PROJEKT, or ASR_MODLE_EN for the pattern ASR_MODEL_<LANG>). A variable further from every
+ * name is someone else's.
  */
 export function ignoredEnv(table: OptionTable, env: NodeJS.ProcessEnv): IgnoredEnv[] {
   const specs = Object.entries(table.options);
+  const superseded = specs.flatMap(([key, spec]) => {
+    // In the order inputFromEnv reads them: the first one set wins.
+    const set = [envOf(table, key), ...(spec.oldEnv ?? []), ...(spec.aliasEnv ?? [])].filter((name) => env[name]);
+    return set.slice(1).map((name) => ({ name, use: set[0]!, why: 'superseded' as const }));
+  });
   const names = specs.filter(([, spec]) => !spec.customEnv).map(([key]) => envOf(table, key));
-  const superseded = specs.flatMap(([key, spec]) =>
-    (spec.oldEnv ?? [])
-      .filter((old) => env[old] && env[envOf(table, key)])
-      .map((old) => ({ name: old, use: envOf(table, key), why: 'superseded' as const })),
-  );
   const read = new Set([...names, ...specs.flatMap(([, spec]) => [...(spec.oldEnv ?? []), ...(spec.aliasEnv ?? [])])]);
-  const patterns = specs
-    .filter(([, spec]) => spec.customEnv)
-    .map(([key]) => new RegExp(`^${envOf(table, key).replace(/<[A-Z]+>/u, '[A-Z]+')}$`, 'u'));
+  // A pattern such as ASR_MODEL_<LANG>: its stem; the placeholder stands for a code of 2 or 3 letters.
+  const stems = specs.filter(([, spec]) => spec.customEnv).map(([key]) => envOf(table, key).replace(/<[A-Z]+>$/u, ''));
   const misspelt = Object.keys(env)
-    .filter((name) => name.startsWith(table.envPrefix) && !read.has(name) && !patterns.some((p) => p.test(name)))
-    .map((name) => ({ name, use: closest(name, names), why: 'misspelt' as const }))
+    .filter(
+      (name) =>
+        name.startsWith(table.envPrefix) &&
+        !read.has(name) &&
+        !stems.some((stem) => /^[A-Z]{2,3}$/u.test(name.slice(stem.length)) && name.startsWith(stem)),
+    )
+    .map((name) => {
+      const code = name.slice(name.lastIndexOf('_') + 1).toUpperCase();
+      const candidates = [...names, ...(/^[A-Z]{2,3}$/u.test(code) ? stems.map((stem) => `${stem}${code}`) : [])];
+      return { name, use: closest(name, candidates), why: 'misspelt' as const };
+    })
     .filter(({ name, use }) => distance(name, use) <= 2);
   return [...superseded, ...misspelt];
 }
