@@ -14,7 +14,11 @@ import { PROJECT_NAME } from '../deployment/deployment-names.js';
 import { TARGETS } from '../targets/index.js';
 import { MAX_REPLICAS } from '../targets/swarm/max-replicas.js';
 
-const swarmOnly = (help: string): string => `swarm: ${help}`;
+/** A setting only some targets take says which, from their declarations: `swarm: app tasks`. */
+const onlyOn = (key: string, help: string): string =>
+  `${TARGETS.filter((t) => (t.options as readonly string[]).includes(key))
+    .map((t) => t.name)
+    .join(', ')}: ${help}`;
 
 /**
  * Every setting of `deploy`, `restart` and `render`, declared once: flags, ASRCTL_* variables,
@@ -47,7 +51,7 @@ export const DEPLOY_OPTIONS = defineOptions({
       type: wholeNumber(0, 65535),
       default: 10095,
     },
-    bind: { arg: 'ADDR', help: 'host address the ports are published on', type: ipAddress, default: '0.0.0.0' },
+    bind: { arg: 'ADDR', help: onlyOn('bind', 'host address the ports are published on'), type: ipAddress, default: '0.0.0.0' },
     model: {
       arg: 'LANG=MODEL',
       help: 'a catalog name (installed if missing), a name under --models-dir, or a directory; mounted read-only under its name; several per language allowed (the first is its default, clients choose others by name)',
@@ -80,7 +84,7 @@ export const DEPLOY_OPTIONS = defineOptions({
     edgeBaseImage: { arg: 'IMAGE', help: 'base of the edge proxy image', default: 'debian:bookworm-slim' },
     strategy: {
       arg: 'NAME',
-      help: 'blue-green (zero downtime) or recreate (one container, short outage)',
+      help: onlyOn('strategy', 'blue-green (zero downtime) or recreate (one container, short outage)'),
       type: oneOf(['blue-green', 'recreate']),
       default: 'blue-green',
     },
@@ -95,8 +99,11 @@ export const DEPLOY_OPTIONS = defineOptions({
     cpus: { arg: 'N', help: 'CPU limit per app container, e.g. 1.5', type: positiveNumber },
     gpus: {
       arg: 'SPEC',
-      help: 'GPUs for the app: all, a count, or device=0,1',
-      doc: 'GPUs for the app: `all`, a count, or `device=0,1`; on a host without the NVIDIA runtime the deploy says so and removes the container',
+      help: onlyOn('gpus', 'GPUs for the app: all, a count, or device=0,1'),
+      doc: onlyOn(
+        'gpus',
+        'GPUs for the app: `all`, a count, or `device=0,1`; on a host without the NVIDIA runtime the deploy says so and removes the container',
+      ),
       type: matching(/^(all|\d+|device=[\w,-]+)$/u, 'expected all, a count, or device=0,1'),
     },
     tlsCert: {
@@ -122,21 +129,21 @@ export const DEPLOY_OPTIONS = defineOptions({
       type: oneOf(TARGETS.map((t) => t.name)),
       default: TARGETS[0]!.name,
     },
-    replicas: { arg: 'N', help: swarmOnly('app tasks'), type: wholeNumber(1, MAX_REPLICAS), shownDefault: 'as running, else 2' },
+    replicas: { arg: 'N', help: onlyOn('replicas', 'app tasks'), type: wholeNumber(1, MAX_REPLICAS), shownDefault: 'as running, else 2' },
     publishMode: {
       arg: 'MODE',
-      help: swarmOnly('host (each node its own ports, no IPVS needed) or ingress (routing mesh, needs IPVS)'),
+      help: onlyOn('publishMode', 'host (each node its own ports, no IPVS needed) or ingress (routing mesh, needs IPVS)'),
       type: oneOf(['host', 'ingress']),
       default: 'host',
     },
     registry: {
       arg: 'HOST[:PORT][/PATH]',
-      help: swarmOnly('images are pushed there so every node can pull them (needed with several nodes)'),
+      help: onlyOn('registry', 'images are pushed there so every node can pull them (needed with several nodes)'),
       type: matching(/^[a-z0-9.-]+(:\d+)?(\/[a-z0-9._/-]+)?$/iu, 'expected HOST[:PORT][/PATH], e.g. registry.example.com:5000/asr'),
     },
     constraint: {
       arg: 'EXPR',
-      help: swarmOnly('where app tasks may run, e.g. node.labels.asr-models==yes'),
+      help: onlyOn('constraint', 'where app tasks may run, e.g. node.labels.asr-models==yes'),
       type: matching(/^[\w.-]+ *(==|!=) *\S+$/u, 'expected ATTRIBUTE==VALUE or ATTRIBUTE!=VALUE, e.g. node.labels.asr-models==yes'),
       multiple: true,
       oldEnv: ['ASRCTL_CONSTRAINTS'],

@@ -137,9 +137,9 @@ export function resolveDeployConfig(sources: DeployInput[], cwd: string) {
 
   const target = targetNamed(o.target);
   for (const { key, takenBy } of otherTargetsSettings(target))
-    if (given(key as keyof DeployInput)) {
+    if (given(key)) {
       const why = target.refuses?.[key];
-      problems.push(`--${flagOf(key)} applies to --target ${takenBy.name}${why ? `; ${why}` : ''}`);
+      problems.push(`--${flagOf(key)} applies to --target ${takenBy.map((t) => t.name).join(' or ')}${why ? `; ${why}` : ''}`);
     }
 
   if (problems.length > 0) throw new DeployConfigError(problems);

@@ -45,7 +45,7 @@ export function recordedSettings(config: DeployConfig): DeployInput {
     gpus: config.gpus,
   });
   // Another target's settings are defaults here, not choices: recorded, they would be refused.
-  for (const { key } of otherTargetsSettings(targetNamed(config.target))) delete settings[key as keyof DeployInput];
+  for (const { key } of otherTargetsSettings(targetNamed(config.target))) delete settings[key];
   return settings;
 }
 
@@ -114,7 +114,7 @@ export function mergeWithRecord(record: DeployInput, given: SettingsSource[], pr
   }
   const target = latest.get('target')?.value;
   if (target !== undefined && target !== record.target) {
-    for (const key of TARGETS.flatMap((t) => t.options)) delete base[key as keyof DeployInput];
+    for (const key of TARGETS.flatMap((t) => t.options)) delete base[key];
   }
 
   const overrides: SettingOverride[] = [];

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import type Docker from 'dockerode';
 import type { EngineFacts } from '../docker/engine.js';
-import type { DeployConfig } from '../deployment/deploy-config.js';
+import type { DeployConfig, DeployInput } from '../deployment/deploy-config.js';
 import type { DeploymentNames } from '../deployment/deployment-names.js';
 import type { Color } from '../edge/haproxy-config.js';
 
@@ -22,10 +22,10 @@ export interface DeploymentTarget {
   readonly help: string;
   /** How a project deployed there is described in errors: "containers on this engine". */
   readonly runsAs: string;
-  /** The deploy settings (DEPLOY_OPTIONS keys) that only this target takes; another target refuses them. */
-  readonly options: readonly string[];
+  /** The deploy settings that only this target takes; another target refuses them. */
+  readonly options: ReadonlyArray<keyof DeployInput>;
   /** Why this target does not take a setting of another target, where a reason helps: "on Swarm, ...". */
-  readonly refuses?: Readonly<Record<string, string>>;
+  readonly refuses?: Readonly<Partial<Record<keyof DeployInput, string>>>;
   /** Whether the project has anything deployed on this target on this engine. */
   isDeployed(docker: Docker, names: DeploymentNames): Promise<boolean>;
   /** One deploy (or restart) with these settings. */

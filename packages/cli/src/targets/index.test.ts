@@ -32,12 +32,18 @@ describe('the deployment target registry', () => {
   });
 
   it("refuses another target's settings by what each target declares, so a new target needs no rule of its own", () => {
-    const refused = (target: string) => otherTargetsSettings(targetNamed(target)).map(({ key, takenBy }) => `${key}:${takenBy.name}`);
-    expect(refused('docker')).toEqual(['replicas:swarm', 'registry:swarm', 'publishMode:swarm', 'constraint:swarm']);
-    expect(refused('swarm')).toEqual(['strategy:docker', 'bind:docker', 'gpus:docker']);
+    const shown = (list: ReturnType<typeof otherTargetsSettings>) =>
+      list.map(({ key, takenBy }) => `${key}:${takenBy.map((t) => t.name).join('+')}`);
+    expect(shown(otherTargetsSettings(targetNamed('docker')))).toEqual([
+      'replicas:swarm',
+      'registry:swarm',
+      'publishMode:swarm',
+      'constraint:swarm',
+    ]);
+    expect(shown(otherTargetsSettings(targetNamed('swarm')))).toEqual(['strategy:docker', 'bind:docker', 'gpus:docker']);
     // A third target that takes none of them refuses both sets, naming the target that takes each.
     const third = { ...targetNamed('docker'), name: 'third', options: [], refuses: undefined };
-    expect(otherTargetsSettings(third, [...TARGETS, third]).map(({ key, takenBy }) => `${key}:${takenBy.name}`)).toEqual([
+    expect(shown(otherTargetsSettings(third, [...TARGETS, third]))).toEqual([
       'strategy:docker',
       'bind:docker',
       'gpus:docker',
@@ -46,6 +52,9 @@ describe('the deployment target registry', () => {
       'publishMode:swarm',
       'constraint:swarm',
     ]);
+    // One that also runs replicas: refused elsewhere once, naming both.
+    const replicated = { ...third, name: 'replicated', options: ['replicas' as const] };
+    expect(shown(otherTargetsSettings(targetNamed('docker'), [...TARGETS, replicated]))[0]).toBe('replicas:swarm+replicated');
   });
 
   it('lets only targets that run replicas scale', () => {

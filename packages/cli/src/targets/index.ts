@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import type { DeployInput } from '../deployment/deploy-config.js';
 import type { DeploymentNames } from '../deployment/deployment-names.js';
 import { CliError } from '../cli-error.js';
 import type { DeploymentTarget } from './deployment-target.js';
@@ -23,11 +24,13 @@ export async function deployedTarget(docker: Docker, names: DeploymentNames): Pr
   return (await deployedOn(docker, names)) ?? TARGETS[0]!;
 }
 
-/** The settings of other targets that `target` does not take: each with the target that does. */
-export function otherTargetsSettings(target: DeploymentTarget, targets = TARGETS): Array<{ key: string; takenBy: DeploymentTarget }> {
-  return targets
-    .filter((t) => t !== target)
-    .flatMap((t) => t.options.filter((key) => !target.options.includes(key)).map((key) => ({ key, takenBy: t })));
+/** The settings of other targets that `target` does not take, each with the targets that do. */
+export function otherTargetsSettings(
+  target: DeploymentTarget,
+  targets = TARGETS,
+): Array<{ key: keyof DeployInput; takenBy: DeploymentTarget[] }> {
+  const keys = [...new Set(targets.flatMap((t) => t.options))].filter((key) => !target.options.includes(key));
+  return keys.map((key) => ({ key, takenBy: targets.filter((t) => t.options.includes(key)) }));
 }
 
 async function deployedOn(docker: Docker, names: DeploymentNames): Promise<DeploymentTarget | undefined> {
