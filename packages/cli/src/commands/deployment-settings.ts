@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type DeprecatedEnv, ignoredEnv } from '@asrctl/server';
+import { type DeprecatedEnv, type OptionSpec, envOf, ignoredEnv } from '@asrctl/server';
 import type Docker from 'dockerode';
 import {
   type DeployConfig,
@@ -22,9 +22,15 @@ import { CliError } from '../cli-error.js';
  * The settings given now, lowest first: the config file, ASRCTL_* variables, flags (commander's
  * option names are DeployInput's keys). A variable read under its old name is said on stderr.
  */
-export function givenSettings(flags: DeployInput & { config?: string }, env: NodeJS.ProcessEnv): SettingsSource[] {
+export function givenSettings(
+  flags: DeployInput & { config?: string },
+  env: NodeJS.ProcessEnv,
+  /** The only settings read from the file and the environment (render); the others there are another command's. */
+  keys?: ReadonlyArray<keyof DeployInput>,
+): SettingsSource[] {
   const { config: file, ...rest } = flags;
   const path = file ?? (existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined);
+  if (keys) env = withoutOtherSettings(env, keys);
   const deprecated: DeprecatedEnv[] = [];
   const problems: string[] = [];
   const fromEnv = deployInputFromEnv(env, deprecated, problems);
@@ -33,7 +39,7 @@ export function givenSettings(flags: DeployInput & { config?: string }, env: Nod
   problems.push(...misspeltEnvProblems(ignored));
   if (problems.length > 0) throw new DeployConfigError(problems);
   return [
-    ...(path ? [{ from: path, input: deployInputFromFile(path) }] : []),
+    ...(path ? [{ from: path, input: deployInputFromFile(path, keys) }] : []),
     { from: 'environment', input: fromEnv },
     { from: 'flag', input: rest },
   ];
@@ -44,12 +50,18 @@ export function givenSettings(flags: DeployInput & { config?: string }, env: Nod
  * only settings it reads from the config file and the environment.
  */
 export function deployConfigFrom(flags: DeployInput & { config?: string }, keys: ReadonlyArray<keyof DeployInput>): DeployConfig {
-  const only = (input: DeployInput): DeployInput =>
-    Object.fromEntries(Object.entries(input).filter(([key]) => keys.includes(key as keyof DeployInput)));
   return resolveDeployConfig(
-    givenSettings(flags, process.env).map((s) => (s.from === 'flag' ? s.input : only(s.input))),
+    givenSettings(flags, process.env, keys).map((s) => s.input),
     process.cwd(),
   );
+}
+
+/** The environment without the variables (any of their names) of settings other than `keys`. */
+function withoutOtherSettings(env: NodeJS.ProcessEnv, keys: ReadonlyArray<keyof DeployInput>): NodeJS.ProcessEnv {
+  const others = Object.entries(DEPLOY_OPTIONS.options as Record<string, OptionSpec>)
+    .filter(([key]) => !keys.includes(key as keyof DeployInput))
+    .flatMap(([key, spec]) => [envOf(DEPLOY_OPTIONS, key), ...(spec.oldEnv ?? []), ...(spec.aliasEnv ?? [])]);
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !others.includes(name)));
 }
 
 /**

@@ -55,8 +55,11 @@ const CONFIG_FILE = z.strictObject(
   Object.fromEntries(Object.entries(SPECS).map(([key, spec]) => [key, (spec.multiple ? list : scalar).optional()])),
 );
 
-/** A JSON config file with DeployInput's keys; an unknown key is refused, naming the nearest known one. */
-export function deployInputFromFile(path: string): DeployInput {
+/**
+ * A JSON config file with DeployInput's keys; an unknown key is refused, naming the nearest known
+ * one. `keys`: the only settings read (render); the file's others are another command's.
+ */
+export function deployInputFromFile(path: string, keys?: ReadonlyArray<keyof DeployInput>): DeployInput {
   let text: string;
   try {
     // Editors on Windows may start the file with a byte order mark, which JSON.parse refuses.
@@ -85,7 +88,7 @@ export function deployInputFromFile(path: string): DeployInput {
   const input: Record<string, string | string[]> = {};
   const problems: string[] = [];
   for (const [key, value] of Object.entries(result.data)) {
-    if (value === undefined) continue;
+    if (value === undefined || (keys && !keys.includes(key as keyof DeployInput))) continue;
     input[key] = Array.isArray(value) ? value.map(String) : String(value);
     valuesParse(DEPLOY_OPTIONS, key, input[key], problems, path);
   }

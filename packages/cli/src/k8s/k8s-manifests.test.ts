@@ -122,9 +122,14 @@ describe('asrctl render k8s', () => {
     const dir = await mkdtemp(join(tmpdir(), 'asrctl-render-'));
     try {
       // A deploy's asrctl.json: its strategy and verify settings are the deploy's, not the manifests'.
-      await writeFile(join(dir, 'asrctl.json'), JSON.stringify({ strategy: 'recreate', verifyText: 'low high', replicas: 4 }));
+      // Even a bad one: checking it is the deploy's business.
+      await writeFile(join(dir, 'asrctl.json'), JSON.stringify({ strategy: 'bogus', verifyText: 'low high', replicas: 4 }));
       const render = (...flags: string[]) =>
-        execa('node', [CLI, 'render', 'k8s', '--project', 'asr', '--model', 'cn=/srv/models/cn', ...flags], { cwd: dir, reject: false });
+        execa('node', [CLI, 'render', 'k8s', '--project', 'asr', '--model', 'cn=/srv/models/cn', ...flags], {
+          cwd: dir,
+          reject: false,
+          env: { ASRCTL_STRATEGY: 'bogus', ASRCTL_CONSTRAINTS: 'x' },
+        });
       const rendered = await render('--cpus', '1.5');
       expect(rendered.exitCode, rendered.stderr).toBe(0);
       expect(rendered.stderr).toBe('');
