@@ -1,12 +1,12 @@
 import {
   addressRange,
   byteSize,
+  decimalNumber,
   defineOptions,
   ipAddress,
   languageModel,
   matching,
   oneOf,
-  positiveNumber,
   wholeNumber,
 } from '@asrctl/server';
 import { DEFAULT_MODELS } from '../models/model-catalog.js';
@@ -96,7 +96,7 @@ export const DEPLOY_OPTIONS = defineOptions({
       default: 30,
     },
     memory: { arg: 'SIZE', help: 'memory limit per app container, e.g. 2g', type: byteSize },
-    cpus: { arg: 'N', help: 'CPU limit per app container, e.g. 1.5', type: positiveNumber },
+    cpus: { arg: 'N', help: 'CPU limit per app container, e.g. 1.5', type: decimalNumber(0.01, 1024) },
     gpus: {
       arg: 'SPEC',
       help: onlyOn('gpus', 'GPUs for the app: all, a count, or device=0,1'),

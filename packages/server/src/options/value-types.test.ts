@@ -6,7 +6,7 @@ import {
   ipAddress,
   languageModel,
   oneOf,
-  positiveNumber,
+  decimalNumber,
   switchedOn,
   webOrigin,
   wholeNumber,
@@ -24,11 +24,11 @@ describe('value types shared by the server and the CLI', () => {
     expect(parsed(wholeNumber(0, 65535), '2700')).toBe(2700);
     for (const bad of ['65536', '-1', '1.5', 'ten'])
       expect(parsed(wholeNumber(0, 65535), bad)).toBe(`setting "${bad}": expected a whole number from 0 to 65535`);
-    expect(parsed(positiveNumber, '1.5')).toBe(1.5);
-    expect(parsed(positiveNumber, '0')).toBe('setting "0": expected a positive number such as 2 or 1.5');
-    // --cpus Infinity reached a manifest as `cpu: Infinity`.
-    for (const huge of ['Infinity', '1e400'])
-      expect(parsed(positiveNumber, huge)).toBe(`setting "${huge}": expected a positive number such as 2 or 1.5`);
+    const cpus = decimalNumber(0.01, 1024);
+    expect(parsed(cpus, '1.5')).toBe(1.5);
+    // Docker takes 0.01 CPU at least; Infinity, 1e308 and hex reached a spec as no limit or a wrong one.
+    for (const bad of ['0', '0.001', '1025', 'Infinity', '1e308', '1e-7', '0x10', '-1', ' 2'])
+      expect(parsed(cpus, bad)).toBe(`setting "${bad}": expected a number from 0.01 to 1024, such as 2 or 1.5`);
   });
 
   it('take sizes in bytes with k, m or g', () => {

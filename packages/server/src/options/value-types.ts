@@ -29,10 +29,13 @@ export function wholeNumber(min: number, max: number): ValueType<number> {
   }, `expected a whole number from ${min} to ${max}`);
 }
 
-export const positiveNumber: ValueType<number> = checked((t) => {
-  const n = Number(t);
-  return n > 0 && Number.isFinite(n) ? n : undefined;
-}, 'expected a positive number such as 2 or 1.5');
+/** A decimal number from `min` to `max` (no hex, no exponent): a CPU count, say. */
+export function decimalNumber(min: number, max: number): ValueType<number> {
+  return checked((t) => {
+    const n = /^\d+(\.\d+)?$/u.test(t) ? Number(t) : NaN;
+    return n >= min && n <= max ? n : undefined;
+  }, `expected a number from ${min} to ${max}, such as 2 or 1.5`);
+}
 
 export function oneOf<const C extends string>(choices: readonly C[]): ValueType<C> {
   const expected = `${choices.slice(0, -1).join(', ')} or ${choices.at(-1)!}`;
@@ -65,9 +68,10 @@ export const switchedOn: ValueType<boolean> = checked((t) => SWITCH[t.toLowerCas
  */
 export const webOrigin: ValueType<string> = checked((t) => {
   if (t === 'null') return t;
-  if (!/^[a-z][a-z\d+.-]*:\/\/[^/?#\s@*]+\/?$/iu.test(t)) return undefined;
+  if (!/^[a-z][a-z\d+.-]*:\/\/[^/?#\s@*%]+\/?$/iu.test(t)) return undefined;
   const url = URL.parse(t);
-  if (!url?.host) return undefined;
+  // A port 0 or a WebSocket scheme is never a page's origin.
+  if (!url?.host || url.port === '0' || /^(wss?|file):$/u.test(url.protocol)) return undefined;
   return /^https?:$/u.test(url.protocol) ? url.origin : `${url.protocol}//${url.host}`;
 }, 'expected an origin (scheme and host, no path or wildcard) such as https://app.example, or null');
 
