@@ -304,6 +304,29 @@ describe('every command that needs the engine, with the engine out of reach', ()
   );
 });
 
+describe('the settings a management command reads', () => {
+  it("are only the project: a deploy setting's bad value in asrctl.json is the next deploy's to refuse; a near-miss of another variable is told, of the project's refused", async () => {
+    const work = await mkdtemp(join(tmpdir(), 'asrcli-settings-'));
+    try {
+      await writeFile(join(work, 'asrctl.json'), JSON.stringify({ strategy: 'blue-grene' }));
+      const stop = (env: Record<string, string>) =>
+        run(process.execPath, [ASRCTL, 'stop', '--project', `asrcli${process.pid}`], {
+          cwd: work,
+          env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}`, ...env },
+        }).catch((err: Outcome) => err);
+      // Before, stop refused the file's strategy and could not stop what runs.
+      const out: Partial<Outcome> = await stop({ ASRCTL_GPU: 'all' });
+      expect(out.stderr).toContain('asrctl: ASRCTL_GPU is not a setting and is ignored: did you mean ASRCTL_GPUS?');
+      expect(out.stderr).toContain('cannot reach the Docker engine');
+      const typo: Partial<Outcome> = await stop({ ASRCTL_PROJEKT: 'other' });
+      expect(typo.code).toBe(2);
+      expect(typo.stderr).toContain('ASRCTL_PROJEKT is not a setting: did you mean ASRCTL_PROJECT? (rename or unset it)');
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('asrctl cleanup', () => {
   it('refuses to run without a terminal to ask on, naming --yes and --dry-run', async () => {
     // stdin is a pipe here; no engine: the refusal comes before anything is looked up.

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type DeprecatedEnv, type OptionSpec, envOf, ignoredEnv } from '@asrctl/server';
+import { type DeprecatedEnv, type OptionSpec, envOf } from '@asrctl/server';
 import type Docker from 'dockerode';
 import {
   type DeployConfig,
@@ -13,7 +13,7 @@ import { deploymentNames } from '../deployment/deployment-names.js';
 import { type SettingsSource, describeMerge, mergeWithRecord } from '../deployment/deployment-record.js';
 import { readRecordedSettings } from '../operations/recorded-settings.js';
 import { engineFacts } from '../docker/engine.js';
-import { misspeltEnvProblems, warnEnv } from '../options/commander-options.js';
+import { checkEnv } from '../options/commander-options.js';
 import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { DEFAULT_CONFIG_FILE } from './deployment-options.js';
 import { CliError } from '../cli-error.js';
@@ -34,9 +34,7 @@ export function givenSettings(
   const deprecated: DeprecatedEnv[] = [];
   const problems: string[] = [];
   const fromEnv = deployInputFromEnv(env, deprecated, problems);
-  const ignored = ignoredEnv(DEPLOY_OPTIONS, env);
-  warnEnv(deprecated, ignored);
-  problems.push(...misspeltEnvProblems(ignored));
+  problems.push(...checkEnv(DEPLOY_OPTIONS, env, deprecated, keys));
   if (problems.length > 0) throw new DeployConfigError(problems);
   return [
     ...(path ? [{ from: path, input: deployInputFromFile(path, keys) }] : []),

@@ -1,15 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type ToneWord, encodeWav, firstAndLastWordsClip, parseToneWords, toneWordsFor, writeToneModel } from '@asrctl/tone-model';
-import {
-  type DeprecatedEnv,
-  type OptionInput,
-  type OptionValues,
-  ignoredEnv,
-  inputFromEnv,
-  pickOptions,
-  resolveOptions,
-} from '@asrctl/server';
+import { type DeprecatedEnv, type OptionInput, type OptionValues, inputFromEnv, pickOptions, resolveOptions } from '@asrctl/server';
 import { type Command, Option } from 'commander';
 import { formatBytes } from '../models/disk.js';
 import type { DownloadProgress } from '../models/download.js';
@@ -17,7 +9,7 @@ import { MODEL_CATALOG, catalogModel } from '../models/model-catalog.js';
 import { type ModelSource, ModelStore } from '../models/model-store.js';
 import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { DeployConfigError } from '../deployment/deploy-config.js';
-import { commanderOptions, misspeltEnvProblems, warnEnv } from '../options/commander-options.js';
+import { checkEnv, commanderOptions } from '../options/commander-options.js';
 import { countOf } from '../text/count-of.js';
 
 interface SynthOptions {
@@ -37,9 +29,7 @@ const storeOption = (): Option => commanderOptions(STORE_OPTIONS, ['modelsDir'])
 function storeSettings(flags: StoreOptions): OptionValues<typeof STORE_OPTIONS.options> {
   const deprecated: DeprecatedEnv[] = [];
   const settings = resolveOptions(STORE_OPTIONS, [inputFromEnv(STORE_OPTIONS, process.env, deprecated), flags], []);
-  const ignored = ignoredEnv(DEPLOY_OPTIONS, process.env);
-  warnEnv(deprecated, ignored);
-  const misspelt = misspeltEnvProblems(ignored);
+  const misspelt = checkEnv(DEPLOY_OPTIONS, process.env, deprecated, Object.keys(STORE_OPTIONS.options));
   if (misspelt.length > 0) throw new DeployConfigError(misspelt);
   return settings;
 }

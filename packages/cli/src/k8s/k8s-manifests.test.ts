@@ -139,12 +139,14 @@ describe('asrctl render k8s', () => {
       // A typo in a variable's name is refused, not silently replaced by the default project.
       const typo = await execa('node', [CLI, 'render', 'k8s', '--model', 'cn=/srv/models/cn'], {
         cwd: dir,
-        env: { ASRCTL_PROJEKT: 'asr', ASRCTL_MODELS: 'cn=/old', ASRCTL_MODEL: 'cn=/new' },
+        env: { ASRCTL_PROJEKT: 'asr', ASRCTL_STRATEGI: 'x', ASRCTL_MODELS: 'cn=/old', ASRCTL_MODEL: 'cn=/new' },
         reject: false,
       });
       expect(typo.exitCode).toBe(2);
+      // A near-miss of a setting render does not read is told; of one it reads, refused.
       expect(typo.stderr.split('\n')).toEqual([
         'asrctl: ASRCTL_MODELS is ignored: ASRCTL_MODEL is set',
+        'asrctl: ASRCTL_STRATEGI is not a setting and is ignored: did you mean ASRCTL_STRATEGY?',
         'asrctl: invalid deploy configuration:',
         '  - ASRCTL_PROJEKT is not a setting: did you mean ASRCTL_PROJECT? (rename or unset it)',
       ]);

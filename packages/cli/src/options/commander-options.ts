@@ -1,4 +1,4 @@
-import { type DeprecatedEnv, type IgnoredEnv, type OptionTable, type ValueType, flagOf, helpText } from '@asrctl/server';
+import { type DeprecatedEnv, type OptionTable, envOf, ignoredEnv, type ValueType, flagOf, helpText } from '@asrctl/server';
 import { InvalidArgumentError, Option } from 'commander';
 
 /** A repeatable flag's values, in order. */
@@ -42,18 +42,25 @@ export function parsedAs<T>(type: ValueType<T>, label: string): (text: string) =
   };
 }
 
-/** One line on stderr per variable read under its old name, and per one ignored beside the name that wins. */
-export function warnEnv(deprecated: readonly DeprecatedEnv[], ignored: readonly IgnoredEnv[] = []): void {
-  for (const { name, use } of deprecated) process.stderr.write(`asrctl: ${name} is deprecated, set ${use} instead\n`);
-  for (const { name, use, why } of ignored) if (why === 'superseded') process.stderr.write(`asrctl: ${name} is ignored: ${use} is set\n`);
-}
-
 /**
- * A near-miss of an asrctl variable's name is a problem, not a warning: ASRCTL_PROJEKT would have
- * a command act on the default project.
+ * Says on stderr what reading the table's variables found: one line per old name read, per name
+ * ignored beside the one that wins, and per near-miss of a setting the command does not read.
+ * Returns a near-miss of a setting it reads as a problem, not a warning: ASRCTL_PROJEKT would have
+ * the command act on the default project.
  */
-export function misspeltEnvProblems(ignored: readonly IgnoredEnv[]): string[] {
-  return ignored
-    .filter(({ why }) => why === 'misspelt')
-    .map(({ name, use }) => `${name} is not a setting: did you mean ${use}? (rename or unset it)`);
+export function checkEnv(
+  table: OptionTable,
+  env: NodeJS.ProcessEnv,
+  deprecated: readonly DeprecatedEnv[],
+  reads: readonly string[] = Object.keys(table.options),
+): string[] {
+  const say = (line: string): void => void process.stderr.write(`asrctl: ${line}\n`);
+  for (const { name, use } of deprecated) say(`${name} is deprecated, set ${use} instead`);
+  const read = new Set(reads.map((key) => envOf(table, key)));
+  const problems: string[] = [];
+  for (const { name, use, why } of ignoredEnv(table, env))
+    if (why === 'superseded') say(`${name} is ignored: ${use} is set`);
+    else if (read.has(use)) problems.push(`${name} is not a setting: did you mean ${use}? (rename or unset it)`);
+    else say(`${name} is not a setting and is ignored: did you mean ${use}?`);
+  return problems;
 }
