@@ -244,6 +244,36 @@ describe('the server process', () => {
     expect(out).toContain(`port ${port} is already in use by another process`);
   });
 
+  it("logs why it refused an upgrade (a browser's WebSocket sees only 1006), at most once a second", async () => {
+    const server = await spawnServer(['--model', `en=${models.en}`, '--allow-origin', 'https://ok.example']);
+    try {
+      await waitForLog(server.stdout, 'ready', server.child);
+      const started = Date.now();
+      for (let i = 0; i < 20; i++)
+        await expect(AsrctlClient.connect(server.url, { headers: { Origin: 'https://other.example' } })).rejects.toMatchObject({
+          status: 403,
+        });
+      const seconds = (Date.now() - started) / 1000;
+      await waitForLog(server.stdout, 'upgrade_refused', server.child);
+      const lines = server
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('"event":"upgrade_refused"'));
+      expect(JSON.parse(lines[0]!)).toMatchObject({
+        level: 'warn',
+        status: 403,
+        reason: 'origin_not_allowed',
+        origin: 'https://other.example',
+        address: '127.0.0.1',
+      });
+      // One line a second at most, however many refusals: a flood does not flood the log.
+      expect(lines.length).toBeLessThanOrEqual(1 + Math.ceil(seconds));
+    } finally {
+      server.child.kill('SIGTERM');
+      await once(server.child, 'exit');
+    }
+  });
+
   it('logs a deprecation line for an environment variable read under its old name, and applies it', async () => {
     const server = await spawnServer(['--model', `en=${models.en}`], { ...process.env, ASR_IDLE_TIMEOUT_SECONDS: '1' });
     await waitForLog(server.stdout, 'ready', server.child);

@@ -211,6 +211,7 @@ export class AsrServer {
     const metricsAccess =
       metricsTokens.length > 0 ? new AccessPolicy({ tokens: metricsTokens, allowIps: [], allowOrigins: [], metricsTokens: [] }) : undefined;
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxMessageBytes, perMessageDeflate: false });
+    let upgradeRefusalsLogged = 0;
     const upgrade = (req: IncomingMessage, socket: Socket, head: Buffer, protocol: Listener['protocol']): void => {
       const endpoint = resolveEndpoint(
         req.url ?? '/',
@@ -220,6 +221,16 @@ export class AsrServer {
       );
       const refuse = (status: RefusalStatus, reason: string, message: string): void => {
         this.metrics.rejected(reason);
+        // A browser sees none of this (its WebSocket reports 1006): the log is where an operator
+        // learns why a page cannot connect. At most once a second, as connection refusals.
+        if (Date.now() - upgradeRefusalsLogged > 1000) {
+          upgradeRefusalsLogged = Date.now();
+          const { origin } = req.headers;
+          this.logger.warn(
+            { status, reason, message, address: clientAddress(req, this.config.trustProxy), ...(origin && { origin }) },
+            'upgrade_refused',
+          );
+        }
         refuseUpgrade(socket, status, reason, message);
       };
       // A path that names no endpoint, or no valid target at all, is refused whatever the state.
