@@ -147,7 +147,12 @@ function connect(): void {
   session = current;
   setStatus('connecting', `Connecting to ${url}…`);
   current.onMessage((m) => onMessage(current, m as ServerMessage));
-  socket.addEventListener('error', () => showError(`Cannot reach ${url}. Is the server running, and is the address right?`));
+  // A refused upgrade (origin, token, limits) looks the same as no server here: the log tells them apart.
+  socket.addEventListener('error', () =>
+    showError(
+      `Cannot reach ${url}. Is the server running, and is the address right? If it is, it may refuse this page (its origin or a missing token): its log says why (upgrade_refused).`,
+    ),
+  );
   void current.closed.then((code) => {
     if (session !== current) return;
     session = null;
