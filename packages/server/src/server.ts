@@ -211,7 +211,9 @@ export class AsrServer {
     const metricsAccess =
       metricsTokens.length > 0 ? new AccessPolicy({ tokens: metricsTokens, allowIps: [], allowOrigins: [], metricsTokens: [] }) : undefined;
     const wss = new WebSocketServer({ noServer: true, maxPayload: this.config.maxMessageBytes, perMessageDeflate: false });
-    let upgradeRefusalsLogged = 0;
+    // Refusals are logged at most once a second each kind, so a flood does not flood the log too.
+    const logUpgradeRefusal = oncePerSecond();
+    const logConnectionRefusal = oncePerSecond();
     const upgrade = (req: IncomingMessage, socket: Socket, head: Buffer, protocol: Listener['protocol']): void => {
       const endpoint = resolveEndpoint(
         req.url ?? '/',
@@ -222,9 +224,8 @@ export class AsrServer {
       const refuse = (status: RefusalStatus, reason: string, message: string): void => {
         this.metrics.rejected(reason);
         // A browser sees none of this (its WebSocket reports 1006): the log is where an operator
-        // learns why a page cannot connect. At most once a second, as connection refusals.
-        if (Date.now() - upgradeRefusalsLogged > 1000) {
-          upgradeRefusalsLogged = Date.now();
+        // learns why a page cannot connect.
+        if (logUpgradeRefusal()) {
           const { origin } = req.headers;
           this.logger.warn(
             { status, reason, message, address: clientAddress(req, this.config.trustProxy), ...(origin && { origin }) },
@@ -259,7 +260,6 @@ export class AsrServer {
     };
     const socketsPerAddress = new AddressCounts();
     const { maxConnections, maxConnectionsPerIp } = this.config.limits;
-    let refusalsLogged = 0;
     // Counted from the TCP accept, before any request or upgrade: every socket holds a file descriptor.
     const accept = (socket: Socket): void => {
       const address = canonicalAddress(socket.remoteAddress ?? 'unknown');
@@ -273,11 +273,8 @@ export class AsrServer {
             : undefined;
       if (reason) {
         this.metrics.rejected(reason);
-        // Logged at most once a second, so a flood of connections does not flood the log too.
-        if (Date.now() - refusalsLogged > 1000) {
-          refusalsLogged = Date.now();
+        if (logConnectionRefusal())
           this.logger.warn({ reason, address, open_sockets: this.sockets.size, max_connections: maxConnections }, 'connection_refused');
-        }
         socket.destroy();
         return;
       }
@@ -405,4 +402,14 @@ function listen(http: Server, config: ServerConfig, port: number): Promise<void>
       resolve();
     });
   });
+}
+
+/** A gate that opens at most once a second: true when the caller may act now. */
+function oncePerSecond(): () => boolean {
+  let last = 0;
+  return () => {
+    if (Date.now() - last <= 1000) return false;
+    last = Date.now();
+    return true;
+  };
 }

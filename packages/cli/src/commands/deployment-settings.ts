@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { type DeprecatedEnv, type OptionSpec, envOf } from '@asrctl/server';
+import { type DeprecatedEnv, envNamesOf } from '@asrctl/server';
 import type Docker from 'dockerode';
 import {
   type DeployConfig,
@@ -56,9 +56,9 @@ export function deployConfigFrom(flags: DeployInput & { config?: string }, keys:
 
 /** The environment without the variables (any of their names) of settings other than `keys`. */
 function withoutOtherSettings(env: NodeJS.ProcessEnv, keys: ReadonlyArray<keyof DeployInput>): NodeJS.ProcessEnv {
-  const others = Object.entries(DEPLOY_OPTIONS.options as Record<string, OptionSpec>)
-    .filter(([key]) => !keys.includes(key as keyof DeployInput))
-    .flatMap(([key, spec]) => [envOf(DEPLOY_OPTIONS, key), ...(spec.oldEnv ?? []), ...(spec.aliasEnv ?? [])]);
+  const others = Object.keys(DEPLOY_OPTIONS.options)
+    .filter((key) => !keys.includes(key as keyof DeployInput))
+    .flatMap((key) => envNamesOf(DEPLOY_OPTIONS, key));
   return Object.fromEntries(Object.entries(env).filter(([name]) => !others.includes(name)));
 }
 

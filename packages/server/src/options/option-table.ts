@@ -95,20 +95,20 @@ export function inputFromEnv<O extends Record<string, OptionSpec>>(
   const input: Record<string, string | string[]> = {};
   for (const [key, spec] of Object.entries(table.options)) {
     if (spec.customEnv) continue;
-    const name = envOf(table, key);
-    let [from, value] = [name, env[name]];
-    for (const old of spec.oldEnv ?? []) {
-      if (value || !env[old]) continue;
-      [from, value] = [old, env[old]];
-      deprecated.push({ name: old, use: name });
-    }
-    for (const alias of spec.aliasEnv ?? []) if (!value && env[alias]) [from, value] = [alias, env[alias]];
-    if (!value) continue;
-    const given = spec.multiple ? splitList(value) : value;
+    const from = envNamesOf(table, key).find((name) => env[name]);
+    if (from === undefined) continue;
+    if (spec.oldEnv?.includes(from)) deprecated.push({ name: from, use: envOf(table, key) });
+    const given = spec.multiple ? splitList(env[from]!) : env[from]!;
     if (problems && !valuesParse(table, key, given, problems, from)) continue;
     input[key] = given;
   }
   return input as OptionInput<O>;
+}
+
+/** Every variable an option is read from, in the order that wins: its name, its old names, other programs' names for it. */
+export function envNamesOf(table: OptionTable, key: string): string[] {
+  const spec = table.options[key]!;
+  return [envOf(table, key), ...(spec.oldEnv ?? []), ...(spec.aliasEnv ?? [])];
 }
 
 /** A variable set for the program that it does not read, and the one it reads instead. */
@@ -127,13 +127,12 @@ export interface IgnoredEnv {
  */
 export function ignoredEnv(table: OptionTable, env: NodeJS.ProcessEnv): IgnoredEnv[] {
   const specs = Object.entries(table.options);
-  const superseded = specs.flatMap(([key, spec]) => {
-    // In the order inputFromEnv reads them: the first one set wins.
-    const set = [envOf(table, key), ...(spec.oldEnv ?? []), ...(spec.aliasEnv ?? [])].filter((name) => env[name]);
+  const superseded = specs.flatMap(([key]) => {
+    const set = envNamesOf(table, key).filter((name) => env[name]);
     return set.slice(1).map((name) => ({ name, use: set[0]!, why: 'superseded' as const }));
   });
   const names = specs.filter(([, spec]) => !spec.customEnv).map(([key]) => envOf(table, key));
-  const read = new Set([...names, ...specs.flatMap(([, spec]) => [...(spec.oldEnv ?? []), ...(spec.aliasEnv ?? [])])]);
+  const read = new Set(specs.flatMap(([key]) => envNamesOf(table, key)));
   // A pattern such as ASR_MODEL_<LANG>: its stem; the placeholder stands for a code of 2 or 3 letters.
   const stems = specs.filter(([, spec]) => spec.customEnv).map(([key]) => envOf(table, key).replace(/<[A-Z]+>$/u, ''));
   const misspelt = Object.keys(env)
