@@ -90,7 +90,12 @@ export function renderHaproxyConfig(s: EdgeSettings): string {
     '    option httpchk GET /readyz',
     '    http-check expect status 200',
     // A connection that reaches a task as it stops (refused, or 503 while draining) is tried on another.
-    ...(s.upstream.kind === 'tasks' ? ['    retries 3', '    option redispatch 1', '    retry-on conn-failure empty-response 503'] : []),
+    // A task that is gone (drained, lost) can leave an address that never answers rather than one
+    // that refuses: after 1 s (a live task answers a connect in milliseconds) it counts as failed,
+    // so the retry lands on another task well within a client's handshake timeout, not after 5 s.
+    ...(s.upstream.kind === 'tasks'
+      ? ['    retries 3', '    option redispatch 1', '    retry-on conn-failure empty-response 503', '    timeout connect 1s']
+      : []),
     ...servers(l.port === s.listenPort ? s.appPort : l.port),
     '',
   ];

@@ -6,6 +6,8 @@ import { pollUntil } from '@asrctl/server';
 import { transcribe } from '../../client/transcription-client.js';
 import { deploy, plainPhaseRunner } from '../../deploy/deploy.js';
 import { deploymentNames } from '../../deployment/deployment-names.js';
+import { APP_PORT } from '../../deployment/ports.js';
+import { edgeCommand } from '../../edge/edge-runtime.js';
 import { containerTemplate, inspectService, serviceTasks, specImage, swarmFacts, updateService } from '../../docker/swarm.js';
 import { startConnectionLoop } from '../../load/connection-loop.js';
 import { startStreamingSession } from '../../load/streaming-session.js';
@@ -133,6 +135,82 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
       expect(s.finals.slice(0, s.clipsSent)).toEqual(Array(s.clipsSent).fill('低 高'));
     }
   }, 600_000);
+
+  it('a task that stops answering while the DNS still lists it: connections to it are retried on another task in time', async () => {
+    // A task that is gone (its node drained or lost) leaves an address whose packets vanish: no
+    // refusal comes back. Until HAProxy's check and Docker's DNS drop it, the edge may send a
+    // connection there; that connection must be retried elsewhere before the client gives up.
+    // Dropping the task's incoming SYNs (not on loopback: Docker's own health check still passes,
+    // so Swarm keeps it listed) makes that moment last until the checks mark the task DOWN.
+    const thirdId = (await swarmFacts(lab.nodes[2]!.docker)).nodeId;
+    const app = await inspectService(lab.manager.docker, names.appService);
+    const silent = (await serviceTasks(lab.manager.docker, app!.id)).find((t) => isRunning(t) && t.nodeId === thirdId);
+    const pid = String((await lab.nodes[2]!.docker.getContainer(silent!.containerId!).inspect()).State.Pid);
+    const address = `${silent!.addresses[0]}:${APP_PORT}`;
+    const edges = await Promise.all(
+      lab.nodes.map(async (n) => {
+        const [edge] = await n.docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${names.edgeService}`] } });
+        return { docker: n.docker, id: edge!.Id };
+      }),
+    );
+    /** Per edge: connections it redispatched so far, and what its check says of the silent task. */
+    const edgeFigures = async (): Promise<Array<{ redispatched: number; silentTask: string }>> =>
+      Promise.all(
+        edges.map(async (e) => {
+          const lines = (await edgeCommand(e.docker, e.id, 'show stat')).split('\n').filter((l) => l.trim());
+          const header = (lines[0] ?? '').replace(/^# /u, '').split(',');
+          const rows = lines.slice(1).map((l) => l.split(','));
+          const column = (row: string[] | undefined, name: string): string => row?.[header.indexOf(name)] ?? '';
+          const app = rows.filter((r) => column(r, 'pxname') === 'app');
+          return {
+            redispatched: Number(
+              column(
+                app.find((r) => column(r, 'svname') === 'BACKEND'),
+                'wredis',
+              ),
+            ),
+            silentTask:
+              column(
+                app.find((r) => column(r, 'addr') === address),
+                'status',
+              ).split(' ')[0] ?? '',
+          };
+        }),
+      );
+    await pollUntil(edgeFigures, (figures) => figures.every((f) => f.silentTask === 'UP'), {
+      what: `every edge to have the task at ${address} UP`,
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
+    const rule = ['INPUT', '!', '-i', 'lo', '-p', 'tcp', '--dport', String(APP_PORT), '--syn', '-j', 'DROP'];
+    const before = await edgeFigures();
+    const loops = lab.nodes.map((n) => startConnectionLoop(url(n), 60));
+    await execa('nsenter', ['-t', pid, '-n', 'iptables', '-I', ...rule]);
+    try {
+      await pollUntil(edgeFigures, (figures) => figures.every((f) => f.silentTask === 'DOWN'), {
+        what: "every edge's check to mark the silent task DOWN",
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      });
+    } finally {
+      await execa('nsenter', ['-t', pid, '-n', 'iptables', '-D', ...rule]);
+    }
+    const connections = await Promise.all(loops.map((l) => l.stop()));
+    const after = await edgeFigures();
+    const redispatched = after.reduce((sum, f, i) => sum + f.redispatched - before[i]!.redispatched, 0);
+    figure(
+      'silent task',
+      `${connections.map((c) => `${c.failures.length} failed of ${c.attempts}`).join(', ')} connections; ${redispatched} redispatched by the edges`,
+    );
+    // Some connections went to the silent task (else this test proved nothing), and none failed.
+    expect(redispatched).toBeGreaterThan(0);
+    for (const c of connections) expect(c.failures).toEqual([]);
+    await pollUntil(edgeFigures, (figures) => figures.every((f) => f.silentTask === 'UP'), {
+      what: 'every edge to see the task UP again',
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
+  }, 300_000);
 
   it('drains a node: its app task moves, the other nodes answer without a failed connection', async () => {
     const [first, second, third] = lab.nodes as [LabNode, LabNode, LabNode];
