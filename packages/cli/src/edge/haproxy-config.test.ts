@@ -53,9 +53,9 @@ describe('renderHaproxyConfig', () => {
       'server-template task 1-64 tasks.asr_app:8765 check port 8765 inter 1s fall 2 rise 1 resolvers docker init-addr none',
     );
     expect(cfg).toMatch(/backend app_vosk\n[\s\S]*server-template task 1-64 tasks.asr_app:2700 check port 8765/u);
-    expect(cfg).toContain('retry-on conn-failure empty-response 503');
+    expect(cfg).toContain('retry-on conn-failure empty-response response-timeout 503');
     expect(cfg).toContain('option redispatch 1');
-    expect(cfg).toMatch(/backend app\n[^]*?timeout connect 1s\n/u);
+    expect(cfg).toMatch(/backend app\n[^]*?timeout connect 1s\n {4}timeout server 2s\n/u);
     expect(cfg).not.toMatch(/server (blue|green)/u);
     expect(renderHaproxyConfig(base)).not.toContain('retry-on');
   });

@@ -90,11 +90,19 @@ export function renderHaproxyConfig(s: EdgeSettings): string {
     '    option httpchk GET /readyz',
     '    http-check expect status 200',
     // A connection that reaches a task as it stops (refused, or 503 while draining) is tried on another.
-    // A task that is gone (drained, lost) can leave an address that never answers rather than one
-    // that refuses: after 1 s (a live task answers a connect in milliseconds) it counts as failed,
-    // so the retry lands on another task well within a client's handshake timeout, not after 5 s.
+    // A task that is gone can instead leave an address that never answers, and a frozen one (a
+    // stopped process, a stalled VM) accepts the connect and never replies: each is given up after
+    // 1 s for the connect and 2 s for the answer to the upgrade (a live task takes milliseconds for
+    // both), so the retry lands on another task before a client's handshake timeout, not after
+    // 5 s or 60 s. Once upgraded, a session is a tunnel and `timeout tunnel` applies instead.
     ...(s.upstream.kind === 'tasks'
-      ? ['    retries 3', '    option redispatch 1', '    retry-on conn-failure empty-response 503', '    timeout connect 1s']
+      ? [
+          '    retries 3',
+          '    option redispatch 1',
+          '    retry-on conn-failure empty-response response-timeout 503',
+          '    timeout connect 1s',
+          '    timeout server 2s',
+        ]
       : []),
     ...servers(l.port === s.listenPort ? s.appPort : l.port),
     '',

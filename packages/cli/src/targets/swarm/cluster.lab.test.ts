@@ -1,5 +1,6 @@
 import { rename } from 'node:fs/promises';
 import { lowHighClip } from '@asrctl/tone-model';
+import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '@asrctl/server';
@@ -136,80 +137,113 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
     }
   }, 600_000);
 
-  it('a task that stops answering while the DNS still lists it: connections to it are retried on another task in time', async () => {
-    // A task that is gone (its node drained or lost) leaves an address whose packets vanish: no
-    // refusal comes back. Until HAProxy's check and Docker's DNS drop it, the edge may send a
-    // connection there; that connection must be retried elsewhere before the client gives up.
-    // Dropping the task's incoming SYNs (not on loopback: Docker's own health check still passes,
-    // so Swarm keeps it listed) makes that moment last until the checks mark the task DOWN.
-    const thirdId = (await swarmFacts(lab.nodes[2]!.docker)).nodeId;
+  type FailingTask = { container: Docker.Container; pid: string };
+  /**
+   * While `fault` holds node 3's app task (Docker's DNS still lists it) for at least 6 s and until
+   * every edge's check marks it DOWN, a connection loop runs on every node. The connections the
+   * edges sent to the task must be retried on another task before the client's 5 s handshake
+   * timeout.
+   */
+  const connectionsWhileTaskFails = async (
+    what: string,
+    fault: { apply: (task: FailingTask) => Promise<void>; undo: (task: FailingTask) => Promise<void> },
+  ) => {
+    const third = lab.nodes[2]!;
+    const thirdId = (await swarmFacts(third.docker)).nodeId;
     const app = await inspectService(lab.manager.docker, names.appService);
-    const silent = (await serviceTasks(lab.manager.docker, app!.id)).find((t) => isRunning(t) && t.nodeId === thirdId);
-    const pid = String((await lab.nodes[2]!.docker.getContainer(silent!.containerId!).inspect()).State.Pid);
-    const address = `${silent!.addresses[0]}:${APP_PORT}`;
+    const task = (await serviceTasks(lab.manager.docker, app!.id)).find((t) => isRunning(t) && t.nodeId === thirdId);
+    const container = third.docker.getContainer(task!.containerId!);
+    const failing = { container, pid: String((await container.inspect()).State.Pid) };
+    const address = `${task!.addresses[0]}:${APP_PORT}`;
     const edges = await Promise.all(
       lab.nodes.map(async (n) => {
         const [edge] = await n.docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${names.edgeService}`] } });
         return { docker: n.docker, id: edge!.Id };
       }),
     );
-    /** Per edge: connections it redispatched so far, and what its check says of the silent task. */
-    const edgeFigures = async (): Promise<Array<{ redispatched: number; silentTask: string }>> =>
+    /** Per edge: connections it redispatched so far, what its check says of the task, and the tasks UP. */
+    const edgeFigures = async (): Promise<Array<{ redispatched: number; task: string; up: number }>> =>
       Promise.all(
         edges.map(async (e) => {
-          const lines = (await edgeCommand(e.docker, e.id, 'show stat')).split('\n').filter((l) => l.trim());
-          const header = (lines[0] ?? '').replace(/^# /u, '').split(',');
-          const rows = lines.slice(1).map((l) => l.split(','));
-          const column = (row: string[] | undefined, name: string): string => row?.[header.indexOf(name)] ?? '';
-          const app = rows.filter((r) => column(r, 'pxname') === 'app');
+          const [head = '', ...rows] = (await edgeCommand(e.docker, e.id, 'show stat')).split('\n').filter((l) => l.trim());
+          const header = head.replace(/^# /u, '').split(',');
+          const at = (row: string | undefined, name: string): string => row?.split(',')[header.indexOf(name)] ?? '';
+          const app = rows.filter((r) => at(r, 'pxname') === 'app');
           return {
             redispatched: Number(
-              column(
-                app.find((r) => column(r, 'svname') === 'BACKEND'),
+              at(
+                app.find((r) => at(r, 'svname') === 'BACKEND'),
                 'wredis',
               ),
             ),
-            silentTask:
-              column(
-                app.find((r) => column(r, 'addr') === address),
+            task:
+              at(
+                app.find((r) => at(r, 'addr') === address),
                 'status',
               ).split(' ')[0] ?? '',
+            up: app.filter((r) => at(r, 'svname').startsWith('task') && at(r, 'status') === 'UP').length,
           };
         }),
       );
-    await pollUntil(edgeFigures, (figures) => figures.every((f) => f.silentTask === 'UP'), {
+    const taskIs = (status: string) => (figures: Array<{ task: string }>) => figures.every((f) => f.task === status);
+    await pollUntil(edgeFigures, taskIs('UP'), {
       what: `every edge to have the task at ${address} UP`,
       timeoutMs: 60_000,
       intervalMs: 500,
     });
-    const rule = ['INPUT', '!', '-i', 'lo', '-p', 'tcp', '--dport', String(APP_PORT), '--syn', '-j', 'DROP'];
     const before = await edgeFigures();
     const loops = lab.nodes.map((n) => startConnectionLoop(url(n), 60));
-    await execa('nsenter', ['-t', pid, '-n', 'iptables', '-I', ...rule]);
+    await fault.apply(failing);
+    const applied = Date.now();
     try {
-      await pollUntil(edgeFigures, (figures) => figures.every((f) => f.silentTask === 'DOWN'), {
-        what: "every edge's check to mark the silent task DOWN",
+      await pollUntil(edgeFigures, taskIs('DOWN'), {
+        what: `every edge's check to mark the ${what} task DOWN`,
         timeoutMs: 60_000,
         intervalMs: 200,
       });
+      // Held past the client's 5 s timeout, so a connection stuck on the task fails rather than being answered late.
+      await new Promise((r) => setTimeout(r, Math.max(0, 6000 - (Date.now() - applied))));
     } finally {
-      await execa('nsenter', ['-t', pid, '-n', 'iptables', '-D', ...rule]);
+      await fault.undo(failing);
     }
     const connections = await Promise.all(loops.map((l) => l.stop()));
     const after = await edgeFigures();
     const redispatched = after.reduce((sum, f, i) => sum + f.redispatched - before[i]!.redispatched, 0);
     figure(
-      'silent task',
+      `${what} task`,
       `${connections.map((c) => `${c.failures.length} failed of ${c.attempts}`).join(', ')} connections; ${redispatched} redispatched by the edges`,
     );
+    // The task comes back, or (had Docker's check given up on it) Swarm replaces it.
+    await pollUntil(edgeFigures, (figures) => figures.every((f) => f.up === 3), {
+      what: 'every edge to see 3 tasks UP again',
+      timeoutMs: 120_000,
+      intervalMs: 500,
+    });
+    return { connections, redispatched };
+  };
+
+  it('a task gone silent while the DNS still lists it (a drained or lost one): its connections are retried on another task in time', async () => {
+    // Its incoming SYNs dropped, not on loopback: Docker's own health check still passes, so Swarm
+    // keeps it listed, and the moment before the edges drop it lasts until their checks fail.
+    const rule = ['INPUT', '!', '-i', 'lo', '-p', 'tcp', '--dport', String(APP_PORT), '--syn', '-j', 'DROP'];
+    const inTask = (pid: string, ...args: string[]) => execa('nsenter', ['-t', pid, '-n', 'iptables', ...args]);
+    const { connections, redispatched } = await connectionsWhileTaskFails('silent', {
+      apply: async ({ pid }) => void (await inTask(pid, '-I', ...rule)),
+      undo: async ({ pid }) => void (await inTask(pid, '-D', ...rule)),
+    });
     // Some connections went to the silent task (else this test proved nothing), and none failed.
     expect(redispatched).toBeGreaterThan(0);
     for (const c of connections) expect(c.failures).toEqual([]);
-    await pollUntil(edgeFigures, (figures) => figures.every((f) => f.silentTask === 'UP'), {
-      what: 'every edge to see the task UP again',
-      timeoutMs: 60_000,
-      intervalMs: 500,
+  }, 300_000);
+
+  it('a frozen task (it accepts connections and never answers): its connections are retried on another task in time', async () => {
+    // Paused (every process frozen), its kernel still completes the TCP handshake.
+    const { connections, redispatched } = await connectionsWhileTaskFails('frozen', {
+      apply: async ({ container }) => void (await container.pause()),
+      undo: async ({ container }) => void (await container.unpause()),
     });
+    expect(redispatched).toBeGreaterThan(0);
+    for (const c of connections) expect(c.failures).toEqual([]);
   }, 300_000);
 
   it('drains a node: its app task moves, the other nodes answer without a failed connection', async () => {
