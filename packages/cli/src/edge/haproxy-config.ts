@@ -92,9 +92,10 @@ export function renderHaproxyConfig(s: EdgeSettings): string {
     // A connection that reaches a task as it stops (refused, or 503 while draining) is tried on another.
     // A task that is gone can instead leave an address that never answers, and a frozen one (a
     // stopped process, a stalled VM) accepts the connect and never replies: each is given up after
-    // 1 s for the connect and 2 s for the answer to the upgrade (a live task takes milliseconds for
-    // both), so the retry lands on another task before a client's handshake timeout, not after
-    // 5 s or 60 s. Once upgraded, a session is a tunnel and `timeout tunnel` applies instead.
+    // 1 s for the connect and 2 s for the answer to a request, an upgrade or any HTTP route (a live
+    // task takes milliseconds for both), so the retry lands on another task before a client's
+    // handshake timeout, not after 5 s or 60 s. Once upgraded, a session is a tunnel and
+    // `timeout tunnel` applies instead.
     ...(s.upstream.kind === 'tasks'
       ? [
           '    retries 3',

@@ -195,12 +195,14 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
     const loops = lab.nodes.map((n) => startConnectionLoop(url(n), 60));
     await fault.apply(failing);
     const applied = Date.now();
+    let downMs = -1;
     try {
       await pollUntil(edgeFigures, taskIs('DOWN'), {
         what: `every edge's check to mark the ${what} task DOWN`,
         timeoutMs: 60_000,
         intervalMs: 200,
       });
+      downMs = Date.now() - applied;
       // Held past the client's 5 s timeout, so a connection stuck on the task fails rather than being answered late.
       await new Promise((r) => setTimeout(r, Math.max(0, 6000 - (Date.now() - applied))));
     } finally {
@@ -211,7 +213,7 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
     const redispatched = after.reduce((sum, f, i) => sum + f.redispatched - before[i]!.redispatched, 0);
     figure(
       `${what} task`,
-      `${connections.map((c) => `${c.failures.length} failed of ${c.attempts}`).join(', ')} connections; ${redispatched} redispatched by the edges`,
+      `${connections.map((c) => `${c.failures.length} failed of ${c.attempts}`).join(', ')} connections; ${redispatched} redispatched by the edges; every edge had it DOWN after ${downMs} ms`,
     );
     // The task comes back, or (had Docker's check given up on it) Swarm replaces it.
     await pollUntil(edgeFigures, (figures) => figures.every((f) => f.up === 3), {
