@@ -139,7 +139,7 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
 
   type FailingTask = { container: Docker.Container; pid: string };
   /**
-   * While `fault` holds node 3's app task (Docker's DNS still lists it) for at least 6 s and until
+   * While `fault` holds an app task (Docker's DNS still lists it) for at least 6 s and until
    * every edge's check marks it DOWN, a connection loop runs on every node. The connections the
    * edges sent to the task must be retried on another task before the client's 5 s handshake
    * timeout.
@@ -148,13 +148,18 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
     what: string,
     fault: { apply: (task: FailingTask) => Promise<void>; undo: (task: FailingTask) => Promise<void> },
   ) => {
-    const third = lab.nodes[2]!;
-    const thirdId = (await swarmFacts(third.docker)).nodeId;
     const app = await inspectService(lab.manager.docker, names.appService);
-    const task = (await serviceTasks(lab.manager.docker, app!.id)).find((t) => isRunning(t) && t.nodeId === thirdId);
-    const container = third.docker.getContainer(task!.containerId!);
+    // Any running task: a rolling update need not leave one on each node.
+    const running = await pollUntil(
+      async () => (await serviceTasks(lab.manager.docker, app!.id)).filter(isRunning),
+      (tasks) => tasks.length === 3,
+      { what: '3 app tasks running', timeoutMs: 120_000, intervalMs: 1000 },
+    );
+    const task = running[0]!;
+    const nodeIds = await Promise.all(lab.nodes.map(async (n) => (await swarmFacts(n.docker)).nodeId));
+    const container = lab.nodes[nodeIds.indexOf(task.nodeId)]!.docker.getContainer(task.containerId!);
     const failing = { container, pid: String((await container.inspect()).State.Pid) };
-    const address = `${task!.addresses[0]}:${APP_PORT}`;
+    const address = `${task.addresses[0]}:${APP_PORT}`;
     const edges = await Promise.all(
       lab.nodes.map(async (n) => {
         const [edge] = await n.docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${names.edgeService}`] } });
