@@ -32,24 +32,32 @@ interface StatRow {
   weight: number;
 }
 
+/** The edge's `show stat`: a row per frontend, backend and server, each by column name (pxname, svname, status, scur, ...). */
+export async function edgeStats(docker: Docker, edge: string): Promise<{ csv: string; rows: Array<Record<string, string>> }> {
+  const csv = await edgeCommand(docker, edge, 'show stat');
+  const [head = '', ...lines] = csv.split('\n').filter((l) => l.trim());
+  const header = head.replace(/^# /u, '').split(',');
+  const rows = lines.map((line) => {
+    const fields = line.split(',');
+    return Object.fromEntries(header.map((name, i) => [name, fields[i] ?? '']));
+  });
+  return { csv, rows };
+}
+
 /** The app backends' server rows from `show stat`. */
 async function appServerRows(docker: Docker, edge: string): Promise<StatRow[]> {
-  const csv = await edgeCommand(docker, edge, 'show stat');
-  const lines = csv.split('\n').filter((l) => l.trim());
-  const header = (lines[0] ?? '').replace(/^# /u, '').split(',');
-  const col = (name: string): number => header.indexOf(name);
+  const { csv, rows: stats } = await edgeStats(docker, edge);
   const rows: StatRow[] = [];
-  for (const line of lines.slice(1)) {
-    const f = line.split(',');
-    const backend = f[col('pxname')] ?? '';
-    const server = f[col('svname')];
+  for (const row of stats) {
+    const backend = row.pxname ?? '';
+    const server = row.svname;
     if (!isAppBackend(backend) || (server !== 'blue' && server !== 'green')) continue;
     rows.push({
       backend,
       server,
-      status: (f[col('status')] ?? '').split(' ')[0] ?? '',
-      sessions: Number(f[col('scur')] ?? 0),
-      weight: Number(f[col('weight')] ?? 0),
+      status: (row.status ?? '').split(' ')[0] ?? '',
+      sessions: Number(row.scur ?? 0),
+      weight: Number(row.weight ?? 0),
     });
   }
   if (!rows.some((r) => r.backend === BACKEND))
@@ -120,25 +128,20 @@ export interface TaskServerState extends EdgeServerState {
  * maintenance with no address), open sessions summed over every port's backend.
  */
 export async function taskServerStates(docker: Docker, edge: string): Promise<TaskServerState[]> {
-  const csv = await edgeCommand(docker, edge, 'show stat');
-  const lines = csv.split('\n').filter((l) => l.trim());
-  const header = (lines[0] ?? '').replace(/^# /u, '').split(',');
-  const col = (name: string): number => header.indexOf(name);
   const byServer = new Map<string, TaskServerState>();
   const sessions = new Map<string, number>();
-  for (const line of lines.slice(1)) {
-    const f = line.split(',');
-    const backend = f[col('pxname')] ?? '';
-    const server = f[col('svname')] ?? '';
+  for (const row of (await edgeStats(docker, edge)).rows) {
+    const backend = row.pxname ?? '';
+    const server = row.svname ?? '';
     if (!isAppBackend(backend) || !server.startsWith('task')) continue;
-    sessions.set(server, (sessions.get(server) ?? 0) + Number(f[col('scur')] ?? 0));
-    const address = (f[col('addr')] ?? '').replace(/:\d+$/u, '');
-    const status = (f[col('status')] ?? '').split(' ')[0] ?? '';
+    sessions.set(server, (sessions.get(server) ?? 0) + Number(row.scur ?? 0));
+    const address = (row.addr ?? '').replace(/:\d+$/u, '');
+    const status = (row.status ?? '').split(' ')[0] ?? '';
     if (backend === BACKEND && status !== 'MAINT' && address && address !== '0.0.0.0')
       byServer.set(server, {
         address,
         status,
-        weight: Number(f[col('weight')] ?? 0),
+        weight: Number(row.weight ?? 0),
         sessions: 0,
       });
   }

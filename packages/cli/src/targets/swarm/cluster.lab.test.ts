@@ -8,7 +8,7 @@ import { transcribe } from '../../client/transcription-client.js';
 import { deploy, plainPhaseRunner } from '../../deploy/deploy.js';
 import { deploymentNames } from '../../deployment/deployment-names.js';
 import { APP_PORT } from '../../deployment/ports.js';
-import { edgeCommand } from '../../edge/edge-runtime.js';
+import { edgeStats, taskServerStates } from '../../edge/edge-runtime.js';
 import { containerTemplate, inspectService, serviceTasks, specImage, swarmFacts, updateService } from '../../docker/swarm.js';
 import { startConnectionLoop } from '../../load/connection-loop.js';
 import { startStreamingSession } from '../../load/streaming-session.js';
@@ -159,7 +159,7 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
     const nodeIds = await Promise.all(lab.nodes.map(async (n) => (await swarmFacts(n.docker)).nodeId));
     const container = lab.nodes[nodeIds.indexOf(task.nodeId)]!.docker.getContainer(task.containerId!);
     const failing = { container, pid: String((await container.inspect()).State.Pid) };
-    const address = `${task.addresses[0]}:${APP_PORT}`;
+    const address = task.addresses[0]!;
     const edges = await Promise.all(
       lab.nodes.map(async (n) => {
         const [edge] = await n.docker.listContainers({ filters: { label: [`com.docker.swarm.service.name=${names.edgeService}`] } });
@@ -170,23 +170,12 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
     const edgeFigures = async (): Promise<Array<{ redispatched: number; task: string; up: number }>> =>
       Promise.all(
         edges.map(async (e) => {
-          const [head = '', ...rows] = (await edgeCommand(e.docker, e.id, 'show stat')).split('\n').filter((l) => l.trim());
-          const header = head.replace(/^# /u, '').split(',');
-          const at = (row: string | undefined, name: string): string => row?.split(',')[header.indexOf(name)] ?? '';
-          const app = rows.filter((r) => at(r, 'pxname') === 'app');
+          const routes = await taskServerStates(e.docker, e.id);
+          const backend = (await edgeStats(e.docker, e.id)).rows.find((r) => r.pxname === 'app' && r.svname === 'BACKEND');
           return {
-            redispatched: Number(
-              at(
-                app.find((r) => at(r, 'svname') === 'BACKEND'),
-                'wredis',
-              ),
-            ),
-            task:
-              at(
-                app.find((r) => at(r, 'addr') === address),
-                'status',
-              ).split(' ')[0] ?? '',
-            up: app.filter((r) => at(r, 'svname').startsWith('task') && at(r, 'status') === 'UP').length,
+            redispatched: Number(backend?.wredis ?? 0),
+            task: routes.find((r) => r.address === address)?.status ?? '',
+            up: routes.filter((r) => r.status === 'UP').length,
           };
         }),
       );
