@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { filterResponses, toneBins } from './mel.js';
-import { ENGLISH_TONE_WORDS, parseToneWords, toneModelFiles } from './tone-model.js';
+import { ENGLISH_TONE_WORDS, parseToneWords, readToneWords, toneModelFiles, writeToneModel } from './tone-model.js';
 
 const digest = (files: Map<string, Buffer>): string => {
   const h = createHash('sha256');
@@ -78,5 +81,36 @@ describe('tone model generator', () => {
     expect(() => parseToneWords('a:100')).toThrow(/too close to the filterbank edge/);
     expect(() => parseToneWords('a:500,b:510')).toThrow(/share a filterbank bin/);
     expect(() => parseToneWords('<s>:500')).toThrow(/reserved/);
+  });
+
+  it('replaces only a tone model or an empty directory, never other files', async () => {
+    const work = await mkdtemp(join(tmpdir(), 'tone-model-'));
+    try {
+      const words = ENGLISH_TONE_WORDS;
+      // A slip: the models root (real models in it) instead of a new directory.
+      const models = join(work, 'models');
+      await mkdir(join(models, 'vosk-model-en'), { recursive: true });
+      await writeFile(join(models, 'vosk-model-en', 'final.mdl'), 'real');
+      await expect(writeToneModel(models, { words })).rejects.toThrow(
+        /models exists and is not a tone model \(no tone-words.txt among its 1 entries\): nothing was written/u,
+      );
+      expect(await readFile(join(models, 'vosk-model-en', 'final.mdl'), 'utf8')).toBe('real');
+      const file = join(work, 'notes.txt');
+      await writeFile(file, 'keep');
+      await expect(writeToneModel(file, { words })).rejects.toThrow(/notes.txt exists and is not a tone model \(a file\)/u);
+      expect(await readFile(file, 'utf8')).toBe('keep');
+      expect((await readdir(work)).sort()).toEqual(['models', 'notes.txt']);
+
+      const empty = join(work, 'empty');
+      await mkdir(empty);
+      await writeToneModel(empty, { words });
+      expect(await readToneWords(empty)).toEqual(words);
+      // Regenerating a tone model with other words replaces it.
+      const other = parseToneWords('yes:600,no:1800');
+      await writeToneModel(empty, { words: other });
+      expect(await readToneWords(empty)).toEqual(other);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { HEAVY_TDNNF_LAYERS, acousticModel } from './acoustic-model.js';
 import { decodingGraph } from './decoding-graph.js';
@@ -127,10 +127,13 @@ export async function readToneWords(dir: string): Promise<ToneWord[] | undefined
 
 /**
  * Writes a tone model into `dir`. The files are written to a sibling temporary directory first and
- * renamed into place, so a reader never sees a half-written model.
+ * renamed into place, so a reader never sees a half-written model. What `dir` held is replaced
+ * only if it is a tone model or empty: a slip such as `models` for `models/cn` must not delete
+ * real models or anything else.
  */
 export async function writeToneModel(dir: string, spec: ToneModelSpec): Promise<void> {
   const target = resolve(dir);
+  await checkReplaceable(target);
   const staging = join(dirname(target), `.${Date.now()}-${process.pid}.partial`);
   await rm(staging, { recursive: true, force: true });
   try {
@@ -144,6 +147,19 @@ export async function writeToneModel(dir: string, spec: ToneModelSpec): Promise<
     await rm(staging, { recursive: true, force: true });
     throw err;
   }
+}
+
+async function checkReplaceable(target: string): Promise<void> {
+  const kind = await stat(target).then(
+    (s) => (s.isDirectory() ? 'directory' : 'file'),
+    () => 'absent',
+  );
+  if (kind === 'absent') return;
+  const entries = kind === 'directory' ? await readdir(target) : [];
+  if (kind === 'directory' && (entries.length === 0 || entries.includes(TONE_WORDS_FILE))) return;
+  throw new Error(
+    `${target} exists and is not a tone model (${kind === 'file' ? 'a file' : `no ${TONE_WORDS_FILE} among its ${entries.length} entries`}): nothing was written; choose a new directory, or remove this one yourself`,
+  );
 }
 
 function validateWords(words: readonly ToneWord[]): void {

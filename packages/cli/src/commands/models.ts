@@ -134,7 +134,7 @@ export function registerModels(program: Command): void {
   models
     .command('synth')
     .description('write a generated tone model: a smoke-test model for hosts with no real model at hand')
-    .argument('<dir>', 'directory to create (replaced if it exists)')
+    .argument('<dir>', 'directory to write (a tone model already there is replaced; any other content is refused)')
     .addOption(new Option('--lang <lang>', 'word set: en (low/mid/high) or cn (低/中/高)').choices(['en', 'cn']).default('en'))
     .option('--heavy', 'add a realistic-compute network (for benchmarks); same results')
     .option('--words <list>', 'custom words as word:Hz,... (e.g. yes:600,no:1800)')
