@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -155,6 +155,26 @@ describe('ModelStore against a real HTTP server', () => {
     expect((await store.pull({ name: 'from-dir', source: { kind: 'local', path: join(work, 'source') } })).action).toBe('installed');
     expect(server.requests).toEqual([]);
     expect((await store.verify('from-dir')).ok).toBe(true);
+  });
+
+  it('takes a model name, never a path: rm, verify and pull refuse .., . and paths, and remove nothing', async () => {
+    await store.pull({ name: NAME, source: { kind: 'catalog' }, mirror: server.url });
+    const beside = join(store.root, '..', `${store.root.split('/').pop()!}-beside.txt`);
+    await writeFile(beside, 'keep');
+    try {
+      for (const name of ['..', '.', `../${store.root.split('/').pop()!}`, '/etc', `${NAME}/am`, '']) {
+        await expect(store.remove(name)).rejects.toMatchObject({ code: 'invalid_model_name', exitCode: 2 });
+        await expect(store.verify(name)).rejects.toThrow(/use letters, digits, \. - _ \(a model in .*, not a path\)/u);
+        await expect(store.pull({ name, source: { kind: 'catalog' }, mirror: server.url })).rejects.toMatchObject({ code: 'invalid_model_name' });
+      }
+      expect(await readFile(beside, 'utf8')).toBe('keep');
+      expect(await store.verify(NAME)).toMatchObject({ ok: true });
+      expect(await store.remove('not-installed')).toBe(false);
+      expect(await store.remove(NAME)).toBe(true);
+      expect(await readdir(store.root)).toEqual(['.downloads']);
+    } finally {
+      await rm(beside, { force: true });
+    }
   });
 
   it('verify finds a changed file; pull --force repairs it', async () => {

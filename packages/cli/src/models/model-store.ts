@@ -58,6 +58,18 @@ export class ModelStore {
     return join(this.root, name);
   }
 
+  /**
+   * The directory of a model a user named. A name, never a path: `models rm ..` removed the
+   * directory holding the store, and `rm .` the store itself.
+   */
+  private namedDir(name: string): string {
+    if (!/^[\w.-]+$/u.test(name) || name.startsWith('.'))
+      throw new CliError('invalid_model_name', `model name "${name}": use letters, digits, . - _ (a model in ${this.root}, not a path)`, {
+        exitCode: 2,
+      });
+    return this.dir(name);
+  }
+
   async list(): Promise<InstalledModel[]> {
     const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
     const models: InstalledModel[] = [];
@@ -73,8 +85,7 @@ export class ModelStore {
   /** Installs a model unless a complete one is there (then no network is used at all). */
   async pull(request: PullRequest, events: PullEvents = {}): Promise<PullOutcome> {
     const { name } = request;
-    if (!/^[\w.-]+$/u.test(name) || name.startsWith('.')) throw new CliError('model_install_failed', `model name "${name}": use letters, digits, . - _`);
-    const dir = this.dir(name);
+    const dir = this.namedDir(name);
     const say = events.say ?? (() => undefined);
     const existing = await this.presentAndComplete(dir);
     if (existing && !request.force) {
@@ -127,11 +138,11 @@ export class ModelStore {
   }
 
   async verify(name: string): Promise<Awaited<ReturnType<typeof verifyAgainstManifest>>> {
-    return verifyAgainstManifest(this.dir(name));
+    return verifyAgainstManifest(this.namedDir(name));
   }
 
   async remove(name: string): Promise<boolean> {
-    const dir = this.dir(name);
+    const dir = this.namedDir(name);
     const there = await stat(dir).then(() => true, () => false);
     await rm(dir, { recursive: true, force: true });
     return there;
