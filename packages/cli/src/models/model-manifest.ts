@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 /** Written into a model directory after a verified install; `models verify` rechecks it. */
@@ -35,7 +35,7 @@ export async function verifyAgainstManifest(dir: string): Promise<VerifyResult> 
   const manifest = await readManifest(dir);
   if (!manifest) return { ok: false, problems: [`no ${MANIFEST_FILE}: not installed by asrctl (or the install did not finish)`] };
   const actual = await hashTree(dir).catch(() => ({}) as ModelManifest['files']);
-  const problems = manifestMismatches(manifest, actual);
+  const problems = [...manifestMismatches(manifest, actual), ...(await notPlainFiles(dir)).map((entry) => `${entry}: not a plain file`)];
   return problems.length === 0 ? { ok: true, files: Object.keys(manifest.files).length } : { ok: false, problems };
 }
 
@@ -62,6 +62,25 @@ export async function hashTree(root: string): Promise<Record<string, { sha256: s
   };
   await walk(root);
   return Object.fromEntries(Object.entries(files).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/**
+ * What a model directory holds besides plain files and directories, e.g. `graph/words.txt (a
+ * symbolic link to /etc/passwd)`. A model never holds one: a link in a zip would have the server
+ * read a host file (and log its first line), and hashTree would pass it by.
+ */
+export async function notPlainFiles(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isSymbolicLink()) found.push(`${relative(root, path)} (a symbolic link to ${await readlink(path)})`);
+      else if (!entry.isFile()) found.push(`${relative(root, path)} (not a file)`);
+    }
+  };
+  await walk(root);
+  return found;
 }
 
 async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { ZipFile } from 'yazl';
 import { toneWordsFor, writeToneModel } from '@asrctl/tone-model';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type ModelServer, startModelServer, zipDirectory } from '../testing/model-server.js';
@@ -175,6 +176,32 @@ describe('ModelStore against a real HTTP server', () => {
     } finally {
       await rm(beside, { force: true });
     }
+  });
+
+  it('refuses a zip holding a symbolic link (the server would read the host file it points to); verify flags one', async () => {
+    await store.pull({ name: NAME, source: { kind: 'catalog' }, mirror: server.url });
+    const evil = new ZipFile();
+    const model = join(work, 'source');
+    for (const path of ['am/final.mdl', 'conf/model.conf', 'conf/fbank.conf', 'graph/HCLG.fst', 'graph/phones/word_boundary.int'])
+      evil.addBuffer(await readFile(join(model, path)), `evil/${path}`);
+    evil.addBuffer(Buffer.from('/etc/passwd'), 'evil/graph/words.txt', { mode: 0o120777 });
+    evil.end();
+    const chunks: Buffer[] = [];
+    for await (const chunk of evil.outputStream) chunks.push(chunk as Buffer);
+    server.serve('/evil.zip', Buffer.concat(chunks));
+    await expect(store.pull({ name: NAME, source: { kind: 'url', url: `${server.url}/evil.zip` }, force: true })).rejects.toThrow(
+      /evil.zip holds what a model never does: graph\/words.txt \(a symbolic link to \/etc\/passwd\); only plain files are installed/u,
+    );
+    expect(await store.verify(NAME)).toMatchObject({ ok: true });
+    expect((await readdir(store.root)).sort()).toEqual(['.downloads', NAME]);
+
+    // A link put into an installed model by hand.
+    await rm(join(store.root, NAME, 'graph', 'words.txt'));
+    await symlink('/etc/passwd', join(store.root, NAME, 'graph', 'words.txt'));
+    expect(await store.verify(NAME)).toEqual({
+      ok: false,
+      problems: ['graph/words.txt is missing', 'graph/words.txt (a symbolic link to /etc/passwd): not a plain file'],
+    });
   });
 
   it('verify finds a changed file; pull --force repairs it', async () => {

@@ -4,7 +4,7 @@ import { describeModelProblems, inspectModelDirectory } from '@asrctl/server';
 import extractZip from 'extract-zip';
 import { directorySize, formatBytes, freeBytes } from './disk.js';
 import { DownloadError, type DownloadProgress, downloadFile } from './download.js';
-import { type ModelManifest, readManifest, verifyAgainstManifest, writeManifest } from './model-manifest.js';
+import { type ModelManifest, notPlainFiles, readManifest, verifyAgainstManifest, writeManifest } from './model-manifest.js';
 import { catalogModel, catalogUrl } from './model-catalog.js';
 import { offlineWaysIn } from './offline-ways.js';
 import { CliError } from '../cli-error.js';
@@ -123,6 +123,12 @@ export class ModelStore {
         }
       }
       const modelDir = await findModelRoot(staging);
+      const links = await notPlainFiles(modelDir);
+      if (links.length > 0)
+        throw new CliError(
+          'model_install_failed',
+          `${source} holds what a model never does: ${links.join(', ')}; only plain files are installed. The installed model, if any, is unchanged`,
+        );
       const problems = await inspectModelDirectory(modelDir);
       if (problems === 'not_a_directory' || problems.length > 0)
         throw new CliError('model_install_failed', `${source} does not hold a usable Vosk model: ${describeModelProblems(name, problems)}`);
