@@ -112,6 +112,13 @@ async function fetchOnce(url: string, part: string, have: number, options: Downl
     throw new Error(`${url}: HTTP ${response.statusCode}`);
   if (response.statusCode >= 400) throw new DownloadError(`${url}: HTTP ${response.statusCode}`);
   const append = response.statusCode === 206;
+  // A server that answers another range than the one asked for would splice the file.
+  const resumedAt = /^bytes (\d+)-/u.exec(String(response.headers['content-range'] ?? ''))?.[1];
+  if (append && Number(resumedAt) !== have) {
+    stream.destroy();
+    await truncate(part, 0);
+    throw new Error(`the server answered the range from byte ${resumedAt ?? '?'}, not ${have}; restarting the download`);
+  }
   const offset = append ? have : 0;
   const length = Number(response.headers['content-length'] ?? Number.NaN);
   const total = Number.isFinite(length) ? offset + length : undefined;

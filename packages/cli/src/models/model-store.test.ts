@@ -80,6 +80,23 @@ describe('ModelStore against a real HTTP server', () => {
     expect((await store.verify(NAME)).ok).toBe(true);
   }, 30_000);
 
+  it('starts over when a resumed download is answered from another byte than the one asked for', async () => {
+    const cut = Math.floor(zip.length / 2);
+    server.cutNextAt(`/${NAME}.zip`, cut);
+    server.misrangeNextFrom(`/${NAME}.zip`, 1000);
+    const retries: number[] = [];
+    const outcome = await store.pull(
+      { name: NAME, source: { kind: 'url', url: `${server.url}/${NAME}.zip` } },
+      { onRetry: (_attempt, _err, resumeAt) => retries.push(resumeAt) },
+    );
+    expect(outcome.action).toBe('installed');
+    // The misranged answer was not appended: the third request fetches the whole file again.
+    expect(retries).toHaveLength(2);
+    expect(retries[1]).toBe(0);
+    expect(server.requests.map((r) => r.range)).toEqual([undefined, `bytes=${retries[0]}-`, undefined]);
+    expect((await store.verify(NAME)).ok).toBe(true);
+  }, 30_000);
+
   it('retries a server error (503) and installs', async () => {
     server.failNextWith(`/${NAME}.zip`, 503);
     const retries: string[] = [];

@@ -18,6 +18,8 @@ export interface ModelServer {
   cutNextAt(path: string, bytes: number): void;
   /** The next response to `path` is this HTTP status (a 503 from an overloaded server, say). */
   failNextWith(path: string, status: number): void;
+  /** The next Range request to `path` is answered from this byte instead of the one asked for (a broken cache). */
+  misrangeNextFrom(path: string, start: number): void;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function startModelServer(): Promise<ModelServer> {
   const bodies = new Map<string, Buffer>();
   const cuts = new Map<string, number>();
   const failures = new Map<string, number>();
+  const misranges = new Map<string, number>();
   const requests: ServedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
@@ -44,7 +47,8 @@ export async function startModelServer(): Promise<ModelServer> {
     let start = 0;
     const range = /^bytes=(\d+)-$/u.exec(req.headers.range ?? '');
     if (range) {
-      start = Number(range[1]);
+      start = misranges.get(path) ?? Number(range[1]);
+      misranges.delete(path);
       if (start >= body.length) {
         res.writeHead(416, { 'content-range': `bytes */${body.length}` }).end();
         return;
@@ -74,6 +78,7 @@ export async function startModelServer(): Promise<ModelServer> {
     serve: (path, body) => void bodies.set(path, body),
     cutNextAt: (path, bytes) => void cuts.set(path, bytes),
     failNextWith: (path, status) => void failures.set(path, status),
+    misrangeNextFrom: (path, start) => void misranges.set(path, start),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
