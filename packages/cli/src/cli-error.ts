@@ -11,6 +11,7 @@ export type CliErrorCode =
   | 'image_failed'
   | 'image_push_failed'
   | 'invalid_deploy_config'
+  | 'invalid_model_name'
   | 'invalid_wav'
   | 'model_changed'
   | 'model_install_failed'
