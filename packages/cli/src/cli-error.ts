@@ -2,6 +2,7 @@
 export type CliErrorCode =
   | 'app_start_failed'
   | 'deploy_locked'
+  | 'disk_full'
   | 'download_failed'
   | 'edge_failed'
   | 'edge_start_failed'

@@ -221,6 +221,14 @@ describe('ModelStore against a real HTTP server', () => {
     });
   });
 
+  it("removes the staging directories of pulls whose process is gone, not a running pull's", async () => {
+    const gone = (await execa('sh', ['-c', 'echo $$'])).stdout;
+    await mkdir(join(store.root, `.staging-${gone}-${NAME}-abc123`, 'model'), { recursive: true });
+    await mkdir(join(store.root, `.staging-${process.pid}-${NAME}-def456`));
+    await store.pull({ name: 'from-dir', source: { kind: 'local', path: join(work, 'source') } });
+    expect((await readdir(store.root)).sort()).toEqual([`.downloads`, `.staging-${process.pid}-${NAME}-def456`, 'from-dir']);
+  });
+
   it('verify finds a changed file; pull --force repairs it', async () => {
     await store.pull({ name: NAME, source: { kind: 'catalog' }, mirror: server.url });
     await appendFile(join(store.root, NAME, 'conf', 'model.conf'), '--extra-option=1\n');
@@ -262,5 +270,29 @@ describe('ModelStore on a small filesystem (tmpfs, as root)', () => {
     const store = new ModelStore(mount);
     await expect(store.pull({ name: 'big', source: { kind: 'url', url: `${server.url}/big.zip` } })).rejects.toThrow(/no space left for .*big.zip while downloading/u);
     expect((await readdir(mount)).filter((e) => !e.startsWith('.'))).toEqual([]);
+  });
+
+  it('says the disk is full when it fills while unpacking, keeps the download, and unpacks it without fetching once space is freed', async () => {
+    await rm(join(mount, '.downloads'), { recursive: true, force: true }); // the test before keeps its partial download
+    // Zeros compress to almost nothing: the zip fits in 1 MiB, the model does not.
+    const roomy = await mkdtemp(join(tmpdir(), 'asrctl-roomy-'));
+    await writeToneModel(roomy, { words: toneWordsFor('en') });
+    await writeFile(join(roomy, 'padding.bin'), Buffer.alloc(3 * 1024 * 1024));
+    server.serve('/roomy.zip', await zipDirectory(roomy, 'roomy'));
+    await rm(roomy, { recursive: true, force: true });
+    server.requests.length = 0;
+    const store = new ModelStore(mount);
+    const pull = (): Promise<unknown> => store.pull({ name: 'roomy', source: { kind: 'url', url: `${server.url}/roomy.zip` } });
+    await expect(pull()).rejects.toMatchObject({
+      code: 'disk_full',
+      message: expect.stringMatching(/^no space left in .* to unpack .*roomy.zip: free some space .* the download is kept/u) as string,
+    });
+    expect((await readdir(join(mount, '.downloads'))).sort()).toEqual(['roomy.zip', 'roomy.zip.source']);
+    expect((await readdir(mount)).filter((e) => !e.startsWith('.'))).toEqual([]);
+
+    await execa('mount', ['-o', 'remount,size=8m', mount]);
+    expect(await pull()).toMatchObject({ action: 'installed', downloadedBytes: 0 });
+    expect(server.requests).toHaveLength(1);
+    expect(await readdir(join(mount, '.downloads'))).toEqual([]);
   });
 });

@@ -1,4 +1,4 @@
-import { chmod, cp, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { describeModelProblems, inspectModelDirectory } from '@asrctl/server';
 import extractZip from 'extract-zip';
@@ -41,6 +41,8 @@ export interface InstalledModel {
 }
 
 const DOWNLOADS = '.downloads';
+/** A pull's staging directory: `.staging-PID-NAME-XXXXXX`, its process id telling whether it is abandoned. */
+const STAGING = '.staging-';
 
 /**
  * The models directory: one directory per model, installed only whole. Downloads and extraction
@@ -93,7 +95,8 @@ export class ModelStore {
       return { name, dir, action: 'present', downloadedBytes: 0 };
     }
     await mkdir(join(this.root, DOWNLOADS), { recursive: true });
-    const staging = await mkdtemp(join(this.root, `.staging-${name}-`));
+    await this.removeAbandonedStaging();
+    const staging = await mkdtemp(join(this.root, `${STAGING}${process.pid}-${name}-`));
     let downloadedBytes = 0;
     try {
       let source: string;
@@ -107,20 +110,36 @@ export class ModelStore {
         source = url;
         await this.checkFreeDisk(name);
         const zip = join(this.root, DOWNLOADS, `${name}.zip`);
-        say(`downloading ${url}`);
-        const result = await downloadFile(url, zip, {
-          ...(events.onProgress && { onProgress: events.onProgress }),
-          ...(events.onRetry && { onRetry: events.onRetry }),
-        }).catch((err: unknown) => {
-          const full = err instanceof DownloadError && (err.cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOSPC';
-          throw full ? new CliError('model_install_failed', `${err.message}\n${offlineWaysIn(name, this.root)}`, { cause: err }) : err;
-        });
-        downloadedBytes = result.bytes;
+        // The URL a complete download came from: one kept because the disk filled while unpacking.
+        const keptFrom = `${zip}.source`;
+        const kept = (await readFile(keptFrom, 'utf8').catch(() => undefined)) === url && (await stat(zip).then((z) => z.isFile(), () => false));
+        if (kept) say(`unpacking ${zip}, downloaded before from ${url}`);
+        else {
+          await rm(keptFrom, { force: true });
+          say(`downloading ${url}`);
+          const result = await downloadFile(url, zip, {
+            ...(events.onProgress && { onProgress: events.onProgress }),
+            ...(events.onRetry && { onRetry: events.onRetry }),
+          }).catch((err: unknown) => {
+            const full = err instanceof DownloadError && (err.cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOSPC';
+            throw full ? new CliError('model_install_failed', `${err.message}\n${offlineWaysIn(name, this.root)}`, { cause: err }) : err;
+          });
+          downloadedBytes = result.bytes;
+          // Before unpacking, which may fill the disk; without it, the zip would only be fetched again.
+          await writeFile(keptFrom, url).catch(() => undefined);
+        }
         try {
           await this.extract(zip, staging);
-        } finally {
-          await rm(zip, { force: true }); // a bad zip must be downloaded again, a good one is no longer needed
+        } catch (err) {
+          // Only the disk was short: the complete download is kept, so running again unpacks it without fetching it again.
+          if (err instanceof CliError && err.code === 'disk_full')
+            throw new CliError('disk_full', `${err.message}; the download is kept (${zip}) and not fetched again`);
+          await rm(zip, { force: true }); // a bad zip must be downloaded again
+          await rm(keptFrom, { force: true });
+          throw err;
         }
+        await rm(zip, { force: true });
+        await rm(keptFrom, { force: true });
       }
       const modelDir = await findModelRoot(staging);
       const links = await notPlainFiles(modelDir);
@@ -181,7 +200,23 @@ export class ModelStore {
     try {
       await extractZip(zip, { dir: into });
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
+        throw new CliError(
+          'disk_full',
+          `no space left in ${this.root} to unpack ${zip}: free some space (the unpacked model needs about as much again as the zip) and run the same command again; the installed model, if any, is unchanged`,
+        );
       throw new CliError('model_install_failed', `${zip} is not a valid zip archive (${(err as Error).message}); the installed model, if any, is unchanged`);
+    }
+  }
+
+  /**
+   * Staging directories of pulls whose process is gone (Ctrl-C, a kill, a crash): each can hold a
+   * model's worth of space. A running pull's own is left alone.
+   */
+  private async removeAbandonedStaging(): Promise<void> {
+    for (const entry of await readdir(this.root)) {
+      const pid = Number(/^\.staging-(\d+)-/u.exec(entry)?.[1]);
+      if (pid && !processRuns(pid)) await rm(join(this.root, entry), { recursive: true, force: true });
     }
   }
 
@@ -197,6 +232,15 @@ export class ModelStore {
     await rename(modelDir, dir);
     await rm(aside, { recursive: true, force: true });
     return true;
+  }
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // it runs, as another user
   }
 }
 
