@@ -1,6 +1,7 @@
 /** What went wrong, as a stable name (scripts and tests tell failures apart by it). */
 export type CliErrorCode =
   | 'app_start_failed'
+  | 'cleanup_refused'
   | 'deploy_locked'
   | 'download_failed'
   | 'edge_failed'
