@@ -41,35 +41,15 @@ export function modelRemovalProblems(dirs: readonly AskedModelDirectory[], guard
   for (const dir of dirs) {
     const paths = [...new Set([dir.path, dir.realPath ?? dir.path])];
     const shown = dir.given === dir.path ? dir.path : `${dir.given} (${dir.path})`;
-    const holds = (other: string): boolean => paths.some((p) => within(other, p));
-    const pathProblem =
-      dir.found === 'nothing'
-        ? 'does not exist: nothing to remove (check the path)'
-        : dir.found === 'file'
-          ? 'is a file, not a model directory'
-          : paths.some((p) => dirname(p) === p)
-            ? 'is the root directory, not a model directory'
-            : holds(guards.home)
-              ? `is or holds your home directory ${guards.home}, not a model directory`
-              : holds(guards.cwd)
-                ? `is or holds the current directory ${guards.cwd}, not a model directory`
-                : holds(guards.modelsRoot)
-                  ? `is or holds the models directory ${guards.modelsRoot} (every installed model): remove one model with asrctl models rm NAME`
-                  : undefined;
-    if (pathProblem) {
-      problems.push({ kind: 'path', message: `--models ${shown} ${pathProblem}` });
+    const notAModel = pathProblem(dir, paths, guards);
+    if (notAModel) {
+      problems.push({ kind: 'path', message: `--models ${shown} ${notAModel}` });
       continue;
     }
     const seen = new Set<string>();
     for (const mount of guards.mounts) {
       const source = resolve(mount.source);
-      const relation = holds(source)
-        ? paths.includes(source)
-          ? ''
-          : ` (inside ${dir.path})`
-        : paths.some((p) => within(p, source))
-          ? ` (which holds ${dir.path})`
-          : undefined;
+      const relation = mountRelation(paths, source, dir.path);
       if (relation === undefined || seen.has(`${mount.holder}\0${source}`)) continue;
       seen.add(`${mount.holder}\0${source}`);
       const project = mount.labels[LABELS.project];
@@ -83,6 +63,27 @@ export function modelRemovalProblems(dirs: readonly AskedModelDirectory[], guard
     }
   }
   return problems;
+}
+
+/** Why a directory cannot be one model, or undefined. */
+function pathProblem(dir: AskedModelDirectory, paths: string[], guards: ModelRemovalGuards): string | undefined {
+  const holds = (other: string): boolean => paths.some((p) => within(other, p));
+  if (dir.found === 'nothing') return 'does not exist: nothing to remove (check the path)';
+  if (dir.found === 'file') return 'is a file, not a model directory';
+  if (paths.some((p) => dirname(p) === p)) return 'is the root directory, not a model directory';
+  if (holds(guards.home)) return `is or holds your home directory ${guards.home}, not a model directory`;
+  if (holds(guards.cwd)) return `is or holds the current directory ${guards.cwd}, not a model directory`;
+  if (holds(guards.modelsRoot))
+    return `is or holds the models directory ${guards.modelsRoot} (every installed model): remove one model with asrctl models rm NAME`;
+  return undefined;
+}
+
+/** How a mount's source stands to the directory (its `paths`), as the error says it; undefined: apart. */
+function mountRelation(paths: string[], source: string, shown: string): string | undefined {
+  if (paths.includes(source)) return '';
+  if (paths.some((p) => within(source, p))) return ` (inside ${shown})`;
+  if (paths.some((p) => within(p, source))) return ` (which holds ${shown})`;
+  return undefined;
 }
 
 /** Whether `path` is `dir` or lies inside it (both absolute). */
