@@ -1,6 +1,7 @@
 /** What went wrong, as a stable name (scripts and tests tell failures apart by it). */
 export type CliErrorCode =
   | 'app_start_failed'
+  | 'cleanup_refused'
   | 'deploy_locked'
   | 'disk_full'
   | 'download_failed'

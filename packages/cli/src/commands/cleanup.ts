@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { type CleanupItem, cleanupPlan } from '../operations/cleanup-plan.js';
-import { collect } from '../options/commander-options.js';
+import { collect, commanderOptions } from '../options/commander-options.js';
+import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { addTargetOptions } from './deployment-options.js';
-import { projectFrom } from './project.js';
+import { projectAndModelsDirFrom } from './project.js';
 import { countOf } from '../text/count-of.js';
 
 /** `asrctl cleanup`: lists what may go and asks for each kind (or --yes). Models only with --models. */
@@ -15,39 +16,49 @@ export function registerCleanup(program: Command): void {
   )
     .option('-y, --yes', 'remove everything listed without asking')
     .option('--dry-run', 'only list what would be removed')
-    .option('--models <dir>', 'also remove this model directory, repeatable', collect, undefined)
-    .action(async (flags: { project?: string; config?: string; yes?: boolean; dryRun?: boolean; models?: string[] }) => {
-      // Without a terminal the questions would go unanswered (and the command end as if declined).
-      if (!flags.yes && !flags.dryRun && !process.stdin.isTTY)
-        throw new Error(
-          'cleanup asks before removing anything, and its input is not a terminal\n  hint: asrctl cleanup --dry-run lists what would go; asrctl cleanup --yes removes it without asking',
-        );
-      const items = await cleanupPlan(connectEngine(), deploymentNames(projectFrom(flags)), {
-        ...(flags.models && { models: flags.models }),
-      });
-      if (items.length === 0) return void process.stdout.write('nothing to clean up\n');
-      const kinds = [...new Set(items.map((i) => i.kind))];
-      const ask = flags.yes || flags.dryRun ? undefined : createInterface({ input: process.stdin, output: process.stdout });
-      let removed = 0;
-      try {
-        for (const kind of kinds) {
-          const group = items.filter((i) => i.kind === kind);
-          process.stdout.write(`${kind}s:\n${group.map((i) => `  ${i.name}  (${i.why})`).join('\n')}\n`);
-          if (flags.dryRun) continue;
-          if (
-            ask &&
-            !/^y(es)?$/iu.test(
-              (await ask.question(`remove ${group.length === 1 ? 'this' : 'these'} ${countOf(group.length, kind)}? [y/N] `)).trim(),
+    .option(
+      '--models <dir>',
+      'also remove this model directory, repeatable (refused while a container or service mounts it)',
+      collect,
+      undefined,
+    )
+    // The models directory itself is never one --models directory: cleanup must know which it is.
+    .addOption(commanderOptions(DEPLOY_OPTIONS, ['modelsDir'])[0]!)
+    .action(
+      async (flags: { project?: string; config?: string; modelsDir?: string; yes?: boolean; dryRun?: boolean; models?: string[] }) => {
+        // Without a terminal the questions would go unanswered (and the command end as if declined).
+        if (!flags.yes && !flags.dryRun && !process.stdin.isTTY)
+          throw new Error(
+            'cleanup asks before removing anything, and its input is not a terminal\n  hint: asrctl cleanup --dry-run lists what would go; asrctl cleanup --yes removes it without asking',
+          );
+        const { project, modelsDir } = projectAndModelsDirFrom(flags);
+        const items = await cleanupPlan(connectEngine(), deploymentNames(project), {
+          ...(flags.models && { models: { dirs: flags.models, root: modelsDir } }),
+        });
+        if (items.length === 0) return void process.stdout.write('nothing to clean up\n');
+        const kinds = [...new Set(items.map((i) => i.kind))];
+        const ask = flags.yes || flags.dryRun ? undefined : createInterface({ input: process.stdin, output: process.stdout });
+        let removed = 0;
+        try {
+          for (const kind of kinds) {
+            const group = items.filter((i) => i.kind === kind);
+            process.stdout.write(`${kind}s:\n${group.map((i) => `  ${i.name}  (${i.why})`).join('\n')}\n`);
+            if (flags.dryRun) continue;
+            if (
+              ask &&
+              !/^y(es)?$/iu.test(
+                (await ask.question(`remove ${group.length === 1 ? 'this' : 'these'} ${countOf(group.length, kind)}? [y/N] `)).trim(),
+              )
             )
-          )
-            continue;
-          removed += await removeAll(group);
+              continue;
+            removed += await removeAll(group);
+          }
+        } finally {
+          ask?.close();
         }
-      } finally {
-        ask?.close();
-      }
-      if (!flags.dryRun) process.stdout.write(`removed ${removed} of ${items.length}\n`);
-    });
+        if (!flags.dryRun) process.stdout.write(`removed ${removed} of ${items.length}\n`);
+      },
+    );
 }
 
 async function removeAll(items: CleanupItem[]): Promise<number> {

@@ -27,9 +27,7 @@ export async function acquireDeployLock(docker: Docker, names: DeploymentNames):
     if (await createLockNetwork(docker, names.lock, labels))
       return { release: () => removeNetwork(docker, names.lock).catch(() => undefined) };
     const holder = (await networkLabels(docker, names.lock)) ?? {};
-    const pid = Number(holder[HOLDER.pid]);
-    const stale = holder[HOLDER.host] === hostname() && Number.isInteger(pid) && !processAlive(pid);
-    if (!stale)
+    if (!lockHolderGone(holder))
       throw new CliError(
         'deploy_locked',
         `another deploy of "${names.project}" is running (pid ${holder[HOLDER.pid] ?? '?'} on ${holder[HOLDER.host] ?? '?'}, since ${holder[HOLDER.since] ?? '?'})`,
@@ -38,6 +36,20 @@ export async function acquireDeployLock(docker: Docker, names: DeploymentNames):
     await removeNetwork(docker, names.lock).catch(() => undefined);
   }
   throw new CliError('deploy_locked', `could not take the deploy lock ${names.lock}`);
+}
+
+/**
+ * Whether a lock's holder (its network's labels) is gone: a process on this host that no longer
+ * runs. A holder on another host cannot be checked from here and counts as alive.
+ */
+export function lockHolderGone(holder: Record<string, string>): boolean {
+  const pid = Number(holder[HOLDER.pid]);
+  return holder[HOLDER.host] === hostname() && Number.isInteger(pid) && !processAlive(pid);
+}
+
+/** Who a lock's labels name as its holder, as text: "pid 42 on host-a, since 2026-01-01T00:00:00.000Z". */
+export function lockHolderText(holder: Record<string, string>): string {
+  return `pid ${holder[HOLDER.pid] ?? '?'} on ${holder[HOLDER.host] ?? '?'}, since ${holder[HOLDER.since] ?? '?'}`;
 }
 
 function processAlive(pid: number): boolean {

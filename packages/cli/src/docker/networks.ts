@@ -44,3 +44,12 @@ export async function networkLabels(docker: Docker, name: string): Promise<Recor
     .catch(() => undefined)) as { Labels?: Record<string, string> } | undefined;
   return network ? (network.Labels ?? {}) : undefined;
 }
+
+/** A network's id and labels, or undefined when it does not exist (or cannot be read). */
+export async function inspectNetwork(docker: Docker, name: string): Promise<{ id: string; labels: Record<string, string> } | undefined> {
+  const network = (await docker
+    .getNetwork(name)
+    .inspect()
+    .catch(() => undefined)) as { Id: string; Labels?: Record<string, string> } | undefined;
+  return network ? { id: network.Id, labels: network.Labels ?? {} } : undefined;
+}

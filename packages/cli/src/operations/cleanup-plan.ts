@@ -1,19 +1,31 @@
-import { rm } from 'node:fs/promises';
+import { realpath, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import type Docker from 'dockerode';
+import { CliError } from '../cli-error.js';
 import type { DeploymentNames } from '../deployment/deployment-names.js';
 import { containerImageIds } from '../docker/containers.js';
 import { listImages, removeImage } from '../docker/images.js';
 import type { CleanupItem } from '../targets/deployment-target.js';
 import { TARGETS } from '../targets/index.js';
+import { type HostMount, hostMounts } from '../docker/mounts.js';
+import { type AskedModelDirectory, type ModelRemovalProblem, askedModelDirectory, modelRemovalProblems } from './model-removal.js';
+import { staleDeployLock } from './stale-deploy-lock.js';
 
 export type { CleanupItem } from '../targets/deployment-target.js';
 
 /**
  * What `asrctl cleanup` may remove: stopped containers of the project, its app images not used by
- * a container, dangling images, what each target leaves unused (Swarm configs and secrets), and
- * (only when asked) model directories. Running containers and the images they use are never listed.
+ * a container, dangling images, what each target leaves unused (Swarm configs and secrets), a deploy
+ * lock whose holder is gone, and (only when asked) model directories. Running containers and the
+ * images they use are never listed; a model directory that anything mounts, or that cannot be a
+ * model, refuses the whole plan (CliError cleanup_refused, every reason at once).
  */
-export async function cleanupPlan(docker: Docker, names: DeploymentNames, options: { models?: string[] }): Promise<CleanupItem[]> {
+export async function cleanupPlan(
+  docker: Docker,
+  names: DeploymentNames,
+  options: { models?: { dirs: string[]; root: string } },
+): Promise<CleanupItem[]> {
+  const models = options.models ? await modelsToRemove(docker, options.models.dirs, options.models.root) : [];
   const inUse = await containerImageIds(docker);
   const fromTargets: CleanupItem[] = [];
   for (const target of TARGETS) {
@@ -35,11 +47,48 @@ export async function cleanupPlan(docker: Docker, names: DeploymentNames, option
       why: 'untagged layers left by rebuilds',
       remove: () => removeImage(docker, image.id),
     });
-  const models = (options.models ?? []).map((dir): CleanupItem => ({
+  const locks = await staleDeployLock(docker, names);
+  return [...containers, ...images, ...fromTargets.filter((i) => i.kind !== 'container'), ...locks, ...models];
+}
+
+/**
+ * The --models directories as items, or CliError cleanup_refused with every reason to keep one.
+ * Each is checked again just before it goes: a deploy may have mounted it while cleanup asked.
+ */
+async function modelsToRemove(docker: Docker, given: string[], root: string): Promise<CleanupItem[]> {
+  const cwd = process.cwd();
+  const problems = async (dirs: AskedModelDirectory[]): Promise<ModelRemovalProblem[]> =>
+    modelRemovalProblems(dirs, {
+      cwd,
+      home: await realpathOr(homedir()),
+      modelsRoot: await realpathOr(root),
+      mounts: await withRealSources(await hostMounts(docker)),
+    });
+  const dirs = await Promise.all(given.map((dir) => askedModelDirectory(dir, cwd)));
+  const refused = await problems(dirs);
+  if (refused.length > 0)
+    throw new CliError('cleanup_refused', `cleanup refused, nothing was removed:\n  - ${refused.map((p) => p.message).join('\n  - ')}`, {
+      hint: 'fix or drop those --models directories, then run cleanup again',
+      exitCode: refused.some((p) => p.kind === 'path') ? 2 : 1,
+    });
+  return dirs.map((dir) => ({
     kind: 'model',
-    name: dir,
+    name: dir.path,
     why: 'asked for with --models',
-    remove: () => rm(dir, { recursive: true, force: true }),
+    remove: async () => {
+      const now = await problems([await askedModelDirectory(dir.path, cwd)]);
+      if (now.length > 0) throw new Error(`kept: ${now.map((p) => p.message).join('; ')}`);
+      await rm(dir.path, { recursive: true, force: true });
+    },
   }));
-  return [...containers, ...images, ...fromTargets.filter((i) => i.kind !== 'container'), ...models];
+}
+
+async function realpathOr(path: string): Promise<string> {
+  return realpath(path).catch(() => path);
+}
+
+/** Each mount, and again under its real path where a symlink leads there (the engine is on this host). */
+async function withRealSources(mounts: HostMount[]): Promise<HostMount[]> {
+  const real = await Promise.all(mounts.map(async (m) => ({ ...m, source: await realpathOr(m.source) })));
+  return [...mounts, ...real.filter((m, i) => m.source !== mounts[i]!.source)];
 }

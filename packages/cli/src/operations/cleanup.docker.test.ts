@@ -1,0 +1,166 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LABELS, deploymentNames } from '../deployment/deployment-names.js';
+import { BASE_IMAGES } from '../images/base-images.js';
+import { dockerForTests } from '../testing/docker-fixture.js';
+import { swarmForTests } from '../testing/swarm-fixture.js';
+
+const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
+const project = `asrclean${process.pid}`;
+const names = deploymentNames(project);
+const container = `${project}-app-blue`;
+const service = `${project}_app`;
+
+describe('asrctl cleanup on a real Docker engine', () => {
+  let docker: Docker;
+  let work: string;
+  let inuse: string;
+  const asrctl = (...args: string[]) => execa('node', [CLI, ...args], { reject: false, cwd: work });
+
+  beforeAll(async () => {
+    docker = await dockerForTests();
+    work = await mkdtemp(join(tmpdir(), 'asrctl-cleanup-'));
+    inuse = join(work, 'store', 'inuse');
+    await mkdir(join(work, 'models'));
+    expect((await asrctl('models', 'synth', inuse)).exitCode).toBe(0);
+    // As a deployment's app container mounts its model (its labels name the project).
+    await docker.createContainer({
+      name: container,
+      Image: BASE_IMAGES.debian,
+      Cmd: ['sleep', 'infinity'],
+      Labels: { [LABELS.project]: project, [LABELS.role]: 'app' },
+      HostConfig: { Binds: [`${inuse}:/models/inuse:ro`] },
+    });
+    await docker.getContainer(container).start();
+  }, 300_000);
+
+  afterAll(async () => {
+    await docker
+      ?.getContainer(container)
+      .remove({ force: true })
+      .catch(() => undefined);
+    await docker
+      ?.getNetwork(names.lock)
+      .remove()
+      .catch(() => undefined);
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('refuses a model directory a running container mounts, naming it, and removes nothing', async () => {
+    const out = await asrctl('cleanup', '--project', project, '--yes', '--models', inuse);
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toContain(
+      `--models ${inuse} is in use: container "${container}" (running) of deployment "${project}" mounts ${inuse} at /models/inuse`,
+    );
+    expect(out.stderr).toContain(`stop that deployment first (asrctl stop --project ${project}), or deploy it without that model`);
+    expect(out.stdout).not.toContain('removed');
+    expect(existsSync(join(inuse, 'am', 'final.mdl'))).toBe(true);
+  });
+
+  it('refuses what holds it, and a stopped container still holds it', async () => {
+    await docker.getContainer(container).stop({ t: 0 });
+    const out = await asrctl('cleanup', '--project', project, '--yes', '--models', 'store');
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toContain(
+      `--models store (${join(work, 'store')}) is in use: container "${container}" (exited) of deployment "${project}" mounts ${inuse} (inside ${join(work, 'store')})`,
+    );
+    // The stopped container itself was not removed either: nothing goes when anything is refused.
+    expect((await docker.getContainer(container).inspect()).State.Status).toBe('exited');
+    expect(existsSync(inuse)).toBe(true);
+  });
+
+  it('refuses the root, the current directory and the models directory, every problem at once', async () => {
+    const out = await asrctl(
+      'cleanup',
+      '--project',
+      project,
+      '--dry-run',
+      '--models',
+      '/',
+      '--models',
+      '.',
+      '--models',
+      'models',
+      '--models',
+      inuse,
+    );
+    expect(out.exitCode).toBe(2);
+    expect(out.stdout).toBe('');
+    expect(out.stderr).toContain('--models / is the root directory, not a model directory');
+    expect(out.stderr).toContain(`--models . (${work}) is or holds the current directory ${work}, not a model directory`);
+    expect(out.stderr).toContain(`is or holds the models directory ${join(work, 'models')}`);
+    expect(out.stderr).toContain(`--models ${inuse} is in use`);
+  });
+
+  it('refuses a model directory a Swarm service mounts, though it runs no task', async () => {
+    const swarm = await swarmForTests(docker);
+    try {
+      await docker.createService({
+        Name: service,
+        Labels: { [LABELS.project]: project },
+        TaskTemplate: {
+          ContainerSpec: {
+            Image: BASE_IMAGES.debian,
+            Command: ['sleep', 'infinity'],
+            Mounts: [{ Type: 'bind', Source: inuse, Target: '/models/inuse', ReadOnly: true }],
+          },
+        },
+        Mode: { Replicated: { Replicas: 0 } },
+      });
+      await docker.getContainer(container).remove({ force: true });
+      const out = await asrctl('cleanup', '--project', project, '--dry-run', '--models', inuse);
+      expect(out.exitCode).toBe(1);
+      expect(out.stderr).toContain(
+        `--models ${inuse} is in use: Swarm service "${service}" of deployment "${project}" mounts ${inuse} at /models/inuse`,
+      );
+    } finally {
+      await docker
+        .getService(service)
+        .remove()
+        .catch(() => undefined);
+      await swarm.leave();
+    }
+  });
+
+  it('removes the model directory once nothing mounts it', async () => {
+    const out = await asrctl('cleanup', '--project', project, '--yes', '--models', inuse);
+    expect(out.exitCode).toBe(0);
+    expect(out.stdout).toContain(`models:\n  ${inuse}  (asked for with --models)`);
+    expect(existsSync(inuse)).toBe(false);
+  });
+
+  it('lists and removes a deploy lock whose holder is gone, never a live one', async () => {
+    const dead = spawn(process.execPath, ['-e', '']);
+    await once(dead, 'exit');
+    const lockLabels = (pid: number) => ({
+      [LABELS.project]: project,
+      [LABELS.role]: 'lock',
+      'io.asrctl.lock.host': hostname(),
+      'io.asrctl.lock.pid': String(pid),
+      'io.asrctl.lock.since': '2026-01-01T00:00:00.000Z',
+    });
+    // A live holder (this test's own process): a deploy in progress.
+    await docker.createNetwork({ Name: names.lock, Internal: true, Labels: lockLabels(process.pid) });
+    const live = await asrctl('cleanup', '--project', project, '--yes');
+    expect(live.exitCode).toBe(0);
+    expect(live.stdout).not.toContain(names.lock);
+    expect((await docker.getNetwork(names.lock).inspect()).Name).toBe(names.lock);
+    await docker.getNetwork(names.lock).remove();
+
+    await docker.createNetwork({ Name: names.lock, Internal: true, Labels: lockLabels(dead.pid!) });
+    const listed = await asrctl('cleanup', '--project', project, '--dry-run');
+    expect(listed.stdout).toContain(
+      `deploy locks:\n  ${names.lock}  (left by a deploy that is gone: pid ${dead.pid} on ${hostname()}, since 2026-01-01T00:00:00.000Z)`,
+    );
+    const removed = await asrctl('cleanup', '--project', project, '--yes');
+    expect(removed.exitCode).toBe(0);
+    expect(await docker.listNetworks({ filters: { name: [names.lock] } })).toEqual([]);
+  });
+});
