@@ -16,6 +16,7 @@ export type CliErrorCode =
   | 'invalid_model_name'
   | 'invalid_wav'
   | 'model_changed'
+  | 'model_in_use'
   | 'model_install_failed'
   | 'model_prefetch_failed'
   | 'not_scalable'

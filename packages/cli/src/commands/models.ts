@@ -11,6 +11,10 @@ import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { DeployConfigError } from '../deployment/deploy-config.js';
 import { checkEnv, commanderOptions } from '../options/commander-options.js';
 import { countOf } from '../text/count-of.js';
+import { CliError } from '../cli-error.js';
+import { connectEngine, engineFacts } from '../docker/engine.js';
+import { modelDirectoryProblems } from '../operations/cleanup-plan.js';
+import { askedModelDirectory } from '../operations/model-removal.js';
 
 interface SynthOptions {
   lang: 'en' | 'cn';
@@ -127,7 +131,9 @@ export function registerModels(program: Command): void {
     .argument('<name>')
     .addOption(storeOption())
     .action(async (name: string, options: StoreOptions) => {
-      const removed = await new ModelStore(storeSettings(options).modelsDir).remove(name);
+      const store = new ModelStore(storeSettings(options).modelsDir);
+      await refuseIfMounted(store, name);
+      const removed = await store.remove(name);
       process.stdout.write(removed ? `removed ${name}\n` : `${name} was not installed\n`);
     });
 
@@ -151,6 +157,33 @@ export function registerModels(program: Command): void {
         process.stdout.write(`wrote ${resolve(options.clip)}: "${clip.text}" (asrctl transcribe ${options.clip})\n`);
       }
     });
+}
+
+/**
+ * A model a container or Swarm service mounts stays: the deployment would fail at its next start
+ * without it. Without a reachable engine (a host that runs `asrctl serve` only) nothing can be
+ * checked, and that is said.
+ */
+async function refuseIfMounted(store: ModelStore, name: string): Promise<void> {
+  const dir = store.modelDir(name);
+  const docker = connectEngine();
+  if (
+    !(await engineFacts(docker).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    process.stderr.write(`asrctl: no Docker engine answers, so whether a deployment mounts ${dir} was not checked\n`);
+    return;
+  }
+  const inUse = (await modelDirectoryProblems(docker, [await askedModelDirectory(dir, process.cwd())], store.root, process.cwd())).filter(
+    (p) => p.kind === 'in use',
+  );
+  if (inUse.length > 0)
+    throw new CliError(
+      'model_in_use',
+      `${name} was not removed:\n  - ${inUse.map((p) => p.message.replace(/^--models /u, '')).join('\n  - ')}`,
+    );
 }
 
 /** One status line on stderr, rewritten in place: bytes, percentage, speed. */

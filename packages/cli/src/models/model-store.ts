@@ -64,7 +64,7 @@ export class ModelStore {
    * The directory of a model a user named. A name, never a path: `models rm ..` removed the
    * directory holding the store, and `rm .` the store itself.
    */
-  private namedDir(name: string): string {
+  modelDir(name: string): string {
     if (!/^[\w.-]+$/u.test(name) || name.startsWith('.'))
       throw new CliError('invalid_model_name', `model name "${name}": use letters, digits, . - _ (a model in ${this.root}, not a path)`, {
         exitCode: 2,
@@ -87,7 +87,7 @@ export class ModelStore {
   /** Installs a model unless a complete one is there (then no network is used at all). */
   async pull(request: PullRequest, events: PullEvents = {}): Promise<PullOutcome> {
     const { name } = request;
-    const dir = this.namedDir(name);
+    const dir = this.modelDir(name);
     const say = events.say ?? (() => undefined);
     const existing = await this.presentAndComplete(dir);
     if (existing && !request.force) {
@@ -163,11 +163,11 @@ export class ModelStore {
   }
 
   async verify(name: string): Promise<Awaited<ReturnType<typeof verifyAgainstManifest>>> {
-    return verifyAgainstManifest(this.namedDir(name));
+    return verifyAgainstManifest(this.modelDir(name));
   }
 
   async remove(name: string): Promise<boolean> {
-    const dir = this.namedDir(name);
+    const dir = this.modelDir(name);
     const there = await stat(dir).then(() => true, () => false);
     await rm(dir, { recursive: true, force: true });
     return there;

@@ -57,13 +57,7 @@ export async function cleanupPlan(
  */
 async function modelsToRemove(docker: Docker, given: string[], root: string): Promise<CleanupItem[]> {
   const cwd = process.cwd();
-  const problems = async (dirs: AskedModelDirectory[]): Promise<ModelRemovalProblem[]> =>
-    modelRemovalProblems(dirs, {
-      cwd,
-      home: await realpathOr(homedir()),
-      modelsRoot: await realpathOr(root),
-      mounts: await withRealSources(await hostMounts(docker)),
-    });
+  const problems = (dirs: AskedModelDirectory[]): Promise<ModelRemovalProblem[]> => modelDirectoryProblems(docker, dirs, root, cwd);
   const dirs = await Promise.all(given.map((dir) => askedModelDirectory(dir, cwd)));
   const refused = await problems(dirs);
   if (refused.length > 0)
@@ -81,6 +75,21 @@ async function modelsToRemove(docker: Docker, given: string[], root: string): Pr
       await rm(dir.path, { recursive: true, force: true });
     },
   }));
+}
+
+/** Why each directory must stay (modelRemovalProblems), with every mount on this engine; `root`: the models directory. */
+export async function modelDirectoryProblems(
+  docker: Docker,
+  dirs: AskedModelDirectory[],
+  root: string,
+  cwd: string,
+): Promise<ModelRemovalProblem[]> {
+  return modelRemovalProblems(dirs, {
+    cwd,
+    home: await realpathOr(homedir()),
+    modelsRoot: await realpathOr(root),
+    mounts: await withRealSources(await hostMounts(docker)),
+  });
 }
 
 async function realpathOr(path: string): Promise<string> {

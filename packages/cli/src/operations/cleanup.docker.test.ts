@@ -64,6 +64,16 @@ describe('asrctl cleanup on a real Docker engine', () => {
     expect(existsSync(join(inuse, 'am', 'final.mdl'))).toBe(true);
   });
 
+  it('models rm refuses a model a container mounts too', async () => {
+    const out = await asrctl('models', 'rm', 'inuse', '--models-dir', 'store');
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toContain(
+      `inuse was not removed:\n  - ${inuse} is in use: container "${container}" (running) of deployment "${project}"`,
+    );
+    expect(out.stdout).toBe('');
+    expect(existsSync(join(inuse, 'am', 'final.mdl'))).toBe(true);
+  });
+
   it('refuses what holds it, and a stopped container still holds it', async () => {
     await docker.getContainer(container).stop({ t: 0 });
     const out = await asrctl('cleanup', '--project', project, '--yes', '--models', 'store');
