@@ -95,7 +95,9 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       );
 
     it('during the swap, removes the new app, keeps the old one serving, releases the lock and exits 130', async () => {
-      expect((await run()).color).toBe('blue');
+      // A drain that would outlast the tests, set now: a deploy that changes it reloads the edge,
+      // whose new workers do not count the sessions the old ones hold.
+      expect((await run({ drainTimeout: '600' })).color).toBe('blue');
 
       // Interrupted while the new colour loads its models.
       const result = await interruptedDeploy(
@@ -119,8 +121,8 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
 
     it('during the drain, stops the old app at once (its session gets its finals and 1012), the verified new one serves', async () => {
       const session = await startStreamingSession(`ws://127.0.0.1:${port}/`);
-      // A drain that would outlast the test: only the interruption ends it.
-      const result = await interruptedDeploy(models.dir, ['--project', project, '--drain-timeout', '600'], (stdout) =>
+      // The drain would last 600 s: only the interruption ends it.
+      const result = await interruptedDeploy(models.dir, ['--project', project], (stdout) =>
         stdout.includes('blue drains: new connections go to green'),
       );
       const streamed = await session.stop();
