@@ -32,12 +32,13 @@ interface InterruptedDeploy {
 
 /**
  * Runs the built CLI's `asrctl deploy --plain` (its settings those the running deployment was
- * deployed with) and sends it SIGINT once `ready` holds: as an operator's Ctrl-C at that point.
+ * deployed with) and sends it SIGINT (an operator's Ctrl-C) or SIGTERM once `ready` holds.
  */
 async function interruptedDeploy(
   cwd: string,
   args: string[],
   ready: (stdout: string) => boolean | Promise<boolean>,
+  signal: 'SIGINT' | 'SIGTERM' = 'SIGINT',
 ): Promise<InterruptedDeploy> {
   const child = execa('node', [CLI, 'deploy', '--plain', ...args], { reject: false, cwd, all: false });
   let stdout = '';
@@ -52,7 +53,7 @@ async function interruptedDeploy(
     (yes) => yes,
     { what: 'the deploy to reach the point to interrupt it', timeoutMs: 240_000, intervalMs: 100 },
   );
-  child.kill('SIGINT');
+  child.kill(signal);
   const result = await child;
   return { exitCode: result.exitCode, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
 }
@@ -112,6 +113,21 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(result.stderr).toContain('interrupted by SIGINT during Swap: undoing the swap');
       expect(result.stderr).toMatch(
         /asrctl: deploy interrupted by SIGINT during Swap: the swap was undone \(the new app was removed\): the previous version serves; the deploy lock is released\n {2}hint: asrctl status/u,
+      );
+      expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
+      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', active: 'blue', problems: [] });
+      expect(await recognize(port)).toEqual(['low high']);
+    }, 240_000);
+
+    it('on SIGTERM during the image build, changes nothing, releases the lock and exits 143', async () => {
+      const result = await interruptedDeploy(models.dir, ['--project', project], (stdout) => stdout.includes('[Image build]'), 'SIGTERM');
+
+      expect(result.exitCode).toBe(143);
+      expect(result.stdout).not.toContain('[Swap]');
+      expect(result.stderr).toContain('asrctl: SIGTERM: stopping the deploy safely (SIGTERM again exits at once, undoing nothing)');
+      expect(result.stderr).toContain(
+        'asrctl: deploy interrupted by SIGTERM during Image build: nothing running was changed: the previous version serves; the deploy lock is released',
       );
       expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
       expect(await networkLabels(docker, names.lock)).toBeUndefined();
