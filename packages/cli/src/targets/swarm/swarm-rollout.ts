@@ -61,6 +61,8 @@ export const swarmRollingUpdate = {
 
     const auth = config.registry ? await registryAuth(config.registry) : undefined;
     const image = specImage(appSpec);
+    // Interrupted before anything changed: nothing to roll back.
+    signal.throwIfAborted();
     if (appBefore) {
       say(`rolling update of ${names.appService} to ${image}: one task at a time, each new task healthy before an old one stops`);
       await updateService(docker, appBefore, appSpec, { ...(auth && { auth }) });
