@@ -12,6 +12,7 @@ export type CliErrorCode =
   | 'image_build_failed'
   | 'image_failed'
   | 'image_push_failed'
+  | 'interrupted'
   | 'invalid_deploy_config'
   | 'invalid_model_name'
   | 'invalid_wav'

@@ -1,6 +1,7 @@
 // The programmatic API: what the CLI commands call, for scripts and the benchmarks.
 export { CliError, isCliError, type CliErrorCode } from './cli-error.js';
 export { deploy, plainPhaseRunner, DEPLOY_PHASES, RESTART_PHASES, type DeployReport, type PhaseRunner } from './deploy/deploy.js';
+export { Interruption } from './deploy/interruption.js';
 export { resolveDeployConfig, deployInputFromEnv, type DeployConfig, type DeployInput } from './deployment/deploy-config.js';
 export { deploymentNames, type DeploymentNames } from './deployment/deployment-names.js';
 export { TARGETS, deployedTarget, targetNamed } from './targets/index.js';

@@ -47,4 +47,20 @@ describe('pollUntil', () => {
     await expect(attempt).rejects.toThrow('exited');
     expect(calls).toBe(1);
   });
+
+  it("stops waiting at once when the signal is aborted, with the signal's reason", async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    const attempt = pollUntil(
+      () => {
+        // Aborted during the minute's wait that follows this check.
+        setImmediate(() => controller.abort(new Error('interrupted')));
+        return ++calls;
+      },
+      () => false,
+      { what: 'never', timeoutMs: 600_000, intervalMs: 60_000, signal: controller.signal },
+    );
+    await expect(attempt).rejects.toThrow('interrupted');
+    expect(calls).toBe(1);
+  });
 });

@@ -7,6 +7,8 @@ export interface PollOptions<T> {
   intervalMs: number;
   /** The error to throw at the deadline (default: PollTimeoutError); `last` is the last value checked. */
   timeoutError?: (message: string, last: T) => Error | Promise<Error>;
+  /** Stops the wait: the poll throws the signal's reason before the next check. */
+  signal?: AbortSignal;
 }
 
 /** The deadline passed before what a poll waited for happened. */
@@ -23,11 +25,14 @@ export class PollTimeoutError<T = unknown> extends Error {
 
 /**
  * Calls `check` every `intervalMs` until `done` holds for what it returns, and returns that; after
- * `timeoutMs` throws an error naming what it waited for. `check` may throw to give up at once.
+ * `timeoutMs` throws an error naming what it waited for. `check` may throw to give up at once; an
+ * aborted `signal` ends the wait between checks with the signal's reason.
  */
 export async function pollUntil<T>(check: () => T | Promise<T>, done: (value: T) => boolean, options: PollOptions<T>): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
+  const { signal } = options;
   for (;;) {
+    signal?.throwIfAborted();
     const last = await check();
     if (done(last)) return last;
     if (Date.now() >= deadline) {
@@ -36,7 +41,12 @@ export async function pollUntil<T>(check: () => T | Promise<T>, done: (value: T)
       const message = `timed out after ${formatDuration(options.timeoutMs)} waiting for ${options.what}${seen}`;
       throw options.timeoutError ? await options.timeoutError(message, last) : new PollTimeoutError(message, last);
     }
-    await sleep(Math.min(options.intervalMs, Math.max(0, deadline - Date.now())));
+    try {
+      await sleep(Math.min(options.intervalMs, Math.max(0, deadline - Date.now())), undefined, signal && { signal });
+    } catch (err) {
+      signal?.throwIfAborted();
+      throw err;
+    }
   }
 }
 

@@ -7,6 +7,7 @@ import { connectEngine } from '../docker/engine.js';
 import { addDeployOptions } from './deployment-options.js';
 import { givenSettings, settingsFor } from './deployment-settings.js';
 import { canDrawTaskList } from './task-list-terminal.js';
+import { stopSafelyOnSignals } from './stop-signals.js';
 
 /** `asrctl deploy`: the six phases, the running service untouched until the new one is proven. */
 export function registerDeploy(program: Command): void {
@@ -44,10 +45,12 @@ async function runDeploy(flags: DeployFlags, mode: 'deploy' | 'restart'): Promis
     say: (l) => process.stdout.write(`${l}\n`),
   });
   const runner = plain || !canDrawTaskList(process.stdout) ? plainPhaseRunner((l) => process.stdout.write(`${l}\n`)) : listrRunner;
+  const stopping = stopSafelyOnSignals((l) => process.stderr.write(`${l}\n`));
   const report = await deploy(docker, config, runner, {
     ...(mode === 'restart' && { phases: RESTART_PHASES }),
     say: (l) => process.stderr.write(`${l}\n`),
-  });
+    signal: stopping.signal,
+  }).finally(() => stopping.dispose());
   process.stdout.write(
     banner(
       report,
@@ -68,8 +71,14 @@ export const listrRunner: PhaseRunner = async (phases: readonly DeployPhase[], c
       },
       rendererOptions: { outputBar: 3, persistentOutput: true },
     })),
-    // The failed phase is marked; its error is printed once, below the list, by the CLI.
-    { concurrent: false, exitOnError: true, rendererOptions: { collapseErrors: false, showErrorMessage: false } },
+    // The failed phase is marked; its error is printed once, below the list, by the CLI. Ctrl-C is
+    // the deploy's to handle (it undoes the current step), not listr's (which would exit at once).
+    {
+      concurrent: false,
+      exitOnError: true,
+      registerSignalListeners: false,
+      rendererOptions: { collapseErrors: false, showErrorMessage: false },
+    },
   ).run();
 };
 

@@ -26,6 +26,8 @@ export interface DeployContext {
   settings: DeployInput;
   /** restart: the running images are reused, so no base image is needed. */
   reusesImages: boolean;
+  /** Aborted when the deploy is asked to stop (Ctrl-C): each phase stops its current step and undoes what it started. */
+  signal: AbortSignal;
   environment?: EnvironmentFindings;
   state?: DeploymentKind;
   lock?: DeployLock;

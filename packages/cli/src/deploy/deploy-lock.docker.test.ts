@@ -42,7 +42,11 @@ describe('the deploy lock on a real Docker engine', () => {
       Internal: true,
       Labels: { [LABELS.project]: names.project, 'io.asrctl.lock.host': hostname(), 'io.asrctl.lock.pid': String(child.pid) },
     });
-    const lock = await acquireDeployLock(docker, names);
+    const said: string[] = [];
+    const lock = await acquireDeployLock(docker, names, (l) => said.push(l));
+    expect(said).toEqual([
+      `taking over the deploy lock ${names.lock} left by pid ${child.pid} on ${hostname()}, since ?, which is no longer running: that deploy was killed or exited at once (asrctl status shows what it left)`,
+    ]);
     const holder = ((await docker.getNetwork(names.lock).inspect()) as { Labels: Record<string, string> }).Labels;
     expect(holder['io.asrctl.lock.pid']).toBe(String(process.pid));
     await lock.release();

@@ -13,9 +13,13 @@ const HOLDER = { host: 'io.asrctl.lock.host', pid: 'io.asrctl.lock.pid', since: 
 /**
  * Takes the project's deploy lock: an engine object whose name can exist only once (a network,
  * which needs no image), so two deploys against one engine cannot interleave even from different
- * shells or hosts. A lock left by a dead process on this host is taken over.
+ * shells or hosts. A lock left by a dead process on this host is taken over, and `say` says so.
  */
-export async function acquireDeployLock(docker: Docker, names: DeploymentNames): Promise<DeployLock> {
+export async function acquireDeployLock(
+  docker: Docker,
+  names: DeploymentNames,
+  say: (line: string) => void = () => undefined,
+): Promise<DeployLock> {
   const labels = {
     [LABELS.project]: names.project,
     [LABELS.role]: 'lock',
@@ -28,11 +32,12 @@ export async function acquireDeployLock(docker: Docker, names: DeploymentNames):
       return { release: () => removeNetwork(docker, names.lock).catch(() => undefined) };
     const holder = (await networkLabels(docker, names.lock)) ?? {};
     if (!lockHolderGone(holder))
-      throw new CliError(
-        'deploy_locked',
-        `another deploy of "${names.project}" is running (pid ${holder[HOLDER.pid] ?? '?'} on ${holder[HOLDER.host] ?? '?'}, since ${holder[HOLDER.since] ?? '?'})`,
-        { hint: `wait for it; if it died on another host, remove the lock: docker network rm ${names.lock}` },
-      );
+      throw new CliError('deploy_locked', `another deploy of "${names.project}" is running (${lockHolderText(holder)})`, {
+        hint: `wait for it; if it died on another host, remove the lock: docker network rm ${names.lock}`,
+      });
+    say(
+      `taking over the deploy lock ${names.lock} left by ${lockHolderText(holder)}, which is no longer running: that deploy was killed or exited at once (asrctl status shows what it left)`,
+    );
     await removeNetwork(docker, names.lock).catch(() => undefined);
   }
   throw new CliError('deploy_locked', `could not take the deploy lock ${names.lock}`);

@@ -12,6 +12,7 @@ import { swap } from './phases/swap.js';
 import { verify } from './phases/verify.js';
 import { targetNamed } from '../targets/index.js';
 import { CliError } from '../cli-error.js';
+import { interruptionCause } from './interruption.js';
 
 export const DEPLOY_PHASES: readonly DeployPhase[] = [environmentCheck, stateAssessment, modelPrefetch, imageBuild, swap, verify];
 /** `restart`: the same swap with the running image, no build. */
@@ -38,15 +39,18 @@ export interface DeployReport {
 
 /**
  * The six phases. If the swap or verification fails, the previous version keeps or resumes
- * serving and the error says so; the deploy lock is released whatever happens.
+ * serving and the error says so; the deploy lock is released whatever happens. An aborted
+ * `signal` (Ctrl-C) stops the current step and takes the same way back: the deploy then fails
+ * with CliError `interrupted`, saying what serves.
  */
 export async function deploy(
   docker: Docker,
   config: DeployConfig,
   runPhases: PhaseRunner,
-  options: { phases?: readonly DeployPhase[]; say?: (line: string) => void } = {},
+  options: { phases?: readonly DeployPhase[]; say?: (line: string) => void; signal?: AbortSignal } = {},
 ): Promise<DeployReport> {
   const say = options.say ?? (() => undefined);
+  const signal = options.signal ?? new AbortController().signal;
   const phases = options.phases ?? DEPLOY_PHASES;
   const names = deploymentNames(config.project);
   const target = targetNamed(config.target);
@@ -59,19 +63,45 @@ export async function deploy(
     warnings: [],
     settings: recordedSettings(config),
     reusesImages: phases.includes(imageReuse),
+    signal,
   };
+  let current: DeployPhase | undefined;
+  // A phase starts only while the deploy is not interrupted; the one running says what stopping means.
+  const watched = phases.map((phase): DeployPhase => ({
+    title: phase.title,
+    async run(c, sayLine) {
+      signal.throwIfAborted();
+      current = phase;
+      await phase.run(c, sayLine);
+    },
+  }));
+  const onAbort = (): void =>
+    say(`interrupted by ${interruptionCause(signal).what}${current ? ` during ${current.title}` : ''}: ${stoppingPlan(ctx, current)}`);
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
-    await runPhases(phases, ctx);
+    await runPhases(watched, ctx);
+    // Interrupted while the old app drained: the deploy is done, but not as asked.
+    signal.throwIfAborted();
   } catch (err) {
+    const before = ctx.state === 'fresh' ? 'nothing was serving before, and nothing is now' : 'the previous version serves';
     if (ctx.swapped && !ctx.publicUrl) {
       await ctx.swapped.rollBack(say);
-      const before = ctx.state === 'fresh' ? 'nothing was serving before, and nothing is now' : 'the previous version serves';
+      if (signal.aborted) throw interrupted(signal, current, `rolled back: ${before} (${ctx.deployment.rollBackOutcome})`, err);
       throw new CliError('rolled_back', `${(err as Error).message}\n  rolled back: ${before} (${ctx.deployment.rollBackOutcome})`, {
         cause: err,
       });
     }
+    if (signal.aborted) {
+      const outcome = ctx.publicUrl
+        ? `the new version was verified and serves (${ctx.swapped?.serving ?? ''}); the old one was retired without waiting for its drain`
+        : current === swap
+          ? `the swap was undone (${ctx.deployment.rollBackOutcome}): ${before}`
+          : `nothing running was changed${ctx.state === undefined ? '' : `: ${ctx.state === 'fresh' ? 'nothing was deployed' : 'the previous version serves'}`}`;
+      throw interrupted(signal, current, outcome, err);
+    }
     throw err;
   } finally {
+    signal.removeEventListener('abort', onAbort);
     await ctx.lock?.release();
   }
   return {
@@ -86,6 +116,27 @@ export async function deploy(
     serving: ctx.swapped!.serving,
     scalable: target.scale !== undefined,
   };
+}
+
+/** What an interrupted deploy does from where it is, said when the signal arrives. */
+function stoppingPlan(ctx: DeployContext, current: DeployPhase | undefined): string {
+  if (ctx.publicUrl)
+    return 'the new version is verified and serves; the old app is stopped now instead of after its drain (open sessions get their finals)';
+  if (ctx.swapped) return 'rolling back: the new app is removed and the previous version serves again; then the deploy lock is released';
+  if (current === swap)
+    return 'undoing the swap: the new app is removed and the previous version keeps (or resumes) serving; then the deploy lock is released';
+  return 'nothing running has been changed; stopping before the swap and releasing the deploy lock';
+}
+
+/** The error an interrupted deploy ends with: what stopped it, where, and what serves now. */
+function interrupted(signal: AbortSignal, phase: DeployPhase | undefined, outcome: string, cause: unknown): CliError {
+  const { what, exitCode } = interruptionCause(signal);
+  const during = phase ? ` during ${phase.title}` : '';
+  return new CliError('interrupted', `deploy interrupted by ${what}${during}: ${outcome}; the deploy lock is released`, {
+    cause,
+    exitCode,
+    hint: 'asrctl status shows what runs; deploy again when ready',
+  });
 }
 
 /** Runs phases one after another, reporting each line with its phase's title. */

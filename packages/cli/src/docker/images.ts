@@ -30,6 +30,8 @@ export interface BuildRequest {
   labels?: Record<string, string>;
   /** Ignore the layer cache (every step runs again). */
   noCache?: boolean;
+  /** Cancels the build (the engine stops it when the request is aborted). */
+  signal?: AbortSignal;
 }
 
 /** One line of build output (a step's own line, or what it printed), with the step it belongs to ("Step 3/9 : COPY ..."). */
@@ -86,6 +88,7 @@ export async function buildImage(docker: Docker, request: BuildRequest, onProgre
       rm: true,
       forcerm: true,
       nocache: request.noCache ?? false,
+      ...(request.signal && { abortSignal: request.signal }),
     },
   );
   let step = '';

@@ -83,7 +83,13 @@ export async function appServerStates(docker: Docker, edge: string): Promise<Rec
 }
 
 /** Waits until the edge's own health check sees `color` UP (it routes nothing to it before). */
-export async function waitUntilEdgeSeesUp(docker: Docker, edge: string, color: Color, timeoutMs: number): Promise<void> {
+export async function waitUntilEdgeSeesUp(
+  docker: Docker,
+  edge: string,
+  color: Color,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<void> {
   await pollUntil(
     async () => (await appServerStates(docker, edge))[color].status,
     (status) => status === 'UP',
@@ -91,6 +97,7 @@ export async function waitUntilEdgeSeesUp(docker: Docker, edge: string, color: C
       what: `the edge to see the ${color} app healthy`,
       timeoutMs,
       intervalMs: 250,
+      ...(signal && { signal }),
       timeoutError: (message) => new CliError('edge_failed', message),
     },
   );
@@ -106,14 +113,23 @@ export async function routeNewConnectionsTo(docker: Docker, edge: string, color:
   for (const backend of backends) await edgeCommand(docker, edge, `set weight ${backend}/${otherColor(color)} 0`);
 }
 
-/** Waits until `color` has no open session left, or the timeout passes; returns those left. */
-export async function waitUntilDrained(docker: Docker, edge: string, color: Color, timeoutMs: number): Promise<number> {
-  return pollUntil(
-    async () => (await appServerStates(docker, edge))[color].sessions,
-    (sessions) => sessions === 0,
-    { what: `the ${color} app's sessions to end`, timeoutMs, intervalMs: 500 },
-  ).catch((err: unknown) => {
+/** Waits until `color` has no open session left, the timeout passes or `signal` aborts; returns those left. */
+export async function waitUntilDrained(
+  docker: Docker,
+  edge: string,
+  color: Color,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  const sessions = async (): Promise<number> => (await appServerStates(docker, edge))[color].sessions;
+  return pollUntil(sessions, (left) => left === 0, {
+    what: `the ${color} app's sessions to end`,
+    timeoutMs,
+    intervalMs: 500,
+    ...(signal && { signal }),
+  }).catch((err: unknown) => {
     if (err instanceof PollTimeoutError) return err.last as number;
+    if (signal?.aborted) return sessions();
     throw err;
   });
 }

@@ -13,6 +13,7 @@ export interface AppImageRequest {
   baseImage: string;
   labels: Record<string, string>;
   noCache?: boolean;
+  signal?: AbortSignal;
 }
 
 /**
@@ -38,6 +39,7 @@ export async function buildAppImage(
           buildArgs: { BASE_IMAGE: request.baseImage },
           labels: request.labels,
           noCache: request.noCache ?? false,
+          ...(request.signal && { signal: request.signal }),
         },
         onProgress,
       );

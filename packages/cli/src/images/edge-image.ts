@@ -9,7 +9,7 @@ import { CliError } from '../cli-error.js';
 export async function buildEdgeImage(
   docker: Docker,
   source: SourceTree,
-  request: { tag: string; baseImage: string; labels?: Record<string, string> },
+  request: { tag: string; baseImage: string; labels?: Record<string, string>; signal?: AbortSignal },
   onProgress?: (p: BuildProgress) => void,
 ): Promise<string> {
   try {
@@ -21,6 +21,7 @@ export async function buildEdgeImage(
         tag: request.tag,
         buildArgs: { EDGE_BASE_IMAGE: request.baseImage },
         ...(request.labels && { labels: request.labels }),
+        ...(request.signal && { signal: request.signal }),
       },
       onProgress,
     );

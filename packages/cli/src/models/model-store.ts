@@ -24,6 +24,8 @@ export interface PullEvents {
   onProgress?: (p: DownloadProgress) => void;
   onRetry?: (attempt: number, error: Error, resumeAt: number) => void;
   say?: (line: string) => void;
+  /** Stops a download (the partial file stays, to resume from). */
+  signal?: AbortSignal;
 }
 
 export interface PullOutcome {
@@ -120,6 +122,7 @@ export class ModelStore {
           const result = await downloadFile(url, zip, {
             ...(events.onProgress && { onProgress: events.onProgress }),
             ...(events.onRetry && { onRetry: events.onRetry }),
+            ...(events.signal && { signal: events.signal }),
           }).catch((err: unknown) => {
             const full = err instanceof DownloadError && (err.cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOSPC';
             throw full ? new CliError('model_install_failed', `${err.message}\n${offlineWaysIn(name, this.root)}`, { cause: err }) : err;

@@ -83,6 +83,8 @@ export interface SwapRequest extends DeployImages {
   /** The deployment's settings with what the environment check found (the memory limit). */
   config: DeployConfig;
   say: Say;
+  /** Aborted: the swap stops waiting, undoes what it started (as after its own failure) and throws the signal's reason. */
+  signal: AbortSignal;
 }
 
 /** A swap that has put the new app in front of clients, not yet verified from outside. */
@@ -94,8 +96,8 @@ export interface SwappedDeployment {
   serving: string;
   /** The image the app runs, when it is not the one built (Swarm with a registry: the app with its models as layers). */
   image?: string;
-  /** After verification: the old app finishes its sessions (up to the drain timeout) and goes. */
-  retire(say: Say): Promise<void>;
+  /** After verification: the old app finishes its sessions (up to the drain timeout, or until `signal` aborts) and goes. */
+  retire(say: Say, signal: AbortSignal): Promise<void>;
   /** Verification failed: the old app serves again (or keeps serving) and the new one goes. */
   rollBack(say: Say): Promise<void>;
 }

@@ -24,7 +24,7 @@ export const imageBuild: DeployPhase = {
     const tag = `${names.appImage}:${source.gitCommit.slice(0, 12)}-${Date.now().toString(36)}`;
     const started = performance.now();
     // Each line once: a step's output follows its "Step N/M" line.
-    await buildAppImage(docker, source, { tag, baseImage: environment.baseImage, labels }, (p) => say(p.line));
+    await buildAppImage(docker, source, { tag, baseImage: environment.baseImage, labels, signal: ctx.signal }, (p) => say(p.line));
     say(
       `built ${tag} in ${((performance.now() - started) / 1000).toFixed(1)} s (version ${source.version}, commit ${source.gitCommit.slice(0, 12)})`,
     );
@@ -36,7 +36,7 @@ export const imageBuild: DeployPhase = {
       const edgeId = await buildEdgeImage(
         docker,
         source,
-        { tag: edgeTag, baseImage: environment.edgeBaseImage, labels: { [LABELS.version]: source.version } },
+        { tag: edgeTag, baseImage: environment.edgeBaseImage, labels: { [LABELS.version]: source.version }, signal: ctx.signal },
         (p) => say(`edge · ${p.line}`),
       );
       ctx.edgeImage = edge.imageFor(edgeId);

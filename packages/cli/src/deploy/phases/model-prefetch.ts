@@ -29,6 +29,7 @@ export const modelPrefetch: DeployPhase = {
                 `${model.language}: ${formatBytes(p.transferredBytes)}${p.totalBytes ? ` of ${formatBytes(p.totalBytes)}` : ''} at ${formatBytes(p.bytesPerSecond)}/s`,
               );
             },
+            signal: ctx.signal,
             onRetry: (attempt, error, at) =>
               say(
                 `${model.language}: attempt ${attempt} failed (${error.message}); ${at > 0 ? `resuming at ${formatBytes(at)}` : 'trying again'}`,

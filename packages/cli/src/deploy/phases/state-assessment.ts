@@ -5,7 +5,7 @@ import type { DeployPhase } from '../deploy-context.js';
 export const stateAssessment: DeployPhase = {
   title: 'State assessment',
   async run(ctx, say) {
-    ctx.lock = await acquireDeployLock(ctx.docker, ctx.names);
+    ctx.lock = await acquireDeployLock(ctx.docker, ctx.names, say);
     ctx.state = await ctx.deployment.assess(say, ctx.warnings);
   },
 };

@@ -21,6 +21,7 @@ export const swap: DeployPhase = {
         [LABELS.settings]: encodeSettings(ctx.settings),
       },
       say,
+      signal: ctx.signal,
     });
   },
 };

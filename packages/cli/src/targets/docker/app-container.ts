@@ -12,14 +12,15 @@ import { countOf } from '../../text/count-of.js';
 
 /**
  * Creates and starts one app container of a colour (replacing a leftover of that colour), and
- * waits until Docker's health check (GET /readyz) passes: every model loaded.
+ * waits until Docker's health check (GET /readyz) passes: every model loaded. An aborted `signal`
+ * ends the wait with its reason; the container is left for the caller to remove.
  */
 export async function startAppContainer(
   docker: Docker,
   config: DeployConfig,
   names: DeploymentNames,
   request: AppContainerRequest,
-  timeoutMs = 300_000,
+  { timeoutMs = 300_000, signal }: { timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<ContainerFacts> {
   const name = names.app(request.color);
   await stopAndRemove(docker, name, 0);
@@ -41,13 +42,13 @@ export async function startAppContainer(
       hint: `asrctl logs shows what the container said; asrctl status what runs`,
     });
   }
-  return waitUntilHealthy(docker, name, timeoutMs);
+  return waitUntilHealthy(docker, name, timeoutMs, signal);
 }
 
 const isHealthy = (facts: ContainerFacts): boolean => facts.state === 'running' && facts.health === 'healthy';
 
 /** Polls Docker's health status; an exit, a restart or "unhealthy" fails with the app's last log lines. */
-export async function waitUntilHealthy(docker: Docker, name: string, timeoutMs: number): Promise<ContainerFacts> {
+export async function waitUntilHealthy(docker: Docker, name: string, timeoutMs: number, signal?: AbortSignal): Promise<ContainerFacts> {
   const failure = async (why: string): Promise<Error> =>
     new CliError('app_start_failed', `${why}\n  its last log lines:\n${await logTail(docker, name, 15)}`);
   return pollUntil(
@@ -67,6 +68,7 @@ export async function waitUntilHealthy(docker: Docker, name: string, timeoutMs: 
       what: `${name} to be healthy`,
       timeoutMs,
       intervalMs: 500,
+      ...(signal && { signal }),
       timeoutError: (_message, facts) => failure(`${name} was not ready within ${Math.round(timeoutMs / 1000)} s (health ${facts.health})`),
     },
   );

@@ -23,7 +23,7 @@ export const blueGreenSwap: DockerStrategy = {
   rollBackOutcome: 'the new app was removed',
   usesEdge: true,
   peakAppContainers: 2,
-  async swap({ docker, config, names, state, appImage, edgeImage, appLabels, say }: DockerSwapRequest): Promise<SwappedDeployment> {
+  async swap({ docker, config, names, state, appImage, edgeImage, appLabels, say, signal }: DockerSwapRequest): Promise<SwappedDeployment> {
     if (!edgeImage) throw new Error('blue-green needs an edge image');
     await ensureNetwork(docker, names.network, labelsFor(names.project, 'edge'));
     const oldColor = state.active;
@@ -41,28 +41,33 @@ export const blueGreenSwap: DockerStrategy = {
     say(`starting the ${newColor} app (${appImage}); waiting until its models are loaded`);
     let probePort: number | undefined;
     try {
-      const app = await startAppContainer(docker, config, names, {
-        color: newColor,
-        image: appImage,
-        labels: appLabels,
-        publishPublicPort: false,
-      });
+      signal.throwIfAborted();
+      const app = await startAppContainer(
+        docker,
+        config,
+        names,
+        { color: newColor, image: appImage, labels: appLabels, publishPublicPort: false },
+        { signal },
+      );
       probePort = app.ports[`${APP_PORT}/tcp`];
       if (!probePort) throw new Error(`${app.name} has no loopback port for the recognition probe`);
       say(`${newColor} is healthy; recognition probe on 127.0.0.1:${probePort}`);
       await probeRecognition(`ws://127.0.0.1:${probePort}/`, config);
-      await waitUntilEdgeSeesUp(docker, names.edge, newColor, 30_000);
+      await waitUntilEdgeSeesUp(docker, names.edge, newColor, 30_000, signal);
+      signal.throwIfAborted();
       await routeNewConnectionsTo(docker, names.edge, newColor);
       await recordActiveColor(docker, config, names, newColor);
     } catch (err) {
+      // Interrupted (Ctrl-C) or failed: the same way back.
+      const why = signal.aborted ? 'was interrupted' : 'failed';
       await stopAndRemove(docker, names.app(newColor), 0);
       if (stillServing) {
-        say(`the ${newColor} app failed; it is removed (the running service was not touched)`);
+        say(`the ${newColor} app ${why}; it is removed (the running service was not touched)`);
         await routeNewConnectionsTo(docker, names.edge, stillServing).catch(() => undefined);
         await restoreEdge(docker, names, edgeBefore);
       } else {
         // Nothing served before: the edge this deploy started would hold the port for nothing.
-        say(`the ${newColor} app failed; it and the edge this deploy started are removed (nothing was serving)`);
+        say(`the ${newColor} app ${why}; it and the edge this deploy started are removed (nothing was serving)`);
         await stopAndRemove(docker, names.edge, 0);
       }
       throw err;
@@ -73,15 +78,19 @@ export const blueGreenSwap: DockerStrategy = {
       newColor,
       ...(stillServing && { oldColor: stillServing }),
       serving: `${names.edge} (edge, holds the port), ${names.app(newColor)} (app)`,
-      async retire(sayRetire) {
+      async retire(sayRetire, retireSignal) {
         for (const app of state.apps) {
           if (app.color === newColor) continue;
           if (app.color === stillServing) {
-            const left = await waitUntilDrained(docker, names.edge, app.color, config.drainTimeoutSeconds * 1000);
+            sayRetire(
+              `${app.color} drains: new connections go to ${newColor}; waiting up to ${config.drainTimeoutSeconds} s for ${app.color}'s open sessions to end`,
+            );
+            const left = await waitUntilDrained(docker, names.edge, app.color, config.drainTimeoutSeconds * 1000, retireSignal);
+            const cutShort = retireSignal.aborted ? 'drain cut short (interrupted)' : `drain timeout (${config.drainTimeoutSeconds} s)`;
             sayRetire(
               left === 0
                 ? `${app.color} has no open session left`
-                : `drain timeout (${config.drainTimeoutSeconds} s): ${countOf(left, 'session')} on ${app.color} ${left === 1 ? 'gets its final' : 'get their finals'} and close 1012`,
+                : `${cutShort}: ${countOf(left, 'session')} on ${app.color} ${left === 1 ? 'gets its final' : 'get their finals'} and close 1012`,
             );
           }
           await stopAndRemove(docker, app.id, APP_STOP_GRACE_SECONDS);

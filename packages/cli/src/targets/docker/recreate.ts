@@ -17,7 +17,7 @@ export const recreateSwap: DockerStrategy = {
   rollBackOutcome: 'the new app was removed',
   usesEdge: false,
   peakAppContainers: 1,
-  async swap({ docker, config, names, state, appImage, appLabels, say }: DockerSwapRequest): Promise<SwappedDeployment> {
+  async swap({ docker, config, names, state, appImage, appLabels, say, signal }: DockerSwapRequest): Promise<SwappedDeployment> {
     await ensureNetwork(docker, names.network, labelsFor(names.project, 'edge'));
     const oldColor = state.active;
     const newColor: Color = oldColor ? otherColor(oldColor) : 'blue';
@@ -38,12 +38,20 @@ export const recreateSwap: DockerStrategy = {
       await startContainer(docker, names.app(oldColor));
       await waitUntilHealthy(docker, names.app(oldColor), 300_000);
     };
-    say(`starting ${names.app(newColor)} on port ${config.port}`);
     try {
-      await startAppContainer(docker, config, names, { color: newColor, image: appImage, labels: appLabels, publishPublicPort: true });
+      // Interrupted while the old one stopped: it starts again, and no new app is created.
+      signal.throwIfAborted();
+      say(`starting ${names.app(newColor)} on port ${config.port}`);
+      await startAppContainer(
+        docker,
+        config,
+        names,
+        { color: newColor, image: appImage, labels: appLabels, publishPublicPort: true },
+        { signal },
+      );
     } catch (err) {
       await stopAndRemove(docker, names.app(newColor), 0);
-      say('the new app failed; starting the previous one again');
+      say(`the new app ${signal.aborted ? 'was interrupted' : 'failed'}; starting the previous one again`);
       await restartOld();
       throw err;
     }

@@ -48,7 +48,7 @@ export const swarmOwnerLabels = (names: DeploymentNames): Record<string, string>
 export const swarmRollingUpdate = {
   rollBackOutcome: 'the services are back on their previous specs',
   async swap(docker: Docker, names: DeploymentNames, request: SwapRequest): Promise<SwappedDeployment> {
-    const { config, say } = request;
+    const { config, say, signal } = request;
     if (!request.edgeImage) throw new Error('a Swarm deploy needs the edge image');
     const owner = swarmOwnerLabels(names);
     await ensureOverlayNetwork(docker, names.overlay, owner);
@@ -61,6 +61,8 @@ export const swarmRollingUpdate = {
 
     const auth = config.registry ? await registryAuth(config.registry) : undefined;
     const image = specImage(appSpec);
+    // Interrupted before anything changed: nothing to roll back.
+    signal.throwIfAborted();
     if (appBefore) {
       say(`rolling update of ${names.appService} to ${image}: one task at a time, each new task healthy before an old one stops`);
       await updateService(docker, appBefore, appSpec, { ...(auth && { auth }) });
@@ -68,14 +70,33 @@ export const swarmRollingUpdate = {
       say(`creating ${names.appService} with ${countOf(replicas, 'replica')} of ${image}`);
       await createService(docker, appSpec, auth);
     }
+    const edgeChanged = edgeBefore?.labels[LABELS.specHash] !== edgeSpec.Labels?.[LABELS.specHash];
+    let edgeUpdated = false;
+    const rollBack = async (sayRollBack: (line: string) => void): Promise<void> => {
+      if (!appBefore) {
+        await removeService(docker, names.edgeService);
+        await removeService(docker, names.appService);
+        sayRollBack('nothing was serving before; the new services were removed');
+        return;
+      }
+      await rollBackService(docker, names.appService, sayRollBack);
+      if (edgeUpdated) await rollBackService(docker, names.edgeService, sayRollBack);
+      // Back only when the (previous) edge routes to the (previous) app's tasks again.
+      if (edgeBefore) await waitForEdge(docker, names, edgeBefore.spec, appBefore.spec.Mode?.Replicated?.Replicas ?? replicas, sayRollBack);
+    };
+    // Interrupted (Ctrl-C) while Swarm rolls out: the same rollback as a failed verification.
+    const rollBackInterrupted = async (): Promise<void> => {
+      say('interrupted: rolling the services back to their previous specs');
+      await rollBack(say);
+    };
     try {
-      await waitForAppRollout(docker, names, appSpec, replicas, say);
+      await waitForAppRollout(docker, names, appSpec, replicas, say, signal);
     } catch (err) {
-      if (!appBefore) await removeService(docker, names.appService);
+      if (signal.aborted) await rollBackInterrupted();
+      else if (!appBefore) await removeService(docker, names.appService);
       throw err;
     }
 
-    const edgeChanged = edgeBefore?.labels[LABELS.specHash] !== edgeSpec.Labels?.[LABELS.specHash];
     if (!edgeBefore) {
       say(`creating ${names.edgeService} (${config.publishMode} mode) on port ${config.port}`);
       await createService(docker, edgeSpec, auth);
@@ -85,9 +106,15 @@ export const swarmRollingUpdate = {
           ? `the edge's settings changed: replacing ${names.edgeService} on each node (host mode: stop first, a few seconds without the edge there)`
           : `the edge's settings changed: rolling update of ${names.edgeService}`,
       );
+      edgeUpdated = true;
       await updateService(docker, edgeBefore, edgeSpec, { ...(auth && { auth }) });
     }
-    await waitForEdge(docker, names, edgeSpec, replicas, say);
+    try {
+      await waitForEdge(docker, names, edgeSpec, replicas, say, signal);
+    } catch (err) {
+      if (signal.aborted) await rollBackInterrupted();
+      throw err;
+    }
 
     return {
       serving: `Swarm services ${names.edgeService} (edge, holds the port), ${names.appService} (app)`,
@@ -96,19 +123,7 @@ export const swarmRollingUpdate = {
         const removed = await removeUnusedSwarmObjects(docker, owner);
         if (removed.length > 0) sayRetire(`removed unused swarm configs and secrets: ${removed.join(', ')}`);
       },
-      async rollBack(sayRollBack) {
-        if (!appBefore) {
-          await removeService(docker, names.edgeService);
-          await removeService(docker, names.appService);
-          sayRollBack('nothing was serving before; the new services were removed');
-          return;
-        }
-        await rollBackService(docker, names.appService, sayRollBack);
-        if (edgeBefore && edgeChanged) await rollBackService(docker, names.edgeService, sayRollBack);
-        // Back only when the (previous) edge routes to the (previous) app's tasks again.
-        if (edgeBefore)
-          await waitForEdge(docker, names, edgeBefore.spec, appBefore.spec.Mode?.Replicated?.Replicas ?? replicas, sayRollBack);
-      },
+      rollBack,
     };
   },
 };
@@ -181,6 +196,7 @@ async function waitForAppRollout(
   spec: ServiceSpec,
   replicas: number,
   say: (line: string) => void,
+  signal: AbortSignal,
 ): Promise<void> {
   const image = specImage(spec) ?? '';
   const force = spec.TaskTemplate?.ForceUpdate ?? 0;
@@ -224,6 +240,7 @@ async function waitForAppRollout(
       what: 'the update',
       timeoutMs: (startPeriodNs / 1e6 + 60_000) * Math.max(1, replicas),
       intervalMs: 1000,
+      signal,
       timeoutError: (_message, { progress, failures }) =>
         new CliError(
           'swarm_rollout_failed',
@@ -248,6 +265,7 @@ async function waitForEdge(
   spec: ServiceSpec,
   replicas: number,
   say: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const labels = { [SWARM_LABELS.service]: names.edgeService, [LABELS.specHash]: spec.Labels?.[LABELS.specHash] ?? '' };
   const started = Date.now();
@@ -265,6 +283,7 @@ async function waitForEdge(
       what: 'the edge to start',
       timeoutMs: 120_000,
       intervalMs: 500,
+      ...(signal && { signal }),
       timeoutError: (_message, { tasks }) => {
         const errors = [...new Set(tasks.filter((t) => t.error).map((t) => explainTaskError(t.error!)))];
         return new CliError('swarm_rollout_failed', `the edge did not start within 120 s${errors.length ? `: ${errors.join('; ')}` : ''}`);

@@ -1,0 +1,30 @@
+import { Interruption, STOP_SIGNALS, type StopSignal } from '../deploy/interruption.js';
+
+/**
+ * For the length of a deploy, Ctrl-C (SIGINT) or SIGTERM stops it safely instead of killing the
+ * process: the first aborts the returned signal (the deploy undoes its current step and releases
+ * its lock); a second exits at once, undoing nothing.
+ */
+export function stopSafelyOnSignals(say: (line: string) => void): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const handlers = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((name) => {
+    const again = name === 'SIGINT' ? 'Ctrl-C' : name;
+    const handler = (): void => {
+      if (!controller.signal.aborted) {
+        say(`asrctl: ${name}: stopping the deploy safely (${again} again exits at once, undoing nothing)`);
+        controller.abort(new Interruption(name));
+        return;
+      }
+      say(
+        `asrctl: ${name} again: exiting now, leaving the deploy half-done (asrctl status shows what runs; the next deploy takes over its lock and replaces what does not serve)`,
+      );
+      process.exit(STOP_SIGNALS[name]);
+    };
+    process.on(name, handler);
+    return { name, handler };
+  });
+  return {
+    signal: controller.signal,
+    dispose: () => handlers.forEach(({ name, handler }) => process.off(name, handler)),
+  };
+}

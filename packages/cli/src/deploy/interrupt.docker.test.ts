@@ -1,0 +1,197 @@
+import { pollUntil } from '@asrctl/server';
+import { lowHighClip } from '@asrctl/tone-model';
+import type Docker from 'dockerode';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { transcribe } from '../client/transcription-client.js';
+import { inspectContainer } from '../docker/containers.js';
+import { networkLabels } from '../docker/networks.js';
+import type { DeployInput } from '../deployment/deploy-config.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
+import { startStreamingSession } from '../load/streaming-session.js';
+import { deploymentStatus } from '../targets/docker/deployment-status.js';
+import {
+  type TestModels,
+  dockerForTests,
+  freePort,
+  removeTestDeployment,
+  stopAfterFirstFailure,
+  testDeployConfig,
+  toneModelsForDeploy,
+} from '../testing/docker-fixture.js';
+import { deploy, plainPhaseRunner } from './deploy.js';
+
+const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
+
+interface InterruptedDeploy {
+  exitCode: number | undefined;
+  signal: string | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the built CLI's `asrctl deploy --plain` (its settings those the running deployment was
+ * deployed with) and sends it SIGINT (an operator's Ctrl-C) or SIGTERM once `ready` holds.
+ */
+async function interruptedDeploy(
+  cwd: string,
+  args: string[],
+  ready: (stdout: string) => boolean | Promise<boolean>,
+  signal: 'SIGINT' | 'SIGTERM' = 'SIGINT',
+): Promise<InterruptedDeploy> {
+  const child = execa('node', [CLI, 'deploy', '--plain', ...args], { reject: false, cwd, all: false });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => void (stdout += chunk.toString('utf8')));
+  let ended = false;
+  void child.finally(() => (ended = true));
+  await pollUntil(
+    async () => {
+      if (ended) throw new Error(`the deploy ended before the point to interrupt it:\n${stdout}\n${(await child).stderr}`);
+      return ready(stdout);
+    },
+    (yes) => yes,
+    { what: 'the deploy to reach the point to interrupt it', timeoutMs: 240_000, intervalMs: 100 },
+  );
+  child.kill(signal);
+  const result = await child;
+  return { exitCode: result.exitCode, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+const recognize = async (port: number): Promise<string[]> =>
+  (await transcribe({ url: `ws://127.0.0.1:${port}/`, samples: lowHighClip(16000), sampleRate: 16000, language: 'en' })).map((f) => f.text);
+
+describe('Ctrl-C during asrctl deploy leaves the running service as it was (real engine, built CLI)', () => {
+  let docker: Docker;
+  let models: TestModels;
+
+  beforeAll(async () => {
+    docker = await dockerForTests();
+    models = await toneModelsForDeploy();
+  }, 300_000);
+
+  afterAll(async () => {
+    await models?.remove();
+  });
+
+  describe('blue-green', () => {
+    const project = `asrsigint${process.pid}`;
+    const names = deploymentNames(project);
+    let port: number;
+    stopAfterFirstFailure();
+
+    beforeAll(async () => {
+      port = await freePort();
+    });
+
+    afterAll(async () => {
+      if (docker) await removeTestDeployment(docker, project);
+    }, 120_000);
+
+    const run = (extra: DeployInput = {}) =>
+      deploy(
+        docker,
+        testDeployConfig(project, port, models, extra),
+        plainPhaseRunner(() => undefined),
+      );
+
+    it('during the swap, removes the new app, keeps the old one serving, releases the lock and exits 130', async () => {
+      // A drain that would outlast the tests, set now: a deploy that changes it reloads the edge,
+      // whose new workers do not count the sessions the old ones hold.
+      expect((await run({ drainTimeout: '600' })).color).toBe('blue');
+
+      // Interrupted while the new colour loads its models.
+      const result = await interruptedDeploy(
+        models.dir,
+        ['--project', project],
+        async (stdout) => stdout.includes('[Swap]') && (await inspectContainer(docker, names.app('green'))) !== undefined,
+      );
+
+      expect(result.signal).toBeUndefined();
+      expect(result.exitCode).toBe(130);
+      expect(result.stderr).toContain('asrctl: SIGINT: stopping the deploy safely (Ctrl-C again exits at once, undoing nothing)');
+      expect(result.stderr).toContain('interrupted by SIGINT during Swap: undoing the swap');
+      expect(result.stderr).toMatch(
+        /asrctl: deploy interrupted by SIGINT during Swap: the swap was undone \(the new app was removed\): the previous version serves; the deploy lock is released\n {2}hint: asrctl status/u,
+      );
+      expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
+      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', active: 'blue', problems: [] });
+      expect(await recognize(port)).toEqual(['low high']);
+    }, 240_000);
+
+    it('on SIGTERM during the image build, changes nothing, releases the lock and exits 143', async () => {
+      const result = await interruptedDeploy(models.dir, ['--project', project], (stdout) => stdout.includes('[Image build]'), 'SIGTERM');
+
+      expect(result.exitCode).toBe(143);
+      expect(result.stdout).not.toContain('[Swap]');
+      expect(result.stderr).toContain('asrctl: SIGTERM: stopping the deploy safely (SIGTERM again exits at once, undoing nothing)');
+      expect(result.stderr).toContain(
+        'asrctl: deploy interrupted by SIGTERM during Image build: nothing running was changed: the previous version serves; the deploy lock is released',
+      );
+      expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
+      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', active: 'blue', problems: [] });
+      expect(await recognize(port)).toEqual(['low high']);
+    }, 240_000);
+
+    it('during the drain, stops the old app at once (its session gets its finals and 1012), the verified new one serves', async () => {
+      const session = await startStreamingSession(`ws://127.0.0.1:${port}/`);
+      // The drain would last 600 s: only the interruption ends it.
+      const result = await interruptedDeploy(models.dir, ['--project', project], (stdout) =>
+        stdout.includes('blue drains: new connections go to green'),
+      );
+      const streamed = await session.stop();
+
+      expect(result.exitCode).toBe(130);
+      expect(result.stdout).toContain('drain cut short (interrupted): 1 session on blue gets its final and close 1012');
+      expect(result.stderr).toContain('asrctl: deploy interrupted by SIGINT during Verify: the new version was verified and serves');
+      expect(streamed.errors).toEqual([]);
+      expect(streamed.closeCode).toBe(1012);
+      expect(streamed.finals.slice(0, streamed.clipsSent)).toEqual(Array(streamed.clipsSent).fill('低 高'));
+      expect(await inspectContainer(docker, names.app('blue'))).toBeUndefined();
+      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', active: 'green', problems: [] });
+      expect(await recognize(port)).toEqual(['low high']);
+    }, 240_000);
+  });
+
+  describe('recreate', () => {
+    const project = `asrsigintrc${process.pid}`;
+    const names = deploymentNames(project);
+    let port: number;
+    stopAfterFirstFailure();
+
+    beforeAll(async () => {
+      port = await freePort();
+    });
+
+    afterAll(async () => {
+      if (docker) await removeTestDeployment(docker, project);
+    }, 120_000);
+
+    it('once the old container is stopped, starts it again instead of the new one, releases the lock and exits 130', async () => {
+      const first = await deploy(
+        docker,
+        testDeployConfig(project, port, models, { strategy: 'recreate' }),
+        plainPhaseRunner(() => undefined),
+      );
+      expect(first.color).toBe('blue');
+
+      const result = await interruptedDeploy(models.dir, ['--project', project], (stdout) =>
+        stdout.includes(`stopping ${names.app('blue')} (kept until the new one is verified)`),
+      );
+
+      expect(result.exitCode).toBe(130);
+      expect(result.stdout).toContain('the new app was interrupted; starting the previous one again');
+      expect(result.stderr).toMatch(
+        /asrctl: deploy interrupted by SIGINT during Swap: the swap was undone .*: the previous version serves/u,
+      );
+      expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
+      expect(await inspectContainer(docker, names.app('blue'))).toMatchObject({ state: 'running', health: 'healthy' });
+      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue', problems: [] });
+      expect(await recognize(port)).toEqual(['low high']);
+    }, 240_000);
+  });
+});
