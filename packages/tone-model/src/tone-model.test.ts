@@ -92,12 +92,12 @@ describe('tone model generator', () => {
       await mkdir(join(models, 'vosk-model-en'), { recursive: true });
       await writeFile(join(models, 'vosk-model-en', 'final.mdl'), 'real');
       await expect(writeToneModel(models, { words })).rejects.toThrow(
-        /models exists and is not a tone model \(no tone-words.txt among its 1 entries\): nothing was written/u,
+        /models exists and is not a tone model \(it holds vosk-model-en and 1 more\): nothing was written/u,
       );
       expect(await readFile(join(models, 'vosk-model-en', 'final.mdl'), 'utf8')).toBe('real');
       const file = join(work, 'notes.txt');
       await writeFile(file, 'keep');
-      await expect(writeToneModel(file, { words })).rejects.toThrow(/notes.txt exists and is not a tone model \(a file\)/u);
+      await expect(writeToneModel(file, { words })).rejects.toThrow(/notes.txt exists and is not a tone model \(it is a file\)/u);
       expect(await readFile(file, 'utf8')).toBe('keep');
       expect((await readdir(work)).sort()).toEqual(['models', 'notes.txt']);
 
@@ -109,6 +109,10 @@ describe('tone model generator', () => {
       const other = parseToneWords('yes:600,no:1800');
       await writeToneModel(empty, { words: other });
       expect(await readToneWords(empty)).toEqual(other);
+      // A tone model's file names beside other files do not make a tone model.
+      await writeFile(join(empty, 'thesis.doc'), 'mine');
+      await expect(writeToneModel(empty, { words })).rejects.toThrow(/\(it holds thesis.doc\)/u);
+      expect(await readFile(join(empty, 'thesis.doc'), 'utf8')).toBe('mine');
     } finally {
       await rm(work, { recursive: true, force: true });
     }

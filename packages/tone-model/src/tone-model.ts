@@ -1,4 +1,4 @@
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { HEAVY_TDNNF_LAYERS, acousticModel } from './acoustic-model.js';
 import { decodingGraph } from './decoding-graph.js';
@@ -128,7 +128,7 @@ export async function readToneWords(dir: string): Promise<ToneWord[] | undefined
 /**
  * Writes a tone model into `dir`. The files are written to a sibling temporary directory first and
  * renamed into place, so a reader never sees a half-written model. What `dir` held is replaced
- * only if it is a tone model or empty: a slip such as `models` for `models/cn` must not delete
+ * only if it is nothing but a tone model's files: a slip such as `models` for `models/cn` must not delete
  * real models or anything else.
  */
 export async function writeToneModel(dir: string, spec: ToneModelSpec): Promise<void> {
@@ -149,16 +149,26 @@ export async function writeToneModel(dir: string, spec: ToneModelSpec): Promise<
   }
 }
 
+/** Every path a tone model holds, directories included (the same for every spec). */
+function toneModelPaths(): Set<string> {
+  const files = [...toneModelFiles({ words: [{ word: 'a', hz: 1000 }] }).keys()];
+  return new Set(files.flatMap((file) => file.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+}
+
+/** Only a tone model's own files, or nothing, may be replaced: a tone-words.txt beside a thesis does not make a tone model. */
 async function checkReplaceable(target: string): Promise<void> {
-  const kind = await stat(target).then(
-    (s) => (s.isDirectory() ? 'directory' : 'file'),
+  const kind = await lstat(target).then(
+    (s) => (s.isDirectory() ? 'directory' : s.isSymbolicLink() ? 'a symbolic link' : 'a file'),
     () => 'absent',
   );
   if (kind === 'absent') return;
-  const entries = kind === 'directory' ? await readdir(target) : [];
-  if (kind === 'directory' && (entries.length === 0 || entries.includes(TONE_WORDS_FILE))) return;
+  const known = toneModelPaths();
+  const others = kind === 'directory' ? (await readdir(target, { recursive: true })).filter((path) => !known.has(path)) : [];
+  if (kind === 'directory' && others.length === 0) return;
+  const what =
+    kind === 'directory' ? `it holds ${others.length === 1 ? others[0]! : `${others[0]!} and ${others.length - 1} more`}` : `it is ${kind}`;
   throw new Error(
-    `${target} exists and is not a tone model (${kind === 'file' ? 'a file' : `no ${TONE_WORDS_FILE} among its ${entries.length} entries`}): nothing was written; choose a new directory, or remove this one yourself`,
+    `${target} exists and is not a tone model (${what}): nothing was written; choose a new directory, or remove this one yourself`,
   );
 }
 
