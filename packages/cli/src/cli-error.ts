@@ -20,6 +20,7 @@ export type CliErrorCode =
   | 'model_in_use'
   | 'model_install_failed'
   | 'model_prefetch_failed'
+  | 'not_a_model'
   | 'not_scalable'
   | 'nothing_to_restart'
   | 'recognition_probe_failed'

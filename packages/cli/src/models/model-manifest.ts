@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { lstat, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 /** Written into a model directory after a verified install; `models verify` rechecks it. */
@@ -18,6 +18,18 @@ export async function writeManifest(dir: string, name: string, source: string): 
   const manifest: ModelManifest = { name, source, installedAt: new Date().toISOString(), files: await hashTree(dir) };
   await writeFile(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
+}
+
+/** What marks a directory as a model: asrctl's manifest, or a file of Vosk's layout. */
+export const MODEL_MARKERS = [MANIFEST_FILE, 'am/final.mdl', 'conf/model.conf'] as const;
+
+/**
+ * Whether `dir` holds a model (one of MODEL_MARKERS; it may be broken). A removal takes nothing
+ * else: `--models-dir docs`, or `cleanup --models /etc`, would otherwise delete any directory.
+ */
+export async function holdsAModel(dir: string): Promise<boolean> {
+  const found = await Promise.all(MODEL_MARKERS.map((m) => lstat(join(dir, m)).then((s) => s.isFile(), () => false)));
+  return found.includes(true);
 }
 
 export async function readManifest(dir: string): Promise<ModelManifest | undefined> {

@@ -4,7 +4,7 @@ import { describeModelProblems, inspectModelDirectory } from '@asrctl/server';
 import extractZip from 'extract-zip';
 import { directorySize, formatBytes, freeBytes } from './disk.js';
 import { DownloadError, type DownloadProgress, downloadFile } from './download.js';
-import { type ModelManifest, notPlainFiles, readManifest, verifyAgainstManifest, writeManifest } from './model-manifest.js';
+import { MODEL_MARKERS, type ModelManifest, holdsAModel, notPlainFiles, readManifest, verifyAgainstManifest, writeManifest } from './model-manifest.js';
 import { catalogModel, catalogUrl } from './model-catalog.js';
 import { offlineWaysIn } from './offline-ways.js';
 import { CliError } from '../cli-error.js';
@@ -172,6 +172,10 @@ export class ModelStore {
   async remove(name: string): Promise<boolean> {
     const dir = this.modelDir(name);
     const there = await stat(dir).then(() => true, () => false);
+    if (there && !(await holdsAModel(dir)))
+      throw new CliError('not_a_model', `${dir} is not a model (it holds none of ${MODEL_MARKERS.join(', ')}): not removed`, {
+        hint: 'check --models-dir (ASRCTL_MODELS_DIR); remove the directory yourself if it should go',
+      });
     await rm(dir, { recursive: true, force: true });
     return there;
   }

@@ -102,6 +102,19 @@ describe('which --models directories cleanup refuses', () => {
     ]);
   });
 
+  it('refuses a directory that holds no model (/etc, a whole store elsewhere), unless a mount says more', () => {
+    const etc = { ...dir('/etc'), notAModel: true as const };
+    expect(modelRemovalProblems([etc], guards)).toEqual([
+      {
+        kind: 'path',
+        message:
+          "--models /etc is not a model directory (it holds none of asrctl-manifest.json, am/final.mdl, conf/model.conf): name each model's own directory",
+      },
+    ]);
+    const store = { ...dir('/data'), notAModel: true as const };
+    expect(modelRemovalProblems([store], { ...guards, mounts: [mount('/data/inuse')] }).map((p) => p.kind)).toEqual(['in use']);
+  });
+
   it('names each holder of a directory once (a service spec and its rollback spec mount the same)', () => {
     expect(messages([dir('/data/inuse')], { mounts: [mount('/data/inuse'), mount('/data/inuse')] })).toHaveLength(1);
   });
@@ -112,7 +125,8 @@ describe('how a --models directory is found on disk', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'asrctl-model-removal-'));
-    await mkdir(join(root, 'real', 'model'), { recursive: true });
+    await mkdir(join(root, 'real', 'model', 'am'), { recursive: true });
+    await writeFile(join(root, 'real', 'model', 'am', 'final.mdl'), '');
     await writeFile(join(root, 'file'), '');
     await symlink(join(root, 'real'), join(root, 'link'));
   });
@@ -126,7 +140,7 @@ describe('how a --models directory is found on disk', () => {
       realPath: join(root, 'real', 'model'),
       found: 'directory',
     });
-    expect((await askedModelDirectory('link', root)).found).toBe('directory');
+    expect(await askedModelDirectory('link', root)).toMatchObject({ found: 'directory', notAModel: true });
     expect((await askedModelDirectory('file', root)).found).toBe('file');
     expect(await askedModelDirectory('missing', root)).toEqual({ given: 'missing', path: join(root, 'missing'), found: 'nothing' });
   });

@@ -2,6 +2,7 @@ import { lstat, realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { LABELS } from '../deployment/deployment-names.js';
 import type { HostMount } from '../docker/mounts.js';
+import { MODEL_MARKERS, holdsAModel } from '../models/model-manifest.js';
 
 /** A directory given to `cleanup --models`, as found on disk. */
 export interface AskedModelDirectory {
@@ -12,6 +13,8 @@ export interface AskedModelDirectory {
   /** With symlinks followed (what `rm` would delete through); absent when nothing is there. */
   realPath?: string;
   found: 'directory' | 'file' | 'nothing';
+  /** A directory without any of MODEL_MARKERS: /etc, a whole store, a checkout. */
+  notAModel?: true;
 }
 
 /** What a directory to remove must not be, hold, or lie inside. */
@@ -32,7 +35,7 @@ export interface ModelRemovalProblem {
 /**
  * Why each asked-for model directory must not be removed (empty: all may go). Refused: a path that
  * cannot be one model (the root, the home directory, the current directory or what holds it, the
- * models directory or what holds it), nothing or a file, and any directory that is, holds or lies
+ * models directory or what holds it), nothing or a file, a directory holding no model, and any directory that is, holds or lies
  * inside a path mounted by a container or Swarm service: deleting it breaks that holder at its
  * next start.
  */
@@ -46,6 +49,7 @@ export function modelRemovalProblems(dirs: readonly AskedModelDirectory[], guard
       problems.push({ kind: 'path', message: `--models ${shown} ${notAModel}` });
       continue;
     }
+    const before = problems.length;
     const seen = new Set<string>();
     for (const mount of guards.mounts) {
       const source = resolve(mount.source);
@@ -61,6 +65,11 @@ export function modelRemovalProblems(dirs: readonly AskedModelDirectory[], guard
         message: `--models ${shown} is in use: ${mount.holder}${project ? ` of deployment "${project}"` : ''} mounts ${source}${relation} at ${mount.target}, and would fail at its next start without it: ${fix}`,
       });
     }
+    if (dir.notAModel && problems.length === before)
+      problems.push({
+        kind: 'path',
+        message: `--models ${shown} is not a model directory (it holds none of ${MODEL_MARKERS.join(', ')}): name each model's own directory`,
+      });
   }
   return problems;
 }
@@ -100,5 +109,5 @@ export async function askedModelDirectory(given: string, cwd: string): Promise<A
   const realPath = await realpath(path);
   // rm removes a symlink itself, not what it points to; a link to a directory is judged by both paths.
   const found = stat.isDirectory() || (stat.isSymbolicLink() && (await lstat(realPath)).isDirectory()) ? 'directory' : 'file';
-  return { given, path, realPath, found };
+  return { given, path, realPath, found, ...(found === 'directory' && !(await holdsAModel(realPath)) && { notAModel: true as const }) };
 }
