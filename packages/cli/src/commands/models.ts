@@ -12,7 +12,7 @@ import { DeployConfigError } from '../deployment/deploy-config.js';
 import { checkEnv, commanderOptions } from '../options/commander-options.js';
 import { countOf } from '../text/count-of.js';
 import { CliError } from '../cli-error.js';
-import { connectEngine, engineFacts } from '../docker/engine.js';
+import { connectEngine } from '../docker/engine.js';
 import { modelDirectoryProblems } from '../operations/cleanup-plan.js';
 import { askedModelDirectory } from '../operations/model-removal.js';
 
@@ -161,21 +161,30 @@ export function registerModels(program: Command): void {
 
 /**
  * A model a container or Swarm service mounts stays: the deployment would fail at its next start
- * without it. Without a reachable engine (a host that runs `asrctl serve` only) nothing can be
- * checked, and that is said.
+ * without it. Only where no engine runs at all (nothing listens at its socket: a host that runs
+ * `asrctl serve` only) is it removed unchecked, and that is said; an engine this user may not use,
+ * or one that does not answer, leaves the model where it is.
  */
 async function refuseIfMounted(store: ModelStore, name: string): Promise<void> {
   const dir = store.modelDir(name);
   const docker = connectEngine();
-  if (
-    !(await engineFacts(docker).then(
-      () => true,
-      () => false,
-    ))
-  ) {
-    process.stderr.write(`asrctl: no Docker engine answers, so whether a deployment mounts ${dir} was not checked\n`);
+  const unreachable = await Promise.race([
+    docker.ping().then(
+      () => undefined,
+      (err: unknown) => err as NodeJS.ErrnoException,
+    ),
+    new Promise<NodeJS.ErrnoException>((resolve) => setTimeout(() => resolve(new Error('it did not answer within 10 s')), 10_000).unref()),
+  ]);
+  if (unreachable?.code === 'ENOENT' || unreachable?.code === 'ECONNREFUSED') {
+    process.stderr.write(`asrctl: no Docker engine runs here, so whether a deployment mounts ${dir} was not checked\n`);
     return;
   }
+  if (unreachable)
+    throw new CliError(
+      'model_in_use',
+      `${name} was not removed: whether a deployment mounts ${dir} cannot be checked, as the Docker engine cannot be reached (${unreachable.message})`,
+      { hint: 'run this as a user who may use the Docker engine (root, or one in the docker group)' },
+    );
   const inUse = (await modelDirectoryProblems(docker, [await askedModelDirectory(dir, process.cwd())], store.root, process.cwd())).filter(
     (p) => p.kind === 'in use',
   );
