@@ -171,6 +171,12 @@ describe('ModelStore against a real HTTP server', () => {
     await writeFile(local, zip);
     expect((await store.pull({ name: 'from-zip', source: { kind: 'local', path: local } })).action).toBe('installed');
     expect((await store.pull({ name: 'from-dir', source: { kind: 'local', path: join(work, 'source') } })).action).toBe('installed');
+    // A source that is itself a link is read where it leads (links inside a model are refused).
+    await symlink(join(work, 'source'), join(work, 'source-link'));
+    expect((await store.pull({ name: 'from-link', source: { kind: 'local', path: join(work, 'source-link') } })).action).toBe('installed');
+    await expect(store.pull({ name: 'from-none', source: { kind: 'local', path: join(work, 'nothing') } })).rejects.toThrow(
+      `--from ${join(work, 'nothing')}: ENOENT: no such file or directory`,
+    );
     expect(server.requests).toEqual([]);
     expect((await store.verify('from-dir')).ok).toBe(true);
   });
@@ -223,8 +229,23 @@ describe('ModelStore against a real HTTP server', () => {
     await symlink('/etc/passwd', join(store.root, NAME, 'graph', 'words.txt'));
     expect(await store.verify(NAME)).toEqual({
       ok: false,
-      problems: ['graph/words.txt is missing', 'graph/words.txt (a symbolic link to /etc/passwd): not a plain file'],
+      problems: ['graph/words.txt (a symbolic link to /etc/passwd): not a plain file'],
     });
+  });
+
+  it('pulls a model once at a time: another pull of it is refused while one runs; the lock of a dead one is taken over', async () => {
+    const other = execa('sleep', ['30']);
+    await mkdir(join(store.root, '.downloads'), { recursive: true });
+    const lock = join(store.root, '.downloads', `${NAME}.lock`);
+    await writeFile(lock, String(other.pid));
+    await expect(store.pull({ name: NAME, source: { kind: 'catalog' }, mirror: server.url })).rejects.toThrow(
+      `another pull of ${NAME} is running (pid ${other.pid}): wait for it to finish, then run this again`,
+    );
+    expect(server.requests).toEqual([]);
+    other.kill();
+    await other.catch(() => undefined);
+    expect((await store.pull({ name: NAME, source: { kind: 'catalog' }, mirror: server.url })).action).toBe('installed');
+    expect(await readdir(join(store.root, '.downloads'))).toEqual([]);
   });
 
   it("removes the staging directories of pulls whose process is gone, not a running pull's", async () => {
@@ -276,6 +297,21 @@ describe('ModelStore on a small filesystem (tmpfs, as root)', () => {
     const store = new ModelStore(mount);
     await expect(store.pull({ name: 'big', source: { kind: 'url', url: `${server.url}/big.zip` } })).rejects.toThrow(/no space left for .*big.zip while downloading/u);
     expect((await readdir(mount)).filter((e) => !e.startsWith('.'))).toEqual([]);
+  });
+
+  it('says the disk is full when it fills while copying a local model, and installs nothing', async () => {
+    const big = await mkdtemp(join(tmpdir(), 'asrctl-big-'));
+    await writeToneModel(big, { words: toneWordsFor('en') });
+    await writeFile(join(big, 'padding.bin'), Buffer.alloc(3 * 1024 * 1024));
+    try {
+      await expect(new ModelStore(mount).pull({ name: 'big-local', source: { kind: 'local', path: big } })).rejects.toMatchObject({
+        code: 'disk_full',
+        message: expect.stringMatching(/^no space left in .* while installing big-local: free some space/u) as string,
+      });
+      expect((await readdir(mount)).filter((e) => !e.startsWith('.'))).toEqual([]);
+    } finally {
+      await rm(big, { recursive: true, force: true });
+    }
   });
 
   it('says the disk is full when it fills while unpacking, keeps the download, and unpacks it without fetching once space is freed', async () => {

@@ -1,4 +1,4 @@
-import { chmod, cp, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { describeModelProblems, inspectModelDirectory } from '@asrctl/server';
 import extractZip from 'extract-zip';
@@ -97,6 +97,18 @@ export class ModelStore {
       return { name, dir, action: 'present', downloadedBytes: 0 };
     }
     await mkdir(join(this.root, DOWNLOADS), { recursive: true });
+    const release = await this.lockPull(name);
+    try {
+      return await this.install(request, events, dir);
+    } finally {
+      await release();
+    }
+  }
+
+  /** Downloads or copies, checks and renames a model into place; the caller holds the pull's lock. */
+  private async install(request: PullRequest, events: PullEvents, dir: string): Promise<PullOutcome> {
+    const { name } = request;
+    const say = events.say ?? (() => undefined);
     await this.removeAbandonedStaging();
     const staging = await mkdtemp(join(this.root, `${STAGING}${process.pid}-${name}-`));
     let downloadedBytes = 0;
@@ -104,7 +116,10 @@ export class ModelStore {
       let source: string;
       if (request.source.kind === 'local') {
         const path = request.source.path;
-        source = isAbsolute(path) ? path : resolve(path);
+        // A source that is itself a link (to a model directory or zip) is read where it leads.
+        source = await realpath(isAbsolute(path) ? path : resolve(path)).catch((err: Error) => {
+          throw new CliError('model_install_failed', `--from ${path}: ${err.message.replace(/, realpath .*$/u, '')}`);
+        });
         if ((await stat(source)).isDirectory()) await cp(source, join(staging, 'model'), { recursive: true });
         else await this.extract(source, staging);
       } else {
@@ -160,6 +175,11 @@ export class ModelStore {
       const replaced = await this.swapIn(modelDir, dir);
       say(`${name} ${replaced ? 'replaced' : 'installed'} in ${dir}`);
       return { name, dir, action: replaced ? 'replaced' : 'installed', downloadedBytes };
+    } catch (err) {
+      // A disk that fills while copying or writing the manifest, as much as while unpacking.
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
+        throw new CliError('disk_full', `no space left in ${this.root} while installing ${name}: free some space and run the same command again; the installed model, if any, is unchanged`, { cause: err });
+      throw err;
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
@@ -210,10 +230,33 @@ export class ModelStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
         throw new CliError(
           'disk_full',
-          `no space left in ${this.root} to unpack ${zip}: free some space (the unpacked model needs about as much again as the zip) and run the same command again; the installed model, if any, is unchanged`,
+          `no space left in ${this.root} to unpack ${zip}: free some space and run the same command again; the installed model, if any, is unchanged`,
         );
       throw new CliError('model_install_failed', `${zip} is not a valid zip archive (${(err as Error).message}); the installed model, if any, is unchanged`);
     }
+  }
+
+  /**
+   * One pull of a model at a time (a `models pull` beside a deploy's prefetch): two would write one
+   * download file at once and splice it. A lock whose process is gone is taken over.
+   */
+  private async lockPull(name: string): Promise<() => Promise<void>> {
+    const lock = join(this.root, DOWNLOADS, `${name}.lock`);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const created = await writeFile(lock, String(process.pid), { flag: 'wx' }).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST') return false;
+          throw err;
+        },
+      );
+      if (created) return () => rm(lock, { force: true });
+      const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+      if (holder && processRuns(holder))
+        throw new CliError('model_install_failed', `another pull of ${name} is running (pid ${holder}): wait for it to finish, then run this again`);
+      await rm(lock, { force: true });
+    }
+    throw new CliError('model_install_failed', `could not take the lock ${lock} of a pull of ${name}`);
   }
 
   /**
