@@ -7,6 +7,7 @@ import { formatBytes } from '../models/disk.js';
 import type { DownloadProgress } from '../models/download.js';
 import { MODEL_CATALOG, catalogModel } from '../models/model-catalog.js';
 import { type ModelSource, ModelStore } from '../models/model-store.js';
+import { readManifest } from '../models/model-manifest.js';
 import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { DeployConfigError } from '../deployment/deploy-config.js';
 import { checkEnv, commanderOptions } from '../options/commander-options.js';
@@ -118,7 +119,7 @@ export function registerModels(program: Command): void {
         if (result.ok) process.stdout.write(`${name}: ok (${countOf(result.files, 'file')})\n`);
         else {
           process.stdout.write(
-            `${name}: FAILED\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n  fix: asrctl models pull ${name} --force\n`,
+            `${name}: FAILED\n${result.problems.map((p) => `  - ${p}`).join('\n')}\n  fix: ${await repairCommand(store, name)}\n`,
           );
           process.exitCode = 1;
         }
@@ -157,6 +158,15 @@ export function registerModels(program: Command): void {
         process.stdout.write(`wrote ${resolve(options.clip)}: "${clip.text}" (asrctl transcribe ${options.clip})\n`);
       }
     });
+}
+
+/** The pull that installs a model again from where its manifest says it came from. */
+async function repairCommand(store: ModelStore, name: string): Promise<string> {
+  const source = (await readManifest(store.modelDir(name)))?.source;
+  if (source === undefined || catalogModel(name)) return `asrctl models pull ${name} --force`;
+  return /^https?:\/\//u.test(source)
+    ? `asrctl models pull ${source} --name ${name} --force`
+    : `asrctl models pull ${name} --from ${source} --force`;
 }
 
 /**
