@@ -22,8 +22,12 @@ export async function hostMounts(docker: Docker): Promise<HostMount[]> {
   const mounts: HostMount[] = [];
   for (const c of await docker.listContainers({ all: true })) {
     const holder = `container "${c.Names[0]?.replace(/^\//u, '') ?? c.Id.slice(0, 12)}" (${c.State})`;
-    // Volumes count too: their Source is their directory on the host.
-    for (const m of c.Mounts) if (m.Source) mounts.push({ source: m.Source, target: m.Destination, holder, labels: c.Labels });
+    // Volumes count too: their Source is their directory on the host, and a local volume made
+    // with `-o bind` (`--opt device=DIR`) mounts DIR itself.
+    for (const m of c.Mounts) {
+      const sources = [m.Source, ...(m.Type === 'volume' && m.Name ? [await boundDevice(docker, m.Name)] : [])];
+      for (const source of sources) if (source) mounts.push({ source, target: m.Destination, holder, labels: c.Labels });
+    }
   }
   for (const service of await swarmServices(docker)) {
     const holder = `Swarm service "${service.Spec?.Name ?? service.ID}"`;
@@ -43,4 +47,14 @@ async function swarmServices(docker: Docker): Promise<Docker.Service[]> {
     if (engineStatus(err) === 503) return [];
     throw err;
   }
+}
+
+/** The host directory a local volume binds (`--opt type=none --opt o=bind --opt device=DIR`), if it does. */
+async function boundDevice(docker: Docker, volume: string): Promise<string | undefined> {
+  const options = (await docker
+    .getVolume(volume)
+    .inspect()
+    .catch(() => undefined)) as { Options?: Record<string, string> | null } | undefined;
+  const o = options?.Options;
+  return o?.device && /(^|,)bind(,|$)/u.test(o.o ?? '') ? o.device : undefined;
 }

@@ -139,6 +139,32 @@ describe('asrctl cleanup on a real Docker engine', () => {
     }
   });
 
+  it('refuses a model directory a named volume binds (--opt o=bind, device=DIR), as models rm does', async () => {
+    const bound = join(work, 'store', 'bound');
+    expect((await asrctl('models', 'synth', bound)).exitCode).toBe(0);
+    const volume = `${project}-bound`;
+    await docker.createVolume({ Name: volume, Driver: 'local', DriverOpts: { type: 'none', o: 'bind', device: bound } });
+    const holder = await docker.createContainer({
+      name: `${project}-volume-user`,
+      Image: BASE_IMAGES.debian,
+      Cmd: ['sleep', 'infinity'],
+      HostConfig: { Binds: [`${volume}:/models/bound:ro`] },
+    });
+    try {
+      const out = await asrctl('cleanup', '--project', project, '--yes', '--models', bound);
+      expect(out.exitCode).toBe(1);
+      expect(out.stderr).toContain(
+        `--models ${bound} is in use: container "${project}-volume-user" (created) mounts ${bound} at /models/bound`,
+      );
+      const rm = await asrctl('models', 'rm', 'bound', '--models-dir', 'store');
+      expect(rm.exitCode).toBe(1);
+      expect(existsSync(join(bound, 'am', 'final.mdl'))).toBe(true);
+    } finally {
+      await holder.remove({ force: true });
+      await docker.getVolume(volume).remove();
+    }
+  });
+
   it('removes the model directory once nothing mounts it', async () => {
     const out = await asrctl('cleanup', '--project', project, '--yes', '--models', inuse);
     expect(out.exitCode).toBe(0);
