@@ -151,9 +151,10 @@ export async function runningContainers(docker: Docker): Promise<PublishingConta
   }));
 }
 
-/** The image ids every container (running or not) was created from. */
-export async function containerImageIds(docker: Docker): Promise<Set<string>> {
-  return new Set((await docker.listContainers({ all: true })).map((c) => c.ImageID));
+/** What every container (running or not) was created from: the image ids, and the references as given (`asrctl/p-app:TAG`). */
+export async function containerImages(docker: Docker): Promise<{ ids: Set<string>; refs: Set<string> }> {
+  const list = await docker.listContainers({ all: true });
+  return { ids: new Set(list.map((c) => c.ImageID)), refs: new Set(list.map((c) => c.Image)) };
 }
 
 /** The labels of every container (running or not) carrying all the given labels, from the list alone (no inspect). */

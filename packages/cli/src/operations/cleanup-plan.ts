@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import type Docker from 'dockerode';
 import { CliError } from '../cli-error.js';
 import type { DeploymentNames } from '../deployment/deployment-names.js';
-import { containerImageIds } from '../docker/containers.js';
+import { containerImages } from '../docker/containers.js';
 import { listImages, removeImage } from '../docker/images.js';
 import type { CleanupItem } from '../targets/deployment-target.js';
 import { TARGETS } from '../targets/index.js';
@@ -26,7 +26,7 @@ export async function cleanupPlan(
   options: { models?: { dirs: string[]; root: string } },
 ): Promise<CleanupItem[]> {
   const models = options.models ? await modelsToRemove(docker, options.models.dirs, options.models.root) : [];
-  const inUse = await containerImageIds(docker);
+  const { ids: inUse, refs: usedTags } = await containerImages(docker);
   const fromTargets: CleanupItem[] = [];
   for (const target of TARGETS) {
     const { imagesInUse, items } = await target.cleanup(docker, names);
@@ -36,9 +36,18 @@ export async function cleanupPlan(
   const containers = fromTargets.filter((i) => i.kind === 'container');
   const images: CleanupItem[] = [];
   for (const image of await listImages(docker, { reference: [`${names.appImage}:*`, `${names.edgeImage}:*`] })) {
-    if (inUse.has(image.id)) continue;
-    for (const tag of image.tags)
-      images.push({ kind: 'image', name: tag, why: 'used by no container', remove: () => removeImage(docker, tag) });
+    // Every deploy tags its build; identical builds share one image, so a running app's image may
+    // carry many tags. Those no container names are untagged (the image stays for the one in use).
+    // An image in use by id alone (a Swarm task, a container made from the id) keeps every tag.
+    const idInUse = inUse.has(image.id);
+    if (idInUse && !image.tags.some((tag) => usedTags.has(tag))) continue;
+    for (const tag of image.tags.filter((t) => !usedTags.has(t)))
+      images.push({
+        kind: 'image',
+        name: tag,
+        why: idInUse ? 'a tag no container uses; the image stays for the tag in use' : 'used by no container',
+        remove: () => removeImage(docker, tag),
+      });
   }
   for (const image of await listImages(docker, { dangling: ['true'] }))
     images.push({

@@ -199,4 +199,27 @@ describe('asrctl cleanup on a real Docker engine', () => {
     expect(removed.exitCode).toBe(0);
     expect(await docker.listNetworks({ filters: { name: [names.lock] } })).toEqual([]);
   });
+
+  it('untags the tags of a running image that no container uses (each deploy adds one), keeping the one in use', async () => {
+    const app = `asrctl/${project}-app`;
+    const base = docker.getImage(BASE_IMAGES.debian);
+    for (const tag of ['old1', 'old2', 'used']) await base.tag({ repo: app, tag });
+    const user = await docker.createContainer({ name: `${project}-app-user`, Image: `${app}:used`, Cmd: ['sleep', 'infinity'] });
+    try {
+      const listed = await asrctl('cleanup', '--project', project, '--dry-run');
+      expect(listed.stdout).toContain(`  ${app}:old1  (a tag no container uses; the image stays for the tag in use)`);
+      expect(listed.stdout).toContain(`${app}:old2`);
+      expect(listed.stdout).not.toContain(`${app}:used`);
+      expect((await asrctl('cleanup', '--project', project, '--yes')).exitCode).toBe(0);
+      const tags = (await docker.listImages({ filters: { reference: [`${app}:*`] } })).flatMap((i) => i.RepoTags ?? []);
+      expect(tags).toEqual([`${app}:used`]);
+      expect((await docker.getImage(BASE_IMAGES.debian).inspect()).Id).toBeTruthy();
+    } finally {
+      await user.remove({ force: true });
+      await docker
+        .getImage(`${app}:used`)
+        .remove()
+        .catch(() => undefined);
+    }
+  });
 });
