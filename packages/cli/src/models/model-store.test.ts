@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdir, mkdtemp, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -174,6 +174,12 @@ describe('ModelStore against a real HTTP server', () => {
     // A source that is itself a link is read where it leads (links inside a model are refused).
     await symlink(join(work, 'source'), join(work, 'source-link'));
     expect((await store.pull({ name: 'from-link', source: { kind: 'local', path: join(work, 'source-link') } })).action).toBe('installed');
+    const withFifo = join(work, 'with-fifo');
+    await cp(join(work, 'source'), withFifo, { recursive: true });
+    await execa('mkfifo', [join(withFifo, 'conf', 'pipe')]);
+    await expect(store.pull({ name: 'from-fifo', source: { kind: 'local', path: withFifo } })).rejects.toThrow(
+      `${withFifo} holds what a model never does: conf/pipe (not a file); only plain files are installed`,
+    );
     await expect(store.pull({ name: 'from-none', source: { kind: 'local', path: join(work, 'nothing') } })).rejects.toThrow(
       `--from ${join(work, 'nothing')}: ENOENT: no such file or directory`,
     );

@@ -120,8 +120,11 @@ export class ModelStore {
         source = await realpath(isAbsolute(path) ? path : resolve(path)).catch((err: Error) => {
           throw new CliError('model_install_failed', `--from ${path}: ${err.message.replace(/, realpath .*$/u, '')}`);
         });
-        if ((await stat(source)).isDirectory()) await cp(source, join(staging, 'model'), { recursive: true });
-        else await this.extract(source, staging);
+        if ((await stat(source)).isDirectory()) {
+          // Checked before copying too: cp cannot copy a FIFO or a socket, and would say only that.
+          await refuseNotPlainFiles(source, source);
+          await cp(source, join(staging, 'model'), { recursive: true });
+        } else await this.extract(source, staging);
       } else {
         const url = request.source.kind === 'url' ? request.source.url : catalogUrl(name, request.mirror);
         source = url;
@@ -160,12 +163,7 @@ export class ModelStore {
         await rm(keptFrom, { force: true });
       }
       const modelDir = await findModelRoot(staging);
-      const links = await notPlainFiles(modelDir);
-      if (links.length > 0)
-        throw new CliError(
-          'model_install_failed',
-          `${source} holds what a model never does: ${links.join(', ')}; only plain files are installed. The installed model, if any, is unchanged`,
-        );
+      await refuseNotPlainFiles(modelDir, source);
       const problems = await inspectModelDirectory(modelDir);
       if (problems === 'not_a_directory' || problems.length > 0)
         throw new CliError('model_install_failed', `${source} does not hold a usable Vosk model: ${describeModelProblems(name, problems)}`);
@@ -283,6 +281,16 @@ export class ModelStore {
     await rm(aside, { recursive: true, force: true });
     return true;
   }
+}
+
+/** A model is plain files: a link would have the server read a host file, and cp cannot copy a FIFO. */
+async function refuseNotPlainFiles(dir: string, source: string): Promise<void> {
+  const others = await notPlainFiles(dir);
+  if (others.length > 0)
+    throw new CliError(
+      'model_install_failed',
+      `${source} holds what a model never does: ${others.join(', ')}; only plain files are installed. The installed model, if any, is unchanged`,
+    );
 }
 
 function processRuns(pid: number): boolean {
