@@ -109,7 +109,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
 
       expect(result.signal).toBeUndefined();
       expect(result.exitCode).toBe(130);
-      expect(result.stderr).toContain('asrctl: SIGINT: stopping the deploy safely (Ctrl-C again exits at once, undoing nothing)');
+      expect(result.stderr).toContain('asrctl: SIGINT: asking the deploy to stop safely (Ctrl-C again exits at once, undoing nothing)');
       expect(result.stderr).toContain('interrupted by SIGINT during Swap: undoing the swap');
       expect(result.stderr).toMatch(
         /asrctl: deploy interrupted by SIGINT during Swap: the swap was undone \(the new app was removed\): the previous version serves; the deploy lock is released\n {2}hint: asrctl status/u,
@@ -125,7 +125,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
 
       expect(result.exitCode).toBe(143);
       expect(result.stdout).not.toContain('[Swap]');
-      expect(result.stderr).toContain('asrctl: SIGTERM: stopping the deploy safely (SIGTERM again exits at once, undoing nothing)');
+      expect(result.stderr).toContain('asrctl: SIGTERM: asking the deploy to stop safely (SIGTERM again exits at once, undoing nothing)');
       expect(result.stderr).toContain(
         'asrctl: deploy interrupted by SIGTERM during Image build: nothing running was changed: the previous version serves; the deploy lock is released',
       );
