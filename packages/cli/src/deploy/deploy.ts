@@ -120,7 +120,7 @@ export async function deploy(
     }
     if (signal.aborted) {
       const outcome = ctx.publicUrl
-        ? `the new version was verified and serves (${ctx.swapped?.serving ?? ''}); the old one was retired without waiting for its drain`
+        ? `the new version was verified and serves (${ctx.swapped?.serving ?? ''})${ctx.state === 'fresh' ? '' : '; the old one was retired without waiting for its drain'}`
         : current === swap
           ? `the swap was undone (${ctx.deployment.rollBackOutcome}): ${before}`
           : `nothing running was changed${ctx.state === undefined ? '' : `: ${ctx.state === 'fresh' ? 'nothing was deployed' : 'the previous version serves'}`}`;
@@ -152,7 +152,9 @@ function stoppingPlan(ctx: DeployContext, current: DeployPhase | undefined): str
   if (ctx.pastUndoing)
     return `${ctx.pastUndoing} has been removed, so stopping now would leave nothing serving: the deploy goes on until the new version serves, then exits non-zero (again to exit at once)`;
   if (ctx.publicUrl)
-    return 'the new version is verified and serves; the old app is stopped now instead of after its drain (open sessions get their finals)';
+    return ctx.state === 'fresh'
+      ? 'the new version is verified and serves; there is no old app to retire'
+      : 'the new version is verified and serves; the old app is stopped now instead of after its drain (open sessions get their finals)';
   if (ctx.swapped) return 'rolling back: the new app is removed and the previous version serves again; then the deploy lock is released';
   if (current === swap)
     return 'undoing the swap: the new app is removed and the previous version keeps (or resumes) serving; then the deploy lock is released';

@@ -260,8 +260,13 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
 
     it('status: a blue-green app whose edge is gone does not serve (it has no public port), so the deployment is broken', async () => {
       expect(
-        (await deploy(docker, testDeployConfig(project, port, models, { strategy: 'blue-green' }), plainPhaseRunner(() => undefined)))
-          .color,
+        (
+          await deploy(
+            docker,
+            testDeployConfig(project, port, models, { strategy: 'blue-green' }),
+            plainPhaseRunner(() => undefined),
+          )
+        ).color,
       ).toBe('green');
       await stopAndRemove(docker, names.edge, 0);
 

@@ -36,7 +36,9 @@ export async function inspectContainer(docker: Docker, idOrName: string): Promis
       if (hostPort) ports[port] = Number(hostPort);
     }
     const fixedPorts: Record<string, number> = {};
-    for (const [port, bindings] of Object.entries(c.HostConfig.PortBindings ?? {}) as Array<[string, Array<{ HostPort?: string }> | null]>) {
+    for (const [port, bindings] of Object.entries(c.HostConfig.PortBindings ?? {}) as Array<
+      [string, Array<{ HostPort?: string }> | null]
+    >) {
       const hostPort = bindings?.[0]?.HostPort;
       if (hostPort) fixedPorts[port] = Number(hostPort);
     }
