@@ -34,7 +34,7 @@ function processWithHandlers() {
   return { child, waitFor };
 }
 
-describe('Ctrl-C and SIGTERM during a deploy', () => {
+describe('Ctrl-C, SIGTERM and SIGHUP during a deploy', () => {
   it('the first SIGINT aborts the deploy and says so; a second exits at once with 130, saying what it leaves', async () => {
     const { child, waitFor } = processWithHandlers();
     await waitFor('ready');
@@ -44,7 +44,7 @@ describe('Ctrl-C and SIGTERM during a deploy', () => {
     const result = await child;
     expect(result.exitCode).toBe(130);
     expect(result.stderr.split('\n')).toEqual([
-      'asrctl: SIGINT: stopping the deploy safely (Ctrl-C again exits at once, undoing nothing)',
+      'asrctl: SIGINT: asking the deploy to stop safely (Ctrl-C again exits at once, undoing nothing)',
       'asrctl: SIGINT again: exiting now, leaving the deploy half-done (asrctl status shows what runs; the next deploy takes over its lock and replaces what does not serve)',
     ]);
   });
@@ -57,7 +57,19 @@ describe('Ctrl-C and SIGTERM during a deploy', () => {
     child.kill('SIGTERM');
     const result = await child;
     expect(result.exitCode).toBe(143);
-    expect(result.stderr).toContain('asrctl: SIGTERM: stopping the deploy safely (SIGTERM again exits at once, undoing nothing)');
+    expect(result.stderr).toContain('asrctl: SIGTERM: asking the deploy to stop safely (SIGTERM again exits at once, undoing nothing)');
     expect(result.stderr).toContain('asrctl: SIGTERM again: exiting now');
+  });
+
+  it('SIGHUP (the terminal closed, SSH lost) does the same, and a second one exits with 129', async () => {
+    const { child, waitFor } = processWithHandlers();
+    await waitFor('ready');
+    child.kill('SIGHUP');
+    await waitFor('aborted, exit code 129');
+    child.kill('SIGHUP');
+    const result = await child;
+    expect(result.exitCode).toBe(129);
+    expect(result.stderr).toContain('asrctl: SIGHUP: asking the deploy to stop safely (SIGHUP again exits at once, undoing nothing)');
+    expect(result.stderr).toContain('asrctl: SIGHUP again: exiting now');
   });
 });

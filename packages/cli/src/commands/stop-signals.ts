@@ -1,9 +1,10 @@
 import { Interruption, STOP_SIGNALS, type StopSignal } from '../deploy/interruption.js';
 
 /**
- * For the length of a deploy, Ctrl-C (SIGINT) or SIGTERM stops it safely instead of killing the
- * process: the first aborts the returned signal (the deploy undoes its current step and releases
- * its lock); a second exits at once, undoing nothing.
+ * For the length of a deploy, Ctrl-C (SIGINT), SIGHUP (the terminal closed) or SIGTERM stops it
+ * safely instead of killing the process: the first aborts the returned signal (the deploy says what
+ * stopping means where it is: it undoes its current step, or, past the point of undoing, goes on
+ * until the new version serves); a second exits at once, undoing nothing.
  */
 export function stopSafelyOnSignals(say: (line: string) => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
@@ -11,7 +12,7 @@ export function stopSafelyOnSignals(say: (line: string) => void): { signal: Abor
     const again = name === 'SIGINT' ? 'Ctrl-C' : name;
     const handler = (): void => {
       if (!controller.signal.aborted) {
-        say(`asrctl: ${name}: stopping the deploy safely (${again} again exits at once, undoing nothing)`);
+        say(`asrctl: ${name}: asking the deploy to stop safely (${again} again exits at once, undoing nothing)`);
         controller.abort(new Interruption(name));
         return;
       }

@@ -26,7 +26,10 @@ export interface DeployContext {
   settings: DeployInput;
   /** restart: the running images are reused, so no base image is needed. */
   reusesImages: boolean;
-  /** Aborted when the deploy is asked to stop (Ctrl-C): each phase stops its current step and undoes what it started. */
+  /**
+   * Aborted when the deploy is asked to stop (Ctrl-C) before it is past undoing: each phase stops
+   * its current step and undoes what it started.
+   */
   signal: AbortSignal;
   environment?: EnvironmentFindings;
   state?: DeploymentKind;
@@ -35,6 +38,8 @@ export interface DeployContext {
   appLabels?: Record<string, string>;
   edgeImage?: string;
   swapped?: SwappedDeployment;
+  /** Set when the swap removed what served (a strategy switch): what it removed. Nothing can be undone from then on. */
+  pastUndoing?: string;
   /** What each language recognized through the public port. */
   heard?: Record<string, string>;
   publicUrl?: string;

@@ -41,7 +41,9 @@ export interface DeployReport {
  * The six phases. If the swap or verification fails, the previous version keeps or resumes
  * serving and the error says so; the deploy lock is released whatever happens. An aborted
  * `signal` (Ctrl-C) stops the current step and takes the same way back: the deploy then fails
- * with CliError `interrupted`, saying what serves.
+ * with CliError `interrupted`, saying what serves. Once a strategy switch has removed what served
+ * (`ctx.pastUndoing`), there is nothing to go back to: an abort no longer stops the phases, the
+ * deploy goes on until the new version serves and then fails with `interrupted`, saying so.
  */
 export async function deploy(
   docker: Docker,
@@ -50,7 +52,11 @@ export async function deploy(
   options: { phases?: readonly DeployPhase[]; say?: (line: string) => void; signal?: AbortSignal } = {},
 ): Promise<DeployReport> {
   const say = options.say ?? (() => undefined);
-  const signal = options.signal ?? new AbortController().signal;
+  const asked = options.signal ?? new AbortController().signal;
+  // What the phases see: the operator's signal, until the swap has removed what served (a
+  // strategy switch); from then on stopping would leave nothing serving, so the deploy goes on.
+  const undoing = new AbortController();
+  const signal = undoing.signal;
   const phases = options.phases ?? DEPLOY_PHASES;
   const names = deploymentNames(config.project);
   const target = targetNamed(config.target);
@@ -66,6 +72,8 @@ export async function deploy(
     signal,
   };
   let current: DeployPhase | undefined;
+  let finished = false;
+  let interruptedDuring: DeployPhase | undefined;
   // A phase starts only while the deploy is not interrupted; the one running says what stopping means.
   const watched = phases.map((phase): DeployPhase => ({
     title: phase.title,
@@ -75,34 +83,55 @@ export async function deploy(
       await phase.run(c, sayLine);
     },
   }));
-  const onAbort = (): void =>
-    say(`interrupted by ${interruptionCause(signal).what}${current ? ` during ${current.title}` : ''}: ${stoppingPlan(ctx, current)}`);
-  signal.addEventListener('abort', onAbort, { once: true });
+  const onAbort = (): void => {
+    const { what } = interruptionCause(asked);
+    if (finished) return say(`interrupted by ${what}: the deploy had already finished; the new version serves`);
+    interruptedDuring = current;
+    say(`interrupted by ${what}${current ? ` during ${current.title}` : ''}: ${stoppingPlan(ctx, current)}`);
+    if (!ctx.pastUndoing) undoing.abort(asked.reason);
+  };
+  if (asked.aborted) onAbort();
+  else asked.addEventListener('abort', onAbort, { once: true });
   try {
     await runPhases(watched, ctx);
     // Interrupted while the old app drained: the deploy is done, but not as asked.
     signal.throwIfAborted();
+    if (asked.aborted)
+      throw interrupted(
+        asked,
+        interruptedDuring,
+        `${ctx.pastUndoing} had been removed, so the deploy went on: the new version was verified and serves (${ctx.swapped?.serving ?? ''})`,
+        asked.reason,
+      );
+    finished = true;
   } catch (err) {
-    const before = ctx.state === 'fresh' ? 'nothing was serving before, and nothing is now' : 'the previous version serves';
+    // A strategy switch that removed the old deployment has nothing to go back to.
+    const before = ctx.pastUndoing
+      ? `${ctx.pastUndoing} was removed before the new version served: nothing serves now (deploy again)`
+      : ctx.state === 'fresh'
+        ? 'nothing was serving before, and nothing is now'
+        : 'the previous version serves';
     if (ctx.swapped && !ctx.publicUrl) {
       await ctx.swapped.rollBack(say);
-      if (signal.aborted) throw interrupted(signal, current, `rolled back: ${before} (${ctx.deployment.rollBackOutcome})`, err);
+      if (signal.aborted) throw interrupted(asked, current, `rolled back: ${before} (${ctx.deployment.rollBackOutcome})`, err);
       throw new CliError('rolled_back', `${(err as Error).message}\n  rolled back: ${before} (${ctx.deployment.rollBackOutcome})`, {
         cause: err,
       });
     }
     if (signal.aborted) {
       const outcome = ctx.publicUrl
-        ? `the new version was verified and serves (${ctx.swapped?.serving ?? ''}); the old one was retired without waiting for its drain`
+        ? `the new version was verified and serves (${ctx.swapped?.serving ?? ''})${ctx.state === 'fresh' ? '' : '; the old one was retired without waiting for its drain'}`
         : current === swap
           ? `the swap was undone (${ctx.deployment.rollBackOutcome}): ${before}`
           : `nothing running was changed${ctx.state === undefined ? '' : `: ${ctx.state === 'fresh' ? 'nothing was deployed' : 'the previous version serves'}`}`;
-      throw interrupted(signal, current, outcome, err);
+      throw interrupted(asked, current, outcome, err);
     }
+    if (ctx.pastUndoing && !ctx.publicUrl)
+      throw new CliError('switch_failed', `${(err as Error).message}\n  ${before}`, { cause: err, hint: 'asrctl status shows what runs' });
     throw err;
   } finally {
-    signal.removeEventListener('abort', onAbort);
     await ctx.lock?.release();
+    asked.removeEventListener('abort', onAbort);
   }
   return {
     project: config.project,
@@ -120,8 +149,12 @@ export async function deploy(
 
 /** What an interrupted deploy does from where it is, said when the signal arrives. */
 function stoppingPlan(ctx: DeployContext, current: DeployPhase | undefined): string {
+  if (ctx.pastUndoing)
+    return `${ctx.pastUndoing} has been removed, so stopping now would leave nothing serving: the deploy goes on until the new version serves, then exits non-zero (again to exit at once)`;
   if (ctx.publicUrl)
-    return 'the new version is verified and serves; the old app is stopped now instead of after its drain (open sessions get their finals)';
+    return ctx.state === 'fresh'
+      ? 'the new version is verified and serves; there is no old app to retire'
+      : 'the new version is verified and serves; the old app is stopped now instead of after its drain (open sessions get their finals)';
   if (ctx.swapped) return 'rolling back: the new app is removed and the previous version serves again; then the deploy lock is released';
   if (current === swap)
     return 'undoing the swap: the new app is removed and the previous version keeps (or resumes) serving; then the deploy lock is released';

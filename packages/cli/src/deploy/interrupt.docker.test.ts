@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcribe } from '../client/transcription-client.js';
-import { inspectContainer } from '../docker/containers.js';
+import { inspectContainer, stopAndRemove } from '../docker/containers.js';
 import { networkLabels } from '../docker/networks.js';
 import type { DeployInput } from '../deployment/deploy-config.js';
 import { deploymentNames } from '../deployment/deployment-names.js';
@@ -32,13 +32,13 @@ interface InterruptedDeploy {
 
 /**
  * Runs the built CLI's `asrctl deploy --plain` (its settings those the running deployment was
- * deployed with) and sends it SIGINT (an operator's Ctrl-C) or SIGTERM once `ready` holds.
+ * deployed with) and sends it SIGINT (an operator's Ctrl-C), SIGTERM or SIGHUP once `ready` holds.
  */
 async function interruptedDeploy(
   cwd: string,
   args: string[],
   ready: (stdout: string) => boolean | Promise<boolean>,
-  signal: 'SIGINT' | 'SIGTERM' = 'SIGINT',
+  signal: 'SIGINT' | 'SIGTERM' | 'SIGHUP' = 'SIGINT',
 ): Promise<InterruptedDeploy> {
   const child = execa('node', [CLI, 'deploy', '--plain', ...args], { reject: false, cwd, all: false });
   let stdout = '';
@@ -109,7 +109,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
 
       expect(result.signal).toBeUndefined();
       expect(result.exitCode).toBe(130);
-      expect(result.stderr).toContain('asrctl: SIGINT: stopping the deploy safely (Ctrl-C again exits at once, undoing nothing)');
+      expect(result.stderr).toContain('asrctl: SIGINT: asking the deploy to stop safely (Ctrl-C again exits at once, undoing nothing)');
       expect(result.stderr).toContain('interrupted by SIGINT during Swap: undoing the swap');
       expect(result.stderr).toMatch(
         /asrctl: deploy interrupted by SIGINT during Swap: the swap was undone \(the new app was removed\): the previous version serves; the deploy lock is released\n {2}hint: asrctl status/u,
@@ -125,7 +125,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
 
       expect(result.exitCode).toBe(143);
       expect(result.stdout).not.toContain('[Swap]');
-      expect(result.stderr).toContain('asrctl: SIGTERM: stopping the deploy safely (SIGTERM again exits at once, undoing nothing)');
+      expect(result.stderr).toContain('asrctl: SIGTERM: asking the deploy to stop safely (SIGTERM again exits at once, undoing nothing)');
       expect(result.stderr).toContain(
         'asrctl: deploy interrupted by SIGTERM during Image build: nothing running was changed: the previous version serves; the deploy lock is released',
       );
@@ -193,5 +193,90 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue', problems: [] });
       expect(await recognize(port)).toEqual(['low high']);
     }, 240_000);
+  });
+
+  describe('a strategy switch, interrupted once the old deployment is being removed, goes on until the new one serves', () => {
+    const project = `asrsigintsw${process.pid}`;
+    const names = deploymentNames(project);
+    let port: number;
+    stopAfterFirstFailure();
+
+    beforeAll(async () => {
+      port = await freePort();
+    });
+
+    afterAll(async () => {
+      if (docker) await removeTestDeployment(docker, project);
+    }, 120_000);
+
+    it('recreate → blue-green: the recreate app was removed, so the first Ctrl-C does not abort; blue-green serves, exit 130 saying so', async () => {
+      const first = await deploy(
+        docker,
+        testDeployConfig(project, port, models, { strategy: 'recreate' }),
+        plainPhaseRunner(() => undefined),
+      );
+      expect(first.color).toBe('blue');
+
+      const result = await interruptedDeploy(models.dir, ['--project', project, '--strategy', 'blue-green'], (stdout) =>
+        stdout.includes('starting the green app'),
+      );
+
+      expect(result.exitCode).toBe(130);
+      expect(result.stderr).toContain(
+        `interrupted by SIGINT during Swap: the recreate app ${names.app('blue')}, which held the public port, has been removed, so stopping now would leave nothing serving: the deploy goes on until the new version serves`,
+      );
+      expect(result.stderr).toContain(
+        `asrctl: deploy interrupted by SIGINT during Swap: the recreate app ${names.app('blue')}, which held the public port, had been removed, so the deploy went on: the new version was verified and serves (${names.edge} (edge, holds the port), ${names.app('green')} (app)); the deploy lock is released`,
+      );
+      expect(result.stderr).not.toContain('the previous version serves');
+      expect(result.stdout).toContain('[Verify]');
+      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'blue-green', active: 'green', problems: [] });
+      expect(await recognize(port)).toEqual(['low high']);
+    }, 300_000);
+
+    it('blue-green → recreate: the edge was removed, so SIGHUP does not abort; recreate serves, exit 129 saying so', async () => {
+      const result = await interruptedDeploy(
+        models.dir,
+        ['--project', project, '--strategy', 'recreate'],
+        (stdout) => stdout.includes(`starting ${names.app('blue')} on port ${port}`),
+        'SIGHUP',
+      );
+
+      expect(result.exitCode).toBe(129);
+      expect(result.stderr).toContain(
+        `interrupted by SIGHUP during Swap: the edge ${names.edge}, which held the public port for ${names.app('green')}, has been removed, so stopping now would leave nothing serving`,
+      );
+      expect(result.stderr).toContain(
+        `asrctl: deploy interrupted by SIGHUP during Swap: the edge ${names.edge}, which held the public port for ${names.app('green')}, had been removed, so the deploy went on: the new version was verified and serves (${names.app('blue')})`,
+      );
+      expect(result.stderr).not.toContain('the previous version serves');
+      expect(await inspectContainer(docker, names.edge)).toBeUndefined();
+      expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
+      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue', problems: [] });
+      expect(await recognize(port)).toEqual(['low high']);
+    }, 300_000);
+
+    it('status: a blue-green app whose edge is gone does not serve (it has no public port), so the deployment is broken', async () => {
+      expect(
+        (
+          await deploy(
+            docker,
+            testDeployConfig(project, port, models, { strategy: 'blue-green' }),
+            plainPhaseRunner(() => undefined),
+          )
+        ).color,
+      ).toBe('green');
+      await stopAndRemove(docker, names.edge, 0);
+
+      const status = await execa('node', [CLI, 'status', '--project', project], { reject: false });
+
+      expect(status.exitCode).toBe(1);
+      expect(status.stdout).toContain(`"${project}": BROKEN (recreate)`);
+      expect(status.stdout).toContain(
+        `problem: no edge, and ${names.app('green')} does not publish the public port (it was started behind an edge)`,
+      );
+    }, 300_000);
   });
 });

@@ -1,10 +1,13 @@
 import { CliError } from '../cli-error.js';
 
-/** The signals that ask a deploy to stop safely, and the exit code each ends the command with (128 + its number). */
-export const STOP_SIGNALS = { SIGINT: 130, SIGTERM: 143 } as const;
+/**
+ * The signals that ask a deploy to stop safely, and the exit code each ends the command with (128 +
+ * its number). SIGHUP: the terminal closed or the SSH session was lost.
+ */
+export const STOP_SIGNALS = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 } as const;
 export type StopSignal = keyof typeof STOP_SIGNALS;
 
-/** Why a deploy's AbortSignal was aborted: the operator's Ctrl-C, or a process manager's SIGTERM. */
+/** Why a deploy's AbortSignal was aborted: the operator's Ctrl-C, a lost terminal's SIGHUP, or a process manager's SIGTERM. */
 export class Interruption extends CliError {
   override readonly name = 'Interruption';
   constructor(readonly signalName: StopSignal) {

@@ -22,6 +22,8 @@ export interface ContainerFacts {
   exitCode: number;
   /** Host port published for each container port ("8765/tcp" -> 49153). */
   ports: Record<string, number>;
+  /** The host port each container port was created to publish on; a port left to the engine (a loopback probe port) is not here. */
+  fixedPorts: Record<string, number>;
 }
 
 /** The container's facts, or undefined when it does not exist. */
@@ -32,6 +34,13 @@ export async function inspectContainer(docker: Docker, idOrName: string): Promis
     for (const [port, bindings] of Object.entries(c.NetworkSettings.Ports ?? {})) {
       const hostPort = bindings?.[0]?.HostPort;
       if (hostPort) ports[port] = Number(hostPort);
+    }
+    const fixedPorts: Record<string, number> = {};
+    for (const [port, bindings] of Object.entries(c.HostConfig.PortBindings ?? {}) as Array<
+      [string, Array<{ HostPort?: string }> | null]
+    >) {
+      const hostPort = bindings?.[0]?.HostPort;
+      if (hostPort) fixedPorts[port] = Number(hostPort);
     }
     const health = c.State.Health;
     return {
@@ -47,6 +56,7 @@ export async function inspectContainer(docker: Docker, idOrName: string): Promis
       startedAt: c.State.StartedAt,
       exitCode: c.State.ExitCode,
       ports,
+      fixedPorts,
     };
   } catch (err) {
     if (engineStatus(err) === 404) return undefined;

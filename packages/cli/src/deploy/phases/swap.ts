@@ -22,6 +22,7 @@ export const swap: DeployPhase = {
       },
       say,
       signal: ctx.signal,
+      pastUndoing: (removing) => (ctx.pastUndoing = removing),
     });
   },
 };

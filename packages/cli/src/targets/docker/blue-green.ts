@@ -23,13 +23,18 @@ export const blueGreenSwap: DockerStrategy = {
   rollBackOutcome: 'the new app was removed',
   usesEdge: true,
   peakAppContainers: 2,
-  async swap({ docker, config, names, state, appImage, edgeImage, appLabels, say, signal }: DockerSwapRequest): Promise<SwappedDeployment> {
+  async swap(request: DockerSwapRequest): Promise<SwappedDeployment> {
+    const { docker, config, names, state, appImage, edgeImage, appLabels, say, signal } = request;
     if (!edgeImage) throw new Error('blue-green needs an edge image');
     await ensureNetwork(docker, names.network, labelsFor(names.project, 'edge'));
     const oldColor = state.active;
     const newColor: Color = oldColor ? otherColor(oldColor) : 'blue';
+    // A switch from recreate: the app holds the public port itself, so the edge can only take it
+    // once that app is gone, and from then on there is nothing to go back to.
+    const switchRemovedServing = state.shape === 'recreate' && oldColor !== undefined;
     if (state.shape === 'recreate') {
-      // The app holds the public port itself: the edge can only take it once that app is gone.
+      signal.throwIfAborted();
+      if (oldColor) request.pastUndoing(`the recreate app ${names.app(oldColor)}, which held the public port,`);
       say(
         'the running deployment has no edge (recreate strategy): its app stops before the edge starts, so this one deploy has a short outage',
       );
@@ -66,8 +71,10 @@ export const blueGreenSwap: DockerStrategy = {
         await routeNewConnectionsTo(docker, names.edge, stillServing).catch(() => undefined);
         await restoreEdge(docker, names, edgeBefore);
       } else {
-        // Nothing served before: the edge this deploy started would hold the port for nothing.
-        say(`the ${newColor} app ${why}; it and the edge this deploy started are removed (nothing was serving)`);
+        // Nothing serves now: the edge this deploy started would hold the port for nothing.
+        say(
+          `the ${newColor} app ${why}; it and the edge this deploy started are removed (${switchRemovedServing ? 'the recreate app that served was removed before it: nothing serves' : 'nothing was serving'})`,
+        );
         await stopAndRemove(docker, names.edge, 0);
       }
       throw err;

@@ -3,6 +3,7 @@ import { type ContainerFacts, findContainers } from '../../docker/containers.js'
 import { appServerStates } from '../../edge/edge-runtime.js';
 import type { Color } from '../../edge/haproxy-config.js';
 import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
+import { APP_PORT } from '../../deployment/ports.js';
 
 /**
  * What is deployed under a project name, found by labels:
@@ -49,8 +50,15 @@ export async function assessDeployment(docker: Docker, names: DeploymentNames): 
     }
   } else {
     shape = 'recreate';
-    active = apps.find((a) => a.state === 'running' && a.health === 'healthy' && Object.keys(a.ports).length > 0)?.color;
-    if (!active) problems.push('no app container is running and healthy');
+    // Only an app created to hold the public port serves without an edge: a blue-green app has a loopback probe port only.
+    const healthyApps = apps.filter((a) => a.state === 'running' && a.health === 'healthy');
+    active = healthyApps.find((a) => a.fixedPorts[`${APP_PORT}/tcp`] !== undefined)?.color;
+    if (!active)
+      problems.push(
+        healthyApps.length > 0
+          ? `no edge, and ${healthyApps.map((a) => a.name).join(', ')} ${healthyApps.length === 1 ? 'does' : 'do'} not publish the public port (${healthyApps.length === 1 ? 'it was' : 'they were'} started behind an edge)`
+          : 'no app container is running and healthy',
+      );
   }
   for (const app of apps) {
     if (app.color === active) continue;

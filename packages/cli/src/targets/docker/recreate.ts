@@ -17,11 +17,17 @@ export const recreateSwap: DockerStrategy = {
   rollBackOutcome: 'the new app was removed',
   usesEdge: false,
   peakAppContainers: 1,
-  async swap({ docker, config, names, state, appImage, appLabels, say, signal }: DockerSwapRequest): Promise<SwappedDeployment> {
+  async swap(request: DockerSwapRequest): Promise<SwappedDeployment> {
+    const { docker, config, names, state, appImage, appLabels, say, signal } = request;
     await ensureNetwork(docker, names.network, labelsFor(names.project, 'edge'));
     const oldColor = state.active;
     const newColor: Color = oldColor ? otherColor(oldColor) : 'blue';
+    // A switch from blue-green: its app has no public port of its own, so once the edge is gone it
+    // cannot serve again, and there is nothing to go back to.
+    const oldCanServeAgain = !state.edge;
     if (state.edge) {
+      signal.throwIfAborted();
+      if (oldColor) request.pastUndoing(`the edge ${state.edge.name}, which held the public port for ${names.app(oldColor)},`);
       say('removing the edge: the recreate strategy publishes the app itself');
       await stopAndRemove(docker, state.edge.id, config.drainTimeoutSeconds);
     }
@@ -34,7 +40,7 @@ export const recreateSwap: DockerStrategy = {
       }
     }
     const restartOld = async (): Promise<void> => {
-      if (!oldColor || !(await inspectContainer(docker, names.app(oldColor)))) return;
+      if (!oldColor || !oldCanServeAgain || !(await inspectContainer(docker, names.app(oldColor)))) return;
       await startContainer(docker, names.app(oldColor));
       await waitUntilHealthy(docker, names.app(oldColor), 300_000);
     };
@@ -51,7 +57,9 @@ export const recreateSwap: DockerStrategy = {
       );
     } catch (err) {
       await stopAndRemove(docker, names.app(newColor), 0);
-      say(`the new app ${signal.aborted ? 'was interrupted' : 'failed'}; starting the previous one again`);
+      say(
+        `the new app ${signal.aborted ? 'was interrupted' : 'failed'}; ${oldCanServeAgain ? 'starting the previous one again' : 'the previous one cannot serve without the edge that was removed: nothing serves'}`,
+      );
       await restartOld();
       throw err;
     }
@@ -65,7 +73,13 @@ export const recreateSwap: DockerStrategy = {
       async rollBack(sayRollBack) {
         await stopAndRemove(docker, names.app(newColor), APP_STOP_GRACE_SECONDS);
         await restartOld();
-        sayRollBack(oldColor ? `${names.app(oldColor)} serves again` : 'nothing was serving before');
+        sayRollBack(
+          !oldColor
+            ? 'nothing was serving before'
+            : oldCanServeAgain
+              ? `${names.app(oldColor)} serves again`
+              : `${names.app(oldColor)} cannot serve without the edge that was removed: nothing serves`,
+        );
       },
     };
   },
