@@ -26,6 +26,7 @@ import { startStreamingSession } from '../load/streaming-session.js';
 import { givenSettings, settingsFor } from '../commands/deployment-settings.js';
 import type { DeployInput } from '../deployment/deploy-config.js';
 import { deploy, plainPhaseRunner } from './deploy.js';
+import { edgeCommand, waitUntilEdgeSeesUp } from '../edge/edge-runtime.js';
 import { deploymentNames, LABELS } from '../deployment/deployment-names.js';
 import { pollUntil } from '@asrctl/server';
 
@@ -262,6 +263,15 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
       ),
     );
     expect(shown).toContain('    --model cn=vosk-model-small-cn-0.22 --model en=vosk-model-small-en-us-0.15\n');
+
+    // The edge cannot reach the app it routes to (HAProxy's check or DNS lost it): every new
+    // connection gets 503, though the container is healthy.
+    await edgeCommand(docker, names.edge, 'disable server app/blue');
+    const unreachable = await asrctl('status', ...target);
+    expect(unreachable.exitCode).toBe(1);
+    expect(unreachable.stdout).toContain('the edge cannot reach blue (HAProxy has it MAINT): new connections get 503');
+    await edgeCommand(docker, names.edge, 'enable server app/blue');
+    await waitUntilEdgeSeesUp(docker, names.edge, 'blue', 10_000);
 
     const logs = await asrctl('logs', ...target, '--tail', '3');
     expect(logs.exitCode).toBe(0);

@@ -44,6 +44,9 @@ export async function assessDeployment(docker: Docker, names: DeploymentNames): 
         const servers = await appServerStates(docker, edge.id);
         active = (['blue', 'green'] as const).find((c) => servers[c].weight > 0 && healthy(c));
         if (!active) problems.push('the edge routes to no healthy app');
+        // A healthy app the edge's own check cannot reach (its name no longer resolves, say): 503s.
+        else if (servers[active].status !== 'UP')
+          problems.push(`the edge cannot reach ${active} (HAProxy has it ${servers[active].status}): new connections get 503`);
       } catch (err) {
         problems.push(`the edge does not answer its runtime API: ${(err as Error).message}`);
       }
