@@ -1,3 +1,6 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 
@@ -7,11 +10,26 @@ const STOP_SIGNALS = new URL('../../dist/commands/stop-signals.js', import.meta.
  * A real process holding the handlers as `asrctl deploy` does (the built module): it prints each
  * abort of the deploy's signal, and stays up until a signal ends it.
  */
-function processWithHandlers() {
+function processWithHandlers(log?: string) {
+  // With \`log\`: what it does after an abort goes there, and it ends as a deploy does, 300 ms later,
+  // having written to its output meanwhile (which must not fail).
   const script = `
+    const { appendFileSync } = await import('node:fs');
     const { stopSafelyOnSignals } = await import(${JSON.stringify(STOP_SIGNALS)});
+    const log = ${JSON.stringify(log ?? '')};
     const stopping = stopSafelyOnSignals((line) => process.stderr.write(line + '\\n'));
-    stopping.signal.addEventListener('abort', () => process.stdout.write('aborted, exit code ' + stopping.signal.reason.exitCode + '\\n'));
+    stopping.signal.addEventListener('abort', () => {
+      const line = 'aborted, exit code ' + stopping.signal.reason.exitCode + '\\n';
+      if (!log) return void process.stdout.write(line);
+      appendFileSync(log, line);
+      setTimeout(() => {
+        const wrote = process.stdout.write('the deploy goes on\\n') && process.stderr.write('undoing the swap\\n');
+        setTimeout(() => {
+          appendFileSync(log, 'stopped safely, wrote to stdout: ' + wrote + '\\n');
+          process.exit(stopping.signal.reason.exitCode);
+        }, 100);
+      }, 300);
+    });
     process.stdout.write('ready\\n');
     setInterval(() => undefined, 60_000);
   `;
@@ -61,15 +79,28 @@ describe('Ctrl-C, SIGTERM and SIGHUP during a deploy', () => {
     expect(result.stderr).toContain('asrctl: SIGTERM again: exiting now');
   });
 
-  it('SIGHUP (the terminal closed, SSH lost) does the same, and a second one exits with 129', async () => {
-    const { child, waitFor } = processWithHandlers();
+  it('SIGHUP (the terminal closed, SSH lost): the deploy stops safely and to its end; the second SIGHUP of a hangup changes nothing, nothing more is written', async () => {
+    const log = join(await mkdtemp(join(tmpdir(), 'asrctl-hup-')), 'log');
+    const { child, waitFor } = processWithHandlers(log);
     await waitFor('ready');
     child.kill('SIGHUP');
-    await waitFor('aborted, exit code 129');
     child.kill('SIGHUP');
     const result = await child;
+    // It ended when its deploy did, with the first SIGHUP's code, not at once.
     expect(result.exitCode).toBe(129);
-    expect(result.stderr).toContain('asrctl: SIGHUP: asking the deploy to stop safely (SIGHUP again exits at once, undoing nothing)');
-    expect(result.stderr).toContain('asrctl: SIGHUP again: exiting now');
+    expect(result.stderr).toBe('');
+    expect(await readFile(log, 'utf8')).toBe('aborted, exit code 129\nstopped safely, wrote to stdout: true\n');
+  });
+
+  it('a reader that is gone (EPIPE) does not end the deploy: output goes nowhere, the deploy goes on', async () => {
+    const log = join(await mkdtemp(join(tmpdir(), 'asrctl-epipe-')), 'log');
+    const { child, waitFor } = processWithHandlers(log);
+    await waitFor('ready');
+    child.stdout.destroy();
+    child.stderr.destroy();
+    child.kill('SIGTERM');
+    const result = await child;
+    expect(result.exitCode).toBe(143);
+    expect(await readFile(log, 'utf8')).toBe('aborted, exit code 143\nstopped safely, wrote to stdout: true\n');
   });
 });

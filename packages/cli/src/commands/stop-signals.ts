@@ -4,13 +4,21 @@ import { Interruption, STOP_SIGNALS, type StopSignal } from '../deploy/interrupt
  * For the length of a deploy, Ctrl-C (SIGINT), SIGHUP (the terminal closed) or SIGTERM stops it
  * safely instead of killing the process: the first aborts the returned signal (the deploy says what
  * stopping means where it is: it undoes its current step, or, past the point of undoing, goes on
- * until the new version serves); a second exits at once, undoing nothing.
+ * until the new version serves); a second SIGINT or SIGTERM exits at once, undoing nothing. After a
+ * SIGHUP nothing is written any more, and further SIGHUPs change nothing.
  */
 export function stopSafelyOnSignals(say: (line: string) => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const handlers = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((name) => {
     const again = name === 'SIGINT' ? 'Ctrl-C' : name;
     const handler = (): void => {
+      if (name === 'SIGHUP') {
+        // The terminal is gone: writing to it fails or crashes the process mid-deploy, and a hangup
+        // comes as two SIGHUPs at once, so a further one is no request to exit at once.
+        silenceOutput();
+        if (!controller.signal.aborted) controller.abort(new Interruption(name));
+        return;
+      }
       if (!controller.signal.aborted) {
         say(`asrctl: ${name}: asking the deploy to stop safely (${again} again exits at once, undoing nothing)`);
         controller.abort(new Interruption(name));
@@ -24,8 +32,18 @@ export function stopSafelyOnSignals(say: (line: string) => void): { signal: Abor
     process.on(name, handler);
     return { name, handler };
   });
+  // A reader that is gone (`asrctl deploy | tee log`, the tee killed): EPIPE must not end the deploy halfway.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', silenceOutput);
   return {
     signal: controller.signal,
-    dispose: () => handlers.forEach(({ name, handler }) => process.off(name, handler)),
+    dispose: () => {
+      handlers.forEach(({ name, handler }) => process.off(name, handler));
+      for (const stream of [process.stdout, process.stderr]) stream.off('error', silenceOutput);
+    },
   };
+}
+
+/** From now on output goes nowhere: the deploy goes on (and stops safely) without a terminal or reader. */
+function silenceOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) stream.write = () => true;
 }

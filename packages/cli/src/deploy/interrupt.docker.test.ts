@@ -235,7 +235,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(await recognize(port)).toEqual(['low high']);
     }, 300_000);
 
-    it('blue-green → recreate: the edge was removed, so SIGHUP does not abort; recreate serves, exit 129 saying so', async () => {
+    it('blue-green → recreate: the edge was removed, so SIGHUP (a closed terminal) does not abort; recreate serves, exit 129, nothing written after the hangup', async () => {
       const result = await interruptedDeploy(
         models.dir,
         ['--project', project, '--strategy', 'recreate'],
@@ -244,13 +244,9 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       );
 
       expect(result.exitCode).toBe(129);
-      expect(result.stderr).toContain(
-        `interrupted by SIGHUP during Swap: the edge ${names.edge}, which held the public port for ${names.app('green')}, has been removed, so stopping now would leave nothing serving`,
-      );
-      expect(result.stderr).toContain(
-        `asrctl: deploy interrupted by SIGHUP during Swap: the edge ${names.edge}, which held the public port for ${names.app('green')}, had been removed, so the deploy went on: the new version was verified and serves (${names.app('blue')})`,
-      );
-      expect(result.stderr).not.toContain('the previous version serves');
+      // Writing to a terminal that is gone fails or crashes the process: after a SIGHUP the deploy is silent.
+      expect(result.stderr).not.toContain('interrupted by');
+      expect(result.stdout).not.toContain('Deployed');
       expect(await inspectContainer(docker, names.edge)).toBeUndefined();
       expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
       expect(await networkLabels(docker, names.lock)).toBeUndefined();
