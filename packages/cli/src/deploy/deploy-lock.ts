@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { createLockNetwork, networkLabels, removeNetwork } from '../docker/networks.js';
 import { type DeploymentNames, LABELS } from '../deployment/deployment-names.js';
 import { CliError } from '../cli-error.js';
+import { processAlive } from '../os/process-alive.js';
 
 export interface DeployLock {
   release(): Promise<void>;
@@ -55,13 +56,4 @@ export function lockHolderGone(holder: Record<string, string>): boolean {
 /** Who a lock's labels name as its holder, as text: "pid 42 on host-a, since 2026-01-01T00:00:00.000Z". */
 export function lockHolderText(holder: Record<string, string>): string {
   return `pid ${holder[HOLDER.pid] ?? '?'} on ${holder[HOLDER.host] ?? '?'}, since ${holder[HOLDER.since] ?? '?'}`;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -8,6 +8,7 @@ import { MODEL_MARKERS, type ModelManifest, holdsAModel, notPlainFiles, readMani
 import { catalogModel, catalogUrl } from './model-catalog.js';
 import { offlineWaysIn } from './offline-ways.js';
 import { CliError } from '../cli-error.js';
+import { processAlive } from '../os/process-alive.js';
 
 export type ModelSource = { kind: 'catalog' } | { kind: 'url'; url: string } | { kind: 'local'; path: string };
 
@@ -250,7 +251,7 @@ export class ModelStore {
       );
       if (created) return () => rm(lock, { force: true });
       const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
-      if (holder && processRuns(holder))
+      if (holder && processAlive(holder))
         throw new CliError('model_install_failed', `another pull of ${name} is running (pid ${holder}): wait for it to finish, then run this again`);
       await rm(lock, { force: true });
     }
@@ -264,7 +265,7 @@ export class ModelStore {
   private async removeAbandonedStaging(): Promise<void> {
     for (const entry of await readdir(this.root)) {
       const pid = Number(/^\.staging-(\d+)-/u.exec(entry)?.[1]);
-      if (pid && !processRuns(pid)) await rm(join(this.root, entry), { recursive: true, force: true });
+      if (pid && !processAlive(pid)) await rm(join(this.root, entry), { recursive: true, force: true });
     }
   }
 
@@ -293,14 +294,6 @@ async function refuseNotPlainFiles(dir: string, source: string): Promise<void> {
     );
 }
 
-function processRuns(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // it runs, as another user
-  }
-}
 
 /** Vosk zips hold one top-level directory (vosk-model-small-cn-0.22/...); some hold the files directly. */
 async function findModelRoot(staging: string): Promise<string> {
