@@ -133,11 +133,12 @@ export async function readToneWords(dir: string): Promise<ToneWord[] | undefined
  */
 export async function writeToneModel(dir: string, spec: ToneModelSpec): Promise<void> {
   const target = resolve(dir);
-  await checkReplaceable(target);
+  const files = toneModelFiles(spec);
+  await checkReplaceable(target, files.keys());
   const staging = join(dirname(target), `.${Date.now()}-${process.pid}.partial`);
   await rm(staging, { recursive: true, force: true });
   try {
-    for (const [path, bytes] of toneModelFiles(spec)) {
+    for (const [path, bytes] of files) {
       await mkdir(dirname(join(staging, path)), { recursive: true });
       await writeFile(join(staging, path), bytes);
     }
@@ -149,20 +150,15 @@ export async function writeToneModel(dir: string, spec: ToneModelSpec): Promise<
   }
 }
 
-/** Every path a tone model holds, directories included (the same for every spec). */
-function toneModelPaths(): Set<string> {
-  const files = [...toneModelFiles({ words: [{ word: 'a', hz: 1000 }] }).keys()];
-  return new Set(files.flatMap((file) => file.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
-}
-
 /** Only a tone model's own files, or nothing, may be replaced: a tone-words.txt beside a thesis does not make a tone model. */
-async function checkReplaceable(target: string): Promise<void> {
+async function checkReplaceable(target: string, files: Iterable<string>): Promise<void> {
   const kind = await lstat(target).then(
     (s) => (s.isDirectory() ? 'directory' : s.isSymbolicLink() ? 'a symbolic link' : 'a file'),
     () => 'absent',
   );
   if (kind === 'absent') return;
-  const known = toneModelPaths();
+  // The model's files and the directories that hold them.
+  const known = new Set([...files].flatMap((file) => file.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
   const others = kind === 'directory' ? (await readdir(target, { recursive: true })).filter((path) => !known.has(path)) : [];
   if (kind === 'directory' && others.length === 0) return;
   const what =
