@@ -74,31 +74,37 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
     await models?.remove();
   });
 
-  describe('blue-green', () => {
-    const project = `asrsigint${process.pid}`;
-    const names = deploymentNames(project);
-    let port: number;
+  /** A project of its own for a describe block: a free port, a deploy through the API, removed after. */
+  function testDeployment(project: string) {
+    const deployment = {
+      project,
+      names: deploymentNames(project),
+      port: 0,
+      deploy: (extra: DeployInput = {}) =>
+        deploy(
+          docker,
+          testDeployConfig(project, deployment.port, models, extra),
+          plainPhaseRunner(() => undefined),
+        ),
+    };
     stopAfterFirstFailure();
-
     beforeAll(async () => {
-      port = await freePort();
+      deployment.port = await freePort();
     });
-
     afterAll(async () => {
       if (docker) await removeTestDeployment(docker, project);
     }, 120_000);
+    return deployment;
+  }
 
-    const run = (extra: DeployInput = {}) =>
-      deploy(
-        docker,
-        testDeployConfig(project, port, models, extra),
-        plainPhaseRunner(() => undefined),
-      );
+  describe('blue-green', () => {
+    const deployment = testDeployment(`asrsigint${process.pid}`);
+    const { project, names } = deployment;
 
     it('during the swap, removes the new app, keeps the old one serving, releases the lock and exits 130', async () => {
       // A drain that would outlast the tests, set now: a deploy that changes it reloads the edge,
       // whose new workers do not count the sessions the old ones hold.
-      expect((await run({ drainTimeout: '600' })).color).toBe('blue');
+      expect((await deployment.deploy({ drainTimeout: '600' })).color).toBe('blue');
 
       // Interrupted while the new colour loads its models.
       const result = await interruptedDeploy(
@@ -117,7 +123,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
       expect(await networkLabels(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', active: 'blue', problems: [] });
-      expect(await recognize(port)).toEqual(['low high']);
+      expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 240_000);
 
     it('on SIGTERM during the image build, changes nothing, releases the lock and exits 143', async () => {
@@ -132,11 +138,11 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
       expect(await networkLabels(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', active: 'blue', problems: [] });
-      expect(await recognize(port)).toEqual(['low high']);
+      expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 240_000);
 
     it('during the drain, stops the old app at once (its session gets its finals and 1012), the verified new one serves', async () => {
-      const session = await startStreamingSession(`ws://127.0.0.1:${port}/`);
+      const session = await startStreamingSession(`ws://127.0.0.1:${deployment.port}/`);
       // The drain would last 600 s: only the interruption ends it.
       const result = await interruptedDeploy(models.dir, ['--project', project], (stdout) =>
         stdout.includes('blue drains: new connections go to green'),
@@ -152,30 +158,16 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(await inspectContainer(docker, names.app('blue'))).toBeUndefined();
       expect(await networkLabels(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', active: 'green', problems: [] });
-      expect(await recognize(port)).toEqual(['low high']);
+      expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 240_000);
   });
 
   describe('recreate', () => {
-    const project = `asrsigintrc${process.pid}`;
-    const names = deploymentNames(project);
-    let port: number;
-    stopAfterFirstFailure();
-
-    beforeAll(async () => {
-      port = await freePort();
-    });
-
-    afterAll(async () => {
-      if (docker) await removeTestDeployment(docker, project);
-    }, 120_000);
+    const deployment = testDeployment(`asrsigintrc${process.pid}`);
+    const { project, names } = deployment;
 
     it('once the old container is stopped, starts it again instead of the new one, releases the lock and exits 130', async () => {
-      const first = await deploy(
-        docker,
-        testDeployConfig(project, port, models, { strategy: 'recreate' }),
-        plainPhaseRunner(() => undefined),
-      );
+      const first = await deployment.deploy({ strategy: 'recreate' });
       expect(first.color).toBe('blue');
 
       const result = await interruptedDeploy(models.dir, ['--project', project], (stdout) =>
@@ -191,30 +183,16 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(await inspectContainer(docker, names.app('blue'))).toMatchObject({ state: 'running', health: 'healthy' });
       expect(await networkLabels(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue', problems: [] });
-      expect(await recognize(port)).toEqual(['low high']);
+      expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 240_000);
   });
 
   describe('a strategy switch, interrupted once the old deployment is being removed, goes on until the new one serves', () => {
-    const project = `asrsigintsw${process.pid}`;
-    const names = deploymentNames(project);
-    let port: number;
-    stopAfterFirstFailure();
-
-    beforeAll(async () => {
-      port = await freePort();
-    });
-
-    afterAll(async () => {
-      if (docker) await removeTestDeployment(docker, project);
-    }, 120_000);
+    const deployment = testDeployment(`asrsigintsw${process.pid}`);
+    const { project, names } = deployment;
 
     it('recreate → blue-green: the recreate app was removed, so the first Ctrl-C does not abort; blue-green serves, exit 130 saying so', async () => {
-      const first = await deploy(
-        docker,
-        testDeployConfig(project, port, models, { strategy: 'recreate' }),
-        plainPhaseRunner(() => undefined),
-      );
+      const first = await deployment.deploy({ strategy: 'recreate' });
       expect(first.color).toBe('blue');
 
       const result = await interruptedDeploy(models.dir, ['--project', project, '--strategy', 'blue-green'], (stdout) =>
@@ -232,14 +210,14 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(result.stdout).toContain('[Verify]');
       expect(await networkLabels(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'blue-green', active: 'green', problems: [] });
-      expect(await recognize(port)).toEqual(['low high']);
+      expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 300_000);
 
     it('blue-green → recreate: the edge was removed, so SIGHUP (a closed terminal) does not abort; recreate serves, exit 129, nothing written after the hangup', async () => {
       const result = await interruptedDeploy(
         models.dir,
         ['--project', project, '--strategy', 'recreate'],
-        (stdout) => stdout.includes(`starting ${names.app('blue')} on port ${port}`),
+        (stdout) => stdout.includes(`starting ${names.app('blue')} on port ${deployment.port}`),
         'SIGHUP',
       );
 
@@ -251,19 +229,11 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
       expect(await networkLabels(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue', problems: [] });
-      expect(await recognize(port)).toEqual(['low high']);
+      expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 300_000);
 
     it('status: a blue-green app whose edge is gone does not serve (it has no public port), so the deployment is broken', async () => {
-      expect(
-        (
-          await deploy(
-            docker,
-            testDeployConfig(project, port, models, { strategy: 'blue-green' }),
-            plainPhaseRunner(() => undefined),
-          )
-        ).color,
-      ).toBe('green');
+      expect((await deployment.deploy({ strategy: 'blue-green' })).color).toBe('green');
       await stopAndRemove(docker, names.edge, 0);
 
       const status = await execa('node', [CLI, 'status', '--project', project], { reject: false });
