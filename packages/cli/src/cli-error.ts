@@ -28,7 +28,6 @@ export type CliErrorCode =
   | 'server_unreachable'
   | 'swarm_operation_failed'
   | 'swarm_rollout_failed'
-  | 'switch_failed'
   | 'unrecorded_deployment';
 
 export interface CliErrorOptions extends ErrorOptions {

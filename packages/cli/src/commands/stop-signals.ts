@@ -3,9 +3,9 @@ import { Interruption, STOP_SIGNALS, type StopSignal } from '../deploy/interrupt
 /**
  * For the length of a deploy, Ctrl-C (SIGINT), SIGHUP (the terminal closed) or SIGTERM stops it
  * safely instead of killing the process: the first aborts the returned signal (the deploy says what
- * stopping means where it is: it undoes its current step, or, past the point of undoing, goes on
- * until the new version serves); a second SIGINT or SIGTERM exits at once, undoing nothing. After a
- * SIGHUP nothing is written any more, and further SIGHUPs change nothing.
+ * stopping means where it is, and undoes its current step); a second SIGINT or SIGTERM exits at
+ * once, undoing nothing. After a SIGHUP nothing is written any more, and further SIGHUPs change
+ * nothing.
  */
 export function stopSafelyOnSignals(say: (line: string) => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();

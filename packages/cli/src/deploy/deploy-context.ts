@@ -27,8 +27,8 @@ export interface DeployContext {
   /** restart: the running images are reused, so no base image is needed. */
   reusesImages: boolean;
   /**
-   * Aborted when the deploy is asked to stop (Ctrl-C) before it is past undoing: each phase stops
-   * its current step and undoes what it started.
+   * Aborted when the deploy is asked to stop (Ctrl-C): each phase stops its current step and
+   * undoes what it started.
    */
   signal: AbortSignal;
   environment?: EnvironmentFindings;
@@ -38,8 +38,6 @@ export interface DeployContext {
   appLabels?: Record<string, string>;
   edgeImage?: string;
   swapped?: SwappedDeployment;
-  /** Set when the swap removed what served (a strategy switch): what it removed. Nothing can be undone from then on. */
-  pastUndoing?: string;
   /** What each language recognized through the public port. */
   heard?: Record<string, string>;
   publicUrl?: string;

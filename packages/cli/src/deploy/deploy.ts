@@ -41,9 +41,8 @@ export interface DeployReport {
  * The six phases. If the swap or verification fails, the previous version keeps or resumes
  * serving and the error says so; the deploy lock is released whatever happens. An aborted
  * `signal` (Ctrl-C) stops the current step and takes the same way back: the deploy then fails
- * with CliError `interrupted`, saying what serves. Once a strategy switch has removed what served
- * (`ctx.pastUndoing`), there is nothing to go back to: an abort no longer stops the phases, the
- * deploy goes on until the new version serves and then fails with `interrupted`, saying so.
+ * with CliError `interrupted`, saying what serves. A strategy switch is no different: what served
+ * is stopped, not removed, until the new version is verified.
  */
 export async function deploy(
   docker: Docker,
@@ -52,11 +51,7 @@ export async function deploy(
   options: { phases?: readonly DeployPhase[]; say?: (line: string) => void; signal?: AbortSignal } = {},
 ): Promise<DeployReport> {
   const say = options.say ?? (() => undefined);
-  const asked = options.signal ?? new AbortController().signal;
-  // What the phases see: the operator's signal, until the swap has removed what served (a
-  // strategy switch); from then on stopping would leave nothing serving, so the deploy goes on.
-  const undoing = new AbortController();
-  const signal = undoing.signal;
+  const signal = options.signal ?? new AbortController().signal;
   const phases = options.phases ?? DEPLOY_PHASES;
   const names = deploymentNames(config.project);
   const target = targetNamed(config.target);
@@ -73,7 +68,6 @@ export async function deploy(
   };
   let current: DeployPhase | undefined;
   let finished = false;
-  let interruptedDuring: DeployPhase | undefined;
   // A phase starts only while the deploy is not interrupted; the one running says what stopping means.
   const watched = phases.map((phase): DeployPhase => ({
     title: phase.title,
@@ -84,36 +78,22 @@ export async function deploy(
     },
   }));
   const onAbort = (): void => {
-    const { what } = interruptionCause(asked);
+    const { what } = interruptionCause(signal);
     if (finished) return say(`interrupted by ${what}: the deploy had already finished; the new version serves`);
-    interruptedDuring = current;
     say(`interrupted by ${what}${current ? ` during ${current.title}` : ''}: ${stoppingPlan(ctx, current)}`);
-    if (!ctx.pastUndoing) undoing.abort(asked.reason);
   };
-  if (asked.aborted) onAbort();
-  else asked.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
   try {
     await runPhases(watched, ctx);
     // Interrupted while the old app drained: the deploy is done, but not as asked.
     signal.throwIfAborted();
-    if (asked.aborted)
-      throw interrupted(
-        asked,
-        interruptedDuring,
-        `${ctx.pastUndoing} had been removed, so the deploy went on: the new version was verified and serves (${ctx.swapped?.serving ?? ''})`,
-        asked.reason,
-      );
     finished = true;
   } catch (err) {
-    // A strategy switch that removed the old deployment has nothing to go back to.
-    const before = ctx.pastUndoing
-      ? `${ctx.pastUndoing} was removed before the new version served: nothing serves now (deploy again)`
-      : ctx.state === 'fresh'
-        ? 'nothing was serving before, and nothing is now'
-        : 'the previous version serves';
+    const before = ctx.state === 'fresh' ? 'nothing was serving before, and nothing is now' : 'the previous version serves';
     if (ctx.swapped && !ctx.publicUrl) {
       await ctx.swapped.rollBack(say);
-      if (signal.aborted) throw interrupted(asked, current, `rolled back: ${before} (${ctx.deployment.rollBackOutcome})`, err);
+      if (signal.aborted) throw interrupted(ctx, current, `rolled back: ${before} (${ctx.deployment.rollBackOutcome})`, err);
       throw new CliError('rolled_back', `${(err as Error).message}\n  rolled back: ${before} (${ctx.deployment.rollBackOutcome})`, {
         cause: err,
       });
@@ -124,14 +104,12 @@ export async function deploy(
         : current === swap
           ? `the swap was undone (${ctx.deployment.rollBackOutcome}): ${before}`
           : `nothing running was changed${ctx.state === undefined ? '' : `: ${ctx.state === 'fresh' ? 'nothing was deployed' : 'the previous version serves'}`}`;
-      throw interrupted(asked, current, outcome, err);
+      throw interrupted(ctx, current, outcome, err);
     }
-    if (ctx.pastUndoing && !ctx.publicUrl)
-      throw new CliError('switch_failed', `${(err as Error).message}\n  ${before}`, { cause: err, hint: 'asrctl status shows what runs' });
     throw err;
   } finally {
     await ctx.lock?.release();
-    asked.removeEventListener('abort', onAbort);
+    signal.removeEventListener('abort', onAbort);
   }
   return {
     project: config.project,
@@ -149,8 +127,6 @@ export async function deploy(
 
 /** What an interrupted deploy does from where it is, said when the signal arrives. */
 function stoppingPlan(ctx: DeployContext, current: DeployPhase | undefined): string {
-  if (ctx.pastUndoing)
-    return `${ctx.pastUndoing} has been removed, so stopping now would leave nothing serving: the deploy goes on until the new version serves, then exits non-zero (again to exit at once)`;
   if (ctx.publicUrl)
     return ctx.state === 'fresh'
       ? 'the new version is verified and serves; there is no old app to retire'
@@ -162,8 +138,8 @@ function stoppingPlan(ctx: DeployContext, current: DeployPhase | undefined): str
 }
 
 /** The error an interrupted deploy ends with: what stopped it, where, and what serves now. */
-function interrupted(signal: AbortSignal, phase: DeployPhase | undefined, outcome: string, cause: unknown): CliError {
-  const { what, exitCode } = interruptionCause(signal);
+function interrupted(ctx: DeployContext, phase: DeployPhase | undefined, outcome: string, cause: unknown): CliError {
+  const { what, exitCode } = interruptionCause(ctx.signal);
   const during = phase ? ` during ${phase.title}` : '';
   return new CliError('interrupted', `deploy interrupted by ${what}${during}: ${outcome}; the deploy lock is released`, {
     cause,

@@ -187,33 +187,33 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
     }, 240_000);
   });
 
-  describe('a strategy switch, interrupted once the old deployment is being removed, goes on until the new one serves', () => {
+  describe('a strategy switch, interrupted once what served is stopped, starts it again', () => {
     const deployment = testDeployment(`asrsigintsw${process.pid}`);
     const { project, names } = deployment;
 
-    it('recreate → blue-green: the recreate app was removed, so the first Ctrl-C does not abort; blue-green serves, exit 130 saying so', async () => {
+    it('recreate → blue-green: the recreate app stopped for the edge holds the port again; the edge and the new app go, exit 130', async () => {
       const first = await deployment.deploy({ strategy: 'recreate' });
       expect(first.color).toBe('blue');
 
       const result = await interruptedDeploy(models.dir, ['--project', project, '--strategy', 'blue-green'], (stdout) =>
-        stdout.includes('starting the green app'),
+        stdout.includes(`${names.app('blue')} stops now (kept until the new one is verified)`),
       );
 
       expect(result.exitCode).toBe(130);
-      expect(result.stderr).toContain(
-        `interrupted by SIGINT during Swap: the recreate app ${names.app('blue')}, which held the public port, has been removed, so stopping now would leave nothing serving: the deploy goes on until the new version serves`,
+      expect(result.stdout).toContain(`the green app was interrupted; it is removed, and ${names.app('blue')} holds the public port again`);
+      expect(result.stderr).toMatch(
+        /asrctl: deploy interrupted by SIGINT during Swap: the swap was undone .*: the previous version serves/u,
       );
-      expect(result.stderr).toContain(
-        `asrctl: deploy interrupted by SIGINT during Swap: the recreate app ${names.app('blue')}, which held the public port, had been removed, so the deploy went on: the new version was verified and serves (${names.edge} (edge, holds the port), ${names.app('green')} (app)); the deploy lock is released`,
-      );
-      expect(result.stderr).not.toContain('the previous version serves');
-      expect(result.stdout).toContain('[Verify]');
+      expect(await inspectContainer(docker, names.edge)).toBeUndefined();
+      expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
       expect(await networkLabels(docker, names.lock)).toBeUndefined();
-      expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'blue-green', active: 'green', problems: [] });
+      expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue', problems: [] });
       expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 300_000);
 
-    it('blue-green → recreate: the edge was removed, so SIGHUP (a closed terminal) does not abort; recreate serves, exit 129, nothing written after the hangup', async () => {
+    it('blue-green → recreate: SIGHUP (a closed terminal) while the new app loads starts the old app and its edge again; exit 129, nothing written after the hangup', async () => {
+      expect((await deployment.deploy({ strategy: 'blue-green' })).color).toBe('green');
+
       const result = await interruptedDeploy(
         models.dir,
         ['--project', project, '--strategy', 'recreate'],
@@ -225,15 +225,19 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       // Writing to a terminal that is gone fails or crashes the process: after a SIGHUP the deploy is silent.
       expect(result.stderr).not.toContain('interrupted by');
       expect(result.stdout).not.toContain('Deployed');
-      expect(await inspectContainer(docker, names.edge)).toBeUndefined();
-      expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
+      expect(await inspectContainer(docker, names.app('blue'))).toBeUndefined();
       expect(await networkLabels(docker, names.lock)).toBeUndefined();
-      expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue', problems: [] });
+      expect(await deploymentStatus(docker, names)).toMatchObject({
+        kind: 'update',
+        shape: 'blue-green',
+        active: 'green',
+        problems: [],
+      });
       expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 300_000);
 
     it('status: a blue-green app whose edge is gone does not serve (it has no public port), so the deployment is broken', async () => {
-      expect((await deployment.deploy({ strategy: 'blue-green' })).color).toBe('green');
+      expect((await deployment.deploy({ strategy: 'blue-green' })).color).toBe('blue');
       await stopAndRemove(docker, names.edge, 0);
 
       const status = await execa('node', [CLI, 'status', '--project', project], { reject: false });
@@ -241,7 +245,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(status.exitCode).toBe(1);
       expect(status.stdout).toContain(`"${project}": BROKEN (recreate)`);
       expect(status.stdout).toContain(
-        `problem: no edge, and ${names.app('green')} does not publish the public port (it was started behind an edge)`,
+        `problem: no edge, and ${names.app('blue')} does not publish the public port (it was started behind an edge)`,
       );
     }, 300_000);
   });

@@ -110,8 +110,32 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active });
   }, 180_000);
 
+  it('a switch to blue/green that fails verification rolls back: the stopped recreate app holds the port again', async () => {
+    // Before, the recreate app was removed before the edge took the port: nothing served after this.
+    const refused: unknown = await run({ strategy: 'blue-green', allow: ['10.255.255.1/32'] }).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ code: 'rolled_back' });
+    // The edge refuses an address outside --allow at the connection.
+    expect((refused as Error).message).toMatch(/recognition probe \(cn\) through .* failed: cannot connect .*(socket hang up|ECONNRESET)/u);
+    expect(lines.join('\n')).toContain(`${names.app('green')} holds the public port and serves again`);
+    expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'green', problems: [] });
+    expect(await recognize()).toEqual(['low high']);
+  }, 180_000);
+
+  let tls: { cert: string; key: string };
+  const tokensTo = async (url: string): Promise<string[]> =>
+    (
+      await transcribe({
+        url: `${url}?token=secret-token-1`,
+        samples: lowHighClip(16000),
+        sampleRate: 16000,
+        language: 'cn',
+        pinnedCertificate: await readFile(tls.cert, 'utf8'),
+      })
+    ).map((f) => f.text);
+
   it('moves to blue/green with wss at the edge: the edge takes the port once the recreate app is gone', async () => {
-    const tls = await selfSignedCertificate(models.dir);
+    lines.length = 0;
+    tls = await selfSignedCertificate(models.dir);
     const tokens = join(models.dir, 'tokens');
     await writeFile(tokens, '# clients\nsecret-token-1\n');
     const config = testDeployConfig(project, port, models, { tlsCert: tls.cert, tlsKey: tls.key, tokensFile: tokens, ...protocolPorts });
@@ -120,7 +144,8 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     expect(report.url).toBe(`wss://127.0.0.1:${port}/`);
     expect(lines.join('\n')).toContain('this one deploy has a short outage');
     // vosk-server and FunASR clients through wss on their ports, verified with the pinned certificate.
-    expect(lines.filter((l) => /(vosk|funasr) client: heard/u.test(l))).toHaveLength(4);
+    // (One line each; this once counted the earlier deploys' lines too.)
+    expect(lines.filter((l) => /(vosk|funasr) client: heard/u.test(l))).toHaveLength(2);
     const pinnedCertificate = await readFile(tls.cert, 'utf8');
     const finals = await transcribe({
       url: `${report.url}?token=secret-token-1`,
@@ -144,4 +169,13 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     expect(status.problems).toEqual([]);
     expect(status).toMatchObject({ kind: 'update', shape: 'blue-green' });
   }, 120_000);
+
+  it('a switch back to recreate whose app cannot start puts the blue/green app and its edge back', async () => {
+    // Before, the edge was removed first, and the blue/green app cannot serve without it.
+    const { active } = await deploymentStatus(docker, names);
+    await expect(run({ gpus: 'all' })).rejects.toThrow(/a GPU/u);
+    expect(lines.join('\n')).toContain('the new app failed; starting the previous one again behind its edge');
+    expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'blue-green', active, problems: [] });
+    expect(await tokensTo(`wss://127.0.0.1:${port}/`)).toEqual(['低 高']);
+  }, 180_000);
 });

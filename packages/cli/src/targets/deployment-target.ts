@@ -85,12 +85,6 @@ export interface SwapRequest extends DeployImages {
   say: Say;
   /** Aborted: the swap stops waiting, undoes what it started (as after its own failure) and throws the signal's reason. */
   signal: AbortSignal;
-  /**
-   * Called just before the swap removes what served (a strategy switch: the old deployment must go
-   * before the new one can hold the port), `removing` saying what: from then on nothing can be
-   * undone, so `signal` is no longer aborted and the deploy goes on until the new version serves.
-   */
-  pastUndoing(removing: string): void;
 }
 
 /** A swap that has put the new app in front of clients, not yet verified from outside. */

@@ -22,7 +22,6 @@ export const swap: DeployPhase = {
       },
       say,
       signal: ctx.signal,
-      pastUndoing: (removing) => (ctx.pastUndoing = removing),
     });
   },
 };

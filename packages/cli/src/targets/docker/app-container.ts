@@ -45,10 +45,16 @@ export async function startAppContainer(
   return waitUntilHealthy(docker, name, timeoutMs, signal);
 }
 
+/** Starts an app container a swap stopped (kept) and waits until it is healthy again: its models reload. */
+export async function startStoppedApp(docker: Docker, name: string): Promise<void> {
+  await startContainer(docker, name);
+  await waitUntilHealthy(docker, name, 300_000);
+}
+
 const isHealthy = (facts: ContainerFacts): boolean => facts.state === 'running' && facts.health === 'healthy';
 
 /** Polls Docker's health status; an exit, a restart or "unhealthy" fails with the app's last log lines. */
-export async function waitUntilHealthy(docker: Docker, name: string, timeoutMs: number, signal?: AbortSignal): Promise<ContainerFacts> {
+async function waitUntilHealthy(docker: Docker, name: string, timeoutMs: number, signal?: AbortSignal): Promise<ContainerFacts> {
   const failure = async (why: string): Promise<Error> =>
     new CliError('app_start_failed', `${why}\n  its last log lines:\n${await logTail(docker, name, 15)}`);
   return pollUntil(

@@ -1,10 +1,10 @@
-import { stopAndRemove } from '../../docker/containers.js';
+import { stopAndRemove, stopContainer } from '../../docker/containers.js';
 import { ensureNetwork } from '../../docker/networks.js';
 import { routeNewConnectionsTo, waitUntilDrained, waitUntilEdgeSeesUp } from '../../edge/edge-runtime.js';
 import { type Color, otherColor } from '../../edge/haproxy-config.js';
 import { APP_STOP_GRACE_SECONDS } from '../../deployment/app-environment.js';
 import { APP_PORT } from '../../deployment/ports.js';
-import { startAppContainer } from './app-container.js';
+import { startAppContainer, startStoppedApp } from './app-container.js';
 import { labelsFor } from '../../deployment/deployment-names.js';
 import { ensureEdge, recordActiveColor, restoreEdge } from './edge-container.js';
 import { probeRecognition } from '../../deploy/recognition-probe.js';
@@ -29,19 +29,15 @@ export const blueGreenSwap: DockerStrategy = {
     await ensureNetwork(docker, names.network, labelsFor(names.project, 'edge'));
     const oldColor = state.active;
     const newColor: Color = oldColor ? otherColor(oldColor) : 'blue';
-    // A switch from recreate: the app holds the public port itself, so the edge can only take it
-    // once that app is gone, and from then on there is nothing to go back to.
-    const switchRemovedServing = state.shape === 'recreate' && oldColor !== undefined;
-    if (state.shape === 'recreate') {
-      signal.throwIfAborted();
-      if (oldColor) request.pastUndoing(`the recreate app ${names.app(oldColor)}, which held the public port,`);
-      say(
-        'the running deployment has no edge (recreate strategy): its app stops before the edge starts, so this one deploy has a short outage',
-      );
-      for (const app of state.apps) await stopAndRemove(docker, app.id, APP_STOP_GRACE_SECONDS);
-    }
+    // A switch from recreate: its app holds the public port itself. It keeps serving until the new
+    // app is proven on its loopback port; then it stops (kept, not removed) so that the edge can
+    // take the port, and it starts again if anything after fails.
+    const recreateApp = state.shape === 'recreate' && oldColor ? names.app(oldColor) : undefined;
+    // Recreate apps that serve nothing may still hold the port the edge needs.
+    if (state.shape === 'recreate' && !oldColor) for (const app of state.apps) await stopAndRemove(docker, app.id, APP_STOP_GRACE_SECONDS);
     const stillServing = state.shape === 'blue-green' ? oldColor : undefined;
-    const edgeBefore = await ensureEdge(docker, config, names, edgeImage, stillServing ?? newColor, say);
+    const edgeBefore = recreateApp ? {} : await ensureEdge(docker, config, names, edgeImage, stillServing ?? newColor, say);
+    let recreateAppStopped = false;
 
     say(`starting the ${newColor} app (${appImage}); waiting until its models are loaded`);
     let probePort: number | undefined;
@@ -58,6 +54,15 @@ export const blueGreenSwap: DockerStrategy = {
       if (!probePort) throw new Error(`${app.name} has no loopback port for the recognition probe`);
       say(`${newColor} is healthy; recognition probe on 127.0.0.1:${probePort}`);
       await probeRecognition(`ws://127.0.0.1:${probePort}/`, config);
+      if (recreateApp) {
+        signal.throwIfAborted();
+        say(
+          `the running deployment has no edge (recreate strategy): ${recreateApp} stops now (kept until the new one is verified) and the edge takes the public port, so this one deploy has a short outage`,
+        );
+        recreateAppStopped = true;
+        await stopContainer(docker, recreateApp, APP_STOP_GRACE_SECONDS).catch(() => undefined);
+        await ensureEdge(docker, config, names, edgeImage, newColor, say);
+      }
       await waitUntilEdgeSeesUp(docker, names.edge, newColor, 30_000, signal);
       signal.throwIfAborted();
       await routeNewConnectionsTo(docker, names.edge, newColor);
@@ -71,11 +76,14 @@ export const blueGreenSwap: DockerStrategy = {
         await routeNewConnectionsTo(docker, names.edge, stillServing).catch(() => undefined);
         await restoreEdge(docker, names, edgeBefore);
       } else {
-        // Nothing serves now: the edge this deploy started would hold the port for nothing.
-        say(
-          `the ${newColor} app ${why}; it and the edge this deploy started are removed (${switchRemovedServing ? 'the recreate app that served was removed before it: nothing serves' : 'nothing was serving'})`,
-        );
+        // The edge this deploy started would hold the port for nothing, or for the recreate app.
         await stopAndRemove(docker, names.edge, 0);
+        if (recreateApp) {
+          say(
+            `the ${newColor} app ${why}; it is removed${recreateAppStopped ? `, and ${recreateApp} holds the public port again` : ` (${recreateApp} was not touched)`}`,
+          );
+          if (recreateAppStopped) await startStoppedApp(docker, recreateApp);
+        } else say(`the ${newColor} app ${why}; it and the edge this deploy started are removed (nothing was serving)`);
       }
       throw err;
     }
@@ -113,6 +121,13 @@ export const blueGreenSwap: DockerStrategy = {
           );
         }
         await stopAndRemove(docker, names.app(newColor), APP_STOP_GRACE_SECONDS);
+        if (stillServing) return;
+        // The edge this deploy started holds the port for nothing, or for the recreate app.
+        await stopAndRemove(docker, names.edge, 0);
+        if (recreateApp) {
+          await startStoppedApp(docker, recreateApp);
+          sayRollBack(`${recreateApp} holds the public port and serves again`);
+        }
       },
     };
   },

@@ -16,7 +16,7 @@ import type { DeployConfig } from '../../deployment/deploy-config.js';
 import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
 import { tlsPem } from '../../deployment/edge-tls.js';
 import { publishedPorts } from '../../deployment/ports.js';
-import { appServerStates } from '../../edge/edge-runtime.js';
+import { appServerStates, waitUntilEdgeSeesUp } from '../../edge/edge-runtime.js';
 import { type Color, EDGE_CONFIG_PATH, EDGE_TLS_PATH } from '../../edge/haproxy-config.js';
 import { logTail } from './app-container.js';
 import { type EdgeFiles, edgeContainerSpec, edgeFiles } from './edge-container-spec.js';
@@ -69,6 +69,16 @@ export async function ensureEdge(
   }
   await waitForRuntimeApi(docker, names.edge);
   return {};
+}
+
+/**
+ * Starts an edge a switch to recreate stopped (kept), once its app runs again: it routes as its
+ * haproxy.cfg says (`active`), and is back when it sees that app up.
+ */
+export async function startStoppedEdge(docker: Docker, names: DeploymentNames, active: Color): Promise<void> {
+  await startContainer(docker, names.edge);
+  await waitForRuntimeApi(docker, names.edge);
+  await waitUntilEdgeSeesUp(docker, names.edge, active, 30_000);
 }
 
 /** Puts back the config and certificate a failed deploy replaced. */

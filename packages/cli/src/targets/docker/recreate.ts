@@ -1,16 +1,17 @@
-import { inspectContainer, startContainer, stopAndRemove, stopContainer } from '../../docker/containers.js';
+import { inspectContainer, stopAndRemove, stopContainer } from '../../docker/containers.js';
 import { ensureNetwork } from '../../docker/networks.js';
 import { type Color, otherColor } from '../../edge/haproxy-config.js';
 import { APP_STOP_GRACE_SECONDS } from '../../deployment/app-environment.js';
-import { startAppContainer, waitUntilHealthy } from './app-container.js';
+import { startAppContainer, startStoppedApp } from './app-container.js';
 import { labelsFor } from '../../deployment/deployment-names.js';
 import type { SwappedDeployment } from '../deployment-target.js';
 import type { DockerStrategy, DockerSwapRequest } from './docker-strategy.js';
+import { startStoppedEdge } from './edge-container.js';
 
 /**
  * The guide's single container on the public port, in a safer order: the image is built and the
- * models fetched before anything stops; the old container is stopped (kept, not removed) only
- * then, and started again if the new one fails. Clients see an outage while the new one loads.
+ * models fetched before anything stops; what served is stopped (kept, not removed) only then, and
+ * started again if the new one fails or is not verified. Clients see an outage while the new one loads.
  */
 export const recreateSwap: DockerStrategy = {
   name: 'recreate',
@@ -22,27 +23,29 @@ export const recreateSwap: DockerStrategy = {
     await ensureNetwork(docker, names.network, labelsFor(names.project, 'edge'));
     const oldColor = state.active;
     const newColor: Color = oldColor ? otherColor(oldColor) : 'blue';
-    // A switch from blue-green: its app has no public port of its own, so once the edge is gone it
-    // cannot serve again, and there is nothing to go back to.
-    const oldCanServeAgain = !state.edge;
-    if (state.edge) {
-      signal.throwIfAborted();
-      if (oldColor) request.pastUndoing(`the edge ${state.edge.name}, which held the public port for ${names.app(oldColor)},`);
-      say('removing the edge: the recreate strategy publishes the app itself');
-      await stopAndRemove(docker, state.edge.id, config.drainTimeoutSeconds);
-    }
+    // A switch from blue-green keeps its edge too: the old app has no public port of its own, so
+    // it serves again only with the edge in front of it.
+    const oldEdge = state.edge && oldColor ? state.edge : undefined;
     for (const app of state.apps) {
       if (app.color === oldColor) {
+        // Before the edge: its sessions get their finals and 1012 through the edge.
         say(`stopping ${app.name} (kept until the new one is verified)`);
         await stopContainer(docker, app.id, APP_STOP_GRACE_SECONDS).catch(() => undefined);
       } else {
         await stopAndRemove(docker, app.id, 0);
       }
     }
+    if (oldEdge) {
+      say(`stopping the edge ${oldEdge.name} (kept until the new app is verified): the recreate strategy publishes the app itself`);
+      await stopContainer(docker, oldEdge.id, 5).catch(() => undefined);
+    } else if (state.edge) {
+      // An edge that routes to no serving app holds the port for nothing.
+      await stopAndRemove(docker, state.edge.id, 0);
+    }
     const restartOld = async (): Promise<void> => {
-      if (!oldColor || !oldCanServeAgain || !(await inspectContainer(docker, names.app(oldColor)))) return;
-      await startContainer(docker, names.app(oldColor));
-      await waitUntilHealthy(docker, names.app(oldColor), 300_000);
+      if (!oldColor || !(await inspectContainer(docker, names.app(oldColor)))) return;
+      await startStoppedApp(docker, names.app(oldColor));
+      if (oldEdge) await startStoppedEdge(docker, names, oldColor);
     };
     try {
       // Interrupted while the old one stopped: it starts again, and no new app is created.
@@ -58,7 +61,7 @@ export const recreateSwap: DockerStrategy = {
     } catch (err) {
       await stopAndRemove(docker, names.app(newColor), 0);
       say(
-        `the new app ${signal.aborted ? 'was interrupted' : 'failed'}; ${oldCanServeAgain ? 'starting the previous one again' : 'the previous one cannot serve without the edge that was removed: nothing serves'}`,
+        `the new app ${signal.aborted ? 'was interrupted' : 'failed'}; starting the previous one again${oldEdge ? ' behind its edge' : ''}`,
       );
       await restartOld();
       throw err;
@@ -69,16 +72,13 @@ export const recreateSwap: DockerStrategy = {
       serving: names.app(newColor),
       async retire() {
         if (oldColor) await stopAndRemove(docker, names.app(oldColor), 0);
+        if (oldEdge) await stopAndRemove(docker, oldEdge.id, 0);
       },
       async rollBack(sayRollBack) {
         await stopAndRemove(docker, names.app(newColor), APP_STOP_GRACE_SECONDS);
         await restartOld();
         sayRollBack(
-          !oldColor
-            ? 'nothing was serving before'
-            : oldCanServeAgain
-              ? `${names.app(oldColor)} serves again`
-              : `${names.app(oldColor)} cannot serve without the edge that was removed: nothing serves`,
+          oldColor ? `${names.app(oldColor)} serves again${oldEdge ? ` behind ${oldEdge.name}` : ''}` : 'nothing was serving before',
         );
       },
     };
