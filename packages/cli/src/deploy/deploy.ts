@@ -141,10 +141,11 @@ function stoppingPlan(ctx: DeployContext, current: DeployPhase | undefined): str
 function interrupted(ctx: DeployContext, phase: DeployPhase | undefined, outcome: string, cause: unknown): CliError {
   const { what, exitCode } = interruptionCause(ctx.signal);
   const during = phase ? ` during ${phase.title}` : '';
-  return new CliError('interrupted', `deploy interrupted by ${what}${during}: ${outcome}; the deploy lock is released`, {
+  const command = ctx.reusesImages ? 'restart' : 'deploy';
+  return new CliError('interrupted', `${command} interrupted by ${what}${during}: ${outcome}; the deploy lock is released`, {
     cause,
     exitCode,
-    hint: 'asrctl status shows what runs; deploy again when ready',
+    hint: `asrctl status shows what runs; ${command} again when ready`,
   });
 }
 
