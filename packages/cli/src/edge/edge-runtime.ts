@@ -98,7 +98,8 @@ export async function waitUntilEdgeSeesUp(
       timeoutMs,
       intervalMs: 250,
       ...(signal && { signal }),
-      timeoutError: (message) => new CliError('edge_failed', message),
+      // What HAProxy last said of it (DOWN, MAINT, NOLB ...), so the operator knows where to look.
+      timeoutError: (message, status) => new CliError('edge_failed', `${message} (HAProxy has it ${status})`),
     },
   );
 }
