@@ -288,6 +288,26 @@ describe('asrctl deploy settings from the environment', () => {
     }).catch((err: Outcome) => err);
     expect(out.stderr).toContain('asrctl: ASRCTL_MODELS is deprecated, set ASRCTL_MODEL instead');
   });
+
+  it('refuses a memory limit too small for the app, from a flag or the environment, before any engine is asked', async () => {
+    const deploy = (args: string[], env: Record<string, string>) =>
+      run(
+        process.execPath,
+        [ASRCTL, 'deploy', '--plain', '--project', `asrcli${process.pid}`, '--model', `cn=${join(dir, 'cn')}`, ...args],
+        {
+          env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}`, ...env },
+        },
+      ).catch((err: Outcome) => err);
+    // Before, 1k passed the configuration and was refused by the environment check, at the engine (exit 1).
+    const flag: Partial<Outcome> = await deploy(['--memory', '1k'], {});
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('asrctl: invalid deploy configuration:');
+    expect(flag.stderr).toContain('memory "1k": expected a size of at least 64m, such as 2g or 512m');
+    expect(flag.stderr).not.toContain('Docker engine');
+    const env: Partial<Outcome> = await deploy([], { ASRCTL_MEMORY: '1k' });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain('ASRCTL_MEMORY: memory "1k": expected a size of at least 64m, such as 2g or 512m');
+  });
 });
 
 describe('every command that needs the engine, with the engine out of reach', () => {
