@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -243,6 +243,34 @@ describe('asrctl models synth', () => {
     const out = await asrctl('models', 'synth', join(dir, 'bad'), '--words', 'x:100');
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('tone 100 Hz is too close to the filterbank edge');
+  });
+});
+
+describe('asrctl models rm', () => {
+  it('fails on a model that is not installed, saying what is, before any engine is asked', async () => {
+    const store = await mkdtemp(join(tmpdir(), 'asrcli-store-'));
+    try {
+      expect(await asrctl('models', 'synth', join(store, 'mine'))).toMatchObject({ code: 0 });
+      const rmModel = (name: string) =>
+        run(process.execPath, [ASRCTL, 'models', 'rm', name, '--models-dir', store], {
+          env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` },
+        }).catch((err: Outcome) => err);
+      // Before, it printed "other was not installed" and exited 0.
+      const missing: Partial<Outcome> = await rmModel('other');
+      expect(missing.code).toBe(1);
+      expect(missing.stdout).toBe('');
+      expect(missing.stderr).toBe(
+        `asrctl: other is not installed in ${store} (installed: mine): nothing removed\n  hint: asrctl models list shows what is installed; check --models-dir (ASRCTL_MODELS_DIR)\n`,
+      );
+      const removed: Partial<Outcome> = await rmModel('mine');
+      expect(removed.stdout).toBe('removed mine\n');
+      expect(await readdir(store)).toEqual([]);
+      const none: Partial<Outcome> = await rmModel('mine');
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain(`mine is not installed in ${store} (nothing is installed there): nothing removed`);
+    } finally {
+      await rm(store, { recursive: true, force: true });
+    }
   });
 });
 

@@ -199,14 +199,19 @@ describe('ModelStore against a real HTTP server', () => {
       }
       expect(await readFile(beside, 'utf8')).toBe('keep');
       expect(await store.verify(NAME)).toMatchObject({ ok: true });
-      expect(await store.remove('not-installed')).toBe(false);
+      // Before, removing what is not there said so and succeeded.
+      await expect(store.remove('not-installed')).rejects.toMatchObject({
+        code: 'model_not_installed',
+        exitCode: 1,
+        message: `not-installed is not installed in ${store.root} (installed: ${NAME}): nothing removed\n  hint: asrctl models list shows what is installed; check --models-dir (ASRCTL_MODELS_DIR)`,
+      });
       // A directory that is no model (a --models-dir pointing at the wrong place) stays.
       await mkdir(join(store.root, 'docs'));
       await writeFile(join(store.root, 'docs', 'a.txt'), 'precious');
       await expect(store.remove('docs')).rejects.toMatchObject({ code: 'not_a_model', message: expect.stringMatching(/docs is not a model \(it holds none of asrctl-manifest.json, am\/final.mdl, conf\/model.conf\): not removed/u) as string });
       expect(await readFile(join(store.root, 'docs', 'a.txt'), 'utf8')).toBe('precious');
       await rm(join(store.root, 'docs'), { recursive: true });
-      expect(await store.remove(NAME)).toBe(true);
+      await store.remove(NAME);
       expect(await readdir(store.root)).toEqual(['.downloads']);
     } finally {
       await rm(beside, { force: true });

@@ -188,15 +188,29 @@ export class ModelStore {
     return verifyAgainstManifest(this.modelDir(name));
   }
 
-  async remove(name: string): Promise<boolean> {
+  /**
+   * The directory of the installed model `name`, to remove. Nothing there is told, with what is
+   * installed; a directory that holds no model (--models-dir pointing at the wrong place) stays.
+   */
+  async dirToRemove(name: string): Promise<string> {
     const dir = this.modelDir(name);
-    const there = await stat(dir).then(() => true, () => false);
-    if (there && !(await holdsAModel(dir)))
+    if (!(await stat(dir).then(() => true, () => false))) {
+      const installed = (await this.list()).map((m) => m.name);
+      throw new CliError(
+        'model_not_installed',
+        `${name} is not installed in ${this.root} (${installed.length > 0 ? `installed: ${installed.join(', ')}` : 'nothing is installed there'}): nothing removed`,
+        { hint: 'asrctl models list shows what is installed; check --models-dir (ASRCTL_MODELS_DIR)' },
+      );
+    }
+    if (!(await holdsAModel(dir)))
       throw new CliError('not_a_model', `${dir} is not a model (it holds none of ${MODEL_MARKERS.join(', ')}): not removed`, {
         hint: 'check --models-dir (ASRCTL_MODELS_DIR); remove the directory yourself if it should go',
       });
-    await rm(dir, { recursive: true, force: true });
-    return there;
+    return dir;
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(await this.dirToRemove(name), { recursive: true, force: true });
   }
 
   /** 'managed' when the manifest's files are all there with their sizes; 'unmanaged' for a complete hand-placed model. */
