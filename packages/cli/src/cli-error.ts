@@ -19,6 +19,7 @@ export type CliErrorCode =
   | 'model_changed'
   | 'model_in_use'
   | 'model_install_failed'
+  | 'model_not_installed'
   | 'model_prefetch_failed'
   | 'not_a_model'
   | 'not_scalable'

@@ -1,6 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,6 +246,34 @@ describe('asrctl models synth', () => {
   });
 });
 
+describe('asrctl models rm', () => {
+  it('fails on a model that is not installed, saying what is, before any engine is asked', async () => {
+    const store = await mkdtemp(join(tmpdir(), 'asrcli-store-'));
+    try {
+      expect(await asrctl('models', 'synth', join(store, 'mine'))).toMatchObject({ code: 0 });
+      const rmModel = (name: string) =>
+        run(process.execPath, [ASRCTL, 'models', 'rm', name, '--models-dir', store], {
+          env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` },
+        }).catch((err: Outcome) => err);
+      // Before, it printed "other was not installed" and exited 0.
+      const missing: Partial<Outcome> = await rmModel('other');
+      expect(missing.code).toBe(1);
+      expect(missing.stdout).toBe('');
+      expect(missing.stderr).toBe(
+        `asrctl: other is not installed in ${store} (installed: mine): nothing removed\n  hint: asrctl models list shows what is installed; check --models-dir (ASRCTL_MODELS_DIR)\n`,
+      );
+      const removed: Partial<Outcome> = await rmModel('mine');
+      expect(removed.stdout).toBe('removed mine\n');
+      expect(await readdir(store)).toEqual([]);
+      const none: Partial<Outcome> = await rmModel('mine');
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain(`mine is not installed in ${store} (nothing is installed there): nothing removed`);
+    } finally {
+      await rm(store, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('asrctl deploy on a terminal', () => {
   /** `asrctl deploy` on a pseudo-terminal of this many columns (util-linux `script`), the engine unreachable. */
   async function deployOnTerminal(columns: number): Promise<string> {
@@ -287,6 +315,26 @@ describe('asrctl deploy settings from the environment', () => {
       env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}`, ASRCTL_MODELS: `cn=${join(dir, 'cn')}` },
     }).catch((err: Outcome) => err);
     expect(out.stderr).toContain('asrctl: ASRCTL_MODELS is deprecated, set ASRCTL_MODEL instead');
+  });
+
+  it('refuses a memory limit too small for the app, from a flag or the environment, before any engine is asked', async () => {
+    const deploy = (args: string[], env: Record<string, string>) =>
+      run(
+        process.execPath,
+        [ASRCTL, 'deploy', '--plain', '--project', `asrcli${process.pid}`, '--model', `cn=${join(dir, 'cn')}`, ...args],
+        {
+          env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}`, ...env },
+        },
+      ).catch((err: Outcome) => err);
+    // Before, 1k passed the configuration and was refused by the environment check, at the engine (exit 1).
+    const flag: Partial<Outcome> = await deploy(['--memory', '1k'], {});
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('asrctl: invalid deploy configuration:');
+    expect(flag.stderr).toContain('memory "1k": expected a size of at least 64m, such as 2g or 512m');
+    expect(flag.stderr).not.toContain('Docker engine');
+    const env: Partial<Outcome> = await deploy([], { ASRCTL_MEMORY: '1k' });
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain('ASRCTL_MEMORY: memory "1k": expected a size of at least 64m, such as 2g or 512m');
   });
 });
 

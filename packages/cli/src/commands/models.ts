@@ -133,9 +133,11 @@ export function registerModels(program: Command): void {
     .addOption(storeOption())
     .action(async (name: string, options: StoreOptions) => {
       const store = new ModelStore(storeSettings(options).modelsDir);
+      // What is not installed is told before the engine is asked whether a deployment mounts it.
+      await store.dirToRemove(name);
       await refuseIfMounted(store, name);
-      const removed = await store.remove(name);
-      process.stdout.write(removed ? `removed ${name}\n` : `${name} was not installed\n`);
+      await store.remove(name);
+      process.stdout.write(`removed ${name}\n`);
     });
 
   models

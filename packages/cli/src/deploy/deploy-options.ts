@@ -14,6 +14,14 @@ import { PROJECT_NAME } from '../deployment/deployment-names.js';
 import { TARGETS } from '../targets/index.js';
 import { MAX_REPLICAS } from '../targets/swarm/max-replicas.js';
 
+/**
+ * The least --memory, in MiB. The server with two tone models (the smallest models there are; two
+ * decode threads on 2 cores) was killed out of memory at start in a container limited to 56m and
+ * served at 60m and 64m (measured with `asrctl serve` on the node base image). Docker refuses
+ * under 6m; the environment check refuses less than the models' estimate, but only at the engine.
+ */
+const MIN_MEMORY_MIB = 64;
+
 /** A setting only some targets take says which, from their declarations: `swarm: app tasks`. */
 const onlyOn = (key: string, help: string): string =>
   `${TARGETS.filter((t) => (t.options as readonly string[]).includes(key))
@@ -95,7 +103,11 @@ export const DEPLOY_OPTIONS = defineOptions({
       type: wholeNumber(0, 86_400),
       default: 30,
     },
-    memory: { arg: 'SIZE', help: 'memory limit per app container, e.g. 2g', type: byteSize },
+    memory: {
+      arg: 'SIZE',
+      help: `memory limit per app container, e.g. 2g (at least ${MIN_MEMORY_MIB}m)`,
+      type: byteSize(MIN_MEMORY_MIB * 1024 ** 2),
+    },
     cpus: { arg: 'N', help: 'CPU limit per app container, e.g. 1.5', type: decimalNumber(0.01, 1024) },
     gpus: {
       arg: 'SPEC',

@@ -64,7 +64,7 @@ describe('resolveDeployConfig', () => {
         'port "70000": expected a whole number from 1 to 65535',
         'model "english": expected LANG=NAME or LANG=DIR, e.g. en=vosk-model-small-en-us-0.15 or en=/srv/models/en',
         'strategy "rolling": expected blue-green or recreate',
-        'memory "lots": expected a size such as 2g or 512m',
+        'memory "lots": expected a size of at least 64m, such as 2g or 512m',
         'gpus "some": expected all, a count, or device=0,1',
         'TLS needs both --tls-cert and --tls-key',
         'allow "10.0.0.0/33": expected an IPv4 or IPv6 address or CIDR, e.g. 10.0.0.0/8',

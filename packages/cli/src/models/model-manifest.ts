@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { lstat, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
@@ -83,8 +83,9 @@ export async function hashTree(root: string): Promise<Record<string, { sha256: s
 
 /**
  * What a model directory holds besides plain files and directories, e.g. `graph/words.txt (a
- * symbolic link to /etc/passwd)`. A model never holds one: a link in a zip would have the server
- * read a host file (and log its first line), and hashTree would pass it by.
+ * symbolic link to /etc/passwd)` or `conf/pipe (a FIFO)`. A model never holds one: a link in a zip
+ * would have the server read a host file (and log its first line), hashTree would pass it by, and
+ * reading a FIFO waits for a writer.
  */
 export async function notPlainFiles(root: string): Promise<string[]> {
   const found: string[] = [];
@@ -93,11 +94,29 @@ export async function notPlainFiles(root: string): Promise<string[]> {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) await walk(path);
       else if (entry.isSymbolicLink()) found.push(`${relative(root, path)} (a symbolic link to ${await readlink(path)})`);
-      else if (!entry.isFile()) found.push(`${relative(root, path)} (not a file)`);
+      else if (!entry.isFile()) found.push(`${relative(root, path)} (${specialFileKind((await lstat(path)).mode) ?? 'not a file'})`);
     }
   };
   await walk(root);
   return found;
+}
+
+const SPECIAL_FILES = new Map([
+  [constants.S_IFIFO, 'a FIFO'],
+  [constants.S_IFCHR, 'a character device'],
+  [constants.S_IFBLK, 'a block device'],
+  [constants.S_IFSOCK, 'a socket'],
+]);
+
+/**
+ * What a file of this mode (lstat's, or a zip entry's from its external attributes) is when it is
+ * no plain file, directory or symbolic link: `a FIFO`. Undefined for those, and for a mode without
+ * a file type (zips made on Windows, whose entries are plain files).
+ */
+export function specialFileKind(mode: number): string | undefined {
+  const type = mode & constants.S_IFMT;
+  if ([0, constants.S_IFREG, constants.S_IFDIR, constants.S_IFLNK].includes(type)) return undefined;
+  return SPECIAL_FILES.get(type) ?? 'not a file';
 }
 
 async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {

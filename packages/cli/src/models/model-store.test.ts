@@ -13,6 +13,21 @@ import { ModelStore } from './model-store.js';
 
 const NAME = 'vosk-model-small-cn-0.22';
 
+/**
+ * A zip of the model in `model` under `evil/`, plus `extra` entries, each with its Unix mode (file
+ * type and permissions) in the entry's external attributes, as zips made on Unix carry them.
+ */
+async function modelZipWith(model: string, extra: Record<string, { data: string; mode: number }>): Promise<Buffer> {
+  const zip = new ZipFile();
+  for (const path of ['am/final.mdl', 'conf/model.conf', 'conf/fbank.conf', 'graph/HCLG.fst', 'graph/phones/word_boundary.int'])
+    zip.addBuffer(await readFile(join(model, path)), `evil/${path}`);
+  for (const [path, { data, mode }] of Object.entries(extra)) zip.addBuffer(Buffer.from(data), `evil/${path}`, { mode });
+  zip.end();
+  const chunks: Buffer[] = [];
+  for await (const chunk of zip.outputStream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 describe('ModelStore against a real HTTP server', () => {
   let server: ModelServer;
   let work: string;
@@ -178,7 +193,7 @@ describe('ModelStore against a real HTTP server', () => {
     await cp(join(work, 'source'), withFifo, { recursive: true });
     await execa('mkfifo', [join(withFifo, 'conf', 'pipe')]);
     await expect(store.pull({ name: 'from-fifo', source: { kind: 'local', path: withFifo } })).rejects.toThrow(
-      `${withFifo} holds what a model never does: conf/pipe (not a file); only plain files are installed`,
+      `${withFifo} holds what a model never does: conf/pipe (a FIFO); only plain files are installed`,
     );
     await expect(store.pull({ name: 'from-none', source: { kind: 'local', path: join(work, 'nothing') } })).rejects.toThrow(
       `--from ${join(work, 'nothing')}: ENOENT: no such file or directory`,
@@ -199,14 +214,19 @@ describe('ModelStore against a real HTTP server', () => {
       }
       expect(await readFile(beside, 'utf8')).toBe('keep');
       expect(await store.verify(NAME)).toMatchObject({ ok: true });
-      expect(await store.remove('not-installed')).toBe(false);
+      // Before, removing what is not there said so and succeeded.
+      await expect(store.remove('not-installed')).rejects.toMatchObject({
+        code: 'model_not_installed',
+        exitCode: 1,
+        message: `not-installed is not installed in ${store.root} (installed: ${NAME}): nothing removed\n  hint: asrctl models list shows what is installed; check --models-dir (ASRCTL_MODELS_DIR)`,
+      });
       // A directory that is no model (a --models-dir pointing at the wrong place) stays.
       await mkdir(join(store.root, 'docs'));
       await writeFile(join(store.root, 'docs', 'a.txt'), 'precious');
       await expect(store.remove('docs')).rejects.toMatchObject({ code: 'not_a_model', message: expect.stringMatching(/docs is not a model \(it holds none of asrctl-manifest.json, am\/final.mdl, conf\/model.conf\): not removed/u) as string });
       expect(await readFile(join(store.root, 'docs', 'a.txt'), 'utf8')).toBe('precious');
       await rm(join(store.root, 'docs'), { recursive: true });
-      expect(await store.remove(NAME)).toBe(true);
+      await store.remove(NAME);
       expect(await readdir(store.root)).toEqual(['.downloads']);
     } finally {
       await rm(beside, { force: true });
@@ -215,15 +235,7 @@ describe('ModelStore against a real HTTP server', () => {
 
   it('refuses a zip holding a symbolic link (the server would read the host file it points to); verify flags one', async () => {
     await store.pull({ name: NAME, source: { kind: 'catalog' }, mirror: server.url });
-    const evil = new ZipFile();
-    const model = join(work, 'source');
-    for (const path of ['am/final.mdl', 'conf/model.conf', 'conf/fbank.conf', 'graph/HCLG.fst', 'graph/phones/word_boundary.int'])
-      evil.addBuffer(await readFile(join(model, path)), `evil/${path}`);
-    evil.addBuffer(Buffer.from('/etc/passwd'), 'evil/graph/words.txt', { mode: 0o120777 });
-    evil.end();
-    const chunks: Buffer[] = [];
-    for await (const chunk of evil.outputStream) chunks.push(chunk as Buffer);
-    server.serve('/evil.zip', Buffer.concat(chunks));
+    server.serve('/evil.zip', await modelZipWith(join(work, 'source'), { 'graph/words.txt': { data: '/etc/passwd', mode: 0o120777 } }));
     await expect(store.pull({ name: NAME, source: { kind: 'url', url: `${server.url}/evil.zip` }, force: true })).rejects.toThrow(
       /evil.zip holds what a model never does: graph\/words.txt \(a symbolic link to \/etc\/passwd\); only plain files are installed/u,
     );
@@ -237,6 +249,29 @@ describe('ModelStore against a real HTTP server', () => {
       ok: false,
       problems: ['graph/words.txt (a symbolic link to /etc/passwd): not a plain file'],
     });
+  });
+
+  it('refuses a zip holding a FIFO, a device or a socket (unpacked, each would be a plain file), as it does a link', async () => {
+    await store.pull({ name: NAME, source: { kind: 'catalog' }, mirror: server.url });
+    // File types in the entries' external attributes (S_IFIFO, S_IFCHR, S_IFBLK, S_IFSOCK): any zip may claim them.
+    const special = await modelZipWith(join(work, 'source'), {
+      'conf/pipe': { data: '', mode: 0o010644 },
+      'conf/tty': { data: '', mode: 0o020620 },
+      'graph/disk': { data: '', mode: 0o060660 },
+      'graph/words.txt': { data: '', mode: 0o140755 },
+    });
+    server.serve('/special.zip', special);
+    const local = join(work, 'special.zip');
+    await writeFile(local, special);
+    const refusal = (source: string): string =>
+      `${source} holds what a model never does: conf/pipe (a FIFO), conf/tty (a character device), graph/disk (a block device), graph/words.txt (a socket); only plain files are installed`;
+    // Before, both installed them as empty plain files.
+    await expect(store.pull({ name: NAME, source: { kind: 'url', url: `${server.url}/special.zip` }, force: true })).rejects.toThrow(
+      refusal(`${server.url}/special.zip`),
+    );
+    await expect(store.pull({ name: 'from-special', source: { kind: 'local', path: local } })).rejects.toThrow(refusal(local));
+    expect(await store.verify(NAME)).toMatchObject({ ok: true });
+    expect((await readdir(store.root)).sort()).toEqual(['.downloads', NAME]);
   });
 
   it('pulls a model once at a time: another pull of it is refused while one runs; the lock of a dead one is taken over', async () => {

@@ -1,10 +1,19 @@
 import { chmod, cp, mkdir, mkdtemp, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { describeModelProblems, inspectModelDirectory } from '@asrctl/server';
 import extractZip from 'extract-zip';
 import { directorySize, formatBytes, freeBytes } from './disk.js';
 import { DownloadError, type DownloadProgress, downloadFile } from './download.js';
-import { MODEL_MARKERS, type ModelManifest, holdsAModel, notPlainFiles, readManifest, verifyAgainstManifest, writeManifest } from './model-manifest.js';
+import {
+  MODEL_MARKERS,
+  type ModelManifest,
+  holdsAModel,
+  notPlainFiles,
+  readManifest,
+  specialFileKind,
+  verifyAgainstManifest,
+  writeManifest,
+} from './model-manifest.js';
 import { catalogModel, catalogUrl } from './model-catalog.js';
 import { offlineWaysIn } from './offline-ways.js';
 import { CliError } from '../cli-error.js';
@@ -113,6 +122,7 @@ export class ModelStore {
     await this.removeAbandonedStaging();
     const staging = await mkdtemp(join(this.root, `${STAGING}${process.pid}-${name}-`));
     let downloadedBytes = 0;
+    let unpackedSpecial: SpecialEntry[] = [];
     try {
       let source: string;
       if (request.source.kind === 'local') {
@@ -125,7 +135,7 @@ export class ModelStore {
           // Checked before copying too: cp cannot copy a FIFO or a socket, and would say only that.
           await refuseNotPlainFiles(source, source);
           await cp(source, join(staging, 'model'), { recursive: true });
-        } else await this.extract(source, staging);
+        } else unpackedSpecial = await this.extract(source, staging);
       } else {
         const url = request.source.kind === 'url' ? request.source.url : catalogUrl(name, request.mirror);
         source = url;
@@ -151,7 +161,7 @@ export class ModelStore {
           await writeFile(keptFrom, url).catch(() => undefined);
         }
         try {
-          await this.extract(zip, staging);
+          unpackedSpecial = await this.extract(zip, staging);
         } catch (err) {
           // Only the disk was short: the complete download is kept, so running again unpacks it without fetching it again.
           if (err instanceof CliError && err.code === 'disk_full')
@@ -164,7 +174,7 @@ export class ModelStore {
         await rm(keptFrom, { force: true });
       }
       const modelDir = await findModelRoot(staging);
-      await refuseNotPlainFiles(modelDir, source);
+      await refuseNotPlainFiles(modelDir, source, unpackedSpecial);
       const problems = await inspectModelDirectory(modelDir);
       if (problems === 'not_a_directory' || problems.length > 0)
         throw new CliError('model_install_failed', `${source} does not hold a usable Vosk model: ${describeModelProblems(name, problems)}`);
@@ -188,15 +198,29 @@ export class ModelStore {
     return verifyAgainstManifest(this.modelDir(name));
   }
 
-  async remove(name: string): Promise<boolean> {
+  /**
+   * The directory of the installed model `name`, to remove. Nothing there is told, with what is
+   * installed; a directory that holds no model (--models-dir pointing at the wrong place) stays.
+   */
+  async dirToRemove(name: string): Promise<string> {
     const dir = this.modelDir(name);
-    const there = await stat(dir).then(() => true, () => false);
-    if (there && !(await holdsAModel(dir)))
+    if (!(await stat(dir).then(() => true, () => false))) {
+      const installed = (await this.list()).map((m) => m.name);
+      throw new CliError(
+        'model_not_installed',
+        `${name} is not installed in ${this.root} (${installed.length > 0 ? `installed: ${installed.join(', ')}` : 'nothing is installed there'}): nothing removed`,
+        { hint: 'asrctl models list shows what is installed; check --models-dir (ASRCTL_MODELS_DIR)' },
+      );
+    }
+    if (!(await holdsAModel(dir)))
       throw new CliError('not_a_model', `${dir} is not a model (it holds none of ${MODEL_MARKERS.join(', ')}): not removed`, {
         hint: 'check --models-dir (ASRCTL_MODELS_DIR); remove the directory yourself if it should go',
       });
-    await rm(dir, { recursive: true, force: true });
-    return there;
+    return dir;
+  }
+
+  async remove(name: string): Promise<void> {
+    await rm(await this.dirToRemove(name), { recursive: true, force: true });
   }
 
   /** 'managed' when the manifest's files are all there with their sizes; 'unmanaged' for a complete hand-placed model. */
@@ -222,9 +246,19 @@ export class ModelStore {
       throw new CliError('model_install_failed', `${name} needs about ${formatBytes(need)} free in ${this.root} (zip and unpacked), only ${formatBytes(free)} is: free some space or use another --models-dir`);
   }
 
-  private async extract(zip: string, into: string): Promise<void> {
+  /**
+   * Unpacks `zip` into `into`. extract-zip writes an entry of a FIFO, a device or a socket as a
+   * plain file: those entries are returned, to be refused.
+   */
+  private async extract(zip: string, into: string): Promise<SpecialEntry[]> {
+    const special: SpecialEntry[] = [];
+    const onEntry = (entry: { fileName: string; externalFileAttributes: number }): void => {
+      const kind = specialFileKind((entry.externalFileAttributes >>> 16) & 0xffff);
+      if (kind) special.push({ path: join(into, entry.fileName), kind });
+    };
     try {
-      await extractZip(zip, { dir: into });
+      await extractZip(zip, { dir: into, onEntry });
+      return special;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC')
         throw new CliError(
@@ -284,9 +318,18 @@ export class ModelStore {
   }
 }
 
-/** A model is plain files: a link would have the server read a host file, and cp cannot copy a FIFO. */
-async function refuseNotPlainFiles(dir: string, source: string): Promise<void> {
-  const others = await notPlainFiles(dir);
+/** A zip entry that was no plain file, unpacked as one: its path and what it was (`a FIFO`). */
+interface SpecialEntry {
+  path: string;
+  kind: string;
+}
+
+/**
+ * A model is plain files: a link would have the server read a host file, and cp cannot copy a
+ * FIFO. `unpacked`: what a zip held besides, now plain files in `dir`.
+ */
+async function refuseNotPlainFiles(dir: string, source: string, unpacked: SpecialEntry[] = []): Promise<void> {
+  const others = [...unpacked.map((e) => `${relative(dir, e.path)} (${e.kind})`), ...(await notPlainFiles(dir))];
   if (others.length > 0)
     throw new CliError(
       'model_install_failed',

@@ -31,11 +31,15 @@ describe('value types shared by the server and the CLI', () => {
       expect(parsed(cpus, bad)).toBe(`setting "${bad}": expected a number from 0.01 to 1024, such as 2 or 1.5`);
   });
 
-  it('take sizes in bytes with k, m or g', () => {
-    expect(parsed(byteSize, '512m')).toBe(512 * 1024 ** 2);
-    expect(parsed(byteSize, '1.5G')).toBe(1.5 * 1024 ** 3);
-    expect(parsed(byteSize, '100kb')).toBe(100 * 1024);
-    expect(parsed(byteSize, 'lots')).toBe('setting "lots": expected a size such as 2g or 512m');
+  it('take sizes in bytes with k, m or g, and no less than their least', () => {
+    const size = byteSize(64 * 1024 ** 2);
+    expect(parsed(size, '512m')).toBe(512 * 1024 ** 2);
+    expect(parsed(size, '1.5G')).toBe(1.5 * 1024 ** 3);
+    expect(parsed(size, '65536kb')).toBe(64 * 1024 ** 2);
+    // Before, 1k and 0 were sizes: a deploy reached the engine before it was refused, render k8s wrote them out.
+    for (const bad of ['lots', '1k', '0', '63.9m', '0.001k'])
+      expect(parsed(size, bad)).toBe(`setting "${bad}": expected a size of at least 64m, such as 2g or 512m`);
+    expect(parsed(byteSize(1536 * 1024), '1k')).toBe('setting "1k": expected a size of at least 1536k, such as 2g or 512m');
   });
 
   it('take addresses and CIDR ranges of both families', () => {

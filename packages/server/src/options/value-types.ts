@@ -95,13 +95,31 @@ export const ipAddress: ValueType<string> = checked(
   'expected an IP address such as 0.0.0.0 or 127.0.0.1',
 );
 
-/** A size in bytes, with an optional k, m or g (powers of 1024) and b: 512m, 1.5g. */
-export const byteSize: ValueType<number> = checked((t) => {
-  const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/iu.exec(t.trim());
-  if (!m) return undefined;
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
-  return Math.round(Number(m[1]) * unit);
-}, 'expected a size such as 2g or 512m');
+const SIZE_UNITS = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as const;
+
+/**
+ * A size in bytes, with an optional k, m or g (powers of 1024) and b: 512m, 1.5g. Less than `min`
+ * is a problem of the configuration, not a limit that fails once it is used.
+ */
+export function byteSize(min: number): ValueType<number> {
+  return checked(
+    (t) => {
+      const m = /^(\d+(?:\.\d+)?)([kmg]?)b?$/iu.exec(t.trim());
+      if (!m) return undefined;
+      const bytes = Math.round(Number(m[1]) * SIZE_UNITS[m[2]!.toLowerCase() as keyof typeof SIZE_UNITS]);
+      return bytes >= min ? bytes : undefined;
+    },
+    `expected a size of at least ${sizeText(min)}, such as 2g or 512m`,
+  );
+}
+
+/** Bytes as a size is typed, in the largest unit that divides them: 64m. */
+function sizeText(bytes: number): string {
+  const [unit, factor] = Object.entries(SIZE_UNITS)
+    .reverse()
+    .find(([, f]) => bytes % f === 0)!;
+  return `${bytes / factor}${unit}`;
+}
 
 export interface LanguageModel {
   /** Normalized (`zh` is `cn`). */
