@@ -140,8 +140,10 @@ async function main(): Promise<void> {
       await deploy(docker, config('recreate'), quiet); // the shape both single-container strategies update
       outcomes.push(await measured('guide order: stop, build (no cache), start', () => guideOrder(docker, config('recreate'))));
       outcomes.push(await measured('asrctl --strategy recreate', async () => void (await deploy(docker, config('recreate'), quiet))));
-      await deploy(docker, config('blue-green'), quiet); // puts the edge in front (one-off outage, not measured)
+      // A strategy switch: the edge takes the public port from the recreate app (a one-off outage).
+      outcomes.push(await measured('switch: recreate → blue-green', async () => void (await deploy(docker, config('blue-green'), quiet))));
       outcomes.push(await measured('asrctl blue-green (default)', async () => void (await deploy(docker, config('blue-green'), quiet))));
+      outcomes.push(await measured('switch: blue-green → recreate', async () => void (await deploy(docker, config('recreate'), quiet))));
       await stopDeployment(docker, names);
       await deploy(docker, swarmConfig(), quiet); // the services, fresh (not measured)
       outcomes.push(

@@ -37,7 +37,9 @@ export const recreateSwap: DockerStrategy = {
     }
     if (oldEdge) {
       say(`stopping the edge ${oldEdge.name} (kept until the new app is verified): the recreate strategy publishes the app itself`);
-      await stopContainer(docker, oldEdge.id, 5).catch(() => undefined);
+      // At once: its app is stopped, so nothing is left to drain, and HAProxy's soft stop would
+      // hold the port (and the outage) for connections still being opened to it.
+      await stopContainer(docker, oldEdge.id, 0).catch(() => undefined);
     } else if (state.edge) {
       // An edge that routes to no serving app holds the port for nothing.
       await stopAndRemove(docker, state.edge.id, 0);
