@@ -3,17 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
+import { onTerminal } from '../testing/terminal-hangup.js';
 
 const STOP_SIGNALS = new URL('../../dist/commands/stop-signals.js', import.meta.url).href;
 
 /**
- * A real process holding the handlers as `asrctl deploy` does (the built module): it prints each
- * abort of the deploy's signal, and stays up until a signal ends it.
+ * The script of a process holding the handlers as `asrctl deploy` does (the built module): it
+ * prints each abort of the deploy's signal, and stays up until a signal ends it. With `log`: what it
+ * does after an abort goes there, and it ends as a deploy does, 300 ms later, having written to its
+ * output meanwhile (which must not fail).
  */
-function processWithHandlers(log?: string) {
-  // With \`log\`: what it does after an abort goes there, and it ends as a deploy does, 300 ms later,
-  // having written to its output meanwhile (which must not fail).
-  const script = `
+function handlersScript(log?: string): string {
+  return `
     const { appendFileSync } = await import('node:fs');
     const { stopSafelyOnSignals } = await import(${JSON.stringify(STOP_SIGNALS)});
     const log = ${JSON.stringify(log ?? '')};
@@ -33,7 +34,11 @@ function processWithHandlers(log?: string) {
     process.stdout.write('ready\\n');
     setInterval(() => undefined, 60_000);
   `;
-  const child = execa('node', ['--input-type=module', '-e', script], { reject: false });
+}
+
+/** A real process holding the handlers, its output piped. */
+function processWithHandlers(log?: string) {
+  const child = execa('node', ['--input-type=module', '-e', handlersScript(log)], { reject: false });
   let stdout = '';
   const waitFor = (text: string): Promise<void> =>
     new Promise((resolve) => {
@@ -89,6 +94,16 @@ describe('Ctrl-C, SIGTERM and SIGHUP during a deploy', () => {
     // It ended when its deploy did, with the first SIGHUP's code, not at once.
     expect(result.exitCode).toBe(129);
     expect(result.stderr).toBe('');
+    expect(await readFile(log, 'utf8')).toBe('aborted, exit code 129\nstopped safely, wrote to stdout: true\n');
+  });
+
+  it('a real hangup (the terminal closed: SIGHUP, stdin, stdout and stderr dead): the deploy stops safely and the process exits 129, not aborted by Node', async () => {
+    const log = join(await mkdtemp(join(tmpdir(), 'asrctl-hangup-')), 'log');
+    const terminal = onTerminal('node', ['--input-type=module', '-e', handlersScript(log)]);
+    await terminal.waitFor((output) => output.includes('ready'), 'the process to be ready');
+
+    // Node 20 restored the lost terminal's settings at exit, failed (EIO), and the process died of SIGABRT or SIGSEGV.
+    expect(await terminal.hangUp()).toEqual({ exitCode: 129 });
     expect(await readFile(log, 'utf8')).toBe('aborted, exit code 129\nstopped safely, wrote to stdout: true\n');
   });
 

@@ -1,21 +1,29 @@
 import { Interruption, STOP_SIGNALS, type StopSignal } from '../deploy/interruption.js';
+import { releaseHungUpTerminals, standardTerminals } from '../os/hung-up-terminal.js';
 
 /**
  * For the length of a deploy, Ctrl-C (SIGINT), SIGHUP (the terminal closed) or SIGTERM stops it
  * safely instead of killing the process: the first aborts the returned signal (the deploy says what
  * stopping means where it is, and undoes its current step); a second SIGINT or SIGTERM exits at
- * once, undoing nothing. After a SIGHUP nothing is written any more, and further SIGHUPs change
- * nothing.
+ * once, undoing nothing. After a SIGHUP nothing is written any more, further SIGHUPs change
+ * nothing, and at exit the lost terminal is let go of (Node would otherwise end the process with
+ * SIGABRT instead of 129).
  */
 export function stopSafelyOnSignals(say: (line: string) => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
+  const terminals = standardTerminals();
+  let hungUp = false;
   const handlers = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((name) => {
     const again = name === 'SIGINT' ? 'Ctrl-C' : name;
     const handler = (): void => {
       if (name === 'SIGHUP') {
         // The terminal is gone: writing to it fails or crashes the process mid-deploy, and a hangup
         // comes as two SIGHUPs at once, so a further one is no request to exit at once.
-        silenceOutput();
+        if (!hungUp) {
+          hungUp = true;
+          silenceOutput();
+          process.once('exit', () => releaseHungUpTerminals(terminals));
+        }
         if (!controller.signal.aborted) controller.abort(new Interruption(name));
         return;
       }

@@ -19,6 +19,7 @@ import {
   testDeployConfig,
   toneModelsForDeploy,
 } from '../testing/docker-fixture.js';
+import { onTerminal } from '../testing/terminal-hangup.js';
 import { deploy, plainPhaseRunner } from './deploy.js';
 
 const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
@@ -135,6 +136,22 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(result.stderr).toContain(
         'asrctl: deploy interrupted by SIGTERM during Image build: nothing running was changed: the previous version serves; the deploy lock is released',
       );
+      expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
+      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', active: 'blue', problems: [] });
+      expect(await recognize(deployment.port)).toEqual(['low high']);
+    }, 240_000);
+
+    it('on a real hangup during the swap (the terminal closed), removes the new app, releases the lock and exits 129', async () => {
+      const terminal = onTerminal('node', [CLI, 'deploy', '--project', project], { cwd: models.dir });
+      await terminal.waitFor(
+        async () => (await inspectContainer(docker, names.app('green'))) !== undefined,
+        'the deploy to start the new app',
+      );
+
+      // The task list drew on the terminal; the undoing after the hangup is silent. Node 20 then
+      // failed to restore the lost terminal at exit, and the process died of SIGABRT or SIGSEGV.
+      expect(await terminal.hangUp()).toEqual({ exitCode: 129 });
       expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
       expect(await networkLabels(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', active: 'blue', problems: [] });
