@@ -8,6 +8,17 @@ import type { VoskPartial, VoskResult } from './engine/vosk-result.js';
 export const MIN_SAMPLE_RATE = 8000;
 export const MAX_SAMPLE_RATE = 48000;
 
+/**
+ * A rate libvosk can take: a whole number of Hz in range. A fraction of a hertz fails an assertion
+ * in its resampler, which aborts the whole process, so every protocol checks with this.
+ */
+export const isSupportedSampleRate = (rate: unknown): rate is number =>
+  Number.isInteger(rate) && (rate as number) >= MIN_SAMPLE_RATE && (rate as number) <= MAX_SAMPLE_RATE;
+
+/** Why a client's rate is refused, naming what it sent. */
+export const sampleRateRefusal = (name: string, rate: unknown): string =>
+  `${name} ${String(JSON.stringify(rate)).slice(0, 40)} is not supported: use a whole number of Hz from ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE}`;
+
 /** Where results come from: the model and language that produced them. */
 export interface ResultContext {
   language: string;
@@ -200,6 +211,8 @@ export class Session {
   }
 
   private createRecognizer(settings: StreamSettings): StreamDecoder {
+    // The protocols refuse such a rate first; this keeps any other way in from aborting the process.
+    if (!isSupportedSampleRate(settings.sampleRate)) throw new RangeError(sampleRateRefusal('sample rate', settings.sampleRate));
     const options: RecognizerOptions = {
       sampleRate: settings.sampleRate,
       words: settings.words,

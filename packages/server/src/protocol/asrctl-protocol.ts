@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { EngineError } from '../engine/errors.js';
 import { type VoskPartial, type VoskResult, resultText } from '../engine/vosk-result.js';
 import { AUTO_LANGUAGE, normalizeLanguage } from '../languages.js';
-import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type ResultContext, type SessionListener, type StreamSettings } from '../session.js';
+import { type ResultContext, type SessionListener, type StreamSettings, isSupportedSampleRate, sampleRateRefusal } from '../session.js';
 import type { ClientCommand, CommandReply, GreetingMessage, TranscriptMessage } from './asrctl-messages.js';
 import { ClientError } from './client-error.js';
 import type { ClientConnection, ProtocolContext } from './connection.js';
@@ -159,12 +159,7 @@ export function parseCommand(text: string): ClientCommand {
       const out: ClientCommand = { command };
       if (message.sample_rate !== undefined) {
         const rate = message.sample_rate;
-        if (typeof rate !== 'number' || !Number.isInteger(rate) || rate < MIN_SAMPLE_RATE || rate > MAX_SAMPLE_RATE) {
-          throw new ClientError(
-            'invalid_sample_rate',
-            `sample_rate ${JSON.stringify(rate).slice(0, 40)} is not supported: use a whole number of Hz from ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE}`,
-          );
-        }
+        if (!isSupportedSampleRate(rate)) throw new ClientError('invalid_sample_rate', sampleRateRefusal('sample_rate', rate));
         out.sample_rate = rate;
       }
       if (message.words !== undefined) {

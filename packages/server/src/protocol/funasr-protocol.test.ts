@@ -94,6 +94,20 @@ describe('the FunASR protocol at /funasr', () => {
     expect(messages[0]).toMatchObject({ mode: 'offline', text: 'low high' });
   });
 
+  it.each([16000.5, 44100.1, 100])(
+    'refuses audio_fs %s with invalid_sample_rate (a fraction of a hertz aborted the whole server)',
+    async (rate) => {
+      const client = await AsrctlClient.connect(url('/funasr/en'));
+      client.send({ mode: 'online', audio_fs: rate, is_speaking: true });
+      client.sendAudio(pcmBytes(lowHighClip(16000)).subarray(0, 6400), 3200);
+      expect(await client.next((m) => m.code !== undefined, 'the error')).toMatchObject({ code: 'invalid_sample_rate' });
+      client.ws.close();
+      // Still serving.
+      const messages = await funasrSession('/funasr/en', { mode: 'offline', audio_fs: 16000 });
+      expect(messages[0]).toMatchObject({ mode: 'offline', text: 'low high' });
+    },
+  );
+
   it('sends is_final once even when the end of speech follows fast audio still being decoded', async () => {
     const client = await AsrctlClient.connect(url('/funasr/en'));
     client.send({ mode: '2pass', wav_name: 'fast', is_speaking: true });

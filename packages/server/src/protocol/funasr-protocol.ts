@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { EngineError } from '../engine/errors.js';
 import { type VoskPartial, type VoskResult, resultText } from '../engine/vosk-result.js';
-import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type SessionListener } from '../session.js';
+import { type SessionListener, isSupportedSampleRate, sampleRateRefusal } from '../session.js';
 import type { ClientConnection, ProtocolContext } from './connection.js';
 import { openConnection } from './connection.js';
 import { ClientError } from './client-error.js';
@@ -149,15 +149,11 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
             );
           wavName = value.wav_name;
         }
-        const rate = Number(value.audio_fs);
-        if (
-          value.audio_fs !== undefined &&
-          Number.isFinite(rate) &&
-          rate >= MIN_SAMPLE_RATE &&
-          rate <= MAX_SAMPLE_RATE &&
-          rate !== conn.session.settings.sampleRate
-        ) {
-          await conn.session.reconfigure({ sampleRate: rate });
+        if (value.audio_fs !== undefined) {
+          const rate = Number(value.audio_fs);
+          // Audio decoded at another rate than it has is wrong text: refused, not ignored.
+          if (!isSupportedSampleRate(rate)) throw new ClientError('invalid_sample_rate', sampleRateRefusal('audio_fs', value.audio_fs));
+          if (rate !== conn.session.settings.sampleRate) await conn.session.reconfigure({ sampleRate: rate });
         }
         if (value.is_speaking === false || value.is_finished === true) {
           ending = true;

@@ -22,12 +22,18 @@ const command = fc.oneof(
     wav_name: fc.string(),
   }),
   fc.record({
-    config: fc.record({ sample_rate: fc.anything(), words: fc.anything(), max_alternatives: fc.anything(), phrase_list: fc.anything() }),
+    config: fc.record({
+      // Fractions of a hertz in range once aborted the process in libvosk's resampler.
+      sample_rate: fc.oneof(fc.anything(), fc.double({ min: 8000, max: 48000, noNaN: true })),
+      words: fc.anything(),
+      max_alternatives: fc.anything(),
+      phrase_list: fc.anything(),
+    }),
   }),
   fc.record({
     mode: fc.constantFrom('online', 'offline', '2pass', 'x'),
     is_speaking: fc.boolean(),
-    audio_fs: fc.anything(),
+    audio_fs: fc.oneof(fc.anything(), fc.double({ min: 8000, max: 48000, noNaN: true })),
     wav_name: fc.anything(),
   }),
   fc.constant({ eof: 1 }),

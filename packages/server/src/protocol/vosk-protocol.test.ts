@@ -91,6 +91,22 @@ describe('the vosk-server protocol at /vosk', () => {
     expect(replies.filter((r) => r.text).map((r) => r.text)).toEqual(['low high']);
   });
 
+  it.each([16000.7, 8000.5, 4000, '16k'])(
+    'refuses config sample_rate %s with invalid_sample_rate (a fraction of a hertz aborted the whole server)',
+    async (rate) => {
+      const { replies, code } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(16000)).subarray(0, 6400), {
+        config: { sample_rate: rate },
+        frameBytes: 3200,
+      });
+      expect(code).toBe(1000);
+      expect(replies[0]).toMatchObject({ partial: '', code: 'invalid_sample_rate' });
+      expect(String(replies[0]!.error)).toContain('use a whole number of Hz from 8000 to 48000');
+      // Still serving: the same client at a rate it may use.
+      const again = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(16000)), { config: { sample_rate: 16000 } });
+      expect(again.replies.filter((r) => r.text).map((r) => r.text)).toEqual(['low high']);
+    },
+  );
+
   it('accepts a phrase_list; a model without a runtime graph ignores it and keeps working', async () => {
     const { replies } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(8000)), {
       config: { phrase_list: ['low', 'high', '[unk]'] },

@@ -1,7 +1,8 @@
 import type { WebSocket } from 'ws';
 import type { EngineError } from '../engine/errors.js';
 import type { VoskPartial, VoskResult } from '../engine/vosk-result.js';
-import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, type SessionListener, type StreamSettings } from '../session.js';
+import { type SessionListener, type StreamSettings, isSupportedSampleRate, sampleRateRefusal } from '../session.js';
+import { ClientError } from './client-error.js';
 import type { ClientConnection, ProtocolContext } from './connection.js';
 import { openConnection } from './connection.js';
 
@@ -87,11 +88,18 @@ function parse(text: string): Record<string, unknown> | undefined {
   }
 }
 
-/** vosk-server's config keys; out-of-range values fall back to the defaults rather than fail. */
+/**
+ * vosk-server's config keys; other out-of-range values fall back to the defaults rather than fail.
+ * A sample rate that cannot be used is refused: audio decoded at another rate is wrong text.
+ */
 function configSettings(config: Record<string, unknown>): Partial<StreamSettings> {
   const settings: Partial<StreamSettings> = {};
-  const rate = Number(config.sample_rate);
-  if (Number.isFinite(rate) && rate >= MIN_SAMPLE_RATE && rate <= MAX_SAMPLE_RATE) settings.sampleRate = rate;
+  if (config.sample_rate !== undefined) {
+    // Python clients may send the rate as text or as a float (16000.0 is 16000 in JSON).
+    const rate = Number(config.sample_rate);
+    if (!isSupportedSampleRate(rate)) throw new ClientError('invalid_sample_rate', sampleRateRefusal('sample_rate', config.sample_rate));
+    settings.sampleRate = rate;
+  }
   if (config.words !== undefined) settings.words = Boolean(config.words);
   const alternatives = Number(config.max_alternatives);
   if (Number.isInteger(alternatives) && alternatives >= 0 && alternatives <= 100) settings.maxAlternatives = alternatives;
