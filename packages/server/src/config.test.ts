@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SERVER_USAGE, configFrom, configInputFromEnv, parseServerArgs, resolveConfig } from './config.js';
 import { type DeprecatedEnv, type OptionSpec, envAssignments, envOf, flagOf } from './options/option-table.js';
@@ -187,5 +190,41 @@ describe('the option table', () => {
     expect(SERVER_USAGE).toMatch(
       /--idle-timeout S +a session silent this long gets its final and close 1000 \(ASR_IDLE_TIMEOUT; default 60\)/u,
     );
+  });
+});
+
+describe('tokens: asked for but none given is refused, never open by mistake', () => {
+  const models = { model: ['cn=/m/cn'] };
+  const dir = mkdtempSync(join(tmpdir(), 'asrctl-tokens-'));
+  const file = (name: string, text: string): string => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+
+  it.each([
+    ['empty', ''],
+    ['comments only', '# clients\n\n   \n'],
+  ])('an %s tokens file (before: every client let in)', (_what, text) => {
+    const path = file('tokens', text);
+    expect(() => resolveConfig({}, { ...models, tokensFile: path })).toThrow(
+      `the tokens file ${path} holds no token, which would let every client in: write one per line`,
+    );
+  });
+
+  it.each([',', ' ', ' , '])('ASR_TOKENS=%j', (value) => {
+    expect(() => configFrom({ ASR_TOKENS: value, ASR_MODEL_CN: '/m/cn' }, {})).toThrow(
+      'ASR_TOKENS holds no token, which would let every client in: set it to a,b or unset it',
+    );
+  });
+
+  it('an empty metrics token file, with every other problem at once', () => {
+    const path = file('metrics', '# none yet\n');
+    expect(() => resolveConfig({}, { ...models, metricsTokenFile: path, port: 'x' })).toThrow(
+      new RegExp(`port "x".*\\n.*the metrics token file ${path} holds no token, so /metrics would refuse every request`, 'su'),
+    );
+  });
+
+  it('a file with a token is taken', () => {
+    expect(resolveConfig({}, { ...models, tokensFile: file('ok', '# clients\nsecret-1\n') }).access.tokens).toEqual(['secret-1']);
   });
 });

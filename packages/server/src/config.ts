@@ -80,12 +80,14 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, read
     problems.push('no model configured: pass --model cn=DIR (and en=DIR), or set ASR_MODEL_CN / ASR_MODEL_EN');
   }
   const defaultLanguage = defaultLanguageFor(o.defaultLanguage, languages, `configured: ${languages.join(', ')}`, problems);
-  const tokens = [...splitList(o.tokens ?? ''), ...readTokens(o.tokensFile, problems)];
-  const metricsTokens = readTokens(o.metricsTokenFile, problems);
+  // Asked for tokens but given none would let every client in: refused, never open by mistake.
+  const fileTokens = readTokens(o.tokensFile, problems, 'tokens file', 'which would let every client in');
+  if (o.tokens !== undefined && splitList(o.tokens).length === 0)
+    problems.push('ASR_TOKENS holds no token, which would let every client in: set it to a,b or unset it');
+  const tokens = [...splitList(o.tokens ?? ''), ...fileTokens];
+  const metricsTokens = readTokens(o.metricsTokenFile, problems, 'metrics token file', 'so /metrics would refuse every request');
   /** Extra ports where every path speaks one protocol, so existing clients change only the host. */
   const protocolPorts = protocolPortsFor(o.port, { vosk: o.voskPort, funasr: o.funasrPort }, 'another listener', problems);
-  if (o.metricsTokenFile !== undefined && metricsTokens.length === 0 && problems.length === 0)
-    problems.push(`the metrics token file ${o.metricsTokenFile} holds no token: write one per line`);
   /** wss and https on every port of the server; plain ws and http without. */
   let tls: { cert: string; key: string } | undefined;
   if (o.tlsCert !== undefined && o.tlsKey !== undefined) {
@@ -146,16 +148,19 @@ Flags override the environment.
 /** Parses the server's own command line (the image's entry point). */
 export const parseServerArgs = (argv: string[]): ConfigInput & { help?: true } => inputFromArgs(SERVER_OPTIONS, argv);
 
-/** A tokens file's tokens: one per line, # comments. */
-function readTokens(path: string | undefined, problems: string[]): string[] {
+/** A tokens file's tokens: one per line, # comments. A file with none is a problem, saying `whyNeeded`. */
+function readTokens(path: string | undefined, problems: string[], kind: string, whyNeeded: string): string[] {
   if (path === undefined) return [];
+  let tokens: string[];
   try {
-    return readFileSync(path, 'utf8')
+    tokens = readFileSync(path, 'utf8')
       .split('\n')
       .map((line) => line.trim())
       .filter((line) => line && !line.startsWith('#'));
   } catch (err) {
-    problems.push(`cannot read the tokens file: ${(err as Error).message}`);
+    problems.push(`cannot read the ${kind}: ${(err as Error).message}`);
     return [];
   }
+  if (tokens.length === 0) problems.push(`the ${kind} ${path} holds no token, ${whyNeeded}: write one per line`);
+  return tokens;
 }
