@@ -1,6 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { deploymentNames } from '../deployment/deployment-names.js';
+import type Docker from 'dockerode';
+import { acquireDeployLock } from '../deploy/deploy-lock.js';
+import { type DeploymentNames, deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { type CleanupItem, cleanupPlan } from '../operations/cleanup-plan.js';
 import { collect, commanderOptions } from '../options/commander-options.js';
@@ -32,33 +34,51 @@ export function registerCleanup(program: Command): void {
             'cleanup asks before removing anything, and its input is not a terminal\n  hint: asrctl cleanup --dry-run lists what would go; asrctl cleanup --yes removes it without asking',
           );
         const { project, modelsDir } = projectAndModelsDirFrom(flags);
-        const items = await cleanupPlan(connectEngine(), deploymentNames(project), {
-          ...(flags.models && { models: { dirs: flags.models, root: modelsDir } }),
-        });
-        if (items.length === 0) return void process.stdout.write('nothing to clean up\n');
-        const kinds = [...new Set(items.map((i) => i.kind))];
-        const ask = flags.yes || flags.dryRun ? undefined : createInterface({ input: process.stdin, output: process.stdout });
-        let removed = 0;
+        const docker = connectEngine();
+        const names = deploymentNames(project);
+        // Never beside a deploy: it keeps what served stopped until the new version is verified, and
+        // its new image is used by no container yet. Holding the deploy lock, no deploy starts meanwhile.
+        const lock = flags.dryRun ? undefined : await acquireDeployLock(docker, names, (line) => process.stdout.write(`${line}\n`));
         try {
-          for (const kind of kinds) {
-            const group = items.filter((i) => i.kind === kind);
-            process.stdout.write(`${kind}s:\n${group.map((i) => `  ${i.name}  (${i.why})`).join('\n')}\n`);
-            if (flags.dryRun) continue;
-            if (
-              ask &&
-              !/^y(es)?$/iu.test(
-                (await ask.question(`remove ${group.length === 1 ? 'this' : 'these'} ${countOf(group.length, kind)}? [y/N] `)).trim(),
-              )
-            )
-              continue;
-            removed += await removeAll(group);
-          }
+          await cleanUp(docker, names, flags, modelsDir);
         } finally {
-          ask?.close();
+          await lock?.release();
         }
-        if (!flags.dryRun) process.stdout.write(`removed ${removed} of ${items.length}\n`);
       },
     );
+}
+
+async function cleanUp(
+  docker: Docker,
+  names: DeploymentNames,
+  flags: { yes?: boolean; dryRun?: boolean; models?: string[] },
+  modelsDir: string,
+): Promise<void> {
+  const items = await cleanupPlan(docker, names, {
+    ...(flags.models && { models: { dirs: flags.models, root: modelsDir } }),
+  });
+  if (items.length === 0) return void process.stdout.write('nothing to clean up\n');
+  const kinds = [...new Set(items.map((i) => i.kind))];
+  const ask = flags.yes || flags.dryRun ? undefined : createInterface({ input: process.stdin, output: process.stdout });
+  let removed = 0;
+  try {
+    for (const kind of kinds) {
+      const group = items.filter((i) => i.kind === kind);
+      process.stdout.write(`${kind}s:\n${group.map((i) => `  ${i.name}  (${i.why})`).join('\n')}\n`);
+      if (flags.dryRun) continue;
+      if (
+        ask &&
+        !/^y(es)?$/iu.test(
+          (await ask.question(`remove ${group.length === 1 ? 'this' : 'these'} ${countOf(group.length, kind)}? [y/N] `)).trim(),
+        )
+      )
+        continue;
+      removed += await removeAll(group);
+    }
+  } finally {
+    ask?.close();
+  }
+  if (!flags.dryRun) process.stdout.write(`removed ${removed} of ${items.length}\n`);
 }
 
 async function removeAll(items: CleanupItem[]): Promise<number> {

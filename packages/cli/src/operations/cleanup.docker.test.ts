@@ -172,7 +172,7 @@ describe('asrctl cleanup on a real Docker engine', () => {
     expect(existsSync(inuse)).toBe(false);
   });
 
-  it('lists and removes a deploy lock whose holder is gone, never a live one', async () => {
+  it('lists and removes a deploy lock whose holder is gone; beside a live deploy it removes nothing', async () => {
     const dead = spawn(process.execPath, ['-e', '']);
     await once(dead, 'exit');
     const lockLabels = (pid: number) => ({
@@ -184,9 +184,19 @@ describe('asrctl cleanup on a real Docker engine', () => {
     });
     // A live holder (this test's own process): a deploy in progress.
     await docker.createNetwork({ Name: names.lock, Internal: true, Labels: lockLabels(process.pid) });
+    // A stopped container a deploy keeps to go back to (a strategy switch's old app): it stays.
+    const kept = await docker.createContainer({
+      name: `${project}-app-kept`,
+      Image: BASE_IMAGES.debian,
+      Labels: { [LABELS.project]: project, [LABELS.role]: 'app' },
+    });
     const live = await asrctl('cleanup', '--project', project, '--yes');
-    expect(live.exitCode).toBe(0);
-    expect(live.stdout).not.toContain(names.lock);
+    // Before, it removed the containers the deploy kept, and the deploy then had nothing to go back to.
+    expect(live.exitCode).toBe(1);
+    expect(live.stderr).toContain(`another deploy of "${project}" is running (pid ${process.pid} on ${hostname()}`);
+    expect(live.stdout).toBe('');
+    expect((await kept.inspect()).State.Status).toBe('created');
+    await kept.remove();
     expect((await docker.getNetwork(names.lock).inspect()).Name).toBe(names.lock);
     await docker.getNetwork(names.lock).remove();
 
