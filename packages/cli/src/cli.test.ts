@@ -221,11 +221,26 @@ describe('asrctl serve', () => {
     expect(out.stderr).toContain('no model configured: pass --model cn=DIR');
   });
 
-  it('exits 1 naming a missing model directory', async () => {
+  it('exits 2 naming a missing model directory, a certificate that is not PEM and a bad host, before listening', async () => {
+    // Before: each exit 1, after "listening" or with an OpenSSL message and a stack in the log.
     const port = await freePort();
-    const out = await asrctl('serve', '--port', String(port), '--host', '127.0.0.1', '--model', `cn=${join(dir, 'nope')}`);
-    expect(out.code).toBe(1);
-    expect(out.stdout).toContain(`model directory ${join(dir, 'nope')} does not exist or is not a directory`);
+    const notPem = join(dir, 'not-pem.txt');
+    await writeFile(notPem, 'hello\n');
+    const out = await asrctl(
+      ...['serve', '--port', String(port), '--host', '999.1.1.1', '--model', `cn=${join(dir, 'nope')}`],
+      ...['--tls-cert', notPem, '--tls-key', notPem],
+    );
+    expect(out).toMatchObject({ code: 2, stdout: '' });
+    expect(out.stderr).toBe(
+      [
+        'asrctl: invalid configuration:',
+        `  - --model cn=${join(dir, 'nope')}: model directory ${join(dir, 'nope')} does not exist or is not a directory`,
+        '  - host "999.1.1.1": expected an IP address such as 0.0.0.0, 127.0.0.1 or ::, or a host name such as localhost',
+        `  - the TLS certificate ${notPem} is not a PEM certificate (-----BEGIN CERTIFICATE-----)`,
+        `  - the TLS key ${notPem} is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)`,
+        '',
+      ].join('\n'),
+    );
   });
 });
 
