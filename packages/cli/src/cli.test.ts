@@ -198,6 +198,12 @@ describe('exit codes', () => {
     [['logs', '--tail', 'abc', '--project', 'asrcli'], 'tail "abc": expected a whole number from 0 to 1000000000'],
     [['transcribe', 'x.wav', '--timeout', 'abc'], 'timeout "abc": expected a whole number from 1 to 3600000'],
     [['transcribe', 'x.wav', '--timeout', '-5'], 'timeout "-5": expected a whole number from 1 to 3600000'],
+    // Before: "Invalid URL", exit 1.
+    [
+      ['transcribe', 'x.wav', '--url', 'notaurl'],
+      `option '--url <url>' argument 'notaurl' is invalid. url "notaurl": expected a WebSocket URL such as ws://host:8765/`,
+    ],
+    [['transcribe', 'x.wav', '--url', 'ftp://host/'], 'url "ftp://host/": expected a WebSocket URL such as ws://host:8765/'],
   ])('exits 2 on asrctl %j, naming the value', async (args, said) => {
     // The engine is out of reach: the value is refused before anything is looked up.
     const out: Partial<Outcome> = await run(process.execPath, [ASRCTL, ...args], {
