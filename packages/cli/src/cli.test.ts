@@ -198,6 +198,12 @@ describe('exit codes', () => {
     [['logs', '--tail', 'abc', '--project', 'asrcli'], 'tail "abc": expected a whole number from 0 to 1000000000'],
     [['transcribe', 'x.wav', '--timeout', 'abc'], 'timeout "abc": expected a whole number from 1 to 3600000'],
     [['transcribe', 'x.wav', '--timeout', '-5'], 'timeout "-5": expected a whole number from 1 to 3600000'],
+    // Before: "Invalid URL", exit 1.
+    [
+      ['transcribe', 'x.wav', '--url', 'notaurl'],
+      `option '--url <url>' argument 'notaurl' is invalid. url "notaurl": expected a WebSocket URL such as ws://host:8765/`,
+    ],
+    [['transcribe', 'x.wav', '--url', 'ftp://host/'], 'url "ftp://host/": expected a WebSocket URL such as ws://host:8765/'],
   ])('exits 2 on asrctl %j, naming the value', async (args, said) => {
     // The engine is out of reach: the value is refused before anything is looked up.
     const out: Partial<Outcome> = await run(process.execPath, [ASRCTL, ...args], {
@@ -221,11 +227,26 @@ describe('asrctl serve', () => {
     expect(out.stderr).toContain('no model configured: pass --model cn=DIR');
   });
 
-  it('exits 1 naming a missing model directory', async () => {
+  it('exits 2 naming a missing model directory, a certificate that is not PEM and a bad host, before listening', async () => {
+    // Before: each exit 1, after "listening" or with an OpenSSL message and a stack in the log.
     const port = await freePort();
-    const out = await asrctl('serve', '--port', String(port), '--host', '127.0.0.1', '--model', `cn=${join(dir, 'nope')}`);
-    expect(out.code).toBe(1);
-    expect(out.stdout).toContain(`model directory ${join(dir, 'nope')} does not exist or is not a directory`);
+    const notPem = join(dir, 'not-pem.txt');
+    await writeFile(notPem, 'hello\n');
+    const out = await asrctl(
+      ...['serve', '--port', String(port), '--host', '999.1.1.1', '--model', `cn=${join(dir, 'nope')}`],
+      ...['--tls-cert', notPem, '--tls-key', notPem],
+    );
+    expect(out).toMatchObject({ code: 2, stdout: '' });
+    expect(out.stderr).toBe(
+      [
+        'asrctl: invalid configuration:',
+        `  - --model cn=${join(dir, 'nope')}: model directory ${join(dir, 'nope')} does not exist or is not a directory`,
+        '  - host "999.1.1.1": expected an IP address such as 0.0.0.0, 127.0.0.1 or ::, or a host name such as localhost',
+        `  - the TLS certificate ${notPem} is not a PEM certificate (-----BEGIN CERTIFICATE-----)`,
+        `  - the TLS key ${notPem} is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)`,
+        '',
+      ].join('\n'),
+    );
   });
 });
 

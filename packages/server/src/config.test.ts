@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from './testing/self-signed-certificate.js';
 import { ConfigError, SERVER_USAGE, configFrom, configInputFromEnv, parseServerArgs, resolveConfig } from './config.js';
 import { type DeprecatedEnv, type OptionSpec, envAssignments, envOf, flagOf } from './options/option-table.js';
 import { SERVER_OPTIONS } from './options/server-options.js';
@@ -110,7 +112,7 @@ describe('the option table', () => {
   });
 
   it('names the variable that holds a bad value, the old name included', () => {
-    expect(() => configFrom({ ASR_IDLE_TIMEOUT_SECONDS: 'abc', ASR_PORT: '8765', ASR_MODEL_CN: '/m/cn' }, { port: '99999' })).toThrow(
+    expect(() => configFrom({ ASR_IDLE_TIMEOUT_SECONDS: 'abc', ASR_PORT: '8765', ASR_MODEL_CN: tmpdir() }, { port: '99999' })).toThrow(
       [
         'invalid configuration:',
         '  - ASR_IDLE_TIMEOUT_SECONDS: idle timeout (seconds) "abc": expected a whole number from 1 to 86400',
@@ -136,7 +138,7 @@ describe('the option table', () => {
       ASR_MODELS_ROOT: '/x',
       HOME: '/root',
     };
-    const config = configFrom(env, models);
+    const config = configFrom(env, { model: [`cn=${tmpdir()}`] });
     expect(config.limits.idleTimeoutSeconds).toBe(7);
     expect(config.ignoredEnv).toEqual([
       { name: 'VOSK_SHOW_WORDS', use: 'ASR_VOSK_WORDS', why: 'superseded' },
@@ -146,7 +148,7 @@ describe('the option table', () => {
       { name: 'ASR_MODLE_EN', use: 'ASR_MODEL_EN', why: 'misspelt' },
       { name: 'ASR_MODEL_en', use: 'ASR_MODEL_EN', why: 'misspelt' },
     ]);
-    expect(configFrom({ ASR_PORT: '8765' }, models).ignoredEnv).toBeUndefined();
+    expect(configFrom({ ASR_PORT: '8765' }, { model: [`cn=${tmpdir()}`] }).ignoredEnv).toBeUndefined();
   });
 
   it('refuses an on/off setting or an origin it would silently misread', () => {
@@ -226,5 +228,72 @@ describe('tokens: asked for but none given is refused, never open by mistake', (
 
   it('a file with a token is taken', () => {
     expect(resolveConfig({}, { ...models, tokensFile: file('ok', '# clients\nsecret-1\n') }).access.tokens).toEqual(['secret-1']);
+  });
+});
+
+describe('what the configuration names on this host', () => {
+  let dir: string;
+  let pair: { cert: string; key: string };
+  let other: { cert: string; key: string };
+  let notPem: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'asrctl-config-'));
+    pair = await selfSignedCertificate(dir);
+    other = await selfSignedCertificate(await mkdtemp(join(dir, 'other-')));
+    notPem = join(dir, 'not-pem.txt');
+    await writeFile(notPem, 'hello\n');
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  const models = { model: ['cn=/m/cn'] };
+
+  it('refuses a certificate or key that is not PEM, or a key not of the certificate, naming the files', () => {
+    // Before, these started and failed with "PEM routines::no start line" and a stack, exit 1.
+    expect(() => resolveConfig({}, { ...models, tlsCert: notPem, tlsKey: notPem })).toThrow(
+      [
+        'invalid configuration:',
+        `  - the TLS certificate ${notPem} is not a PEM certificate (-----BEGIN CERTIFICATE-----)`,
+        `  - the TLS key ${notPem} is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)`,
+      ].join('\n'),
+    );
+    expect(() => resolveConfig({}, { ...models, tlsCert: pair.key, tlsKey: pair.cert })).toThrow(
+      `the TLS certificate ${pair.key} is not a PEM certificate`,
+    );
+    expect(() => resolveConfig({}, { ...models, tlsCert: pair.cert, tlsKey: other.key })).toThrow(
+      `the TLS key ${other.key} is not the private key of the certificate ${pair.cert}`,
+    );
+    expect(() => resolveConfig({}, { ...models, tlsCert: pair.cert, tlsKey: join(dir, 'gone.pem') })).toThrow(
+      `cannot read the TLS key ${join(dir, 'gone.pem')}: ENOENT`,
+    );
+    expect(resolveConfig({}, { ...models, tlsCert: pair.cert, tlsKey: pair.key }).tls?.cert).toContain('BEGIN CERTIFICATE');
+  });
+
+  it('refuses a listen address that is neither an IP address nor a host name', () => {
+    // Before, 999.1.1.1 failed at listen with "getaddrinfo ENOTFOUND", exit 1.
+    for (const host of ['999.1.1.1', 'bad host', 'a..b', '-x.example'])
+      expect(() => resolveConfig({}, { ...models, host }), host).toThrow(`host "${host}": expected an IP address such as 0.0.0.0`);
+    expect(() => configFrom({ ASR_HOST: '999.1.1.1', ASR_MODEL_CN: tmpdir() }, {})).toThrow('ASR_HOST: host "999.1.1.1"');
+    for (const host of ['0.0.0.0', '::', '::1', 'localhost', 'asr-1.example.com'])
+      expect(resolveConfig({}, { ...models, host }).host).toBe(host);
+  });
+
+  it('refuses model directories that do not exist, naming the flag or variable, with every other problem', () => {
+    // Before, the server listened, then stopped with start_failed, exit 1.
+    expect(() => configFrom({}, { model: ['cn=/nonexistent', `en=${notPem}`, `zh=${dir}`], host: '999.1.1.1' })).toThrow(
+      [
+        'invalid configuration:',
+        '  - --model cn=/nonexistent: model directory /nonexistent does not exist or is not a directory',
+        `  - --model en=${notPem}: model directory ${notPem} does not exist or is not a directory`,
+        '  - host "999.1.1.1": expected an IP address such as 0.0.0.0, 127.0.0.1 or ::, or a host name such as localhost',
+      ].join('\n'),
+    );
+    expect(() => configFrom({ ASR_MODEL_CN: `${dir}, /nonexistent`, ASR_MODEL_EN: '/gone' }, {})).toThrow(
+      [
+        'invalid configuration:',
+        '  - ASR_MODEL_CN: model directory /nonexistent does not exist or is not a directory',
+        '  - ASR_MODEL_EN: model directory /gone does not exist or is not a directory',
+      ].join('\n'),
+    );
+    // Models given by flag replace the environment's: a variable's missing directory is not used, so not told.
+    expect(configFrom({ ASR_MODEL_CN: '/nonexistent' }, { model: [`cn=${dir}`] }).models).toEqual([['cn', dir]]);
   });
 });

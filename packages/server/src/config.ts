@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
+import { describeModelProblems } from './engine/model-directory.js';
 import {
   type DeprecatedEnv,
   type IgnoredEnv,
@@ -50,6 +53,7 @@ export function configFrom(env: NodeJS.ProcessEnv, flags: ConfigInput): ServerCo
   const deprecated: DeprecatedEnv[] = [];
   const problems: string[] = [];
   const fromEnv = configInputFromEnv(env, deprecated, problems);
+  problems.push(...missingModelDirectories(env, flags));
   return resolveConfig(fromEnv, flags, { deprecated, problems, ignored: ignoredEnv(SERVER_OPTIONS, env) });
 }
 
@@ -89,14 +93,7 @@ export function resolveConfig(fromEnv: ConfigInput, fromFlags: ConfigInput, read
   /** Extra ports where every path speaks one protocol, so existing clients change only the host. */
   const protocolPorts = protocolPortsFor(o.port, { vosk: o.voskPort, funasr: o.funasrPort }, 'another listener', problems);
   /** wss and https on every port of the server; plain ws and http without. */
-  let tls: { cert: string; key: string } | undefined;
-  if (o.tlsCert !== undefined && o.tlsKey !== undefined) {
-    try {
-      tls = { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') };
-    } catch (err) {
-      problems.push(`cannot read the TLS certificate or key: ${(err as Error).message}`);
-    }
-  }
+  const tls = o.tlsCert !== undefined && o.tlsKey !== undefined ? readTls(o.tlsCert, o.tlsKey, problems) : undefined;
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     host: o.host,
@@ -163,4 +160,63 @@ function readTokens(path: string | undefined, problems: string[], kind: string, 
   }
   if (tokens.length === 0) problems.push(`the ${kind} ${path} holds no token, ${whyNeeded}: write one per line`);
   return tokens;
+}
+
+/**
+ * The models' directories that do not exist (or are files), each naming the flag or variable that
+ * gave it: told with the other problems, not once the server listens. Flags' models replace the
+ * environment's. A directory's contents are libvosk's to judge when it loads.
+ */
+function missingModelDirectories(env: NodeJS.ProcessEnv, flags: ConfigInput): string[] {
+  const given =
+    flags.model && flags.model.length > 0
+      ? flags.model.flatMap((text) => (text.indexOf('=') > 0 ? [{ where: `--model ${text}`, dir: text.slice(text.indexOf('=') + 1) }] : []))
+      : Object.entries(env)
+          .filter(([k, v]) => /^ASR_MODEL_[A-Z]{2,3}$/u.test(k) && v)
+          .flatMap(([k, v]) => splitList(v!).map((dir) => ({ where: k, dir })));
+  return given
+    .filter(({ dir }) => dir !== '' && !statSync(dir, { throwIfNoEntry: false })?.isDirectory())
+    .map(({ where, dir }) => `${where}: ${describeModelProblems(dir, 'not_a_directory')}`);
+}
+
+/**
+ * The certificate and key as the server will use them; each file that is unreadable, not PEM, or
+ * a key that is not the certificate's is a problem naming the file (OpenSSL would say only
+ * "PEM routines::no start line" once the server starts).
+ */
+function readTls(certFile: string, keyFile: string, problems: string[]): { cert: string; key: string } | undefined {
+  const read = (file: string, what: string): string | undefined => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      problems.push(`cannot read the TLS ${what} ${file}: ${(err as Error).message}`);
+      return undefined;
+    }
+  };
+  const cert = read(certFile, 'certificate');
+  const key = read(keyFile, 'key');
+  if (cert === undefined || key === undefined) return undefined;
+  const count = problems.length;
+  let certificate: X509Certificate | undefined;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    problems.push(`the TLS certificate ${certFile} is not a PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  }
+  try {
+    const privateKey = createPrivateKey(key);
+    if (certificate && !certificate.checkPrivateKey(privateKey))
+      problems.push(`the TLS key ${keyFile} is not the private key of the certificate ${certFile}`);
+  } catch {
+    problems.push(`the TLS key ${keyFile} is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)`);
+  }
+  if (problems.length > count) return undefined;
+  try {
+    // What OpenSSL itself refuses besides: a key too weak for its security level, say.
+    createSecureContext({ cert, key });
+  } catch (err) {
+    problems.push(`the TLS certificate ${certFile} and key ${keyFile} are refused: ${(err as Error).message}`);
+    return undefined;
+  }
+  return { cert, key };
 }

@@ -244,6 +244,20 @@ describe('the server process', () => {
     expect(out).toContain(`port ${port} is already in use by another process`);
   });
 
+  it('says when the host name does not resolve and exits 1', async () => {
+    // Well-formed, so the configuration takes it; .invalid never resolves. Before: a bare "getaddrinfo ENOTFOUND".
+    const child = spawn(process.execPath, [MAIN, '--host', 'asr.invalid', '--port', '0', '--model', `en=${models.en}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    expect(out).toMatch(
+      /cannot listen on asr\.invalid:0: host name asr\.invalid does not resolve to an address \((ENOTFOUND|EAI_AGAIN)\); use --host 0\.0\.0\.0/u,
+    );
+  });
+
   it("logs why it refused an upgrade (a browser's WebSocket sees only 1006), at most once a second", async () => {
     const server = await spawnServer(['--model', `en=${models.en}`, '--allow-origin', 'https://ok.example']);
     try {

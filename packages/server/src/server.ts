@@ -393,7 +393,9 @@ function listen(http: Server, config: ServerConfig, port: number): Promise<void>
             ? `no permission to listen on ${where}; use a port above 1023 or run with the needed privilege`
             : err.code === 'EADDRNOTAVAIL'
               ? `address ${config.host} is not on this machine; use --host 0.0.0.0 or a local address`
-              : err.message;
+              : err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN'
+                ? `host name ${config.host} does not resolve to an address (${err.code}); use --host 0.0.0.0 or a local address`
+                : err.message;
       reject(new ServerStartError(`cannot listen on ${where}: ${hint}`, { cause: err }));
     };
     http.once('error', onError);

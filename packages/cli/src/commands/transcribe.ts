@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { wholeNumber } from '@asrctl/server';
+import { webSocketUrl, wholeNumber } from '@asrctl/server';
 import { readWavFile } from '../audio/wav-file.js';
 import type { TranscriptMessage } from '@asrctl/server';
 import { transcribe } from '../client/transcription-client.js';
@@ -20,7 +20,12 @@ export function registerTranscribe(program: Command): void {
     .command('transcribe')
     .description('stream a WAV file (PCM16, any rate, mono or stereo) to a server and print the transcript')
     .argument('<file>', 'WAV file')
-    .addOption(new Option('--url <url>', 'server WebSocket URL').env('ASR_URL').default('ws://localhost:8765'))
+    .addOption(
+      new Option('--url <url>', 'server WebSocket URL')
+        .env('ASR_URL')
+        .default('ws://localhost:8765')
+        .argParser(parsedAs(webSocketUrl, 'url')),
+    )
     .option(
       '--language <lang>',
       "switch to this language first (cn, en, ...; auto: the server picks each utterance's language, shown before each final)",

@@ -1,4 +1,4 @@
-import { addressRange, languageModel, oneOf, switchedOn, webOrigin, wholeNumber } from './value-types.js';
+import { addressRange, languageModel, listenAddress, oneOf, switchedOn, webOrigin, wholeNumber } from './value-types.js';
 import { defineOptions } from './option-table.js';
 
 /** Every setting of the server, declared once; see option-table.ts for what derives from it. */
@@ -6,7 +6,7 @@ export const SERVER_OPTIONS = defineOptions({
   program: 'server',
   envPrefix: 'ASR_',
   options: {
-    host: { arg: 'ADDR', help: 'listen address', default: '0.0.0.0' },
+    host: { arg: 'ADDR', help: 'listen address', type: listenAddress, default: '0.0.0.0' },
     port: { arg: 'N', help: 'listen port', doc: 'listen port (WebSocket and HTTP)', type: wholeNumber(0, 65535), default: 8765 },
     model: {
       arg: 'LANG=DIR',

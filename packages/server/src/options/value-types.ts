@@ -95,6 +95,24 @@ export const ipAddress: ValueType<string> = checked(
   'expected an IP address such as 0.0.0.0 or 127.0.0.1',
 );
 
+/** A host name: dot-separated labels of letters, digits and inner hyphens, the last not all digits (999.1.1.1 is no name). */
+function isHostName(text: string): boolean {
+  const labels = text.split('.');
+  return text.length <= 253 && labels.every((label) => /^[a-z\d]([a-z\d-]{0,61}[a-z\d])?$/iu.test(label)) && !/^\d+$/u.test(labels.at(-1)!);
+}
+
+/** An address to listen on: an IP address, or a host name that resolves to one of this machine's. */
+export const listenAddress: ValueType<string> = checked(
+  (t) => (isIP(t) !== 0 || isHostName(t) ? t : undefined),
+  'expected an IP address such as 0.0.0.0, 127.0.0.1 or ::, or a host name such as localhost',
+);
+
+/** A server's WebSocket URL: ws or wss (http and https are taken as them), with a host. */
+export const webSocketUrl: ValueType<string> = checked((t) => {
+  const url = URL.parse(t);
+  return url?.host && /^(wss?|https?):$/u.test(url.protocol) ? t : undefined;
+}, 'expected a WebSocket URL such as ws://host:8765/ or wss://host/');
+
 const SIZE_UNITS = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as const;
 
 /**
