@@ -18,7 +18,8 @@ import {
 } from '../testing/docker-fixture.js';
 import type { DeployInput } from '../deployment/deploy-config.js';
 import { deploy, plainPhaseRunner } from './deploy.js';
-import { deploymentNames } from '../deployment/deployment-names.js';
+import { LABELS, deploymentNames } from '../deployment/deployment-names.js';
+import { BASE_IMAGES } from '../images/base-images.js';
 
 const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
 const project = `asrrecreate${process.pid}`;
@@ -177,5 +178,31 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     expect(lines.join('\n')).toContain('the new app failed; starting the previous one again behind its edge');
     expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'blue-green', active, problems: [] });
     expect(await tokensTo(`wss://127.0.0.1:${port}/`)).toEqual(['低 高']);
+  }, 180_000);
+
+  it('serves with notes, not BROKEN, beside what does not serve (a switch killed with its old edge kept); the next deploy removes them', async () => {
+    expect((await run()).strategy).toBe('recreate');
+    // What kill -9 during a blue-green → recreate switch leaves: the old edge, stopped, and an app not serving.
+    const edge = await docker.createContainer({
+      name: names.edge,
+      Image: BASE_IMAGES.debian,
+      Labels: { [LABELS.project]: project, [LABELS.role]: 'edge' },
+    });
+    const { active } = await deploymentStatus(docker, names);
+    const status = await execa('node', [CLI, 'status', '--project', project], { reject: false });
+    // Before: BROKEN (blue-green), exit 1, and restart said nothing serves.
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout).toContain(`"${project}": serving (recreate, ${active} active`);
+    expect(status.stdout).toContain(`  note: the edge ${names.edge} is created and not serving`);
+    expect(await recognize()).toEqual(['low high']);
+
+    await run();
+    expect(
+      await docker
+        .getContainer(edge.id)
+        .inspect()
+        .catch(() => undefined),
+    ).toBeUndefined();
+    expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', problems: [], notes: [] });
   }, 180_000);
 });

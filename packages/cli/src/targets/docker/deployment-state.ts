@@ -9,7 +9,7 @@ import { APP_PORT } from '../../deployment/ports.js';
  * What is deployed under a project name, found by labels:
  * - fresh: nothing;
  * - update: a serving deployment (blue/green: a running edge routing to a healthy app; recreate:
- *   one healthy app holding the port);
+ *   one healthy app holding the port), perhaps with containers beside it that do not serve (notes);
  * - broken: something else (listed in `problems`); a deploy repairs it, stopping nothing that serves.
  */
 export interface DeploymentState {
@@ -18,9 +18,15 @@ export interface DeploymentState {
   apps: Array<ContainerFacts & { color: Color }>;
   /** The colour that serves now, if any. */
   active?: Color;
-  /** blue-green when an edge exists, recreate when an app holds the port itself; swarm: services. */
+  /** blue-green when an edge holds the port, recreate when an app holds it itself; swarm: services. */
   shape?: 'blue-green' | 'recreate' | 'swarm';
+  /** Why nothing serves (or not as it should). */
   problems: string[];
+  /**
+   * Containers beside a serving deployment that do not serve: a deploy's new app still starting,
+   * what a switch keeps stopped to go back to, what a killed deploy left. The next deploy replaces them.
+   */
+  notes: string[];
 }
 
 export async function assessDeployment(docker: Docker, names: DeploymentNames): Promise<DeploymentState> {
@@ -30,13 +36,22 @@ export async function assessDeployment(docker: Docker, names: DeploymentNames): 
     .filter((c) => c.labels[LABELS.role] === 'app')
     .map((c) => ({ ...c, color: c.labels[LABELS.color] as Color }))
     .filter((c) => c.color === 'blue' || c.color === 'green');
-  if (!edge && apps.length === 0) return { kind: 'fresh', apps, problems: [] };
+  if (!edge && apps.length === 0) return { kind: 'fresh', apps, problems: [], notes: [] };
 
   const problems: string[] = [];
+  const notes: string[] = [];
   const healthy = (color: Color): boolean => apps.some((a) => a.color === color && a.state === 'running' && a.health === 'healthy');
+  // Only an app created to hold the public port serves without an edge: a blue-green app has a loopback probe port only.
+  const healthyApps = apps.filter((a) => a.state === 'running' && a.health === 'healthy');
+  const holdingPort = healthyApps.find((a) => a.fixedPorts[`${APP_PORT}/tcp`] !== undefined)?.color;
   let active: Color | undefined;
   let shape: DeploymentState['shape'];
-  if (edge) {
+  if (edge && edge.state !== 'running' && holdingPort) {
+    // A switch to recreate keeps the old edge stopped until the new app is verified (or a killed deploy left it).
+    shape = 'recreate';
+    active = holdingPort;
+    notes.push(`the edge ${edge.name} is ${edge.state} and not serving`);
+  } else if (edge) {
     shape = 'blue-green';
     if (edge.state !== 'running') problems.push(`the edge ${edge.name} is ${edge.state}`);
     else {
@@ -53,9 +68,7 @@ export async function assessDeployment(docker: Docker, names: DeploymentNames): 
     }
   } else {
     shape = 'recreate';
-    // Only an app created to hold the public port serves without an edge: a blue-green app has a loopback probe port only.
-    const healthyApps = apps.filter((a) => a.state === 'running' && a.health === 'healthy');
-    active = healthyApps.find((a) => a.fixedPorts[`${APP_PORT}/tcp`] !== undefined)?.color;
+    active = holdingPort;
     if (!active)
       problems.push(
         healthyApps.length > 0
@@ -65,7 +78,7 @@ export async function assessDeployment(docker: Docker, names: DeploymentNames): 
   }
   for (const app of apps) {
     if (app.color === active) continue;
-    problems.push(`${app.name} is ${app.state}${app.health !== 'none' ? ` (${app.health})` : ''} and not serving`);
+    (active ? notes : problems).push(`${app.name} is ${app.state}${app.health !== 'none' ? ` (${app.health})` : ''} and not serving`);
   }
   return {
     kind: active && problems.length === 0 ? 'update' : 'broken',
@@ -74,5 +87,6 @@ export async function assessDeployment(docker: Docker, names: DeploymentNames): 
     ...(active && { active }),
     ...(shape && { shape }),
     problems,
+    notes,
   };
 }

@@ -28,6 +28,8 @@ export interface DeploymentStatus {
   active?: string;
   publishedAs?: string;
   problems: string[];
+  /** Containers beside a serving deployment that do not serve (see DeploymentState). */
+  notes: string[];
   containers: ContainerStatus[];
 }
 
@@ -70,6 +72,7 @@ export async function deploymentStatus(docker: Docker, names: DeploymentNames): 
     ...(state.active && { active: state.active }),
     ...(state.edge?.labels[LABELS.port] && { publishedAs: state.edge.labels[LABELS.port] }),
     problems: state.problems,
+    notes: state.notes,
     containers,
   };
 }

@@ -25,7 +25,7 @@ export const recreateSwap: DockerStrategy = {
     const newColor: Color = oldColor ? otherColor(oldColor) : 'blue';
     // A switch from blue-green keeps its edge too: the old app has no public port of its own, so
     // it serves again only with the edge in front of it.
-    const oldEdge = state.edge && oldColor ? state.edge : undefined;
+    const oldEdge = state.shape === 'blue-green' && state.edge && oldColor ? state.edge : undefined;
     for (const app of state.apps) {
       if (app.color === oldColor) {
         // Before the edge: its sessions get their finals and 1012 through the edge.
@@ -41,7 +41,7 @@ export const recreateSwap: DockerStrategy = {
       // hold the port (and the outage) for connections still being opened to it.
       await stopContainer(docker, oldEdge.id, 0).catch(() => undefined);
     } else if (state.edge) {
-      // An edge that routes to no serving app holds the port for nothing.
+      // An edge that routes to no serving app holds the port for nothing (or is a stopped leftover).
       await stopAndRemove(docker, state.edge.id, 0);
     }
     const restartOld = async (): Promise<void> => {

@@ -8,6 +8,7 @@ export function statusText(s: DeploymentStatus): string {
   const lines = [
     `"${s.project}": ${s.kind === 'update' ? 'serving' : 'BROKEN'} (${s.shape ?? '?'}${s.active ? `, ${s.active} active` : ''}${s.publishedAs ? `, port ${s.publishedAs.replaceAll(',', ', ')}` : ''})`,
     ...s.problems.map((p) => `  problem: ${p}`),
+    ...s.notes.map((n) => `  note: ${n}`),
   ];
   for (const c of s.containers) {
     const uptime = c.state === 'running' ? `up ${since(c.startedAt)}` : c.state;
