@@ -26,10 +26,16 @@ export interface ResultContext {
   model: string;
 }
 
+/**
+ * Why a final is delivered: an endpoint libvosk found, a command that flushed the stream, or a
+ * flush that ends a segment of speech (FunASR's `is_speaking: false`). Told with the final itself
+ * because the protocol may already have queued further commands by the time it arrives.
+ */
+export type FinalCause = 'endpoint' | 'flush' | 'end_of_segment';
+
 export interface SessionListener {
   partial(partial: VoskPartial, context: ResultContext): void;
-  /** At an endpoint libvosk found (`endpoint`), or when a command flushed the stream (`flush`). */
-  final(result: VoskResult, context: ResultContext, cause: 'endpoint' | 'flush'): void;
+  final(result: VoskResult, context: ResultContext, cause: FinalCause): void;
   error(error: EngineError): void;
 }
 
@@ -127,8 +133,16 @@ export class Session {
   }
 
   /** The final result of everything received so far; the utterance starts afresh. */
-  flush(): Promise<VoskResult> {
-    return this.command(() => this.flushRecognizer());
+  flush(cause: 'flush' | 'end_of_segment' = 'flush'): Promise<VoskResult> {
+    return this.command(() => this.flushRecognizer(cause));
+  }
+
+  /**
+   * Runs `step` after the audio and commands received before it, and before those received after:
+   * what it reads or changes is as of its place in the stream.
+   */
+  inOrder<T>(step: () => T): Promise<T> {
+    return this.command(async () => step());
   }
 
   /** Discards the current utterance (audio already received is dropped, not decoded). */
@@ -148,7 +162,7 @@ export class Session {
       const next = { ...this.current, ...changes };
       // Another language means its default model, unless a model is named too.
       if (changes.language !== undefined && changes.model === undefined) delete next.model;
-      const result = await this.flushRecognizer();
+      const result = await this.flushRecognizer('flush');
       // Closed while flushing: a replacement would never be freed.
       if (this.closed) return result;
       const replacement = this.createRecognizer(next);
@@ -177,10 +191,10 @@ export class Session {
     return this.current.language === AUTO_LANGUAGE;
   }
 
-  private async flushRecognizer(): Promise<VoskResult> {
+  private async flushRecognizer(cause: 'flush' | 'end_of_segment'): Promise<VoskResult> {
     const recognizer = this.recognizer;
     const result = await recognizer.flush();
-    if (!this.closed) this.listener.final(result, this.context(recognizer), 'flush');
+    if (!this.closed) this.listener.final(result, this.context(recognizer), cause);
     return result;
   }
 

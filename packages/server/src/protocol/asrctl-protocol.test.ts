@@ -164,6 +164,19 @@ describe('asrctl protocol over a real WebSocket', () => {
     ]);
   });
 
+  it('answers configure commands sent back to back each with the settings as that command left them', async () => {
+    const client = await connect();
+    client.send({ command: 'configure', words: true });
+    client.send({ command: 'configure', wav_name: 'x' });
+    client.send({ command: 'configure', sample_rate: 22050 });
+    const replies = [await client.nextType('configured'), await client.nextType('configured'), await client.nextType('configured')];
+    expect(replies).toEqual([
+      { type: 'configured', sample_rate: 16000, words: true, wav_name: 'h5' },
+      { type: 'configured', sample_rate: 16000, words: true, wav_name: 'x' },
+      { type: 'configured', sample_rate: 22050, words: true, wav_name: 'x' },
+    ]);
+  });
+
   it('keeps concurrent sessions in different languages apart', async () => {
     const plan = [
       { language: 'cn', hz: [500, 2000], expected: '低 高' },

@@ -109,10 +109,20 @@ export function acceptAsrctlClient(
             const changes: Partial<StreamSettings> = {};
             if (command.sample_rate !== undefined) changes.sampleRate = command.sample_rate;
             if (command.words !== undefined) changes.words = command.words;
-            if (Object.keys(changes).length > 0) await session.reconfigure(changes);
-            // After the flush: the previous utterance's final keeps its own name.
-            if (command.wav_name !== undefined) wavName = command.wav_name;
-            return { type: 'configured', sample_rate: session.settings.sampleRate, words: session.settings.words, wav_name: wavName };
+            const applied = Object.keys(changes).length > 0 ? session.reconfigure(changes) : undefined;
+            // Queued right behind the reconfigure, so it reads the settings this command left, not a later
+            // one's; after its flush, so the previous utterance's final keeps its own name.
+            const reply = session.inOrder(() => {
+              if (command.wav_name !== undefined) wavName = command.wav_name;
+              return {
+                type: 'configured',
+                sample_rate: session.settings.sampleRate,
+                words: session.settings.words,
+                wav_name: wavName,
+              } as const;
+            });
+            // Both awaited together: a rejection of either is reported, never left unobserved.
+            return (await Promise.all([applied, reply]))[1];
           }
         }
       },

@@ -143,6 +143,69 @@ describe('the FunASR protocol at /funasr', () => {
     else expect(texts('2pass-offline')).toBe('low high low high');
   });
 
+  /** Sends `steps` (JSON messages, or the low-high clip for `'clip'`) without waiting, then waits for `ends` end-of-input messages. */
+  async function funasrSegments(mode: string, steps: Array<object | 'clip'>, ends: number) {
+    const client = await AsrctlClient.connect(url('/funasr/en'));
+    for (const step of steps) {
+      if (step === 'clip') client.sendAudio(pcmBytes(lowHighClip(16000)));
+      else client.send(step);
+    }
+    for (let seen = 0; seen < ends; seen++) await client.next((m) => m.is_end === true, 'the end-of-input acknowledgement');
+    client.ws.close();
+    return client.messages as Array<{ mode: string; text: string; is_final: boolean; is_end?: true }>;
+  }
+
+  it.each(['offline', '2pass', 'online'])(
+    '%s: an end of speech straight followed by a start of speech ends an empty segment, and the next segment is not lost',
+    async (mode) => {
+      const messages = await funasrSegments(
+        mode,
+        [{ mode, is_speaking: true }, { is_speaking: false }, { is_speaking: true }, 'clip', { is_speaking: false }],
+        2,
+      );
+      const suffix = mode === 'online' ? 'online' : 'offline';
+      // The first segment had no audio: its end is acknowledged with an empty text.
+      expect(messages[0]).toMatchObject({ text: '', is_final: true, is_end: true });
+      const second = messages.slice(1);
+      expect(
+        second
+          .filter((m) => m.mode.endsWith(suffix))
+          .map((m) => m.text)
+          .join(''),
+      ).toBe('low high');
+      expect(second.filter((m) => m.is_final)).toEqual([second.at(-1)]);
+      expect(second.at(-1)).toMatchObject({ is_final: true, is_end: true });
+    },
+  );
+
+  it.each(['offline', '2pass', 'online'])(
+    "%s: each end of speech gives that segment's text only, as upstream clears its frames",
+    async (mode) => {
+      const client = await AsrctlClient.connect(url('/funasr/en'));
+      client.send({ mode, is_speaking: true });
+      for (let segment = 0; segment < 2; segment++) {
+        client.sendAudio(pcmBytes(lowHighClip(16000)));
+        client.send({ is_speaking: false });
+        await client.next((m) => m.is_end === true, 'the end-of-input acknowledgement');
+      }
+      client.ws.close();
+      const messages = client.messages as Array<{ mode: string; text: string; is_final: boolean; is_end?: true }>;
+      const suffix = mode === 'online' ? 'online' : 'offline';
+      const firstEnd = messages.findIndex((m) => m.is_end);
+      const text = (part: typeof messages): string =>
+        part
+          .filter((m) => m.mode.endsWith(suffix))
+          .map((m) => m.text)
+          .join('');
+      expect([text(messages.slice(0, firstEnd + 1)), text(messages.slice(firstEnd + 1))]).toEqual(['low high', 'low high']);
+      if (mode === 'offline')
+        expect(messages.map((m) => [m.text, m.is_final])).toEqual([
+          ['low high', true],
+          ['low high', true],
+        ]);
+    },
+  );
+
   it('refuses an unknown mode with an error, and keeps the mode it had', async () => {
     const client = await AsrctlClient.connect(url('/funasr/en'));
     client.send({ mode: 'foo', wav_name: 'w', is_speaking: true });

@@ -69,7 +69,6 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
   let separator: string | undefined;
   /** The last character of the sentences before the current one, as the client has put them together. */
   let lastSentenceEnd = '';
-  let ending = false;
   /** offline: the sentences so far, sent together at the end of speech. */
   let offlineText = '';
 
@@ -94,8 +93,9 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
     },
     final(result: VoskResult, _context, cause) {
       const text = funasrText(resultText(result));
-      // Endpoints of audio sent before the end of speech may arrive while it is being flushed.
-      const last = ending && cause === 'flush';
+      // Told by the final itself: endpoints of audio sent before the end of speech may arrive while
+      // it is being flushed, and the client may have started the next segment already.
+      const last = cause === 'end_of_segment';
       const prefix = text ? separate(text) : '';
       if (mode === 'online') {
         const rest = text.startsWith(sentOnline) ? text.slice(sentOnline.length) : '';
@@ -109,6 +109,11 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
       if (text) lastSentenceEnd = text.slice(-1);
       sentOnline = '';
       separator = undefined;
+      if (last) {
+        // As upstream, which clears its frames at each end of speech: the next segment's text is its own.
+        offlineText = '';
+        lastSentenceEnd = '';
+      }
     },
     error(error: EngineError) {
       connection.send({ ...message('online', ''), error: error.message });
@@ -155,14 +160,8 @@ export function acceptFunasrClient(ws: WebSocket, context: ProtocolContext, lang
           if (!isSupportedSampleRate(rate)) throw new ClientError('invalid_sample_rate', sampleRateRefusal('audio_fs', value.audio_fs));
           if (rate !== conn.session.settings.sampleRate) await conn.session.reconfigure({ sampleRate: rate });
         }
-        if (value.is_speaking === false || value.is_finished === true) {
-          ending = true;
-          try {
-            await conn.session.flush();
-          } finally {
-            ending = false;
-          }
-        }
+        // Each end of speech ends one segment; `is_speaking: true` after it starts the next.
+        if (value.is_speaking === false || value.is_finished === true) await conn.session.flush('end_of_segment');
         return undefined;
       },
     },
