@@ -27,11 +27,12 @@ export interface ResultContext {
 }
 
 /**
- * Why a final is delivered: an endpoint libvosk found, a command that flushed the stream, or a
- * flush that ends a segment of speech (FunASR's `is_speaking: false`). Told with the final itself
- * because the protocol may already have queued further commands by the time it arrives.
+ * Why a final is delivered: an endpoint libvosk found, a command that flushed the stream, a flush
+ * that ends a segment of speech (FunASR's `is_speaking: false`), or new settings (the old
+ * recognizer's last words). Told with the final itself because the protocol may already have
+ * queued further commands by the time it arrives.
  */
-export type FinalCause = 'endpoint' | 'flush' | 'end_of_segment';
+export type FinalCause = 'endpoint' | 'flush' | 'end_of_segment' | 'reconfigure';
 
 export interface SessionListener {
   partial(partial: VoskPartial, context: ResultContext): void;
@@ -162,7 +163,7 @@ export class Session {
       const next = { ...this.current, ...changes };
       // Another language means its default model, unless a model is named too.
       if (changes.language !== undefined && changes.model === undefined) delete next.model;
-      const result = await this.flushRecognizer('flush');
+      const result = await this.flushRecognizer('reconfigure');
       // Closed while flushing: a replacement would never be freed.
       if (this.closed) return result;
       const replacement = this.createRecognizer(next);
@@ -191,7 +192,7 @@ export class Session {
     return this.current.language === AUTO_LANGUAGE;
   }
 
-  private async flushRecognizer(cause: 'flush' | 'end_of_segment'): Promise<VoskResult> {
+  private async flushRecognizer(cause: Exclude<FinalCause, 'endpoint'>): Promise<VoskResult> {
     const recognizer = this.recognizer;
     const result = await recognizer.flush();
     if (!this.closed) this.listener.final(result, this.context(recognizer), cause);

@@ -107,6 +107,14 @@ describe('the vosk-server protocol at /vosk', () => {
     },
   );
 
+  it('answers {"eof" : 1} sent straight after a config (the config\'s own flush is not a reply, the eof\'s is)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const { replies, code } = await transcribeVosk('/vosk/en', Buffer.alloc(0), { config: { sample_rate: 16000 } });
+      expect(code).toBe(1000);
+      expect(replies).toEqual([{ text: '' }]);
+    }
+  });
+
   it('accepts a phrase_list; a model without a runtime graph ignores it and keeps working', async () => {
     const { replies } = await transcribeVosk('/vosk/en', pcmBytes(lowHighClip(8000)), {
       config: { phrase_list: ['low', 'high', '[unk]'] },

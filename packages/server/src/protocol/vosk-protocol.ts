@@ -19,15 +19,14 @@ const RESET_TEXT = '{"reset" : 1}';
  */
 export function acceptVoskClient(ws: WebSocket, context: ProtocolContext, language: string, model?: string): ClientConnection {
   let audioSeen = false;
-  // Applying a config replaces the recognizer; the empty final that produces is not a reply.
-  let configuring = false;
 
   const listener: SessionListener = {
     partial(partial: VoskPartial) {
       connection.send(partial, 'partial');
     },
     final(result: VoskResult, _context, cause) {
-      if (!(configuring && cause === 'flush')) connection.send(result, 'final');
+      // Applying a config replaces the recognizer; the empty final that produces is not a reply.
+      if (cause !== 'reconfigure') connection.send(result, 'final');
     },
     error(error: EngineError) {
       // vosk-server would answer this frame with something; an empty partial keeps the count.
@@ -51,12 +50,7 @@ export function acceptVoskClient(ws: WebSocket, context: ProtocolContext, langua
         if (message && typeof message.config === 'object' && message.config !== null) {
           // As in vosk-server, config shapes the recognizer made for the first audio; later configs are ignored.
           if (audioSeen) return undefined;
-          configuring = true;
-          try {
-            await conn.session.reconfigure(configSettings(message.config as Record<string, unknown>));
-          } finally {
-            configuring = false;
-          }
+          await conn.session.reconfigure(configSettings(message.config as Record<string, unknown>));
           return undefined;
         }
         if (text === EOF_TEXT || message?.eof === 1) {
