@@ -127,6 +127,15 @@ describe('AsrctlClient', () => {
     });
   });
 
+  it('never prints a token given in the URL (?token=T) in its errors', async () => {
+    await expect(AsrctlClient.connect(`${url('/elsewhere')}?language=en&token=secret-1`)).rejects.toMatchObject({
+      message: `${url('/elsewhere')}?language=en&token=*** refused the WebSocket: HTTP 404 Not Found`,
+    });
+    const error: unknown = await AsrctlClient.connect('ws://127.0.0.1:1/?token=secret-2&model=m').catch((err: unknown) => err);
+    expect((error as Error).message).toMatch(/^cannot connect to ws:\/\/127\.0\.0\.1:1\/\?token=\*\*\*&model=m: /u);
+    expect((error as Error).message).not.toContain('secret-2');
+  });
+
   it('fails a wait when the server closes the connection, naming what it waited for', async () => {
     const client = await AsrctlClient.connect(url());
     await client.greeting();

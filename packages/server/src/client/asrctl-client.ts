@@ -85,9 +85,13 @@ export class AsrctlClient extends AsrctlSession {
         ws.on('error', () => undefined);
         ws.terminate();
         reject(
-          new AsrctlClientError('refused', `${url} refused the WebSocket: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim(), {
-            status: res.statusCode,
-          }),
+          new AsrctlClientError(
+            'refused',
+            `${client.shownUrl} refused the WebSocket: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim(),
+            {
+              status: res.statusCode,
+            },
+          ),
         );
       });
     });
@@ -95,7 +99,7 @@ export class AsrctlClient extends AsrctlSession {
 
   protected override socketError(event: object): AsrctlClientError {
     if (this.handshakeTimedOutAfterMs === undefined) return super.socketError(event);
-    return new AsrctlClientError('timeout', `no WebSocket handshake from ${this.url} within ${this.handshakeTimedOutAfterMs} ms`, {
+    return new AsrctlClientError('timeout', `no WebSocket handshake from ${this.shownUrl} within ${this.handshakeTimedOutAfterMs} ms`, {
       cause: 'error' in event ? event.error : undefined,
     });
   }

@@ -72,6 +72,8 @@ export class AsrctlSession {
   readonly closed: Promise<number>;
   /** Set when the connection failed under us or the server sent something that is not JSON. */
   failure: AsrctlClientError | undefined;
+  /** The URL as messages show it: a token in its query is a secret, never printed. */
+  readonly shownUrl: string;
   private cursor = 0;
   private waiters: Array<() => void> = [];
   private listeners: Array<(message: ReceivedMessage) => void> = [];
@@ -80,6 +82,7 @@ export class AsrctlSession {
     readonly url: string,
     private readonly socket: ProtocolSocket,
   ) {
+    this.shownUrl = withoutToken(url);
     // Binary messages are not part of the protocol from the server: read as ArrayBuffers, ignored.
     socket.binaryType = 'arraybuffer';
     socket.addEventListener('message', ({ data }) => {
@@ -198,7 +201,7 @@ export class AsrctlSession {
   /** What a socket error event means; a browser's says nothing more than that the connection failed. */
   protected socketError(event: object): AsrctlClientError {
     const detail = 'message' in event && typeof event.message === 'string' ? event.message : 'the connection failed';
-    return new AsrctlClientError('connection', `cannot connect to ${this.url}: ${detail}`, {
+    return new AsrctlClientError('connection', `cannot connect to ${this.shownUrl}: ${detail}`, {
       cause: 'error' in event ? event.error : undefined,
     });
   }
@@ -224,4 +227,9 @@ export class AsrctlSession {
 
 function serverError(m: ReceivedMessage): AsrctlClientError {
   return new AsrctlClientError(String(m.code) as AsrctlClientErrorCode, `server error ${String(m.code)}: ${String(m.message)}`);
+}
+
+/** `url` with the value of a `token` query parameter replaced by `***` (the server takes `?token=T`). */
+export function withoutToken(url: string): string {
+  return url.replace(/([?&]token=)[^&#]*/giu, '$1***');
 }
