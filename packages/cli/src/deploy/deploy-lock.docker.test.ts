@@ -34,6 +34,21 @@ describe('the deploy lock on a real Docker engine', () => {
     await again.release();
   });
 
+  it('lets exactly one of many taken at the same instant in, and leaves no second lock behind', async () => {
+    // The engine's duplicate-name check is not atomic: two cleanups at once once left two locks
+    // of one name, and every deploy after was refused.
+    for (let round = 0; round < 5; round++) {
+      const tries = await Promise.allSettled(Array.from({ length: 6 }, () => acquireDeployLock(docker, names)));
+      const held = tries.filter((t) => t.status === 'fulfilled');
+      expect(held).toHaveLength(1);
+      expect(tries.filter((t) => t.status === 'rejected').map((t) => (t.reason as { code?: string }).code)).toEqual(
+        Array(5).fill('deploy_locked'),
+      );
+      await held[0]!.value.release();
+      expect((await docker.listNetworks({ filters: { name: [names.lock] } })).filter((n) => n.Name === names.lock)).toEqual([]);
+    }
+  });
+
   it('takes over a lock left by a process on this host that has died', async () => {
     const child = spawn(process.execPath, ['-e', '']);
     await once(child, 'exit');

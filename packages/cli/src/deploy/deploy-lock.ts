@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type Docker from 'dockerode';
-import { createLockNetwork, networkLabels, removeNetwork } from '../docker/networks.js';
+import { createLockNetwork, lockNetwork, removeNetwork } from '../docker/networks.js';
 import { type DeploymentNames, LABELS } from '../deployment/deployment-names.js';
 import { CliError } from '../cli-error.js';
 import { processAlive } from '../os/process-alive.js';
@@ -29,17 +29,18 @@ export async function acquireDeployLock(
     [HOLDER.since]: new Date().toISOString(),
   };
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (await createLockNetwork(docker, names.lock, labels))
-      return { release: () => removeNetwork(docker, names.lock).catch(() => undefined) };
-    const holder = (await networkLabels(docker, names.lock)) ?? {};
+    const id = await createLockNetwork(docker, names.lock, labels);
+    if (id) return { release: () => removeNetwork(docker, id).catch(() => undefined) };
+    const lock = await lockNetwork(docker, names.lock);
+    const holder = lock?.labels ?? {};
     if (!lockHolderGone(holder))
       throw new CliError('deploy_locked', `another deploy of "${names.project}" is running (${lockHolderText(holder)})`, {
-        hint: `wait for it; if it died on another host, remove the lock: docker network rm ${names.lock}`,
+        hint: `wait for it; if it died on another host, remove the lock: docker network rm ${lock?.id.slice(0, 12) ?? names.lock}`,
       });
     say(
       `taking over the deploy lock ${names.lock} left by ${lockHolderText(holder)}, which is no longer running: that deploy was killed or exited at once (asrctl status shows what it left)`,
     );
-    await removeNetwork(docker, names.lock).catch(() => undefined);
+    if (lock) await removeNetwork(docker, lock.id).catch(() => undefined);
   }
   throw new CliError('deploy_locked', `could not take the deploy lock ${names.lock}`);
 }

@@ -25,15 +25,43 @@ export async function removeNetwork(docker: Docker, name: string): Promise<void>
   }
 }
 
-/** Creates an internal network that serves as a named lock; false when one of that name exists. */
-export async function createLockNetwork(docker: Docker, name: string, labels: Record<string, string>): Promise<boolean> {
+/**
+ * Creates an internal network that serves as a named lock: its id when this caller holds the lock,
+ * undefined when another does. The engine's duplicate check is best effort (two creations at the
+ * same instant both succeed), so the oldest network of the name holds the lock, and a newer one is
+ * removed again by its creator.
+ */
+export async function createLockNetwork(docker: Docker, name: string, labels: Record<string, string>): Promise<string | undefined> {
+  let id: string;
   try {
-    await docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: labels });
-    return true;
+    ({ id } = await docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: labels }));
   } catch (err) {
-    if (engineStatus(err) === 409) return false;
+    if (engineStatus(err) === 409) return undefined;
     throw err;
   }
+  if ((await lockNetwork(docker, name))?.id === id) return id;
+  await removeNetwork(docker, id).catch(() => undefined);
+  return undefined;
+}
+
+/** The network holding the lock `name` (the oldest of that name), or undefined when there is none. */
+export async function lockNetwork(docker: Docker, name: string): Promise<{ id: string; labels: Record<string, string> } | undefined> {
+  // The engine's name filter matches parts of names too.
+  const named = (await docker.listNetworks({ filters: { name: [name] } })).filter((n) => n.Name === name);
+  const [oldest] = named.sort((a, b) => compareCreated(a.Created, b.Created) || a.Id.localeCompare(b.Id));
+  return oldest && { id: oldest.Id, labels: oldest.Labels ?? {} };
+}
+
+/** Orders the engine's creation times to the nanosecond it gives (Date keeps only milliseconds). */
+function compareCreated(a: string, b: string): number {
+  const key = (t: string): [number, string] => {
+    const [whole = '', rest = ''] = t.split('.');
+    const fraction = /^\d*/u.exec(rest)![0];
+    return [Date.parse(`${whole}${rest.slice(fraction.length) || 'Z'}`), fraction.padEnd(9, '0')];
+  };
+  const [sa, fa] = key(a);
+  const [sb, fb] = key(b);
+  return sa - sb || fa.localeCompare(fb);
 }
 
 /** A network's labels, or undefined when it does not exist (or cannot be read). */
@@ -43,13 +71,4 @@ export async function networkLabels(docker: Docker, name: string): Promise<Recor
     .inspect()
     .catch(() => undefined)) as { Labels?: Record<string, string> } | undefined;
   return network ? (network.Labels ?? {}) : undefined;
-}
-
-/** A network's id and labels, or undefined when it does not exist (or cannot be read). */
-export async function inspectNetwork(docker: Docker, name: string): Promise<{ id: string; labels: Record<string, string> } | undefined> {
-  const network = (await docker
-    .getNetwork(name)
-    .inspect()
-    .catch(() => undefined)) as { Id: string; Labels?: Record<string, string> } | undefined;
-  return network ? { id: network.Id, labels: network.Labels ?? {} } : undefined;
 }

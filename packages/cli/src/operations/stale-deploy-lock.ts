@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { lockHolderGone, lockHolderText } from '../deploy/deploy-lock.js';
 import type { DeploymentNames } from '../deployment/deployment-names.js';
-import { inspectNetwork, removeNetwork } from '../docker/networks.js';
+import { lockNetwork, removeNetwork } from '../docker/networks.js';
 import type { CleanupItem } from '../targets/deployment-target.js';
 
 /**
@@ -10,7 +10,7 @@ import type { CleanupItem } from '../targets/deployment-target.js';
  * a deploy that took the lock over meanwhile holds a new network, which stays.
  */
 export async function staleDeployLock(docker: Docker, names: DeploymentNames): Promise<CleanupItem[]> {
-  const lock = await inspectNetwork(docker, names.lock);
+  const lock = await lockNetwork(docker, names.lock);
   if (!lock || !lockHolderGone(lock.labels)) return [];
   return [
     {
