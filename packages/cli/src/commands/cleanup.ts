@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type Docker from 'dockerode';
-import { acquireDeployLock } from '../deploy/deploy-lock.js';
+import { acquireDeployLock, refuseWhileDeploying } from '../deploy/deploy-lock.js';
+import { STOP_SIGNALS, type StopSignal } from '../deploy/interruption.js';
 import { type DeploymentNames, deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { type CleanupItem, cleanupPlan } from '../operations/cleanup-plan.js';
@@ -38,11 +39,19 @@ export function registerCleanup(program: Command): void {
         const names = deploymentNames(project);
         // Never beside a deploy: it keeps what served stopped until the new version is verified, and
         // its new image is used by no container yet. Holding the deploy lock, no deploy starts meanwhile.
-        const lock = flags.dryRun ? undefined : await acquireDeployLock(docker, names, (line) => process.stdout.write(`${line}\n`));
+        if (flags.dryRun) {
+          await refuseWhileDeploying(docker, names);
+          return cleanUp(docker, names, flags, modelsDir);
+        }
+        const lock = await acquireDeployLock(docker, names, (line) => process.stdout.write(`${line}\n`));
+        // Stopped by a signal (Ctrl-C at a question, say), it lets go of the lock first.
+        const onSignal = (signal: StopSignal): void => void lock.release().finally(() => process.exit(STOP_SIGNALS[signal]));
+        for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.once(signal, onSignal);
         try {
           await cleanUp(docker, names, flags, modelsDir);
         } finally {
-          await lock?.release();
+          for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.off(signal, onSignal);
+          await lock.release();
         }
       },
     );
@@ -60,6 +69,8 @@ async function cleanUp(
   if (items.length === 0) return void process.stdout.write('nothing to clean up\n');
   const kinds = [...new Set(items.map((i) => i.kind))];
   const ask = flags.yes || flags.dryRun ? undefined : createInterface({ input: process.stdin, output: process.stdout });
+  // Ctrl-C typed at a question reaches readline, not the process: passed on, the lock is let go of.
+  ask?.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
   let removed = 0;
   try {
     for (const kind of kinds) {

@@ -33,16 +33,25 @@ export async function acquireDeployLock(
     if (id) return { release: () => removeNetwork(docker, id).catch(() => undefined) };
     const lock = await lockNetwork(docker, names.lock);
     const holder = lock?.labels ?? {};
-    if (!lockHolderGone(holder))
-      throw new CliError('deploy_locked', `another deploy of "${names.project}" is running (${lockHolderText(holder)})`, {
-        hint: `wait for it; if it died on another host, remove the lock: docker network rm ${lock?.id.slice(0, 12) ?? names.lock}`,
-      });
+    if (!lockHolderGone(holder)) throw deployRunning(names, lock);
     say(
       `taking over the deploy lock ${names.lock} left by ${lockHolderText(holder)}, which is no longer running: that deploy was killed or exited at once (asrctl status shows what it left)`,
     );
     if (lock) await removeNetwork(docker, lock.id).catch(() => undefined);
   }
   throw new CliError('deploy_locked', `could not take the deploy lock ${names.lock}`);
+}
+
+/** Throws deploy_locked when a deploy of the project runs (its lock's holder lives, or is on another host). */
+export async function refuseWhileDeploying(docker: Docker, names: DeploymentNames): Promise<void> {
+  const lock = await lockNetwork(docker, names.lock);
+  if (lock && !lockHolderGone(lock.labels)) throw deployRunning(names, lock);
+}
+
+function deployRunning(names: DeploymentNames, lock: { id: string; labels: Record<string, string> } | undefined): CliError {
+  return new CliError('deploy_locked', `another deploy of "${names.project}" is running (${lockHolderText(lock?.labels ?? {})})`, {
+    hint: `wait for it; if it died on another host, remove the lock: docker network rm ${lock?.id.slice(0, 12) ?? names.lock}`,
+  });
 }
 
 /**

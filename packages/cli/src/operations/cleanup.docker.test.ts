@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LABELS, deploymentNames } from '../deployment/deployment-names.js';
 import { BASE_IMAGES } from '../images/base-images.js';
 import { dockerForTests } from '../testing/docker-fixture.js';
+import { onTerminal } from '../testing/terminal-hangup.js';
 import { swarmForTests } from '../testing/swarm-fixture.js';
 
 const CLI = new URL('../../dist/main.cjs', import.meta.url).pathname;
@@ -195,6 +196,10 @@ describe('asrctl cleanup on a real Docker engine', () => {
     expect(live.exitCode).toBe(1);
     expect(live.stderr).toContain(`another deploy of "${project}" is running (pid ${process.pid} on ${hostname()}`);
     expect(live.stdout).toBe('');
+    // A dry run says the same, rather than offer what the deploy keeps.
+    const dry = await asrctl('cleanup', '--project', project, '--dry-run');
+    expect(dry.exitCode).toBe(1);
+    expect(dry.stderr).toContain(`another deploy of "${project}" is running`);
     expect((await kept.inspect()).State.Status).toBe('created');
     await kept.remove();
     expect((await docker.getNetwork(names.lock).inspect()).Name).toBe(names.lock);
@@ -208,6 +213,45 @@ describe('asrctl cleanup on a real Docker engine', () => {
     const removed = await asrctl('cleanup', '--project', project, '--yes');
     expect(removed.exitCode).toBe(0);
     expect(await docker.listNetworks({ filters: { name: [names.lock] } })).toEqual([]);
+  });
+
+  it('says of a stopped app, while nothing serves, that it may be the version that last served and how to bring it back', async () => {
+    // What a deploy killed mid-switch leaves: the old app, stopped.
+    const stopped = await docker.createContainer({
+      name: `${project}-app-green`,
+      Image: BASE_IMAGES.debian,
+      Labels: { [LABELS.project]: project, [LABELS.role]: 'app' },
+    });
+    try {
+      const listed = await asrctl('cleanup', '--project', project, '--dry-run');
+      expect(listed.stdout).toContain(
+        `  ${project}-app-green  (created; nothing serves now, and this may be the version that last did: docker start ${project}-app-green brings it back)`,
+      );
+    } finally {
+      await stopped.remove();
+    }
+  });
+
+  it('lets go of the deploy lock when stopped (SIGTERM) at a question', async () => {
+    const leftover = await docker.createContainer({
+      name: `${project}-app-blue`,
+      Image: BASE_IMAGES.debian,
+      Labels: { [LABELS.project]: project, [LABELS.role]: 'app' },
+    });
+    try {
+      const cleanup = onTerminal(process.execPath, [CLI, 'cleanup', '--project', project], { cwd: work });
+      await cleanup.waitFor((output) => output.includes('[y/N]'), 'the question');
+      const pgrep = () => execa('pgrep', ['-f', `^${process.execPath} ${CLI} cleanup --project ${project}$`], { reject: false });
+      process.kill(Number((await pgrep()).stdout.trim()), 'SIGTERM');
+      // The terminal stays until the process has ended (closing it first would be a hangup).
+      await cleanup.waitFor(async () => (await pgrep()).exitCode === 1, 'the cleanup to end');
+      // Before, the lock stayed, naming the cleanup as a deploy that had died.
+      expect(await cleanup.hangUp()).toEqual({ exitCode: 143 });
+      expect((await docker.listNetworks({ filters: { name: [names.lock] } })).filter((n) => n.Name === names.lock)).toEqual([]);
+      expect((await leftover.inspect()).State.Status).toBe('created');
+    } finally {
+      await leftover.remove();
+    }
   });
 
   it('untags the tags of a running image that no container uses (each deploy adds one), keeping the one in use', async () => {

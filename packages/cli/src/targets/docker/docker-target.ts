@@ -129,9 +129,19 @@ export const dockerTarget: DeploymentTarget = {
     const containers = await findContainers(docker, { [LABELS.project]: names.project });
     // Swarm keeps its own task history (and prunes it); those containers are not ours to remove.
     const ours = containers.filter((x) => x.labels[LABELS.role] !== 'lock' && x.labels[SWARM_LABELS.task] === undefined);
+    // With nothing serving, a stopped app may be the version that last served (a deploy killed mid-switch).
+    const serving = (await assessDeployment(docker, names)).kind === 'update';
     const items: CleanupItem[] = ours
       .filter((x) => x.state !== 'running')
-      .map((c) => ({ kind: 'container', name: c.name, why: `${c.state}, not serving`, remove: () => stopAndRemove(docker, c.id, 0) }));
+      .map((c) => ({
+        kind: 'container',
+        name: c.name,
+        why:
+          serving || c.labels[LABELS.role] !== 'app'
+            ? `${c.state}, not serving`
+            : `${c.state}; nothing serves now, and this may be the version that last did: docker start ${c.name} brings it back`,
+        remove: () => stopAndRemove(docker, c.id, 0),
+      }));
     return { imagesInUse: [], items };
   },
 };
