@@ -53,7 +53,7 @@ export function configFrom(env: NodeJS.ProcessEnv, flags: ConfigInput): ServerCo
   const deprecated: DeprecatedEnv[] = [];
   const problems: string[] = [];
   const fromEnv = configInputFromEnv(env, deprecated, problems);
-  problems.push(...missingModelDirectories(env, flags));
+  problems.push(...missingModelDirectories(fromEnv, flags));
   return resolveConfig(fromEnv, flags, { deprecated, problems, ignored: ignoredEnv(SERVER_OPTIONS, env) });
 }
 
@@ -167,16 +167,15 @@ function readTokens(path: string | undefined, problems: string[], kind: string, 
  * gave it: told with the other problems, not once the server listens. Flags' models replace the
  * environment's. A directory's contents are libvosk's to judge when it loads.
  */
-function missingModelDirectories(env: NodeJS.ProcessEnv, flags: ConfigInput): string[] {
-  const given =
-    flags.model && flags.model.length > 0
-      ? flags.model.flatMap((text) => (text.indexOf('=') > 0 ? [{ where: `--model ${text}`, dir: text.slice(text.indexOf('=') + 1) }] : []))
-      : Object.entries(env)
-          .filter(([k, v]) => /^ASR_MODEL_[A-Z]{2,3}$/u.test(k) && v)
-          .flatMap(([k, v]) => splitList(v!).map((dir) => ({ where: k, dir })));
-  return given
-    .filter(({ dir }) => dir !== '' && !statSync(dir, { throwIfNoEntry: false })?.isDirectory())
-    .map(({ where, dir }) => `${where}: ${describeModelProblems(dir, 'not_a_directory')}`);
+function missingModelDirectories(fromEnv: ConfigInput, flags: ConfigInput): string[] {
+  const byFlag = (flags.model?.length ?? 0) > 0;
+  return ((byFlag ? flags.model : fromEnv.model) ?? []).flatMap((text) => {
+    const split = text.indexOf('=');
+    const dir = text.slice(split + 1);
+    if (split <= 0 || dir === '' || statSync(dir, { throwIfNoEntry: false })?.isDirectory()) return [];
+    const where = byFlag ? `--model ${text}` : `ASR_MODEL_${text.slice(0, split).toUpperCase()}`;
+    return [`${where}: ${describeModelProblems(dir, 'not_a_directory')}`];
+  });
 }
 
 /**
