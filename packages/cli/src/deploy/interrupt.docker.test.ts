@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcribe } from '../client/transcription-client.js';
 import { inspectContainer, stopAndRemove } from '../docker/containers.js';
-import { networkLabels } from '../docker/networks.js';
+import { lockNetwork } from '../docker/networks.js';
 import type { DeployInput } from '../deployment/deploy-config.js';
 import { deploymentNames } from '../deployment/deployment-names.js';
 import { startStreamingSession } from '../load/streaming-session.js';
@@ -122,7 +122,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
         /asrctl: deploy interrupted by SIGINT during Swap: the swap was undone \(the new app was removed\): the previous version serves; the deploy lock is released\n {2}hint: asrctl status/u,
       );
       expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
-      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await lockNetwork(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', active: 'blue', problems: [] });
       expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 240_000);
@@ -137,7 +137,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
         'asrctl: deploy interrupted by SIGTERM during Image build: nothing running was changed: the previous version serves; the deploy lock is released',
       );
       expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
-      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await lockNetwork(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', active: 'blue', problems: [] });
       expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 240_000);
@@ -153,7 +153,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       // failed to restore the lost terminal at exit, and the process died of SIGABRT or SIGSEGV.
       expect(await terminal.hangUp()).toEqual({ exitCode: 129 });
       expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
-      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await lockNetwork(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', active: 'blue', problems: [] });
       expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 240_000);
@@ -173,7 +173,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(streamed.closeCode).toBe(1012);
       expect(streamed.finals.slice(0, streamed.clipsSent)).toEqual(Array(streamed.clipsSent).fill('低 高'));
       expect(await inspectContainer(docker, names.app('blue'))).toBeUndefined();
-      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await lockNetwork(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', active: 'green', problems: [] });
       expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 240_000);
@@ -198,7 +198,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       );
       expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
       expect(await inspectContainer(docker, names.app('blue'))).toMatchObject({ state: 'running', health: 'healthy' });
-      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await lockNetwork(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue', problems: [] });
       expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 240_000);
@@ -223,7 +223,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       );
       expect(await inspectContainer(docker, names.edge)).toBeUndefined();
       expect(await inspectContainer(docker, names.app('green'))).toBeUndefined();
-      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await lockNetwork(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active: 'blue', problems: [] });
       expect(await recognize(deployment.port)).toEqual(['low high']);
     }, 300_000);
@@ -243,7 +243,7 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(result.stderr).not.toContain('interrupted by');
       expect(result.stdout).not.toContain('Deployed');
       expect(await inspectContainer(docker, names.app('blue'))).toBeUndefined();
-      expect(await networkLabels(docker, names.lock)).toBeUndefined();
+      expect(await lockNetwork(docker, names.lock)).toBeUndefined();
       expect(await deploymentStatus(docker, names)).toMatchObject({
         kind: 'update',
         shape: 'blue-green',

@@ -63,12 +63,3 @@ function compareCreated(a: string, b: string): number {
   const [sb, fb] = key(b);
   return sa - sb || fa.localeCompare(fb);
 }
-
-/** A network's labels, or undefined when it does not exist (or cannot be read). */
-export async function networkLabels(docker: Docker, name: string): Promise<Record<string, string> | undefined> {
-  const network = (await docker
-    .getNetwork(name)
-    .inspect()
-    .catch(() => undefined)) as { Labels?: Record<string, string> } | undefined;
-  return network ? (network.Labels ?? {}) : undefined;
-}

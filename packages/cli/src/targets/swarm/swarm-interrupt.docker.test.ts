@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcribe } from '../../client/transcription-client.js';
 import { deploy, plainPhaseRunner } from '../../deploy/deploy.js';
 import { deploymentNames } from '../../deployment/deployment-names.js';
-import { networkLabels } from '../../docker/networks.js';
+import { lockNetwork } from '../../docker/networks.js';
 import { inspectService, specImage } from '../../docker/swarm.js';
 import { type TestModels, dockerForTests, freePort, testDeployConfig, toneModelsForDeploy } from '../../testing/docker-fixture.js';
 import { swarmForTests } from '../../testing/swarm-fixture.js';
@@ -72,7 +72,7 @@ describe('Ctrl-C during asrctl deploy --target swarm (single-node Swarm, built C
       'asrctl: deploy interrupted by SIGINT during Swap: the swap was undone (the services are back on their previous specs): the previous version serves',
     );
     expect(specImage((await inspectService(docker, names.appService))?.spec)).toBe(before);
-    expect(await networkLabels(docker, names.lock)).toBeUndefined();
+    expect(await lockNetwork(docker, names.lock)).toBeUndefined();
     const finals = await transcribe({ url: `ws://127.0.0.1:${port}/`, samples: lowHighClip(16000), sampleRate: 16000, language: 'en' });
     expect(finals.map((f) => f.text)).toEqual(['low high']);
   }, 300_000);
