@@ -23,6 +23,7 @@ export type CliErrorCode =
   | 'model_prefetch_failed'
   | 'not_a_model'
   | 'not_scalable'
+  | 'port_taken'
   | 'nothing_to_restart'
   | 'recognition_probe_failed'
   | 'rolled_back'

@@ -11,7 +11,7 @@ import { stateAssessment } from './phases/state-assessment.js';
 import { swap } from './phases/swap.js';
 import { verify } from './phases/verify.js';
 import { targetNamed } from '../targets/index.js';
-import { CliError } from '../cli-error.js';
+import { CliError, isCliError } from '../cli-error.js';
 import { interruptionCause } from './interruption.js';
 
 export const DEPLOY_PHASES: readonly DeployPhase[] = [environmentCheck, stateAssessment, modelPrefetch, imageBuild, swap, verify];
@@ -98,6 +98,8 @@ export async function deploy(
         cause: err,
       });
     }
+    // What served could not take its port back: the error says so, and how to get it back.
+    if (isCliError(err, 'port_taken')) throw err;
     if (signal.aborted) {
       const outcome = ctx.publicUrl
         ? `the new version was verified and serves (${ctx.swapped?.serving ?? ''})${ctx.state === 'fresh' ? '' : '; the old one was retired without waiting for its drain'}`

@@ -1,4 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { type Server, createServer } from 'node:net';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { execa } from 'execa';
@@ -30,7 +31,12 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
   let models: TestModels;
   let port: number;
   const lines: string[] = [];
-  const record = (l: string): void => void lines.push(l);
+  /** Called with each line the deploy says, as it says it. */
+  let onLine: ((line: string) => void) | undefined;
+  const record = (l: string): void => {
+    lines.push(l);
+    onLine?.(l);
+  };
   let protocolPorts: DeployInput;
   const run = (extra: DeployInput = {}) =>
     deploy(
@@ -205,4 +211,52 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     ).toBeUndefined();
     expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', problems: [], notes: [] });
   }, 180_000);
+
+  it('a switch to blue/green whose port another process takes while it is free says that nothing serves, and how to get it back', async () => {
+    // Before, it said the new app "failed" and that the recreate app "holds the public port again",
+    // neither true, and ended with the engine's error from starting that app.
+    const { active } = await deploymentStatus(docker, names);
+    const app = names.app(active === 'green' ? 'green' : 'blue');
+    const thief = createServer();
+    let taking: Promise<void> | undefined;
+    onLine = (line) => {
+      if (line.includes('stops now')) taking ??= takeWhenFree(thief, port);
+    };
+    const refused: unknown = await run({ strategy: 'blue-green' })
+      .catch((err: unknown) => err)
+      .finally(() => (onLine = undefined));
+    await taking;
+    expect(refused).toMatchObject({ code: 'port_taken' });
+    expect((refused as Error).message).toContain(`could not take the public port back, so nothing serves 127.0.0.1:${port}`);
+    expect((refused as Error).message).toContain(
+      `hint: find what holds the port with \`ss -ltnp 'sport = :${port}'\`, stop it, then: docker start ${app}`,
+    );
+    expect(lines.join('\n')).not.toContain('holds the public port again');
+    // The new app and the edge are gone; the recreate app is kept, stopped, to be started again.
+    for (const gone of [names.app(active === 'green' ? 'blue' : 'green'), names.edge])
+      expect(
+        await docker
+          .getContainer(gone)
+          .inspect()
+          .catch(() => undefined),
+      ).toBeUndefined();
+    await new Promise((resolve) => thief.close(resolve));
+    await execa('docker', ['start', app]);
+    // Serving once Docker's health check passes.
+    await expect.poll(async () => (await deploymentStatus(docker, names)).kind, { timeout: 120_000, interval: 500 }).toBe('update');
+    expect(await deploymentStatus(docker, names)).toMatchObject({ shape: 'recreate', active, problems: [] });
+    expect(await recognize()).toEqual(['low high']);
+  }, 180_000);
 });
+
+/** Listens on the port as soon as it is free (within 60 s), as another program might. */
+async function takeWhenFree(server: Server, port: number): Promise<void> {
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 5))) {
+    const taken = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen({ port, host: '127.0.0.1', exclusive: true }, () => resolve(true));
+    });
+    if (taken) return;
+  }
+  throw new Error(`port ${port} was never free`);
+}

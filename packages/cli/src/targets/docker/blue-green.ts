@@ -1,4 +1,8 @@
+import type Docker from 'dockerode';
+import { CliError } from '../../cli-error.js';
 import { stopAndRemove, stopContainer } from '../../docker/containers.js';
+import { engineMessage } from '../../docker/engine.js';
+import type { DeployConfig } from '../../deployment/deploy-config.js';
 import { ensureNetwork } from '../../docker/networks.js';
 import { routeNewConnectionsTo, waitUntilDrained, waitUntilEdgeSeesUp } from '../../edge/edge-runtime.js';
 import { type Color, otherColor } from '../../edge/haproxy-config.js';
@@ -38,6 +42,7 @@ export const blueGreenSwap: DockerStrategy = {
     const stillServing = state.shape === 'blue-green' ? oldColor : undefined;
     const edgeBefore = recreateApp ? {} : await ensureEdge(docker, config, names, edgeImage, stillServing ?? newColor, say);
     let recreateAppStopped = false;
+    let edgeTakingPort = false;
 
     say(`starting the ${newColor} app (${appImage}); waiting until its models are loaded`);
     let probePort: number | undefined;
@@ -61,6 +66,7 @@ export const blueGreenSwap: DockerStrategy = {
         );
         recreateAppStopped = true;
         await stopContainer(docker, recreateApp, APP_STOP_GRACE_SECONDS).catch(() => undefined);
+        edgeTakingPort = true;
         await ensureEdge(docker, config, names, edgeImage, newColor, say);
       }
       await waitUntilEdgeSeesUp(docker, names.edge, newColor, 30_000, signal);
@@ -79,10 +85,14 @@ export const blueGreenSwap: DockerStrategy = {
         // The edge this deploy started would hold the port for nothing, or for the recreate app.
         await stopAndRemove(docker, names.edge, 0);
         if (recreateApp) {
-          say(
-            `the ${newColor} app ${why}; it is removed${recreateAppStopped ? `, and ${recreateApp} holds the public port again` : ` (${recreateApp} was not touched)`}`,
-          );
-          if (recreateAppStopped) await startStoppedApp(docker, recreateApp);
+          // The port is free for a moment between the recreate app stopping and the edge binding it:
+          // another process may take it then, and neither can bind it.
+          const what =
+            edgeTakingPort && !signal.aborted
+              ? `the edge could not take the public port; the ${newColor} app`
+              : `the ${newColor} app ${why}; it`;
+          if (!recreateAppStopped) say(`${what} is removed (${recreateApp} was not touched)`);
+          else await startAgain(docker, recreateApp, config, `${what} is removed`, `, and ${recreateApp} holds the public port again`, say);
         } else say(`the ${newColor} app ${why}; it and the edge this deploy started are removed (nothing was serving)`);
       }
       throw err;
@@ -124,11 +134,44 @@ export const blueGreenSwap: DockerStrategy = {
         if (stillServing) return;
         // The edge this deploy started holds the port for nothing, or for the recreate app.
         await stopAndRemove(docker, names.edge, 0);
-        if (recreateApp) {
-          await startStoppedApp(docker, recreateApp);
-          sayRollBack(`${recreateApp} holds the public port and serves again`);
-        }
+        if (recreateApp)
+          await startAgain(
+            docker,
+            recreateApp,
+            config,
+            'rolled back',
+            `: ${recreateApp} holds the public port and serves again`,
+            sayRollBack,
+          );
       },
     };
   },
 };
+
+/**
+ * Starts the stopped recreate app again, in place of the edge. When it cannot take the port back
+ * (another process took it meanwhile) nothing serves, and the error says how to get it back.
+ */
+async function startAgain(
+  docker: Docker,
+  recreateApp: string,
+  config: DeployConfig,
+  before: string,
+  started: string,
+  say: (line: string) => void,
+): Promise<void> {
+  try {
+    await startStoppedApp(docker, recreateApp);
+  } catch (err) {
+    const where = `${config.bindAddress}:${config.port}`;
+    throw new CliError(
+      'port_taken',
+      `${before}, but ${recreateApp} could not take the public port back, so nothing serves ${where}: ${err instanceof CliError ? err.message : engineMessage(err)}`,
+      {
+        hint: `find what holds the port with \`ss -ltnp 'sport = :${config.port}'\`, stop it, then: docker start ${recreateApp}`,
+        cause: err,
+      },
+    );
+  }
+  say(`${before}${started}`);
+}
