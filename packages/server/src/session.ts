@@ -17,7 +17,7 @@ export const isSupportedSampleRate = (rate: unknown): rate is number =>
 
 /** Why a client's rate is refused, naming what it sent. */
 export const sampleRateRefusal = (name: string, rate: unknown): string =>
-  `${name} ${String(JSON.stringify(rate)).slice(0, 40)} is not supported: use a whole number of Hz from ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE}`;
+  `${name} ${(typeof rate === 'number' ? String(rate) : String(JSON.stringify(rate))).slice(0, 40)} is not supported: use a whole number of Hz from ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE}`;
 
 /** Where results come from: the model and language that produced them. */
 export interface ResultContext {

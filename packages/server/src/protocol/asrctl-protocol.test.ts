@@ -225,6 +225,9 @@ describe('asrctl protocol over a real WebSocket', () => {
       expect(error.code, JSON.stringify(message)).toBe(code);
       expect(String(error.message).length).toBeGreaterThan(10);
     }
+    // JSON has no Infinity: this rate was shown as "sample_rate null".
+    client.send('{"command":"configure","sample_rate":1e400}');
+    expect((await client.nextType('error')).message).toContain('sample_rate Infinity is not supported');
     client.sendAudio(LOW_HIGH);
     expect(await client.nextFinal()).toMatchObject({ text: '低 高', language: 'cn' });
   });
