@@ -177,6 +177,15 @@ describe('asrctl protocol over a real WebSocket', () => {
     ]);
   });
 
+  it('answers switch_language commands sent back to back each with the model that command chose', async () => {
+    const client = await connect();
+    const languages = ['en', 'cn', 'en', 'cn', 'en', 'cn'];
+    for (const language of languages) client.send({ command: 'switch_language', language });
+    const replies = [];
+    while (replies.length < languages.length) replies.push(await client.nextType('language_switched'));
+    expect(replies).toEqual(languages.map((language) => ({ type: 'language_switched', language, model: `tone-${language}` })));
+  });
+
   it('keeps concurrent sessions in different languages apart', async () => {
     const plan = [
       { language: 'cn', hz: [500, 2000], expected: '低 高' },
