@@ -99,7 +99,7 @@ export async function deploy(
       });
     }
     // What served could not take its port back: the error says so, and how to get it back.
-    if (isCliError(err, 'port_taken')) throw err;
+    if (isCliError(err, 'restore_failed')) throw err;
     if (signal.aborted) {
       const outcome = ctx.publicUrl
         ? `the new version was verified and serves (${ctx.swapped?.serving ?? ''})${ctx.state === 'fresh' ? '' : '; the old one was retired without waiting for its drain'}`

@@ -192,7 +192,8 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       );
 
       expect(result.exitCode).toBe(130);
-      expect(result.stdout).toContain('the new app was interrupted; starting the previous one again');
+      // Stopped before the new app was created (before, this said "the new app was interrupted").
+      expect(result.stdout).toContain('interrupted before the new app was created; starting the previous one again');
       expect(result.stderr).toMatch(
         /asrctl: deploy interrupted by SIGINT during Swap: the swap was undone .*: the previous version serves/u,
       );

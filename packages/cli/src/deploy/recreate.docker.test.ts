@@ -226,10 +226,12 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
       .catch((err: unknown) => err)
       .finally(() => (onLine = undefined));
     await taking;
-    expect(refused).toMatchObject({ code: 'port_taken' });
-    expect((refused as Error).message).toContain(`could not take the public port back, so nothing serves 127.0.0.1:${port}`);
+    expect(refused).toMatchObject({ code: 'restore_failed' });
     expect((refused as Error).message).toContain(
-      `hint: find what holds the port with \`ss -ltnp 'sport = :${port}'\`, stop it, then: docker start ${app}`,
+      `the edge could not take the public port; the ${active === 'green' ? 'blue' : 'green'} app is removed, but ${app} could not start again, so nothing serves 127.0.0.1:${port}`,
+    );
+    expect((refused as Error).message).toContain(
+      `hint: another process took the port while it was free: find it with \`ss -ltnp 'sport = :${port}'\`, stop it, then: docker start ${app}`,
     );
     expect(lines.join('\n')).not.toContain('holds the public port again');
     // The new app and the edge are gone; the recreate app is kept, stopped, to be started again.
@@ -245,6 +247,27 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     // Serving once Docker's health check passes.
     await expect.poll(async () => (await deploymentStatus(docker, names)).kind, { timeout: 120_000, interval: 500 }).toBe('update');
     expect(await deploymentStatus(docker, names)).toMatchObject({ shape: 'recreate', active, problems: [] });
+    expect(await recognize()).toEqual(['low high']);
+  }, 180_000);
+
+  it('a recreate update whose port another process takes while the old app is stopped says that nothing serves, and how to get it back', async () => {
+    const { active } = await deploymentStatus(docker, names);
+    const app = names.app(active === 'green' ? 'green' : 'blue');
+    const thief = createServer();
+    let taking: Promise<void> | undefined;
+    onLine = (line) => {
+      if (line.includes(`stopping ${app}`)) taking ??= takeWhenFree(thief, port);
+    };
+    const refused: unknown = await run()
+      .catch((err: unknown) => err)
+      .finally(() => (onLine = undefined));
+    await taking;
+    expect(refused).toMatchObject({ code: 'restore_failed' });
+    expect((refused as Error).message).toContain(`the new app failed and is removed, but ${app} could not start again, so nothing serves`);
+    expect((refused as Error).message).toContain(`then: docker start ${app}`);
+    await new Promise((resolve) => thief.close(resolve));
+    await execa('docker', ['start', app]);
+    await expect.poll(async () => (await deploymentStatus(docker, names)).kind, { timeout: 120_000, interval: 500 }).toBe('update');
     expect(await recognize()).toEqual(['low high']);
   }, 180_000);
 });

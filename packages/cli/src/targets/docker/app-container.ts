@@ -45,6 +45,36 @@ export async function startAppContainer(
   return waitUntilHealthy(docker, name, timeoutMs, signal);
 }
 
+/**
+ * Starts again what a swap stopped (kept) to let the new version take the public port. When it
+ * cannot (another process took the port while it was free, say), nothing serves: the error says
+ * so, naming what to start once the cause is gone. `before`: what the deploy did first.
+ */
+export async function startWhatServedAgain(
+  config: DeployConfig,
+  containers: readonly string[],
+  start: () => Promise<void>,
+  before: string,
+): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    const why = err instanceof CliError ? err.message : engineMessage(err);
+    const portTaken = /address already in use|port is already allocated/iu.test(why);
+    const docker = `docker start ${containers.join(' ')}`;
+    throw new CliError(
+      'restore_failed',
+      `${before}, but ${containers.join(' and ')} could not start again, so nothing serves ${config.bindAddress}:${config.port}: ${why}`,
+      {
+        hint: portTaken
+          ? `another process took the port while it was free: find it with \`ss -ltnp 'sport = :${config.port}'\`, stop it, then: ${docker}`
+          : `asrctl logs shows what they said; start them with ${docker}, or deploy again`,
+        cause: err,
+      },
+    );
+  }
+}
+
 /** Starts an app container a swap stopped (kept) and waits until it is healthy again: its models reload. */
 export async function startStoppedApp(docker: Docker, name: string): Promise<void> {
   await startContainer(docker, name);

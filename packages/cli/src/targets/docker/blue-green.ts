@@ -1,14 +1,10 @@
-import type Docker from 'dockerode';
-import { CliError } from '../../cli-error.js';
 import { stopAndRemove, stopContainer } from '../../docker/containers.js';
-import { engineMessage } from '../../docker/engine.js';
-import type { DeployConfig } from '../../deployment/deploy-config.js';
 import { ensureNetwork } from '../../docker/networks.js';
 import { routeNewConnectionsTo, waitUntilDrained, waitUntilEdgeSeesUp } from '../../edge/edge-runtime.js';
 import { type Color, otherColor } from '../../edge/haproxy-config.js';
 import { APP_STOP_GRACE_SECONDS } from '../../deployment/app-environment.js';
 import { APP_PORT } from '../../deployment/ports.js';
-import { startAppContainer, startStoppedApp } from './app-container.js';
+import { startAppContainer, startStoppedApp, startWhatServedAgain } from './app-container.js';
 import { labelsFor } from '../../deployment/deployment-names.js';
 import { ensureEdge, recordActiveColor, restoreEdge } from './edge-container.js';
 import { probeRecognition } from '../../deploy/recognition-probe.js';
@@ -92,7 +88,10 @@ export const blueGreenSwap: DockerStrategy = {
               ? `the edge could not take the public port; the ${newColor} app`
               : `the ${newColor} app ${why}; it`;
           if (!recreateAppStopped) say(`${what} is removed (${recreateApp} was not touched)`);
-          else await startAgain(docker, recreateApp, config, `${what} is removed`, `, and ${recreateApp} holds the public port again`, say);
+          else {
+            await startWhatServedAgain(config, [recreateApp], () => startStoppedApp(docker, recreateApp), `${what} is removed`);
+            say(`${what} is removed, and ${recreateApp} holds the public port again`);
+          }
         } else say(`the ${newColor} app ${why}; it and the edge this deploy started are removed (nothing was serving)`);
       }
       throw err;
@@ -134,44 +133,16 @@ export const blueGreenSwap: DockerStrategy = {
         if (stillServing) return;
         // The edge this deploy started holds the port for nothing, or for the recreate app.
         await stopAndRemove(docker, names.edge, 0);
-        if (recreateApp)
-          await startAgain(
-            docker,
-            recreateApp,
+        if (recreateApp) {
+          await startWhatServedAgain(
             config,
-            'rolled back',
-            `: ${recreateApp} holds the public port and serves again`,
-            sayRollBack,
+            [recreateApp],
+            () => startStoppedApp(docker, recreateApp),
+            'the new app and the edge are removed',
           );
+          sayRollBack(`${recreateApp} holds the public port and serves again`);
+        }
       },
     };
   },
 };
-
-/**
- * Starts the stopped recreate app again, in place of the edge. When it cannot take the port back
- * (another process took it meanwhile) nothing serves, and the error says how to get it back.
- */
-async function startAgain(
-  docker: Docker,
-  recreateApp: string,
-  config: DeployConfig,
-  before: string,
-  started: string,
-  say: (line: string) => void,
-): Promise<void> {
-  try {
-    await startStoppedApp(docker, recreateApp);
-  } catch (err) {
-    const where = `${config.bindAddress}:${config.port}`;
-    throw new CliError(
-      'port_taken',
-      `${before}, but ${recreateApp} could not take the public port back, so nothing serves ${where}: ${err instanceof CliError ? err.message : engineMessage(err)}`,
-      {
-        hint: `find what holds the port with \`ss -ltnp 'sport = :${config.port}'\`, stop it, then: docker start ${recreateApp}`,
-        cause: err,
-      },
-    );
-  }
-  say(`${before}${started}`);
-}

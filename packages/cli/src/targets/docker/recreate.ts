@@ -2,7 +2,7 @@ import { inspectContainer, stopAndRemove, stopContainer } from '../../docker/con
 import { ensureNetwork } from '../../docker/networks.js';
 import { type Color, otherColor } from '../../edge/haproxy-config.js';
 import { APP_STOP_GRACE_SECONDS } from '../../deployment/app-environment.js';
-import { startAppContainer, startStoppedApp } from './app-container.js';
+import { startAppContainer, startStoppedApp, startWhatServedAgain } from './app-container.js';
 import { labelsFor } from '../../deployment/deployment-names.js';
 import type { SwappedDeployment } from '../deployment-target.js';
 import type { DockerStrategy, DockerSwapRequest } from './docker-strategy.js';
@@ -44,14 +44,24 @@ export const recreateSwap: DockerStrategy = {
       // An edge that routes to no serving app holds the port for nothing (or is a stopped leftover).
       await stopAndRemove(docker, state.edge.id, 0);
     }
-    const restartOld = async (): Promise<void> => {
+    const restartOld = async (before: string): Promise<void> => {
       if (!oldColor || !(await inspectContainer(docker, names.app(oldColor)))) return;
-      await startStoppedApp(docker, names.app(oldColor));
-      if (oldEdge) await startStoppedEdge(docker, names, oldColor);
+      const oldApp = names.app(oldColor);
+      await startWhatServedAgain(
+        config,
+        oldEdge ? [oldApp, oldEdge.name] : [oldApp],
+        async () => {
+          await startStoppedApp(docker, oldApp);
+          if (oldEdge) await startStoppedEdge(docker, names, oldColor);
+        },
+        before,
+      );
     };
+    let created = false;
     try {
       // Interrupted while the old one stopped: it starts again, and no new app is created.
       signal.throwIfAborted();
+      created = true;
       say(`starting ${names.app(newColor)} on port ${config.port}`);
       await startAppContainer(
         docker,
@@ -62,10 +72,9 @@ export const recreateSwap: DockerStrategy = {
       );
     } catch (err) {
       await stopAndRemove(docker, names.app(newColor), 0);
-      say(
-        `the new app ${signal.aborted ? 'was interrupted' : 'failed'}; starting the previous one again${oldEdge ? ' behind its edge' : ''}`,
-      );
-      await restartOld();
+      const what = !created ? 'interrupted before the new app was created' : `the new app ${signal.aborted ? 'was interrupted' : 'failed'}`;
+      say(`${what}; starting the previous one again${oldEdge ? ' behind its edge' : ''}`);
+      await restartOld(`${what}${created ? ' and is removed' : ''}`);
       throw err;
     }
     return {
@@ -78,7 +87,7 @@ export const recreateSwap: DockerStrategy = {
       },
       async rollBack(sayRollBack) {
         await stopAndRemove(docker, names.app(newColor), APP_STOP_GRACE_SECONDS);
-        await restartOld();
+        await restartOld('the new app is removed');
         sayRollBack(
           oldColor ? `${names.app(oldColor)} serves again${oldEdge ? ` behind ${oldEdge.name}` : ''}` : 'nothing was serving before',
         );
