@@ -117,7 +117,7 @@ describe('AsrctlClient', () => {
     await expect(AsrctlClient.connect(url('/elsewhere'))).rejects.toMatchObject({
       code: 'refused',
       status: 404,
-      message: `${url('/elsewhere')} refused the WebSocket: HTTP 404 Not Found`,
+      message: `${url('/elsewhere')} refused the WebSocket: HTTP 404 Not Found: no WebSocket endpoint at /elsewhere; connect to / (asrctl protocol), /vosk (vosk-server protocol) or /funasr (FunASR protocol)`,
     });
     const closedPort = `ws://127.0.0.1:1/`;
     await expect(AsrctlClient.connect(closedPort)).rejects.toMatchObject({
@@ -127,9 +127,38 @@ describe('AsrctlClient', () => {
     });
   });
 
+  it('says what a refusing server said, and when to retry; a hostile body is cut to 1 kB without control characters', async () => {
+    // Before, only the status: "HTTP 503 Service Unavailable", not why nor when to come back.
+    const bodies = [
+      ['Retry-After: 7', JSON.stringify({ error: 'max_sessions', message: 'the server is at its limit of 64 sessions; try again later' })],
+      ['', `\u001b[2J${'x'.repeat(1024 * 1024)}`],
+    ];
+    const refusing = createServer((socket) => {
+      // The client hangs up once it has read 1 kB of the megabyte.
+      socket.on('error', () => undefined);
+      const [header, body] = bodies.shift()!;
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\n${header ? `${header}\r\n` : ''}Content-Length: ${Buffer.byteLength(body!)}\r\n\r\n${body}`,
+      );
+    }).listen(0, '127.0.0.1');
+    await once(refusing, 'listening');
+    const refusingUrl = `ws://127.0.0.1:${(refusing.address() as { port: number }).port}/`;
+    try {
+      await expect(AsrctlClient.connect(refusingUrl)).rejects.toMatchObject({
+        status: 503,
+        message: `${refusingUrl} refused the WebSocket: HTTP 503 Service Unavailable: the server is at its limit of 64 sessions; try again later (retry after 7 s)`,
+      });
+      const hostile: unknown = await AsrctlClient.connect(refusingUrl).catch((err: unknown) => err);
+      expect((hostile as Error).message).toMatch(/^ws:\S+ refused the WebSocket: HTTP 503 Service Unavailable: \[2Jx+$/u);
+      expect((hostile as Error).message.length).toBeLessThan(1200);
+    } finally {
+      refusing.close();
+    }
+  });
+
   it('never prints a token given in the URL (?token=T) in its errors', async () => {
     await expect(AsrctlClient.connect(`${url('/elsewhere')}?language=en&token=secret-1`)).rejects.toMatchObject({
-      message: `${url('/elsewhere')}?language=en&token=*** refused the WebSocket: HTTP 404 Not Found`,
+      message: expect.stringMatching(/^ws:\/\/.*\/elsewhere\?language=en&token=\*\*\* refused the WebSocket: HTTP 404 Not Found: /u),
     });
     const error: unknown = await AsrctlClient.connect('ws://127.0.0.1:1/?token=secret-2&model=m').catch((err: unknown) => err);
     expect((error as Error).message).toMatch(/^cannot connect to ws:\/\/127\.0\.0\.1:1\/\?token=\*\*\*&model=m: /u);

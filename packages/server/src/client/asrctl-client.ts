@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket, { type ClientOptions } from 'ws';
 import { AsrctlClientError, AsrctlSession } from './asrctl-session.js';
@@ -83,16 +84,18 @@ export class AsrctlClient extends AsrctlSession {
       ws.once('unexpected-response', (_req, res) => {
         clearTimeout(timer);
         ws.on('error', () => undefined);
-        ws.terminate();
-        reject(
-          new AsrctlClientError(
-            'refused',
-            `${client.shownUrl} refused the WebSocket: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim(),
-            {
-              status: res.statusCode,
-            },
-          ),
-        );
+        void refusalText(res).then((said) => {
+          ws.terminate();
+          const retryAfter = Number(res.headers['retry-after']);
+          const retry = Number.isInteger(retryAfter) && retryAfter >= 0 ? ` (retry after ${retryAfter} s)` : '';
+          reject(
+            new AsrctlClientError(
+              'refused',
+              `${`${client.shownUrl} refused the WebSocket: HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trim()}${said ? `: ${said}` : ''}${retry}`,
+              { status: res.statusCode },
+            ),
+          );
+        });
       });
     });
   }
@@ -174,4 +177,35 @@ export class AsrctlClient extends AsrctlSession {
     }
     return sent;
   }
+}
+
+/**
+ * What the server said with a refused upgrade: the `message` of its JSON body (`{"error", "message"}`),
+ * or its text; at most 1 kB, read for at most a second, control characters dropped.
+ */
+async function refusalText(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      res.off('data', onData);
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= 1024) done();
+    };
+    const timer = setTimeout(done, 1000);
+    res.on('data', onData).once('end', done).once('error', done);
+  });
+  const text = Buffer.concat(chunks).subarray(0, 1024).toString('utf8');
+  let said: unknown = text;
+  try {
+    said = (JSON.parse(text) as { message?: unknown }).message;
+  } catch {
+    // Not JSON: the text itself.
+  }
+  return typeof said === 'string' ? said.replace(/\p{Cc}+/gu, ' ').trim() : '';
 }
