@@ -177,6 +177,13 @@ describe('asrctl transcribe against asrctl serve', () => {
     const out = await asrctl('transcribe', notWav, '--url', url);
     expect(out).toMatchObject({ code: 1, stderr: `asrctl: ${notWav} is not a WAV file (no RIFF/WAVE header)\n` });
     expect((await asrctl('transcribe', join(dir, 'missing.wav'), '--url', url)).stderr).toContain('no such file');
+    // Before, the server's invalid_sample_rate after connecting.
+    const fast = join(dir, 'fast.wav');
+    await writeFile(fast, encodeWav(new Int16Array(960), 96000));
+    expect(await asrctl('transcribe', fast, '--url', url)).toMatchObject({
+      code: 1,
+      stderr: `asrctl: ${fast} is 96000 Hz; servers take 8000 to 48000 Hz (convert with: sox ${fast} -r 16000 out.wav)\n`,
+    });
   });
 });
 

@@ -14,6 +14,7 @@ export { pollUntil, PollTimeoutError, type PollOptions } from './poll-until.js';
 export { createLogger, type Logger, type LogLevel } from './logger.js';
 export { describeModelProblems, inspectModelDirectory, EngineError } from './engine/index.js';
 export { AUTO_LANGUAGE, normalizeLanguage } from './languages.js';
+export { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, isSupportedSampleRate } from './session.js';
 export { libvosk, type LibVosk } from './engine/libvosk.js';
 export { bundledLibvoskPath } from './engine/libvosk-locator.js';
 export { funasrText } from './protocol/funasr-protocol.js';

@@ -38,6 +38,7 @@ export function decodeWav(bytes: Buffer, name = 'input'): PcmAudio {
     // Streamed WAVs leave sizes at 0 or 0xFFFFFFFF: the data then runs to the end of the file.
     const size = Math.min(declared, bytes.length - o - 8);
     if (id === 'fmt ') {
+      if (size < 16) throw new CliError('invalid_wav', `${name} is cut short or damaged: its "fmt " chunk has ${size} of 16 bytes`);
       let tag = bytes.readUInt16LE(o + 8);
       if (tag === FORMAT_EXTENSIBLE && size >= 40) tag = bytes.readUInt16LE(o + 8 + 24);
       format = { tag, channels: bytes.readUInt16LE(o + 10), rate: bytes.readUInt32LE(o + 12), bits: bytes.readUInt16LE(o + 22) };

@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
-import { webSocketUrl, wholeNumber } from '@asrctl/server';
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, isSupportedSampleRate, webSocketUrl, wholeNumber } from '@asrctl/server';
+import { CliError } from '../cli-error.js';
 import { readWavFile } from '../audio/wav-file.js';
 import type { TranscriptMessage } from '@asrctl/server';
 import { transcribe } from '../client/transcription-client.js';
@@ -18,7 +19,9 @@ interface TranscribeCommandOptions {
 export function registerTranscribe(program: Command): void {
   program
     .command('transcribe')
-    .description('stream a WAV file (PCM16, any rate, mono or stereo) to a server and print the transcript')
+    .description(
+      `stream a WAV file (PCM16, ${MIN_SAMPLE_RATE / 1000} to ${MAX_SAMPLE_RATE / 1000} kHz, mono or stereo) to a server and print the transcript`,
+    )
     .argument('<file>', 'WAV file')
     .addOption(
       new Option('--url <url>', 'server WebSocket URL')
@@ -36,6 +39,11 @@ export function registerTranscribe(program: Command): void {
     .option('--timeout <ms>', 'how long to wait for the server at each step', parsedAs(wholeNumber(1, 3_600_000), 'timeout'), 30_000)
     .action(async (file: string, options: TranscribeCommandOptions) => {
       const audio = await readWavFile(file);
+      if (!isSupportedSampleRate(audio.sampleRate))
+        throw new CliError(
+          'invalid_wav',
+          `${file} is ${audio.sampleRate} Hz; servers take ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE} Hz (convert with: sox ${file} -r 16000 out.wav)`,
+        );
       const live = process.stderr.isTTY;
       const clearPartial = (): void => {
         if (live) process.stderr.write('\r\x1b[2K');
