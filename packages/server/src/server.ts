@@ -292,6 +292,7 @@ export class AsrServer {
           readiness: () => this.readiness(),
           metrics: this.metrics,
           metricsAllowed: (r) => metricsAccess === undefined || metricsAccess.check(r, '') === undefined,
+          addressRefusal: (r) => access.checkAddress(clientAddress(r, this.config.trustProxy)),
         }).catch((err: unknown) => {
           this.logger.error({ message: (err as Error).message }, 'http_error');
           if (!res.headersSent) res.writeHead(500).end();

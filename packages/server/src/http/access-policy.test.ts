@@ -72,7 +72,12 @@ describe('access: tokens, allowlists, TLS', () => {
     const v6 = `ws://[::1]:${s.port}/`;
     await expect(AsrctlClient.connect(v4)).rejects.toThrow(/HTTP 403/u);
     await (await AsrctlClient.connect(v6)).close();
-    expect(await metric(s, 'asr_rejected_total{reason="ip_not_allowed"}')).toBe(1);
+    // Plain HTTP too (before, the page and /metrics were open to every address), but not the probes:
+    // Docker's health check and load balancers must reach them.
+    for (const path of ['/', '/metrics', '/nowhere']) expect((await fetch(`http://127.0.0.1:${s.port}${path}`)).status, path).toBe(403);
+    for (const path of ['/healthz', '/readyz']) expect((await fetch(`http://127.0.0.1:${s.port}${path}`)).status, path).toBe(200);
+    expect((await fetch(`http://[::1]:${s.port}/`)).status).toBe(200);
+    expect(await metric(s, 'asr_rejected_total{reason="ip_not_allowed"}', '[::1]')).toBe(1);
     await s.drain(500);
     const t = await start({ allowIp: ['127.0.0.0/8'] }, '::');
     await (await AsrctlClient.connect(`ws://127.0.0.1:${t.port}/`)).close();

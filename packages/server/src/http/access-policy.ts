@@ -33,13 +33,8 @@ export class AccessPolicy {
   }
 
   check(req: IncomingMessage, clientAddress: string): AccessRefusal | undefined {
-    if (this.addresses) {
-      // An IPv4 client of a dual-stack listener appears as ::ffff:a.b.c.d.
-      const address = clientAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/u, '');
-      const family = isIP(address);
-      if (family === 0 || !this.addresses.check(address, family === 6 ? 'ipv6' : 'ipv4'))
-        return { status: 403, reason: 'ip_not_allowed', message: `${address} is not an allowed client address` };
-    }
+    const refusal = this.checkAddress(clientAddress);
+    if (refusal) return refusal;
     const origin = req.headers.origin;
     if (this.access.allowOrigins.length > 0 && origin !== undefined && !this.access.allowOrigins.includes(origin))
       return { status: 403, reason: 'origin_not_allowed', message: `pages from ${origin} may not connect` };
@@ -54,6 +49,17 @@ export class AccessPolicy {
           message: token === undefined ? 'a token is required: Authorization: Bearer TOKEN, or ?token=TOKEN' : 'the token is not valid',
         };
     }
+    return undefined;
+  }
+
+  /** The address allowlist alone: it also covers plain HTTP (the page, /metrics), all but the probes. */
+  checkAddress(clientAddress: string): AccessRefusal | undefined {
+    if (!this.addresses) return undefined;
+    // An IPv4 client of a dual-stack listener appears as ::ffff:a.b.c.d.
+    const address = clientAddress.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/u, '');
+    const family = isIP(address);
+    if (family === 0 || !this.addresses.check(address, family === 6 ? 'ipv6' : 'ipv4'))
+      return { status: 403, reason: 'ip_not_allowed', message: `${address} is not an allowed client address` };
     return undefined;
   }
 }

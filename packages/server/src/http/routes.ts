@@ -15,6 +15,8 @@ export interface HttpDependencies {
   metrics: ServerMetrics;
   /** Whether this request may read /metrics (a token, when one is configured). */
   metricsAllowed(req: IncomingMessage): boolean;
+  /** Why this client's address may not be served (--allow-ip), if it may not. */
+  addressRefusal(req: IncomingMessage): { message: string } | undefined;
 }
 
 /** Plain HTTP on the WebSocket's port: the test page, liveness, readiness and metrics. */
@@ -28,6 +30,10 @@ export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return json(res, 405, { error: 'method_not_allowed', message: `${req.method} is not supported; use GET` }, { allow: 'GET, HEAD' });
   }
+  // Probes stay open to every address (Docker's health check, load balancers); the rest is the
+  // server's, which --allow-ip keeps to its clients.
+  const refusal = path === '/healthz' || path === '/readyz' ? undefined : deps.addressRefusal(req);
+  if (refusal) return json(res, 403, { error: 'ip_not_allowed', message: refusal.message });
   switch (path) {
     case '/':
     case '/index.html': {

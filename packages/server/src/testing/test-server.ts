@@ -42,13 +42,13 @@ export async function startTestServer(
   return server;
 }
 
-export function httpUrl(server: AsrServer, path: string): string {
-  return `http://127.0.0.1:${server.port}${path}`;
+export function httpUrl(server: AsrServer, path: string, host = '127.0.0.1'): string {
+  return `http://${host}:${server.port}${path}`;
 }
 
 /** A metric's value from /metrics (the sum over its label sets). */
-export async function metric(server: AsrServer, name: string): Promise<number> {
-  const text = await (await fetch(httpUrl(server, '/metrics'))).text();
+export async function metric(server: AsrServer, name: string, host?: string): Promise<number> {
+  const text = await (await fetch(httpUrl(server, '/metrics', host))).text();
   return text
     .split('\n')
     .filter((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))
