@@ -13,6 +13,7 @@ import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerStop } from './commands/stop.js';
 import { registerTranscribe } from './commands/transcribe.js';
+import { releaseHungUpTerminalsAtExit } from './os/hung-up-terminal.js';
 
 const program = new Command('asrctl')
   .description('deploy and operate a self-hosted, offline streaming speech recognition service')
@@ -31,6 +32,10 @@ registerScale(program);
 registerRender(program);
 registerCleanup(program);
 registerBaseImage(program);
+
+// Whatever ends the process, a terminal that hung up meanwhile is let go of first: Node would
+// otherwise die of SIGABRT at exit restoring its settings (see releaseHungUpTerminals).
+releaseHungUpTerminalsAtExit();
 
 try {
   await program.parseAsync(process.argv);

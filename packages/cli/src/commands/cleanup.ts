@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises';
+import { keepGoingWithoutOutput } from '../os/lost-output.js';
 import type { Command } from 'commander';
 import type Docker from 'dockerode';
 import { acquireDeployLock, refuseWhileDeploying } from '../deploy/deploy-lock.js';
@@ -34,6 +35,8 @@ export function registerCleanup(program: Command): void {
           throw new Error(
             'cleanup asks before removing anything, and its input is not a terminal\n  hint: asrctl cleanup --dry-run lists what would go; asrctl cleanup --yes removes it without asking',
           );
+        // A terminal that hangs up at a question must not end it halfway, lock held.
+        keepGoingWithoutOutput();
         const { project, modelsDir } = projectAndModelsDirFrom(flags);
         const docker = connectEngine();
         const names = deploymentNames(project);
@@ -44,9 +47,15 @@ export function registerCleanup(program: Command): void {
           return cleanUp(docker, names, flags, modelsDir);
         }
         const lock = await acquireDeployLock(docker, names, (line) => process.stdout.write(`${line}\n`));
-        // Stopped by a signal (Ctrl-C at a question, say), it lets go of the lock first.
-        const onSignal = (signal: StopSignal): void => void lock.release().finally(() => process.exit(STOP_SIGNALS[signal]));
-        for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.once(signal, onSignal);
+        // Stopped by a signal (Ctrl-C at a question, say), it lets go of the lock first; a hangup
+        // comes as two SIGHUPs.
+        let stopping = false;
+        const onSignal = (signal: StopSignal): void => {
+          if (stopping) return;
+          stopping = true;
+          void lock.release().finally(() => process.exit(STOP_SIGNALS[signal]));
+        };
+        for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.on(signal, onSignal);
         try {
           await cleanUp(docker, names, flags, modelsDir);
         } finally {
@@ -68,22 +77,29 @@ async function cleanUp(
   });
   if (items.length === 0) return void process.stdout.write('nothing to clean up\n');
   const kinds = [...new Set(items.map((i) => i.kind))];
-  const ask = flags.yes || flags.dryRun ? undefined : createInterface({ input: process.stdin, output: process.stdout });
-  // Ctrl-C typed at a question reaches readline, not the process: passed on, the lock is let go of.
-  ask?.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
+  // Not in raw mode (terminal: false): the terminal edits the line and turns Ctrl-C into SIGINT
+  // itself, and no raw mode is left to undo on a terminal that hangs up.
+  const ask = flags.yes || flags.dryRun ? undefined : createInterface({ input: process.stdin, output: process.stdout, terminal: false });
+  // Input that ends (a terminal that hangs up, a closed pipe) leaves a question unanswered for good,
+  // and Node would exit there, lock held: the end of input is a no, to every question left.
+  let inputEnded = false;
+  const ended = new Promise<string>((resolve) =>
+    ask?.once('close', () => {
+      inputEnded = true;
+      resolve('');
+    }),
+  );
   let removed = 0;
   try {
     for (const kind of kinds) {
       const group = items.filter((i) => i.kind === kind);
       process.stdout.write(`${kind}s:\n${group.map((i) => `  ${i.name}  (${i.why})`).join('\n')}\n`);
       if (flags.dryRun) continue;
-      if (
-        ask &&
-        !/^y(es)?$/iu.test(
-          (await ask.question(`remove ${group.length === 1 ? 'this' : 'these'} ${countOf(group.length, kind)}? [y/N] `)).trim(),
-        )
-      )
-        continue;
+      if (ask) {
+        const question = `remove ${group.length === 1 ? 'this' : 'these'} ${countOf(group.length, kind)}? [y/N] `;
+        const answer: string = inputEnded ? '' : await Promise.race([ask.question(question), ended]);
+        if (!/^y(es)?$/iu.test(answer.trim())) continue;
+      }
       removed += await removeAll(group);
     }
   } finally {

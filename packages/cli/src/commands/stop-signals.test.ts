@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { onTerminal } from '../testing/terminal-hangup.js';
 
 const STOP_SIGNALS = new URL('../../dist/commands/stop-signals.js', import.meta.url).href;
+const HUNG_UP_TERMINAL = new URL('../../dist/os/hung-up-terminal.js', import.meta.url).href;
 
 /**
  * The script of a process holding the handlers as `asrctl deploy` does (the built module): it
@@ -17,6 +18,8 @@ function handlersScript(log?: string): string {
   return `
     const { appendFileSync } = await import('node:fs');
     const { stopSafelyOnSignals } = await import(${JSON.stringify(STOP_SIGNALS)});
+    // As cli.ts does for every command.
+    (await import(${JSON.stringify(HUNG_UP_TERMINAL)})).releaseHungUpTerminalsAtExit();
     const log = ${JSON.stringify(log ?? '')};
     const stopping = stopSafelyOnSignals((line) => process.stderr.write(line + '\\n'));
     stopping.signal.addEventListener('abort', () => {

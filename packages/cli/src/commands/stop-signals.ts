@@ -1,17 +1,15 @@
 import { Interruption, STOP_SIGNALS, type StopSignal } from '../deploy/interruption.js';
-import { releaseHungUpTerminals, standardTerminals } from '../os/hung-up-terminal.js';
+import { keepGoingWithoutOutput, silenceOutput } from '../os/lost-output.js';
 
 /**
  * For the length of a deploy, Ctrl-C (SIGINT), SIGHUP (the terminal closed) or SIGTERM stops it
  * safely instead of killing the process: the first aborts the returned signal (the deploy says what
  * stopping means where it is, and undoes its current step); a second SIGINT or SIGTERM exits at
  * once, undoing nothing. After a SIGHUP nothing is written any more, further SIGHUPs change
- * nothing, and at exit the lost terminal is let go of (Node would otherwise end the process with
- * SIGABRT instead of 129).
+ * nothing (cli.ts lets go of the lost terminal at exit).
  */
 export function stopSafelyOnSignals(say: (line: string) => void): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
-  const terminals = standardTerminals();
   let hungUp = false;
   const handlers = (Object.keys(STOP_SIGNALS) as StopSignal[]).map((name) => {
     const again = name === 'SIGINT' ? 'Ctrl-C' : name;
@@ -22,7 +20,6 @@ export function stopSafelyOnSignals(say: (line: string) => void): { signal: Abor
         if (!hungUp) {
           hungUp = true;
           silenceOutput();
-          process.once('exit', () => releaseHungUpTerminals(terminals));
         }
         if (!controller.signal.aborted) controller.abort(new Interruption(name));
         return;
@@ -40,18 +37,12 @@ export function stopSafelyOnSignals(say: (line: string) => void): { signal: Abor
     process.on(name, handler);
     return { name, handler };
   });
-  // A reader that is gone (`asrctl deploy | tee log`, the tee killed): EPIPE must not end the deploy halfway.
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', silenceOutput);
+  const outputKept = keepGoingWithoutOutput();
   return {
     signal: controller.signal,
     dispose: () => {
       handlers.forEach(({ name, handler }) => process.off(name, handler));
-      for (const stream of [process.stdout, process.stderr]) stream.off('error', silenceOutput);
+      outputKept();
     },
   };
-}
-
-/** From now on output goes nowhere: the deploy goes on (and stops safely) without a terminal or reader. */
-function silenceOutput(): void {
-  for (const stream of [process.stdout, process.stderr]) stream.write = () => true;
 }

@@ -254,6 +254,29 @@ describe('asrctl cleanup on a real Docker engine', () => {
     }
   });
 
+  it('when its terminal hangs up at a question, removes nothing, lets go of the deploy lock and exits, not aborts', async () => {
+    const leftover = await docker.createContainer({
+      name: `${project}-app-green`,
+      Image: BASE_IMAGES.debian,
+      Labels: { [LABELS.project]: project, [LABELS.role]: 'app' },
+    });
+    try {
+      const cleanup = onTerminal(process.execPath, [CLI, 'cleanup', '--project', project], { cwd: work });
+      await cleanup.waitFor((output) => output.includes('[y/N]'), 'the question');
+      // Before, Node died of SIGABRT at exit, restoring the lost terminal's settings. The question
+      // reads the end of its input as no (exit 0), unless the SIGHUP is handled first (129).
+      const ended = await cleanup.hangUp();
+      expect(ended.signal).toBeUndefined();
+      expect([0, 129]).toContain(ended.exitCode);
+      await expect
+        .poll(async () => (await docker.listNetworks({ filters: { name: [names.lock] } })).filter((n) => n.Name === names.lock))
+        .toEqual([]);
+      expect((await leftover.inspect()).State.Status).toBe('created');
+    } finally {
+      await leftover.remove();
+    }
+  });
+
   it('untags the tags of a running image that no container uses (each deploy adds one), keeping the one in use', async () => {
     const app = `asrctl/${project}-app`;
     const base = docker.getImage(BASE_IMAGES.debian);
