@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -363,6 +364,45 @@ describe('asrctl deploy settings from the environment', () => {
     const env: Partial<Outcome> = await deploy([], { ASRCTL_MEMORY: '1k' });
     expect(env.code).toBe(2);
     expect(env.stderr).toContain('ASRCTL_MEMORY: memory "1k": expected a size of at least 64m, such as 2g or 512m');
+  });
+
+  it('refuses a missing tokens file, a certificate that is not PEM and a missing verify clip before anything is changed, every problem at once', async () => {
+    // Before, each was found once the running app had stopped (an outage), and Docker made a
+    // directory where the tokens file was missing.
+    const notPem = join(dir, 'not-a-cert.pem');
+    await writeFile(notPem, 'hello\n');
+    const tokens = join(dir, 'missing-tokens');
+    const all: Partial<Outcome> = await run(
+      process.execPath,
+      [
+        ASRCTL,
+        'deploy',
+        '--plain',
+        '--project',
+        `asrcli${process.pid}`,
+        '--model',
+        `cn=${join(dir, 'cn')}`,
+        '--tokens-file',
+        tokens,
+        '--tls-cert',
+        notPem,
+        '--tls-key',
+        notPem,
+        '--verify-wav',
+        join(dir, 'missing.wav'),
+        '--verify-text',
+        'x',
+      ],
+      { env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` } },
+    ).catch((err: Outcome) => err);
+    expect(all.code).toBe(2);
+    expect(all.stderr).toContain('asrctl: files the deployment needs cannot be used:');
+    expect(all.stderr).toContain(`--tls-cert/--tls-key: the TLS certificate ${notPem} is not a PEM certificate`);
+    expect(all.stderr).toContain(`--tokens-file: cannot read the tokens file: ENOENT`);
+    expect(all.stderr).toContain(`--verify-wav: cannot read ${join(dir, 'missing.wav')}: no such file`);
+    expect(all.stderr).toContain('hint: fix the files or the options naming them; nothing was changed');
+    expect(all.stderr).not.toContain('Docker engine');
+    expect(existsSync(tokens)).toBe(false);
   });
 });
 

@@ -145,6 +145,20 @@ Flags override the environment.
 /** Parses the server's own command line (the image's entry point). */
 export const parseServerArgs = (argv: string[]): ConfigInput & { help?: true } => inputFromArgs(SERVER_OPTIONS, argv);
 
+/** What the server would refuse in a tokens file at its start (unreadable, no token): asrctl deploy checks before it changes anything. */
+export function tokensFileProblems(path: string): string[] {
+  const problems: string[] = [];
+  readTokens(path, problems, 'tokens file', 'which would let every client in');
+  return problems;
+}
+
+/** What would be refused in a TLS certificate and key (unreadable, not PEM, not a pair): asrctl deploy checks before it changes anything. */
+export function tlsPairProblems(certFile: string, keyFile: string): string[] {
+  const problems: string[] = [];
+  readTls(certFile, keyFile, problems);
+  return problems;
+}
+
 /** A tokens file's tokens: one per line, # comments. A file with none is a problem, saying `whyNeeded`. */
 function readTokens(path: string | undefined, problems: string[], kind: string, whyNeeded: string): string[] {
   if (path === undefined) return [];

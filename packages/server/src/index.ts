@@ -1,5 +1,14 @@
 export { AsrServer, CLOSE_SERVICE_RESTART, ServerStartError } from './server.js';
-export { ConfigError, configFrom, configInputFromEnv, resolveConfig, type ConfigInput, type ServerConfig } from './config.js';
+export {
+  ConfigError,
+  configFrom,
+  configInputFromEnv,
+  resolveConfig,
+  tlsPairProblems,
+  tokensFileProblems,
+  type ConfigInput,
+  type ServerConfig,
+} from './config.js';
 export * from './options/value-types.js';
 export * from './options/option-table.js';
 export * from './options/shared-rules.js';

@@ -1,3 +1,5 @@
+import { tlsPairProblems, tokensFileProblems } from '@asrctl/server';
+import { readWavFile } from '../../audio/wav-file.js';
 import { CliError } from '../../cli-error.js';
 import { createServer } from 'node:net';
 import { mkdir, statfs } from 'node:fs/promises';
@@ -25,6 +27,7 @@ export const environmentCheck: DeployPhase = {
   title: 'Environment check',
   async run(ctx, say) {
     const { docker, config } = ctx;
+    await checkFilesGiven(ctx);
     const engine = await engineFacts(docker);
     say(`Docker engine ${engine.version} (API ${engine.apiVersion}), ${engine.cpus} CPUs, ${formatBytes(engine.memoryBytes)}`);
     if (engine.architecture !== 'amd64' && engine.architecture !== 'x86_64')
@@ -108,6 +111,27 @@ export const environmentCheck: DeployPhase = {
     say(`base images present: ${ctx.deployment.edge ? `${baseImage}, ${edgeBaseImage}` : baseImage}`);
   },
 };
+
+/**
+ * The files the options name, checked before anything stops: found only once the new app or edge
+ * starts, a missing one failed the deploy after what served had stopped (and Docker made a
+ * directory where a tokens file was missing). The tokens file is mounted from the engine's host,
+ * so it is checked only when that is this one.
+ */
+async function checkFilesGiven(ctx: DeployContext): Promise<void> {
+  const { config } = ctx;
+  const problems = [
+    ...(config.tls ? tlsPairProblems(config.tls.certPath, config.tls.keyPath).map((p) => `--tls-cert/--tls-key: ${p}`) : []),
+    ...(config.tokensFile !== undefined && engineIsLocal() ? tokensFileProblems(config.tokensFile).map((p) => `--tokens-file: ${p}`) : []),
+  ];
+  if (config.verifyWav !== undefined)
+    await readWavFile(config.verifyWav).catch((err: unknown) => problems.push(`--verify-wav: ${(err as Error).message}`));
+  if (problems.length > 0)
+    throw new CliError('invalid_deploy_config', `files the deployment needs cannot be used:\n  - ${problems.join('\n  - ')}`, {
+      hint: 'fix the files or the options naming them; nothing was changed',
+      exitCode: 2,
+    });
+}
 
 /** A project runs on one target at a time: switching means stopping it first. */
 async function checkTargetUnchanged(ctx: DeployContext): Promise<void> {
