@@ -291,9 +291,17 @@ describe('asrctl models rm', () => {
       expect(missing.stderr).toBe(
         `asrctl: other is not installed in ${store} (installed: mine): nothing removed\n  hint: asrctl models list shows what is installed; check --models-dir (ASRCTL_MODELS_DIR)\n`,
       );
-      const removed: Partial<Outcome> = await rmModel('mine');
-      expect(removed.stdout).toBe('removed mine\n');
-      expect(await readdir(store)).toEqual([]);
+      // An engine that does not answer may still run a deployment mounting it (before, it was removed).
+      const unchecked: Partial<Outcome> = await rmModel('mine');
+      expect(unchecked.code).toBe(1);
+      expect(unchecked.stderr).toContain(
+        `asrctl: mine was not removed: whether a deployment mounts ${join(store, 'mine')} cannot be checked, as the Docker engine (unix://${join(dir, 'no-engine.sock')}) cannot be reached`,
+      );
+      expect(unchecked.stderr).toContain(
+        `hint: start the engine or check DOCKER_HOST, so the check can be made; if no deployment uses this store, remove ${join(store, 'mine')} by hand`,
+      );
+      expect(await readdir(store)).toEqual(['mine']);
+      await rm(join(store, 'mine'), { recursive: true });
       const none: Partial<Outcome> = await rmModel('mine');
       expect(none.code).toBe(1);
       expect(none.stderr).toContain(`mine is not installed in ${store} (nothing is installed there): nothing removed`);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { type ToneWord, encodeWav, firstAndLastWordsClip, parseToneWords, toneWordsFor, writeToneModel } from '@asrctl/tone-model';
@@ -13,7 +14,7 @@ import { DeployConfigError } from '../deployment/deploy-config.js';
 import { checkEnv, commanderOptions } from '../options/commander-options.js';
 import { countOf } from '../text/count-of.js';
 import { CliError } from '../cli-error.js';
-import { connectEngine } from '../docker/engine.js';
+import { DEFAULT_DOCKER_SOCKET, connectEngine } from '../docker/engine.js';
 import { modelDirectoryProblems } from '../operations/cleanup-plan.js';
 import { askedModelDirectory } from '../operations/model-removal.js';
 
@@ -87,8 +88,11 @@ export function registerModels(program: Command): void {
         : isUrl
           ? { kind: 'url', url: target }
           : { kind: 'catalog' };
+      const store = new ModelStore(modelsDir);
+      // Replaced under a deployment, the model changes at its next start, and is never verified there.
+      if (options.force && existsSync(store.modelDir(name))) await refuseIfMounted(store, name, 'replaced');
       const progress = progressPrinter();
-      const outcome = await new ModelStore(modelsDir).pull(
+      const outcome = await store.pull(
         { name, source, ...(options.force && { force: true }), ...(mirror !== undefined && { mirror }) },
         {
           onProgress: progress.update,
@@ -135,7 +139,7 @@ export function registerModels(program: Command): void {
       const store = new ModelStore(storeSettings(options).modelsDir);
       // What is not installed is told before the engine is asked whether a deployment mounts it.
       await store.dirToRemove(name);
-      await refuseIfMounted(store, name);
+      await refuseIfMounted(store, name, 'removed');
       await store.remove(name);
       process.stdout.write(`removed ${name}\n`);
     });
@@ -172,12 +176,13 @@ async function repairCommand(store: ModelStore, name: string): Promise<string> {
 }
 
 /**
- * A model a container or Swarm service mounts stays: the deployment would fail at its next start
- * without it. Only where no engine runs at all (nothing listens at its socket: a host that runs
- * `asrctl serve` only) is it removed unchecked, and that is said; an engine this user may not use,
- * or one that does not answer, leaves the model where it is.
+ * A model a container or Swarm service mounts stays: the deployment would fail (or run another
+ * model) at its next start. Only where no engine is installed (no DOCKER_HOST, no socket at the
+ * default path: a host that runs `asrctl serve` only) is it removed or replaced unchecked, and that
+ * is said. An engine that is stopped, out of reach, or that this user may not use leaves the model
+ * as it is: its containers start again with it.
  */
-async function refuseIfMounted(store: ModelStore, name: string): Promise<void> {
+async function refuseIfMounted(store: ModelStore, name: string, what: 'removed' | 'replaced'): Promise<void> {
   const dir = store.modelDir(name);
   const docker = connectEngine();
   const unreachable = await Promise.race([
@@ -187,15 +192,20 @@ async function refuseIfMounted(store: ModelStore, name: string): Promise<void> {
     ),
     new Promise<NodeJS.ErrnoException>((resolve) => setTimeout(() => resolve(new Error('it did not answer within 10 s')), 10_000).unref()),
   ]);
-  if (unreachable?.code === 'ENOENT' || unreachable?.code === 'ECONNREFUSED') {
-    process.stderr.write(`asrctl: no Docker engine runs here, so whether a deployment mounts ${dir} was not checked\n`);
+  if (unreachable && process.env.DOCKER_HOST === undefined && !existsSync(DEFAULT_DOCKER_SOCKET)) {
+    process.stderr.write(`asrctl: no Docker engine is installed here, so whether a deployment mounts ${dir} was not checked\n`);
     return;
   }
   if (unreachable)
     throw new CliError(
       'model_in_use',
-      `${name} was not removed: whether a deployment mounts ${dir} cannot be checked, as the Docker engine cannot be reached (${unreachable.message})`,
-      { hint: 'run this as a user who may use the Docker engine (root, or one in the docker group)' },
+      `${name} was not ${what}: whether a deployment mounts ${dir} cannot be checked, as the Docker engine (${process.env.DOCKER_HOST ?? DEFAULT_DOCKER_SOCKET}) cannot be reached (${unreachable.message})`,
+      {
+        hint:
+          unreachable.code === 'EACCES'
+            ? 'run this as a user who may use the Docker engine (root, or one in the docker group)'
+            : `start the engine or check DOCKER_HOST, so the check can be made; if no deployment uses this store, remove ${dir} by hand`,
+      },
     );
   const inUse = (await modelDirectoryProblems(docker, [await askedModelDirectory(dir, process.cwd())], store.root, process.cwd())).filter(
     (p) => p.kind === 'in use',
@@ -203,7 +213,7 @@ async function refuseIfMounted(store: ModelStore, name: string): Promise<void> {
   if (inUse.length > 0)
     throw new CliError(
       'model_in_use',
-      `${name} was not removed:\n  - ${inUse.map((p) => p.message.replace(/^--models /u, '')).join('\n  - ')}`,
+      `${name} was not ${what}:\n  - ${inUse.map((p) => p.message.replace(/^--models /u, '')).join('\n  - ')}`,
     );
 }
 

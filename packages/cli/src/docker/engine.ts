@@ -65,11 +65,14 @@ export function engineMessage(err: unknown): string {
   return (err as Error).message.replace(/^\(HTTP code \d+\) [^-]+- /u, '');
 }
 
+/** Where dockerode looks for the engine without DOCKER_HOST. */
+export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
+
 /** The engine could not be reached: what was tried, and what to do. */
 export function engineUnreachable(err: unknown): CliError {
   return new CliError(
     'engine_failed',
-    `cannot reach the Docker engine (${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}): ${(err as Error).message}`,
+    `cannot reach the Docker engine (${process.env.DOCKER_HOST ?? DEFAULT_DOCKER_SOCKET}): ${(err as Error).message}`,
     { hint: 'start it (systemctl start docker, or dockerd), check DOCKER_HOST, and that this user may use the socket', cause: err },
   );
 }
@@ -81,6 +84,6 @@ export function engineUnreachable(err: unknown): CliError {
 export function isEngineConnectionError(err: unknown): boolean {
   const e = err as { syscall?: string; address?: string; port?: number };
   if (e.syscall !== 'connect') return false;
-  const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+  const host = process.env.DOCKER_HOST ?? `unix://${DEFAULT_DOCKER_SOCKET}`;
   return host.startsWith('unix://') ? e.address === host.slice('unix://'.length) : host.includes(`${e.address}:${e.port}`);
 }

@@ -75,6 +75,14 @@ describe('asrctl cleanup on a real Docker engine', () => {
     expect(existsSync(join(inuse, 'am', 'final.mdl'))).toBe(true);
   });
 
+  it('models pull --force refuses to replace a model a container mounts, as rm does', async () => {
+    // Before, it replaced it: the deployment ran whatever was installed at its next start.
+    const out = await asrctl('models', 'pull', 'inuse', '--from', inuse, '--force', '--models-dir', 'store');
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toContain(`inuse was not replaced:\n  - ${inuse} is in use: container "${container}" (running)`);
+    expect(existsSync(join(inuse, 'am', 'final.mdl'))).toBe(true);
+  });
+
   it('refuses what holds it, and a stopped container still holds it', async () => {
     await docker.getContainer(container).stop({ t: 0 });
     const out = await asrctl('cleanup', '--project', project, '--yes', '--models', 'store');
