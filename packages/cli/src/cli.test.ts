@@ -212,6 +212,9 @@ describe('exit codes', () => {
       `option '--url <url>' argument 'notaurl' is invalid. url "notaurl": expected a WebSocket URL such as ws://host:8765/`,
     ],
     [['transcribe', 'x.wav', '--url', 'ftp://host/'], 'url "ftp://host/": expected a WebSocket URL such as ws://host:8765/'],
+    // Before: retried 5 times over 16 s, exit 1; deploy took it.
+    [['models', 'pull', 'vosk-model-small-cn-0.22', '--mirror', 'ftp://x'], 'mirror "ftp://x": expected an http:// or https:// URL'],
+    [['deploy', '--mirror', 'notaurl'], 'mirror "notaurl": expected an http:// or https:// URL'],
   ])('exits 2 on asrctl %j, naming the value', async (args, said) => {
     // The engine is out of reach: the value is refused before anything is looked up.
     const out: Partial<Outcome> = await run(process.execPath, [ASRCTL, ...args], {

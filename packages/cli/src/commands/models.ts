@@ -34,9 +34,11 @@ const storeOption = (): Option => commanderOptions(STORE_OPTIONS, ['modelsDir'])
 /** Flags, else ASRCTL_MODELS_DIR / ASRCTL_MODEL_MIRROR, else the defaults. */
 function storeSettings(flags: StoreOptions): OptionValues<typeof STORE_OPTIONS.options> {
   const deprecated: DeprecatedEnv[] = [];
-  const settings = resolveOptions(STORE_OPTIONS, [inputFromEnv(STORE_OPTIONS, process.env, deprecated), flags], []);
-  const misspelt = checkEnv(DEPLOY_OPTIONS, process.env, deprecated, Object.keys(STORE_OPTIONS.options));
-  if (misspelt.length > 0) throw new DeployConfigError(misspelt);
+  const problems: string[] = [];
+  const fromEnv = inputFromEnv(STORE_OPTIONS, process.env, deprecated, problems);
+  problems.push(...checkEnv(DEPLOY_OPTIONS, process.env, deprecated, Object.keys(STORE_OPTIONS.options)));
+  const settings = resolveOptions(STORE_OPTIONS, [fromEnv, flags], problems);
+  if (problems.length > 0) throw new DeployConfigError(problems);
   return settings;
 }
 

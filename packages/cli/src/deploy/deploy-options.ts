@@ -7,6 +7,7 @@ import {
   languageModel,
   matching,
   oneOf,
+  webUrl,
   wholeNumber,
 } from '@asrctl/server';
 import { DEFAULT_MODELS } from '../models/model-catalog.js';
@@ -79,6 +80,7 @@ export const DEPLOY_OPTIONS = defineOptions({
     mirror: {
       arg: 'URL',
       help: 'base URL serving catalog NAME.zip (a CDN, an air-gapped mirror)',
+      type: webUrl,
       shownDefault: 'alphacephei.com',
       env: 'ASRCTL_MODEL_MIRROR',
       oldEnv: ['ASR_MODEL_MIRROR'],

@@ -113,6 +113,12 @@ export const webSocketUrl: ValueType<string> = checked((t) => {
   return url?.host && /^(wss?|https?):$/u.test(url.protocol) ? t : undefined;
 }, 'expected a WebSocket URL such as ws://host:8765/ or wss://host/');
 
+/** An http or https URL with a host: where files are downloaded from. */
+export const webUrl: ValueType<string> = checked((t) => {
+  const url = URL.parse(t);
+  return url?.host && /^https?:$/u.test(url.protocol) ? t : undefined;
+}, 'expected an http:// or https:// URL such as http://mirror.lan/vosk/');
+
 const SIZE_UNITS = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 } as const;
 
 /**
