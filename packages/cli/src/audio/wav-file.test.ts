@@ -54,6 +54,10 @@ describe('decodeWav', () => {
     const float = encodeWav(mono, 16000);
     float.writeUInt16LE(3, 20);
     expect(() => decodeWav(float, 'f.wav')).toThrow(/format 3 \(not integer PCM\)/);
+    // A copy cut short says how much is missing; a streamed WAV (size 0) is whole.
+    const whole = encodeWav(mono, 16000);
+    expect(decodeWav(whole.subarray(0, whole.length - 100)).missingBytes).toBe(100);
+    expect(decodeWav(whole).missingBytes).toBe(0);
     // Before, Node's own RangeError about an offset out of range.
     expect(() => decodeWav(encodeWav(mono, 16000).subarray(0, 30), 'cut.wav')).toThrow(
       new CliError('invalid_wav', 'cut.wav is cut short or damaged: its "fmt " chunk has 10 of 16 bytes'),

@@ -7,6 +7,8 @@ export interface PcmAudio {
   sampleRate: number;
   /** Channels in the file (downmixed to mono here). */
   sourceChannels: number;
+  /** Audio bytes the data chunk declares that the file does not hold (a copy cut short); 0 when whole. */
+  missingBytes: number;
 }
 
 const FORMAT_PCM = 1;
@@ -32,6 +34,7 @@ export function decodeWav(bytes: Buffer, name = 'input'): PcmAudio {
   }
   let format: { tag: number; channels: number; rate: number; bits: number } | undefined;
   let data: Buffer | undefined;
+  let missingBytes = 0;
   for (let o = 12; o + 8 <= bytes.length;) {
     const id = bytes.toString('ascii', o, o + 4);
     const declared = bytes.readUInt32LE(o + 4);
@@ -44,6 +47,8 @@ export function decodeWav(bytes: Buffer, name = 'input'): PcmAudio {
       format = { tag, channels: bytes.readUInt16LE(o + 10), rate: bytes.readUInt32LE(o + 12), bits: bytes.readUInt16LE(o + 22) };
     } else if (id === 'data') {
       data = bytes.subarray(o + 8, o + 8 + (declared === 0 ? bytes.length - o - 8 : size));
+      // Streamed WAVs declare 0 or 0xFFFFFFFF: nothing is missing from them.
+      if (declared !== 0 && declared !== 0xffffffff) missingBytes = declared - data.length;
       break;
     }
     o += 8 + size + (size % 2);
@@ -65,5 +70,5 @@ export function decodeWav(bytes: Buffer, name = 'input'): PcmAudio {
     for (let c = 0; c < format.channels; c++) sum += data.readInt16LE(2 * (i * format.channels + c));
     samples[i] = Math.round(sum / format.channels);
   }
-  return { samples, sampleRate: format.rate, sourceChannels: format.channels };
+  return { samples, sampleRate: format.rate, sourceChannels: format.channels, missingBytes };
 }

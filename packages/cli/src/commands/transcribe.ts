@@ -44,6 +44,10 @@ export function registerTranscribe(program: Command): void {
           'invalid_wav',
           `${file} is ${audio.sampleRate} Hz; servers take ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE} Hz (convert with: sox ${file} -r 16000 out.wav)`,
         );
+      if (audio.missingBytes > 0)
+        process.stderr.write(
+          `asrctl: ${file} is cut short: ${(audio.missingBytes / 2 / audio.sampleRate / audio.sourceChannels).toFixed(1)} s of the audio its header declares is missing; transcribing what there is\n`,
+        );
       const live = process.stderr.isTTY;
       const clearPartial = (): void => {
         if (live) process.stderr.write('\r\x1b[2K');
