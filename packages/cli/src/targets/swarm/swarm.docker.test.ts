@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcribe } from '../../client/transcription-client.js';
 import type { DeployInput } from '../../deployment/deploy-config.js';
 import type { DeployPhase } from '../../deploy/deploy-context.js';
-import { deploy, plainPhaseRunner } from '../../deploy/deploy.js';
+import { RESTART_PHASES, deploy, plainPhaseRunner } from '../../deploy/deploy.js';
 import { LABELS, deploymentNames } from '../../deployment/deployment-names.js';
 import { environmentCheck } from '../../deploy/phases/environment-check.js';
 import { modelPrefetch } from '../../deploy/phases/model-prefetch.js';
@@ -206,6 +206,32 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
       await registry.stop();
     }
   }, 300_000);
+
+  it('restarts with --registry run the same image again: the same tag and layers each time, nothing built', async () => {
+    // Once each restart stacked the models onto the running image again, until its tag outgrew
+    // Docker's 128 characters and every restart failed.
+    const registry = await startTestRegistry();
+    try {
+      await deploy(docker, config({ registry: registry.address }), plainPhaseRunner(record), { say: record });
+      const deployed = imageOf(await inspectService(docker, names.appService))!;
+      const layers = async (image: string): Promise<number> => (await docker.getImage(image).inspect()).RootFS.Layers?.length ?? 0;
+      const deployedLayers = await layers(deployed);
+      for (let restart = 1; restart <= 3; restart++) {
+        lines.length = 0;
+        const report = await deploy(docker, config({ registry: registry.address }), plainPhaseRunner(record), {
+          say: record,
+          phases: RESTART_PHASES,
+        });
+        const running = imageOf(await inspectService(docker, names.appService))!;
+        expect({ restart, image: report.appImage, running }).toEqual({ restart, image: deployed, running: deployed });
+        expect(await layers(running)).toBe(deployedLayers);
+        expect(lines.join('\n')).toContain(`${deployed} holds these models already: nothing to build or push`);
+        expect(await recognize('cn')).toEqual(['低 高']);
+      }
+    } finally {
+      await registry.stop();
+    }
+  }, 400_000);
 
   it('rolls a version that never becomes ready back by itself; the old version serves throughout', async () => {
     const currentImage = imageOf(await inspectService(docker, names.appService));
