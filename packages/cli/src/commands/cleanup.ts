@@ -2,14 +2,14 @@ import { createInterface } from 'node:readline/promises';
 import { keepGoingWithoutOutput } from '../os/lost-output.js';
 import type { Command } from 'commander';
 import type Docker from 'dockerode';
-import { acquireDeployLock, refuseWhileDeploying } from '../deploy/deploy-lock.js';
-import { STOP_SIGNALS, type StopSignal } from '../deploy/interruption.js';
+import { refuseWhileDeploying } from '../deploy/deploy-lock.js';
 import { type DeploymentNames, deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { type CleanupItem, cleanupPlan } from '../operations/cleanup-plan.js';
 import { collect, commanderOptions } from '../options/commander-options.js';
 import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { addTargetOptions } from './deployment-options.js';
+import { holdingDeployLock } from './holding-deploy-lock.js';
 import { projectAndModelsDirFrom } from './project.js';
 import { countOf } from '../text/count-of.js';
 
@@ -46,22 +46,13 @@ export function registerCleanup(program: Command): void {
           await refuseWhileDeploying(docker, names);
           return cleanUp(docker, names, flags, modelsDir);
         }
-        const lock = await acquireDeployLock(docker, names, (line) => process.stdout.write(`${line}\n`));
-        // Stopped by a signal (Ctrl-C at a question, say), it lets go of the lock first; a hangup
-        // comes as two SIGHUPs.
-        let stopping = false;
-        const onSignal = (signal: StopSignal): void => {
-          if (stopping) return;
-          stopping = true;
-          void lock.release().finally(() => process.exit(STOP_SIGNALS[signal]));
-        };
-        for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.on(signal, onSignal);
-        try {
-          await cleanUp(docker, names, flags, modelsDir);
-        } finally {
-          for (const signal of Object.keys(STOP_SIGNALS) as StopSignal[]) process.off(signal, onSignal);
-          await lock.release();
-        }
+        // Stopped by a signal (Ctrl-C at a question, say), it lets go of the lock first.
+        await holdingDeployLock(
+          docker,
+          names,
+          (line) => process.stdout.write(`${line}\n`),
+          () => cleanUp(docker, names, flags, modelsDir),
+        );
       },
     );
 }

@@ -5,6 +5,7 @@ import { scalingTarget } from '../targets/index.js';
 import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { parsedAs } from '../options/commander-options.js';
 import { addTargetOptions } from './deployment-options.js';
+import { holdingDeployLock } from './holding-deploy-lock.js';
 import { projectFrom } from './project.js';
 import { countOf } from '../text/count-of.js';
 
@@ -18,7 +19,9 @@ export function registerScale(program: Command): void {
   ).action(async (replicas: number, flags: { project?: string; config?: string }) => {
     const names = deploymentNames(projectFrom(flags));
     const docker = connectEngine();
-    await (await scalingTarget(docker, names)).scale(docker, names, replicas, (l) => process.stdout.write(`${l}\n`));
+    const say = (l: string): void => void process.stdout.write(`${l}\n`);
+    // Not beside a deploy: its rolling update counts on the replicas it set, and would take these instead.
+    await holdingDeployLock(docker, names, say, async () => (await scalingTarget(docker, names)).scale(docker, names, replicas, say));
     process.stdout.write(`"${names.project}" runs ${countOf(replicas, 'app replica')}\n`);
   });
 }

@@ -3,6 +3,7 @@ import { deploymentNames } from '../deployment/deployment-names.js';
 import { connectEngine } from '../docker/engine.js';
 import { deployedTarget } from '../targets/index.js';
 import { addTargetOptions } from './deployment-options.js';
+import { holdingDeployLock } from './holding-deploy-lock.js';
 import { projectFrom } from './project.js';
 
 /** `asrctl stop`: the service stops (sessions get their finals); images and models stay. */
@@ -15,7 +16,8 @@ export function registerStop(program: Command): void {
     const names = deploymentNames(projectFrom(flags));
     const docker = connectEngine();
     const say = (l: string): void => void process.stdout.write(`${l}\n`);
-    const removed = await (await deployedTarget(docker, names)).stop(docker, names, say);
+    // Not beside a deploy: it would fail halfway, its new version gone, with nothing to go back to.
+    const removed = await holdingDeployLock(docker, names, say, async () => (await deployedTarget(docker, names)).stop(docker, names, say));
     process.stdout.write(
       removed.length > 0 ? `stopped "${names.project}" (${removed.join(', ')})\n` : `"${names.project}" was not running\n`,
     );

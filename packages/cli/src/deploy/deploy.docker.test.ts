@@ -1,6 +1,6 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lowHighClip, parseToneWords, writeToneModel } from '@asrctl/tone-model';
 import type Docker from 'dockerode';
@@ -26,6 +26,7 @@ import { startStreamingSession } from '../load/streaming-session.js';
 import { givenSettings, settingsFor } from '../commands/deployment-settings.js';
 import type { DeployInput } from '../deployment/deploy-config.js';
 import { deploy, plainPhaseRunner } from './deploy.js';
+import { acquireDeployLock } from './deploy-lock.js';
 import { edgeCommand, waitUntilEdgeSeesUp } from '../edge/edge-runtime.js';
 import { deploymentNames, LABELS } from '../deployment/deployment-names.js';
 import { pollUntil } from '@asrctl/server';
@@ -304,6 +305,17 @@ describe('asrctl deploy on a real Docker engine (blue/green behind HAProxy)', ()
       `deploy: settings taken from the running deployment "${project}" (--reset-settings starts from the defaults instead):`,
     );
 
+    // Beside a deploy (its lock held, here by this process) stop is refused and stops nothing.
+    const deploying = await acquireDeployLock(docker, names);
+    try {
+      const refused = await asrctl('stop', ...target);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.stderr).toContain(`asrctl: another deploy of "${project}" is running (pid ${process.pid} on ${hostname()}, since `);
+      expect(refused.stdout).toBe('');
+      expect(await recognize('en')).toEqual(['low high']);
+    } finally {
+      await deploying.release();
+    }
     const stop = await asrctl('stop', ...target);
     expect(stop.exitCode).toBe(0);
     expect(stop.stdout).toContain(`stopped "${project}"`);

@@ -11,7 +11,7 @@ import { containerTemplate } from '../../docker/swarm.js';
 import { writeManifest } from '../../models/model-manifest.js';
 import { appServiceSpec } from './app-service.js';
 import { MODEL_INTEGRITY_ENTRY } from './model-integrity-entry.js';
-import { appWithModelsDockerfile, manifestFor, modelImageName } from './model-images.js';
+import { appWithModelsDockerfile, manifestFor, modelFreeBase, modelImageName } from './model-images.js';
 
 describe('models that travel as images', () => {
   let work: string;
@@ -34,6 +34,14 @@ COPY --from=model0 / /models/Vosk-Model-EN/
 COPY model-integrity-entry.mjs /app/model-integrity-entry.mjs
 CMD ["node", "/app/model-integrity-entry.mjs"]
 `);
+  });
+
+  it('finds the model-free app image an app with models was built from, however often models were stacked on it', () => {
+    expect(modelFreeBase('reg:5000/asr-app:e186f05bc146-mx69eru1')).toBe('reg:5000/asr-app:e186f05bc146-mx69eru1');
+    expect(modelFreeBase('reg:5000/asr-app:e186f05bc146-mx69eru1-models-7d14f2e4426d')).toBe('reg:5000/asr-app:e186f05bc146-mx69eru1');
+    expect(modelFreeBase('reg:5000/asr-app:e186f05bc146-mx69eru1-models-7d14f2e4426d-models-7d14f2e4426d')).toBe(
+      'reg:5000/asr-app:e186f05bc146-mx69eru1',
+    );
   });
 
   it('mounts no model from the node when the image carries them', () => {

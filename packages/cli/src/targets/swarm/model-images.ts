@@ -92,30 +92,51 @@ export async function appImageWithModels(
   auth: RegistryAuth,
   say: (line: string) => void,
 ): Promise<{ image: string; models: ModelImage[] }> {
-  const models: ModelImage[] = [];
+  const found: Array<ModelImage & { manifest: ModelManifest | undefined }> = [];
   for (const model of config.models) {
     const { manifest, installed, contentHash } = await manifestFor(model);
     const image = modelImageName(config.registry, names, model, contentHash);
+    found.push({ model, image, contentHash, manifest: installed ? undefined : manifest });
+  }
+  const models = found.map(({ model, image, contentHash }) => ({ model, image, contentHash }));
+  // A restart hands in the image that runs, which holds models already: named after its model-free
+  // base, the same models give the same tag, so it runs again as it is (in the registry already).
+  const base = modelFreeBase(appImage);
+  const tag = `${base}-models-${sha12(models.map((m) => m.image).join('\n'))}`;
+  if (tag === appImage) {
+    say(`${tag} holds these models already: nothing to build or push`);
+    return { image: tag, models };
+  }
+  for (const { model, image, manifest } of found) {
     if (!(await inspectImage(docker, image))) {
       const started = performance.now();
-      await importDirectory(docker, model.hostDir, image, installed ? undefined : manifest);
+      await importDirectory(docker, model.hostDir, image, manifest);
       say(`model ${modelName(model)} as image ${image} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
     }
     await pushImage(docker, image, auth, (line) => say(`push · ${line}`));
-    models.push({ model, image, contentHash });
   }
-  const tag = `${appImage}-models-${sha12(models.map((m) => m.image).join('\n'))}`;
-  const context = await mkdtemp(join(tmpdir(), 'asrctl-app-models-'));
-  try {
-    await writeFile(join(context, 'Dockerfile'), appWithModelsDockerfile(appImage, models));
-    await writeFile(join(context, 'model-integrity-entry.mjs'), MODEL_INTEGRITY_ENTRY);
-    await buildImage(docker, { contextDir: context, entries: ['Dockerfile', 'model-integrity-entry.mjs'], tag });
-  } finally {
-    await rm(context, { recursive: true, force: true });
+  if (!(await inspectImage(docker, tag))) {
+    const context = await mkdtemp(join(tmpdir(), 'asrctl-app-models-'));
+    try {
+      await writeFile(join(context, 'Dockerfile'), appWithModelsDockerfile(base, models));
+      await writeFile(join(context, 'model-integrity-entry.mjs'), MODEL_INTEGRITY_ENTRY);
+      await buildImage(docker, { contextDir: context, entries: ['Dockerfile', 'model-integrity-entry.mjs'], tag });
+    } finally {
+      await rm(context, { recursive: true, force: true });
+    }
   }
   say(`pushing ${tag} (the app with its models as layers)`);
   await pushImage(docker, tag, auth, (line) => say(`push · ${line}`));
   return { image: tag, models };
+}
+
+/**
+ * The app image without models that `image` was built from: `image` itself unless it is an app
+ * with its models (`<app image>-models-<hash>`; repeated in the tags earlier restarts built, each
+ * on top of the last).
+ */
+export function modelFreeBase(image: string): string {
+  return image.replace(/(?:-models-[0-9a-f]{12})+$/u, '');
 }
 
 /** The directory as a FROM-scratch image of one layer (the engine's import), with `manifest` added if given. */

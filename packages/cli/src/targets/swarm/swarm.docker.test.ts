@@ -1,5 +1,7 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lowHighClip, parseToneWords, writeToneModel } from '@asrctl/tone-model';
 import type Docker from 'dockerode';
@@ -8,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transcribe } from '../../client/transcription-client.js';
 import type { DeployInput } from '../../deployment/deploy-config.js';
 import type { DeployPhase } from '../../deploy/deploy-context.js';
-import { deploy, plainPhaseRunner } from '../../deploy/deploy.js';
+import { RESTART_PHASES, deploy, plainPhaseRunner } from '../../deploy/deploy.js';
+import { acquireDeployLock } from '../../deploy/deploy-lock.js';
 import { LABELS, deploymentNames } from '../../deployment/deployment-names.js';
 import { environmentCheck } from '../../deploy/phases/environment-check.js';
 import { modelPrefetch } from '../../deploy/phases/model-prefetch.js';
@@ -207,6 +210,32 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
     }
   }, 300_000);
 
+  it('restarts with --registry run the same image again: the same tag and layers each time, nothing built', async () => {
+    // Once each restart stacked the models onto the running image again, until its tag outgrew
+    // Docker's 128 characters and every restart failed.
+    const registry = await startTestRegistry();
+    try {
+      await deploy(docker, config({ registry: registry.address }), plainPhaseRunner(record), { say: record });
+      const deployed = imageOf(await inspectService(docker, names.appService))!;
+      const layers = async (image: string): Promise<number> => (await docker.getImage(image).inspect()).RootFS.Layers?.length ?? 0;
+      const deployedLayers = await layers(deployed);
+      for (let restart = 1; restart <= 3; restart++) {
+        lines.length = 0;
+        const report = await deploy(docker, config({ registry: registry.address }), plainPhaseRunner(record), {
+          say: record,
+          phases: RESTART_PHASES,
+        });
+        const running = imageOf(await inspectService(docker, names.appService))!;
+        expect({ restart, image: report.appImage, running }).toEqual({ restart, image: deployed, running: deployed });
+        expect(await layers(running)).toBe(deployedLayers);
+        expect(lines.join('\n')).toContain(`${deployed} holds these models already: nothing to build or push`);
+        expect(await recognize('cn')).toEqual(['低 高']);
+      }
+    } finally {
+      await registry.stop();
+    }
+  }, 400_000);
+
   it('rolls a version that never becomes ready back by itself; the old version serves throughout', async () => {
     const currentImage = imageOf(await inspectService(docker, names.appService));
     // A version that listens but never reports ready (as with a model that never finishes loading).
@@ -315,7 +344,42 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
     expect(await recognize('cn')).toEqual(['低 高']);
     expect(restart.stdout).toMatch(/rolling update of .*_app/u);
     expect(restart.stdout).toMatch(new RegExp(`Deployed "${project}" \\(swarm\\)`, 'u'));
+    // Beside a deploy (its lock held, here by this process) scale and stop are refused and change
+    // nothing: a deploy once rolled out to the scaled count, or failed as its service went.
+    const deploying = await acquireDeployLock(docker, names);
+    try {
+      for (const command of [['scale', '3'], ['stop']]) {
+        const refused = await execa('node', [CLI, ...command, '--project', project], { reject: false });
+        expect({ command, exitCode: refused.exitCode }).toEqual({ command, exitCode: 1 });
+        expect(refused.stderr).toContain(`asrctl: another deploy of "${project}" is running (pid ${process.pid} on ${hostname()}, since `);
+        expect(refused.stdout).toBe('');
+      }
+      expect((await inspectService(docker, names.appService))?.spec.Mode?.Replicated?.Replicas).toBe(2);
+      expect(await inspectService(docker, names.edgeService)).toBeDefined();
+      expect(await recognize('en')).toEqual(['low high']);
+    } finally {
+      await deploying.release();
+    }
+    // Stopped by SIGTERM while it waits for the tasks, scale lets go of the lock.
+    const scaling = execa('node', [CLI, 'scale', '3', '--project', project], { reject: false });
+    // (Should it end first, its exit code below says how.)
+    await Promise.race([
+      new Promise<void>((resolve) => scaling.stdout?.on('data', (d: Buffer) => d.toString().includes('2 → 3 replicas') && resolve())),
+      scaling,
+    ]);
+    scaling.kill('SIGTERM');
+    expect((await scaling).exitCode).toBe(143);
+    expect((await docker.listNetworks({ filters: { name: [names.lock] } })).filter((n) => n.Name === names.lock)).toEqual([]);
+    // A lock left by a deploy that died is taken over, as a deploy takes it over.
+    const dead = spawn(process.execPath, ['-e', '']);
+    await once(dead, 'exit');
+    await docker.createNetwork({
+      Name: names.lock,
+      Internal: true,
+      Labels: { [LABELS.project]: project, 'io.asrctl.lock.host': hostname(), 'io.asrctl.lock.pid': String(dead.pid) },
+    });
     const scaled = await execa('node', [CLI, 'scale', '3', '--project', project]);
+    expect(scaled.stdout).toContain(`taking over the deploy lock ${names.lock} left by pid ${dead.pid} on ${hostname()}`);
     expect(scaled.stdout).toContain('the edge routes to 3 healthy app tasks');
     // Cleanup leaves what Swarm runs, would roll back to, and keeps as task history.
     const running = imageOf(await inspectService(docker, names.appService))!;
