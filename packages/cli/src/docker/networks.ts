@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { engineStatus } from './engine.js';
 
@@ -33,13 +34,18 @@ export async function removeNetwork(docker: Docker, name: string): Promise<void>
  */
 export async function createLockNetwork(docker: Docker, name: string, labels: Record<string, string>): Promise<string | undefined> {
   let id: string;
+  const started = Date.now();
   try {
     ({ id } = await docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: labels }));
   } catch (err) {
     if (engineStatus(err) === 409) return undefined;
     throw err;
   }
-  if ((await lockNetwork(docker, name))?.id === id) return id;
+  const took = Date.now() - started;
+  // A creation begun before ours (so older) may be listed only once it finishes, after our first
+  // look: we hold the lock if we are still the oldest once such a creation would have finished.
+  const oldest = async (): Promise<boolean> => (await lockNetwork(docker, name))?.id === id;
+  if ((await oldest()) && (await sleep(Math.max(250, 2 * took)).then(oldest))) return id;
   await removeNetwork(docker, id).catch(() => undefined);
   return undefined;
 }
