@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { rename, stat, truncate } from 'node:fs/promises';
+import { readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import got, { type Progress } from 'got';
 import { CliError } from '../cli-error.js';
@@ -65,6 +65,7 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
       const total = await fetchOnce(url, part, have, options);
       if (have > 0) resumed = true;
       await rename(part, dest);
+      await rm(`${part}.origin`, { force: true });
       return { bytes: total, resumed };
     } catch (err) {
       const error = err as NodeJS.ErrnoException;
@@ -86,11 +87,29 @@ export async function downloadFile(url: string, dest: string, options: DownloadO
   }
 }
 
+/**
+ * What identifies the file the part file's bytes came from (beside it, as `.origin`): its ETag or
+ * Last-Modified, sent as If-Range so that a server whose file changed sends it whole (resumed, it
+ * would splice two files), and its size, which a server without either must still answer with.
+ */
+interface PartOrigin {
+  validator?: string;
+  size?: number;
+}
+
+async function readOrigin(part: string): Promise<PartOrigin> {
+  return readFile(`${part}.origin`, 'utf8').then(
+    (text) => JSON.parse(text) as PartOrigin,
+    () => ({}),
+  );
+}
+
 /** One request; resolves with the full size once `part` holds the whole body. */
 async function fetchOnce(url: string, part: string, have: number, options: DownloadOptions): Promise<number> {
   const started = performance.now();
+  const origin = have > 0 ? await readOrigin(part) : {};
   const stream = got.stream(url, {
-    headers: have > 0 ? { range: `bytes=${have}-` } : {},
+    headers: have > 0 ? { range: `bytes=${have}-`, ...(origin.validator !== undefined && { 'if-range': origin.validator }) } : {},
     retry: { limit: 0 }, // attempts are ours: each one resumes from what arrived
     timeout: { connect: 15_000, response: 30_000, read: 60_000 },
     throwHttpErrors: false,
@@ -112,16 +131,27 @@ async function fetchOnce(url: string, part: string, have: number, options: Downl
     throw new Error(`${url}: HTTP ${response.statusCode}`);
   if (response.statusCode >= 400) throw new DownloadError(`${url}: HTTP ${response.statusCode}`);
   const append = response.statusCode === 206;
-  // A server that answers another range than the one asked for would splice the file.
-  const resumedAt = /^bytes (\d+)-/u.exec(String(response.headers['content-range'] ?? ''))?.[1];
-  if (append && Number(resumedAt) !== have) {
+  // A server that answers another range than the one asked for, or of a file of another size
+  // (changed, though it has no ETag or Last-Modified), would splice two files.
+  const range = /^bytes (\d+)-\d+\/(\d+|\*)/u.exec(String(response.headers['content-range'] ?? ''));
+  if (append && (Number(range?.[1]) !== have || (origin.size !== undefined && range?.[2] !== String(origin.size)))) {
     stream.destroy();
     await truncate(part, 0);
-    throw new Error(`the server answered the range from byte ${resumedAt ?? '?'}, not ${have}; restarting the download`);
+    throw new Error(
+      Number(range?.[1]) !== have
+        ? `the server answered the range from byte ${range?.[1] ?? '?'}, not ${have}; restarting the download`
+        : `the file on the server changed size (${origin.size} bytes before, ${range?.[2] ?? '?'} now); restarting the download`,
+    );
   }
   const offset = append ? have : 0;
   const length = Number(response.headers['content-length'] ?? Number.NaN);
   const total = Number.isFinite(length) ? offset + length : undefined;
+  if (!append) {
+    const { etag, 'last-modified': lastModified } = response.headers;
+    // A weak ETag cannot be sent as If-Range.
+    const validator = typeof etag === 'string' && !etag.startsWith('W/') ? etag : typeof lastModified === 'string' ? lastModified : undefined;
+    await writeFile(`${part}.origin`, JSON.stringify({ ...(validator !== undefined && { validator }), ...(total !== undefined && { size: total }) }));
+  }
   stream.on('downloadProgress', (p: Progress) => {
     const seconds = (performance.now() - started) / 1000;
     options.onProgress?.({ transferredBytes: offset + p.transferred, ...(total !== undefined && { totalBytes: total }), bytesPerSecond: seconds > 0 ? p.transferred / seconds : 0 });

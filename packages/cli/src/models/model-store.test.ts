@@ -91,7 +91,11 @@ describe('ModelStore against a real HTTP server', () => {
     expect(retries).toHaveLength(1);
     expect(retries[0]).toBeGreaterThan(cut / 2);
     expect(retries[0]).toBeLessThanOrEqual(cut);
-    expect(server.requests).toEqual([{ path: `/${NAME}.zip` }, { path: `/${NAME}.zip`, range: `bytes=${retries[0]}-` }]);
+    // Only while the file is the one the bytes came from (its ETag).
+    expect(server.requests).toEqual([
+      { path: `/${NAME}.zip` },
+      { path: `/${NAME}.zip`, range: `bytes=${retries[0]}-`, ifRange: expect.stringMatching(/^"[0-9a-f]{16}"$/u) },
+    ]);
     expect((await store.verify(NAME)).ok).toBe(true);
   }, 30_000);
 
@@ -110,6 +114,35 @@ describe('ModelStore against a real HTTP server', () => {
     expect(retries[1]).toBe(0);
     expect(server.requests.map((r) => r.range)).toEqual([undefined, `bytes=${retries[0]}-`, undefined]);
     expect((await store.verify(NAME)).ok).toBe(true);
+  }, 30_000);
+
+  it('starts over when the file on the mirror changed between attempts: If-Range with its ETag, or its size without one', async () => {
+    // Before, the rest of the new file was appended to the start of the old one: not a valid zip.
+    const changed = zip;
+    // The same model with one more file: another zip, of another size.
+    const source = join(work, 'source-changed');
+    await cp(join(work, 'source'), source, { recursive: true });
+    await writeFile(join(source, 'extra', 'more.txt'), 'more');
+    const replacement = await zipDirectory(source, NAME);
+    for (const validators of [true, false]) {
+      const path = `/changing-${String(validators)}.zip`;
+      server.serve(path, changed, { validators });
+      server.cutNextAt(path, Math.floor(changed.length / 2));
+      server.requests.length = 0;
+      const outcome = await store.pull(
+        { name: `changing-${String(validators)}`, source: { kind: 'url', url: `${server.url}${path}` } },
+        { onRetry: () => server.serve(path, replacement, { validators }) },
+      );
+      expect(outcome.action).toBe('installed');
+      if (validators) {
+        // The second request names the first file; the server sends the new one whole.
+        expect(server.requests[1]).toMatchObject({ range: expect.stringMatching(/^bytes=\d+-$/u), ifRange: expect.stringMatching(/^"/u) });
+        expect(server.requests).toHaveLength(2);
+      } else {
+        // Answered with the rest of a file of another size: started over.
+        expect(server.requests.map((r) => r.range === undefined)).toEqual([true, false, true]);
+      }
+    }
   }, 30_000);
 
   it('retries a server error (503) and installs', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ZipFile } from 'yazl';
@@ -7,13 +8,17 @@ import { join, relative } from 'node:path';
 export interface ServedRequest {
   path: string;
   range?: string;
+  ifRange?: string;
 }
 
 export interface ModelServer {
   url: string;
   requests: ServedRequest[];
-  /** Replace what a path serves. */
-  serve(path: string, body: Buffer): void;
+  /**
+   * Replace what a path serves, with a strong ETag (its hash) that If-Range is checked against, as
+   * web servers do; `validators: false` sends neither ETag nor Last-Modified (a bare file server).
+   */
+  serve(path: string, body: Buffer, options?: { validators?: boolean }): void;
   /** The next response to `path` stops after this many bytes (the connection is closed). */
   cutNextAt(path: string, bytes: number): void;
   /** The next response to `path` is this HTTP status (a 503 from an overloaded server, say). */
@@ -26,13 +31,15 @@ export interface ModelServer {
 /** A real HTTP server for download tests: Content-Length, Range requests (206), cut connections. */
 export async function startModelServer(): Promise<ModelServer> {
   const bodies = new Map<string, Buffer>();
+  const etags = new Map<string, string>();
   const cuts = new Map<string, number>();
   const failures = new Map<string, number>();
   const misranges = new Map<string, number>();
   const requests: ServedRequest[] = [];
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
-    requests.push({ path, ...(req.headers.range && { range: req.headers.range }) });
+    const ifRange = req.headers['if-range'] as string | undefined;
+    requests.push({ path, ...(req.headers.range && { range: req.headers.range }), ...(ifRange && { ifRange }) });
     const failure = failures.get(path);
     if (failure !== undefined) {
       failures.delete(path);
@@ -45,7 +52,10 @@ export async function startModelServer(): Promise<ModelServer> {
       return;
     }
     let start = 0;
-    const range = /^bytes=(\d+)-$/u.exec(req.headers.range ?? '');
+    const etag = etags.get(path);
+    // If-Range: the range only while the file is the one named; else the whole file (RFC 9110).
+    const range = ifRange === undefined || ifRange === etag ? /^bytes=(\d+)-$/u.exec(req.headers.range ?? '') : null;
+    const validator = etag === undefined ? {} : { etag };
     if (range) {
       start = misranges.get(path) ?? Number(range[1]);
       misranges.delete(path);
@@ -57,9 +67,10 @@ export async function startModelServer(): Promise<ModelServer> {
         'content-length': body.length - start,
         'content-range': `bytes ${start}-${body.length - 1}/${body.length}`,
         'accept-ranges': 'bytes',
+        ...validator,
       });
     } else {
-      res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes' });
+      res.writeHead(200, { 'content-length': body.length, 'accept-ranges': 'bytes', ...validator });
     }
     const cut = cuts.get(path);
     if (cut !== undefined) {
@@ -75,7 +86,11 @@ export async function startModelServer(): Promise<ModelServer> {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    serve: (path, body) => void bodies.set(path, body),
+    serve: (path, body, options = {}) => {
+      bodies.set(path, body);
+      if (options.validators === false) etags.delete(path);
+      else etags.set(path, `"${createHash('sha256').update(body).digest('hex').slice(0, 16)}"`);
+    },
     cutNextAt: (path, bytes) => void cuts.set(path, bytes),
     failNextWith: (path, status) => void failures.set(path, status),
     misrangeNextFrom: (path, start) => void misranges.set(path, start),
