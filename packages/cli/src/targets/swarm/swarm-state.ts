@@ -84,8 +84,15 @@ export function explainTaskError(error: string): string {
   const missing = /bind source path does not exist: (\S+)/u.exec(error);
   if (missing)
     return `${error}\n    the model directory ${missing[1]} is missing on that node: put the models on a path every node shares, or run asrctl models pull there`;
-  if (/No such image|manifest unknown|pull access denied/iu.test(error))
-    return `${error}\n    that node cannot get the image: deploy with --registry so every node pulls it`;
+  if (/No such image|manifest unknown|pull access denied/iu.test(error)) {
+    // An image named with a registry (a host with a dot or port, or localhost) was to be pulled from it.
+    const registry = /(?:No such image|manifest unknown|pull access denied)[^:]*:\s*((?:[^/\s]+[.:][^/\s]*|localhost)(?::\d+)?)\//iu.exec(
+      error,
+    )?.[1];
+    return registry
+      ? `${error}\n    that node could not pull it from ${registry}: is the registry up, and reachable from that node (asrctl deploy checks it from this host only)?`
+      : `${error}\n    that node cannot get the image: deploy with --registry so every node pulls it`;
+  }
   if (/unhealthy/iu.test(error)) return `${error} (readiness /readyz did not pass)`;
   return error;
 }
