@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { encodeWav, lowHighClip, synthesize } from '@asrctl/tone-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollUntil } from '@asrctl/server';
+import { startModelServer, zipDirectory } from './testing/model-server.js';
 
 const ASRCTL = fileURLToPath(new URL('../dist/main.cjs', import.meta.url));
 const run = promisify(execFile);
@@ -309,6 +310,35 @@ describe('asrctl models rm', () => {
       expect(none.code).toBe(1);
       expect(none.stderr).toContain(`mine is not installed in ${store} (nothing is installed there): nothing removed`);
     } finally {
+      await rm(store, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('asrctl models verify', () => {
+  it('says when nothing, or not the model named, is installed, and repairs a model from the mirror it came from', async () => {
+    const store = await mkdtemp(join(tmpdir(), 'asrcli-verify-'));
+    const mirror = await startModelServer();
+    try {
+      // Before, nothing was printed (exit 0), and a name not installed was told to pull it.
+      expect(await asrctl('models', 'verify', '--models-dir', store)).toMatchObject({
+        code: 0,
+        stdout: `nothing is installed in ${store}\n`,
+      });
+      const name = 'vosk-model-small-cn-0.22';
+      mirror.serve(`/${name}.zip`, await zipDirectory(join(dir, 'cn'), name));
+      expect(await asrctl('models', 'pull', name, '--mirror', mirror.url, '--models-dir', store)).toMatchObject({ code: 0 });
+      expect(await asrctl('models', 'verify', 'nosuch', '--models-dir', store)).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining(`asrctl: nosuch is not installed in ${store} (installed: ${name})`),
+      });
+      await writeFile(join(store, name, 'conf', 'model.conf'), 'changed\n');
+      // Before, the fix went to alphacephei.com, out of reach on an air-gapped host.
+      const failed = await asrctl('models', 'verify', '--models-dir', store);
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toContain(`  fix: asrctl models pull ${name} --force --mirror ${mirror.url}\n`);
+    } finally {
+      await mirror.close();
       await rm(store, { recursive: true, force: true });
     }
   });

@@ -6,7 +6,7 @@ import { type DeprecatedEnv, type OptionInput, type OptionValues, inputFromEnv, 
 import { type Command, Option } from 'commander';
 import { formatBytes } from '../models/disk.js';
 import type { DownloadProgress } from '../models/download.js';
-import { MODEL_CATALOG, catalogModel } from '../models/model-catalog.js';
+import { MODEL_CATALOG, catalogModel, catalogUrl } from '../models/model-catalog.js';
 import { type ModelSource, ModelStore } from '../models/model-store.js';
 import { readManifest } from '../models/model-manifest.js';
 import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
@@ -119,7 +119,18 @@ export function registerModels(program: Command): void {
     .addOption(storeOption())
     .action(async (names: string[], options: StoreOptions) => {
       const store = new ModelStore(storeSettings(options).modelsDir);
-      const targets = names.length > 0 ? names : (await store.list()).map((m) => m.name);
+      const installed = (await store.list()).map((m) => m.name);
+      const targets = names.length > 0 ? names : installed;
+      if (targets.length === 0) return void process.stdout.write(`nothing is installed in ${store.root}\n`);
+      // A path is bad usage before it is a model that is not there.
+      for (const name of targets) store.modelDir(name);
+      const missing = targets.filter((name) => !installed.includes(name));
+      if (missing.length > 0)
+        throw new CliError(
+          'model_not_installed',
+          `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not installed in ${store.root} (${installed.length > 0 ? `installed: ${installed.join(', ')}` : 'nothing is installed there'})`,
+          { hint: 'asrctl models list shows what is installed; check --models-dir (ASRCTL_MODELS_DIR)' },
+        );
       for (const name of targets) {
         const result = await store.verify(name);
         if (result.ok) process.stdout.write(`${name}: ok (${countOf(result.files, 'file')})\n`);
@@ -171,7 +182,12 @@ export function registerModels(program: Command): void {
 /** The pull that installs a model again from where its manifest says it came from. */
 async function repairCommand(store: ModelStore, name: string): Promise<string> {
   const source = (await readManifest(store.modelDir(name)))?.source;
-  if (source === undefined || catalogModel(name)) return `asrctl models pull ${name} --force`;
+  if (source === undefined) return `asrctl models pull ${name} --force`;
+  if (catalogModel(name)) {
+    // From the mirror it came from: on an air-gapped host the default one cannot be reached.
+    const mirror = source.endsWith(`/${name}.zip`) ? source.slice(0, -`/${name}.zip`.length) : undefined;
+    return `asrctl models pull ${name} --force${mirror && catalogUrl(name) !== source ? ` --mirror ${mirror}` : ''}`;
+  }
   return /^https?:\/\//u.test(source)
     ? `asrctl models pull ${source} --name ${name} --force`
     : `asrctl models pull ${name} --from ${source} --force`;
