@@ -22,12 +22,13 @@ import {
   specImage,
   updateService,
 } from '../../docker/swarm.js';
-import { registryAuth } from '../../docker/registry-auth.js';
+import { type RegistryAuth, registryAuth } from '../../docker/registry-auth.js';
+import { inspectImage, pushImage, tagImage } from '../../docker/images.js';
 import { waitUntilEdgeSeesTasks } from '../../edge/edge-runtime.js';
 import { directorySize } from '../../models/disk.js';
 import { appServiceSpec } from './app-service.js';
 import { startPeriodFor } from '../../deployment/model-loading.js';
-import { appImageWithModels } from './model-images.js';
+import { appImageWithModels, modelFreeBase } from './model-images.js';
 import { edgeServiceSpec, swarmEdgeConfig } from './edge-service.js';
 import { explainTaskError } from './swarm-state.js';
 import { countOf } from '../../text/count-of.js';
@@ -122,6 +123,7 @@ export const swarmRollingUpdate = {
       async retire(sayRetire) {
         const removed = await removeUnusedSwarmObjects(docker, owner);
         if (removed.length > 0) sayRetire(`removed unused swarm configs and secrets: ${removed.join(', ')}`);
+        if (auth) await tagVerifiedAsLatest(docker, modelFreeBase(request.appImage), auth, sayRetire);
       },
       rollBack,
     };
@@ -319,4 +321,17 @@ async function rollBackService(docker: Docker, name: string, say: (line: string)
     },
   );
   say(`${name} is back on its previous version`);
+}
+
+/**
+ * The verified app image without models, pushed as `:latest` too: what `asrctl render k8s` names
+ * by default (its pods mount the models). Only an image this engine holds: a restart that reused
+ * one built elsewhere leaves `latest` as it was.
+ */
+async function tagVerifiedAsLatest(docker: Docker, appImage: string, auth: RegistryAuth, say: (line: string) => void): Promise<void> {
+  if (!(await inspectImage(docker, appImage))) return;
+  const latest = `${appImage.slice(0, appImage.lastIndexOf(':'))}:latest`;
+  await tagImage(docker, appImage, latest);
+  await pushImage(docker, latest, auth, () => undefined);
+  say(`${latest} names the verified app image (asrctl render k8s uses it)`);
 }

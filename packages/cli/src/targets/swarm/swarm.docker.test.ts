@@ -205,6 +205,10 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
       // The edge's image name changed: in host mode its task is replaced stop-first, and the deploy says so.
       expect(lines.join('\n')).toContain("the edge's settings changed");
       expect(await recognize('en')).toEqual(['low high']);
+      // The default image of asrctl render k8s, once verified (before, no deploy pushed it).
+      const tags = (await (await fetch(`http://${registry.address}/v2/${project}-app/tags/list`)).json()) as { tags: string[] };
+      expect(tags.tags).toContain('latest');
+      expect(lines.join('\n')).toContain(`${registry.address}/${project}-app:latest names the verified app image`);
     } finally {
       await registry.stop();
     }
