@@ -35,13 +35,14 @@ export async function cleanupPlan(
   }
   const containers = fromTargets.filter((i) => i.kind === 'container');
   const images: CleanupItem[] = [];
-  for (const image of await listImages(docker, { reference: [`${names.appImage}:*`, `${names.edgeImage}:*`] })) {
+  const ours = projectImageTag(names.project);
+  for (const image of (await listImages(docker, {})).filter((i) => i.tags.some(ours))) {
     // Every deploy tags its build; identical builds share one image, so a running app's image may
     // carry many tags. Those no container names are untagged (the image stays for the one in use).
     // An image in use by id alone (a Swarm task, a container made from the id) keeps every tag.
     const idInUse = inUse.has(image.id);
     if (idInUse && !image.tags.some((tag) => usedTags.has(tag))) continue;
-    for (const tag of image.tags.filter((t) => !usedTags.has(t)))
+    for (const tag of image.tags.filter((t) => ours(t) && !usedTags.has(t)))
       images.push({
         kind: 'image',
         name: tag,
@@ -109,4 +110,16 @@ async function realpathOr(path: string): Promise<string> {
 async function withRealSources(mounts: HostMount[]): Promise<HostMount[]> {
   const real = await Promise.all(mounts.map(async (m) => ({ ...m, source: await realpathOr(m.source) })));
   return [...mounts, ...real.filter((m, i) => m.source !== mounts[i]!.source)];
+}
+
+/**
+ * Whether a tag names one of the project's images, local (`asrctl/P-app`) or pushed to a registry
+ * for Swarm (`REGISTRY/P-app`, `REGISTRY/P-edge`, and `REGISTRY/P-model-NAME` tagged with a
+ * content hash). Exact names: another project's images never match (P-model's app is P-model-app,
+ * tagged with a version, not a hash).
+ */
+function projectImageTag(project: string): (tag: string) => boolean {
+  const escaped = project.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+  const pattern = new RegExp(`(?:^|/)${escaped}-(?:(?:app|edge):[^:/]+|model-[a-z0-9._-]+:[0-9a-f]{12})$`, 'u');
+  return (tag) => pattern.test(tag);
 }

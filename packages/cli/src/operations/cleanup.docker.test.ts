@@ -291,13 +291,23 @@ describe('asrctl cleanup on a real Docker engine', () => {
     for (const tag of ['old1', 'old2', 'used']) await base.tag({ repo: app, tag });
     const user = await docker.createContainer({ name: `${project}-app-user`, Image: `${app}:used`, Cmd: ['sleep', 'infinity'] });
     try {
+      // What a Swarm deploy pushes to --registry is the project's too (before, never listed); another
+      // project's image whose name starts the same is not.
+      const pushed = [`127.0.0.1:5999/${project}-app:v1-abc`, `127.0.0.1:5999/${project}-model-cn:0123456789ab`];
+      const others = `127.0.0.1:5999/${project}-model-app:v1-abc`;
+      for (const ref of [...pushed, others])
+        await base.tag({ repo: ref.slice(0, ref.lastIndexOf(':')), tag: ref.slice(ref.lastIndexOf(':') + 1) });
       const listed = await asrctl('cleanup', '--project', project, '--dry-run');
+      for (const ref of pushed) expect(listed.stdout).toContain(`  ${ref}  (`);
+      expect(listed.stdout).not.toContain(others);
+      await docker.getImage(others).remove();
       expect(listed.stdout).toContain(`  ${app}:old1  (a tag no container uses; the image stays for the tag in use)`);
       expect(listed.stdout).toContain(`${app}:old2`);
       expect(listed.stdout).not.toContain(`${app}:used`);
       expect((await asrctl('cleanup', '--project', project, '--yes')).exitCode).toBe(0);
       const tags = (await docker.listImages({ filters: { reference: [`${app}:*`] } })).flatMap((i) => i.RepoTags ?? []);
       expect(tags).toEqual([`${app}:used`]);
+      for (const ref of pushed) expect((await docker.listImages({ filters: { reference: [ref] } })).length, ref).toBe(0);
       expect((await docker.getImage(BASE_IMAGES.debian).inspect()).Id).toBeTruthy();
     } finally {
       await user.remove({ force: true });
