@@ -7,6 +7,7 @@ import { transcribe } from '../client/transcription-client.js';
 import type { DeployConfig } from '../deployment/deploy-config.js';
 import { type ModelMount, modelName } from '../deployment/model-mount.js';
 import { CliError } from '../cli-error.js';
+import { deploymentNames } from '../deployment/deployment-names.js';
 
 /** How long a probe waits for each step: the WebSocket handshake, each reply, the final. */
 const PROBE_TIMEOUT_MS = 20_000;
@@ -88,6 +89,9 @@ export async function probeRecognition(plainUrl: string, config: DeployConfig): 
         `recognition probe (${what}) through ${plainUrl} failed: ${(err as Error).message.replaceAll(url, plainUrl)}`,
         {
           cause: err,
+          ...(refusedByAllow(err, config) && {
+            hint: `--allow ${config.allow.join(',')} must admit this host too: the probes connect from here and arrive from the gateway of the network ${deploymentNames(config.project).network} (docker network inspect ${deploymentNames(config.project).network} --format '{{(index .IPAM.Config 0).Gateway}}' prints it)`,
+          }),
         },
       );
     }
@@ -163,4 +167,9 @@ async function withToken(url: string, config: DeployConfig): Promise<string> {
   const u = new URL(url);
   u.searchParams.set('token', token);
   return u.toString();
+}
+
+/** A refusal --allow would give: 403 from the app itself (recreate), or a connection the edge drops. */
+function refusedByAllow(err: unknown, config: DeployConfig): boolean {
+  return config.allow.length > 0 && /HTTP 403|socket hang up|ECONNRESET/u.test((err as Error).message);
 }

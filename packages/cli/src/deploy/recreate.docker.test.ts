@@ -113,6 +113,8 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     const refused: unknown = await run({ allow: ['10.255.255.1/32'] }).catch((err: unknown) => err);
     expect(refused).toMatchObject({ code: 'rolled_back' });
     expect((refused as Error).message).toMatch(/403/u);
+    // Before, no word on why a host's own probe is refused.
+    expect((refused as Error).message).toContain(`hint: --allow 10.255.255.1/32 must admit this host too: the probes connect from here`);
     expect(await recognize()).toEqual(['low high']);
     expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active });
   }, 180_000);
