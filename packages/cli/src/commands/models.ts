@@ -94,21 +94,23 @@ export function registerModels(program: Command): void {
       // Replaced under a deployment, the model changes at its next start, and is never verified there.
       if (options.force && existsSync(store.modelDir(name))) await refuseIfMounted(store, name, 'replaced');
       const progress = progressPrinter();
-      const outcome = await store.pull(
-        { name, source, ...(options.force && { force: true }), ...(mirror !== undefined && { mirror }) },
-        {
-          onProgress: progress.update,
-          onRetry: (attempt, error, resumeAt) =>
-            process.stderr.write(
-              `\n  attempt ${attempt} failed (${error.message}); ${resumeAt > 0 ? `resuming at ${formatBytes(resumeAt)}` : 'trying again'}\n`,
-            ),
-          say: (line) => {
-            progress.end();
-            process.stdout.write(`${line}\n`);
+      const outcome = await store
+        .pull(
+          { name, source, ...(options.force && { force: true }), ...(mirror !== undefined && { mirror }) },
+          {
+            onProgress: progress.update,
+            onRetry: (attempt, error, resumeAt) =>
+              process.stderr.write(
+                `\n  attempt ${attempt} failed (${error.message}); ${resumeAt > 0 ? `resuming at ${formatBytes(resumeAt)}` : 'trying again'}\n`,
+              ),
+            say: (line) => {
+              progress.end();
+              process.stdout.write(`${line}\n`);
+            },
           },
-        },
-      );
-      progress.end();
+        )
+        // The error starts a line of its own, not the end of the progress line.
+        .finally(progress.end);
       if (outcome.downloadedBytes > 0) process.stdout.write(`downloaded ${formatBytes(outcome.downloadedBytes)}\n`);
     });
 
