@@ -30,6 +30,7 @@ export type CliErrorCode =
   | 'server_unreachable'
   | 'swarm_operation_failed'
   | 'swarm_rollout_failed'
+  | 'swarm_worker'
   | 'unrecorded_deployment';
 
 export interface CliErrorOptions extends ErrorOptions {

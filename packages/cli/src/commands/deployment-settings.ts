@@ -16,7 +16,7 @@ import { engineFacts } from '../docker/engine.js';
 import { checkEnv } from '../options/commander-options.js';
 import { DEPLOY_OPTIONS } from '../deploy/deploy-options.js';
 import { DEFAULT_CONFIG_FILE } from './deployment-options.js';
-import { CliError } from '../cli-error.js';
+import { CliError, isCliError } from '../cli-error.js';
 
 /**
  * The settings given now, lowest first: the config file, ASRCTL_* variables, flags (commander's
@@ -83,6 +83,9 @@ export async function settingsFor(
   const recorded = options.fresh
     ? undefined
     : await readRecordedSettings(docker, names).catch(async (err: unknown) => {
+        // On a Swarm worker a deploy starts from what is given: its own checks say what this engine
+        // can run (a Swarm deploy refuses there; a plain one may run beside the Swarm's tasks).
+        if (command === 'deploy' && isCliError(err, 'swarm_worker')) return undefined;
         // An engine out of reach: a deploy goes on to its environment check, which says so with
         // its hint (nothing is deployed without an engine); a restart says so now.
         const reachable = await engineFacts(docker).then(

@@ -52,6 +52,94 @@ export async function copyServiceLogs(
   await Promise.all([out.flush(), err.flush()]);
 }
 
+/** One task whose lines `copyTaskLogs` copies, with the name its lines are prefixed with. */
+export interface LogTask {
+  id: string;
+  /** `service.slot.task`, as `docker service logs` names it. */
+  label: string;
+}
+
+/** What came of one task's lines: all copied, none because its node went silent, or the engine's error. */
+export type TaskLogOutcome = { task: LogTask; outcome: 'copied' | 'silent' } | { task: LogTask; outcome: 'failed'; error: Error };
+
+/**
+ * The lines each task has now (no follow), asked of each task apart and copied as they arrive,
+ * each prefixed with its task. Asked of the whole service, the engine waits for every node that
+ * ran a task, and a node it cannot reach never answers: the answer never ends. Asked per task, the
+ * reachable tasks' answers end; one that sends nothing for `silentMs` is given up (its node is
+ * unreachable, though Swarm may not say so yet).
+ */
+export async function copyTaskLogs(
+  docker: Docker,
+  tasks: LogTask[],
+  options: Omit<LogOptions, 'follow' | 'details'>,
+  stdout: Writable,
+  stderr: Writable,
+  silentMs: number,
+  signal?: AbortSignal,
+): Promise<TaskLogOutcome[]> {
+  return Promise.all(
+    tasks.map(async (task): Promise<TaskLogOutcome> => {
+      const labelOf = (): Promise<string> => Promise.resolve(task.label);
+      const out = new TaskLinePrefixer(stdout, labelOf, options.timestamps ?? false);
+      const err = new TaskLinePrefixer(stderr, labelOf, options.timestamps ?? false);
+      const abort = new AbortController();
+      const giveUp = (): void => abort.abort();
+      signal?.addEventListener('abort', giveUp, { once: true });
+      let silent = false;
+      let timer = setTimeout(() => ((silent = true), giveUp()), silentMs);
+      try {
+        const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) =>
+          docker.modem.dial(
+            {
+              path: `/tasks/${task.id}/logs?`,
+              method: 'GET',
+              abortSignal: abort.signal,
+              isStream: true,
+              statusCodes: { 200: true, 404: 'no such task', 500: 'server error', 503: 'node is not part of a swarm' },
+              options: {
+                stdout: true,
+                stderr: true,
+                follow: false,
+                details: true,
+                timestamps: options.timestamps ?? false,
+                ...(options.tail !== undefined && { tail: options.tail }),
+              },
+            },
+            (error, data) => (error ? reject(error as Error) : resolve(data as NodeJS.ReadableStream)),
+          ),
+        );
+        docker.modem.demuxStream(stream, out, err);
+        await new Promise<void>((resolve, reject) => {
+          const stop = (): void => {
+            (stream as unknown as { destroy(): void }).destroy();
+            resolve();
+          };
+          if (abort.signal.aborted) return stop();
+          abort.signal.addEventListener('abort', stop, { once: true });
+          stream.on('data', () => {
+            clearTimeout(timer);
+            timer = setTimeout(() => ((silent = true), giveUp()), silentMs);
+          });
+          stream.on('end', resolve);
+          stream.on('close', resolve);
+          stream.on('error', reject);
+        });
+        await Promise.all([out.flush(), err.flush()]);
+        return { task, outcome: silent ? 'silent' : 'copied' };
+      } catch (error) {
+        await Promise.all([out.flush(), err.flush()]);
+        if (silent) return { task, outcome: 'silent' };
+        signal?.throwIfAborted();
+        return { task, outcome: 'failed', error: error as Error };
+      } finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', giveUp);
+      }
+    }),
+  );
+}
+
 /** `service.slot.task` (replicated) or `service.node.task` (global), as `docker service logs` names tasks. */
 async function taskLabels(docker: Docker, service: string): Promise<Map<string, string>> {
   const tasks = (await docker.listTasks({ filters: { service: [service] } })) as Array<{ ID: string; Slot?: number; NodeID?: string }>;

@@ -150,6 +150,8 @@ export interface TaskFacts {
   updatedAt: string;
   /** The service's ForceUpdate when this task was made (a restart bumps it). */
   forceUpdate: number;
+  /** The labels of the spec it was made from (asrctl's spec hash tells an edge's versions apart). */
+  labels: Record<string, string>;
 }
 
 interface TaskListing {
@@ -159,7 +161,7 @@ interface TaskListing {
   DesiredState?: string;
   UpdatedAt?: string;
   Version?: { Index?: number };
-  Spec?: { ContainerSpec?: { Image?: string }; ForceUpdate?: number };
+  Spec?: { ContainerSpec?: { Image?: string; Labels?: Record<string, string> }; ForceUpdate?: number };
   Status?: { State?: string; Message?: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
   NetworksAttachments?: Array<{ Addresses?: string[] }>;
 }
@@ -180,6 +182,7 @@ export async function serviceTasks(docker: Docker, service: string): Promise<Tas
       addresses: (t.NetworksAttachments ?? []).flatMap((n) => (n.Addresses ?? []).map((a) => a.replace(/\/\d+$/u, ''))),
       updatedAt: t.UpdatedAt ?? '',
       forceUpdate: t.Spec?.ForceUpdate ?? 0,
+      labels: t.Spec?.ContainerSpec?.Labels ?? {},
     }))
     .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
 }

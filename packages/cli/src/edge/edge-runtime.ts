@@ -1,4 +1,5 @@
 import { PollTimeoutError, pollUntil } from '@asrctl/server';
+import { brief } from '../text/brief.js';
 import type Docker from 'dockerode';
 import { execIn } from '../docker/containers.js';
 import { BACKEND, type Color, EDGE_ADMIN_SOCKET, isAppBackend, otherColor } from './haproxy-config.js';
@@ -61,7 +62,7 @@ async function appServerRows(docker: Docker, edge: string): Promise<StatRow[]> {
     });
   }
   if (!rows.some((r) => r.backend === BACKEND))
-    throw new CliError('edge_failed', `the edge's stats lack backend ${BACKEND}'s blue and green servers:\n${csv}`);
+    throw new CliError('edge_failed', `the edge's stats lack backend ${BACKEND}'s blue and green servers: ${brief(csv, 500)}`);
   return rows;
 }
 

@@ -4,6 +4,7 @@ import type { EngineFacts } from '../docker/engine.js';
 import type { DeployConfig, DeployInput } from '../deployment/deploy-config.js';
 import type { DeploymentNames } from '../deployment/deployment-names.js';
 import type { Color } from '../edge/haproxy-config.js';
+import type { CliError } from '../cli-error.js';
 
 export type Say = (line: string) => void;
 
@@ -28,6 +29,12 @@ export interface DeploymentTarget {
   readonly refuses?: Readonly<Partial<Record<keyof DeployInput, string>>>;
   /** Whether the project has anything deployed on this target on this engine. */
   isDeployed(docker: Docker, names: DeploymentNames): Promise<boolean>;
+  /**
+   * Why this engine cannot tell whether the project is deployed on this target (a Swarm worker
+   * sees no services): the commands that act on a deployment then refuse rather than take it for
+   * nothing deployed, or for another target's. Undefined when it can tell.
+   */
+  unseenFrom?(docker: Docker, names: DeploymentNames): Promise<CliError | undefined>;
   /** One deploy (or restart) with these settings. */
   deployment(docker: Docker, config: DeployConfig, names: DeploymentNames): TargetDeployment;
   /** What `asrctl status` shows. */
@@ -50,6 +57,8 @@ export interface TargetDeployment {
   readonly strategy: string;
   /** What a rollback leaves behind, for the error that reports it. */
   readonly rollBackOutcome: string;
+  /** Where the port check before the deploy looks, when that is not everywhere the ports are published: " on this node (...)". */
+  readonly portsCheckedHere?: string;
   /** Undefined when this deploy runs no edge (recreate: the app holds the port itself). */
   readonly edge?: {
     /** The name the edge runs under, given the id of the image just built as `<edgeImage>:latest`. */
@@ -83,6 +92,8 @@ export interface SwapRequest extends DeployImages {
   /** The deployment's settings with what the environment check found (the memory limit). */
   config: DeployConfig;
   say: Say;
+  /** What the deploy's summary warns of: the swap adds what serves but not everywhere (a node whose edge cannot start). */
+  warnings: string[];
   /** Aborted: the swap stops waiting, undoes what it started (as after its own failure) and throws the signal's reason. */
   signal: AbortSignal;
 }

@@ -19,9 +19,19 @@ export function targetNamed(name: string): DeploymentTarget {
   return target;
 }
 
-/** The target the project is deployed on here; the first target when it is deployed nowhere. */
-export async function deployedTarget(docker: Docker, names: DeploymentNames): Promise<DeploymentTarget> {
-  return (await deployedOn(docker, names)) ?? TARGETS[0]!;
+/**
+ * The target the project is deployed on here; the first target when it is deployed nowhere.
+ * Throws (CliError swarm_worker) when this engine cannot see a target where it may be deployed:
+ * on a Swarm worker, the project's task containers would otherwise pass for a plain deployment.
+ */
+export async function deployedTarget(docker: Docker, names: DeploymentNames, targets = TARGETS): Promise<DeploymentTarget> {
+  const deployed = await deployedOn(docker, names, targets);
+  if (deployed) return deployed;
+  for (const target of targets) {
+    const unseen = await target.unseenFrom?.(docker, names);
+    if (unseen) throw unseen;
+  }
+  return targets[0]!;
 }
 
 /** The settings of other targets that `target` does not take, each with the targets that do. */
@@ -33,8 +43,8 @@ export function otherTargetsSettings(
   return keys.map((key) => ({ key, takenBy: targets.filter((t) => t.options.includes(key)) }));
 }
 
-async function deployedOn(docker: Docker, names: DeploymentNames): Promise<DeploymentTarget | undefined> {
-  for (const target of TARGETS) if (await target.isDeployed(docker, names)) return target;
+async function deployedOn(docker: Docker, names: DeploymentNames, targets = TARGETS): Promise<DeploymentTarget | undefined> {
+  for (const target of targets) if (await target.isDeployed(docker, names)) return target;
   return undefined;
 }
 

@@ -11,6 +11,8 @@ export interface LabNode {
   address: string;
   /** The node's own dockerd. */
   docker: Docker;
+  /** DOCKER_HOST for it, for the CLI in a child process. */
+  dockerHost: string;
   /** The node's network namespace, for `ip -n` (partitioning it). */
   netns: string;
 }
@@ -46,6 +48,7 @@ export async function swarmLabForTests(options: { nodes?: number; managers?: num
       name: `node${i + 1}`,
       address: facts[`SWARM_LAB_NODE${i + 1}_ADDR`] ?? '',
       docker: new Docker({ socketPath: host.replace(/^unix:\/\//u, ''), version: ENGINE_API_VERSION }),
+      dockerHost: host,
       netns: `slnode${i + 1}`,
     };
   });

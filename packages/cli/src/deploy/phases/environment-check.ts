@@ -38,7 +38,7 @@ export const environmentCheck: DeployPhase = {
     const capacity = await ctx.deployment.checkEnvironment({ engine, warnings: ctx.warnings, say });
     await checkTargetUnchanged(ctx);
     await checkPorts(ctx);
-    say(`ports ${publishedPorts(config)} are free or held by this deployment`);
+    say(`ports ${publishedPorts(config)} are free or held by this deployment${ctx.deployment.portsCheckedHere ?? ''}`);
 
     let modelBytes = 0;
     let toDownload = 0;

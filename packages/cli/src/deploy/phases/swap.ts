@@ -21,6 +21,7 @@ export const swap: DeployPhase = {
         [LABELS.settings]: encodeSettings(ctx.settings),
       },
       say,
+      warnings: ctx.warnings,
       signal: ctx.signal,
     });
   },

@@ -4,6 +4,18 @@ import { appServerStates } from '../../edge/edge-runtime.js';
 import type { Color } from '../../edge/haproxy-config.js';
 import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
 import { APP_PORT } from '../../deployment/ports.js';
+import { SWARM_LABELS } from '../../docker/swarm.js';
+import { brief } from '../../text/brief.js';
+
+/**
+ * The project's containers that are this target's: not Swarm's task containers (they carry the
+ * project's labels too, e.g. on a worker node). Those are Swarm's to stop and replace; a container
+ * stopped here is restarted by Swarm, and its sessions are cut.
+ */
+export async function plainContainers(docker: Docker, names: DeploymentNames): Promise<ContainerFacts[]> {
+  const containers = await findContainers(docker, { [LABELS.project]: names.project });
+  return containers.filter((c) => c.labels[SWARM_LABELS.task] === undefined);
+}
 
 /**
  * What is deployed under a project name, found by labels:
@@ -30,7 +42,7 @@ export interface DeploymentState {
 }
 
 export async function assessDeployment(docker: Docker, names: DeploymentNames): Promise<DeploymentState> {
-  const containers = await findContainers(docker, { [LABELS.project]: names.project });
+  const containers = await plainContainers(docker, names);
   const edge = containers.find((c) => c.labels[LABELS.role] === 'edge');
   const apps = containers
     .filter((c) => c.labels[LABELS.role] === 'app')
@@ -63,7 +75,7 @@ export async function assessDeployment(docker: Docker, names: DeploymentNames): 
         else if (servers[active].status !== 'UP')
           problems.push(`the edge cannot reach ${active} (HAProxy has it ${servers[active].status}): new connections get 503`);
       } catch (err) {
-        problems.push(`the edge does not answer its runtime API: ${(err as Error).message}`);
+        problems.push(`the edge does not answer its runtime API: ${brief((err as Error).message)}`);
       }
     }
   } else {

@@ -1,7 +1,7 @@
 import { CliError } from '../../cli-error.js';
 import type { Strategy } from '../../deployment/deploy-config.js';
 import { LABELS } from '../../deployment/deployment-names.js';
-import { containerLabels, findContainers, stopAndRemove } from '../../docker/containers.js';
+import { containerLabels, stopAndRemove } from '../../docker/containers.js';
 import { inspectImage } from '../../docker/images.js';
 import { copyLogs } from '../../docker/logs.js';
 import { SWARM_LABELS } from '../../docker/swarm.js';
@@ -9,7 +9,7 @@ import { formatBytes } from '../../models/disk.js';
 import type { CleanupItem, DeploymentTarget } from '../deployment-target.js';
 import { blueGreenSwap } from './blue-green.js';
 import type { DockerStrategy } from './docker-strategy.js';
-import { type DeploymentState, assessDeployment } from './deployment-state.js';
+import { type DeploymentState, assessDeployment, plainContainers } from './deployment-state.js';
 import { deploymentStatus } from './deployment-status.js';
 import { recreateSwap } from './recreate.js';
 import { statusText } from './status-text.js';
@@ -126,9 +126,8 @@ export const dockerTarget: DeploymentTarget = {
   },
 
   async cleanup(docker, names) {
-    const containers = await findContainers(docker, { [LABELS.project]: names.project });
     // Swarm keeps its own task history (and prunes it); those containers are not ours to remove.
-    const ours = containers.filter((x) => x.labels[LABELS.role] !== 'lock' && x.labels[SWARM_LABELS.task] === undefined);
+    const ours = (await plainContainers(docker, names)).filter((x) => x.labels[LABELS.role] !== 'lock');
     // With nothing serving, a stopped app may be the version that last served (a deploy killed mid-switch).
     const serving = (await assessDeployment(docker, names)).kind === 'update';
     const items: CleanupItem[] = ours

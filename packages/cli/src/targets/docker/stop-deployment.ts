@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
 import { APP_STOP_GRACE_SECONDS } from '../../deployment/app-environment.js';
 import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
-import { findContainers, stopAndRemove } from '../../docker/containers.js';
+import { stopAndRemove } from '../../docker/containers.js';
+import { plainContainers } from './deployment-state.js';
 import { removeNetwork } from '../../docker/networks.js';
 
 /**
@@ -13,7 +14,8 @@ export async function stopDeployment(
   names: DeploymentNames,
   say: (line: string) => void = () => undefined,
 ): Promise<string[]> {
-  const containers = await findContainers(docker, { [LABELS.project]: names.project });
+  // Never a Swarm task's container: Swarm would start it again, cutting its sessions for nothing.
+  const containers = await plainContainers(docker, names);
   const apps = containers.filter((c) => c.labels[LABELS.role] === 'app');
   const edges = containers.filter((c) => c.labels[LABELS.role] === 'edge');
   for (const c of [...apps, ...edges]) {

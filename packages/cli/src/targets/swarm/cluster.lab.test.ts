@@ -137,6 +137,67 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
     }
   }, 600_000);
 
+  it('on a worker, status, stop, restart and logs refuse as deploy does, and stop none of its Swarm tasks', async () => {
+    const worker = lab.nodes[1]!;
+    const env = { ...process.env, DOCKER_HOST: worker.dockerHost };
+    const tasksHere = async (): Promise<string[]> =>
+      (await worker.docker.listContainers({ filters: { label: [`com.docker.stack.namespace=${project}`] } })).map((c) => c.Id).sort();
+    const before = await tasksHere();
+    expect(before.length).toBeGreaterThan(0);
+    for (const command of [['status'], ['stop'], ['restart'], ['logs', '--tail', '3']]) {
+      const run = await execa('node', [CLI, ...command, '--project', project], { env, reject: false });
+      expect(run.exitCode, `${command[0]}: ${run.stdout}`).toBe(1);
+      expect(run.stderr, command[0]).toContain('this engine is a Swarm worker');
+      expect(run.stderr, command[0]).toContain('hint: run asrctl on a manager node');
+    }
+    // The same task containers run there: none was stopped (Swarm would have started new ones).
+    expect(await tasksHere()).toEqual(before);
+  }, 300_000);
+
+  it('a port taken on one node: the deploy warns naming the node, status says DEGRADED and why', async () => {
+    const third = lab.nodes[2]!;
+    const other = deploymentNames(`${project}port`);
+    const port = PORT + 10;
+    // A process of that node (not a container) holds the port on every address, as in the review.
+    const holder = execa('nsenter', [
+      `--net=/run/netns/${third.netns}`,
+      'python3',
+      '-c',
+      `import socket,time\ns=socket.socket()\ns.bind(("0.0.0.0",${port}))\ns.listen()\nprint("listening",flush=True)\ntime.sleep(600)`,
+    ]);
+    try {
+      await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
+      lines.length = 0;
+      const report = await deploy(
+        lab.manager.docker,
+        testDeployConfig(other.project, port, models, { target: 'swarm', registry: lab.registry, replicas: '1' }),
+        plainPhaseRunner(record),
+        { say: record },
+      );
+      const node3 = `node \\S+ \\(${third.address.replaceAll('.', '\\.')}\\)`;
+      expect(report.warnings.join('\n')).toMatch(
+        new RegExp(
+          `no edge runs on ${node3}: clients of port \\S*${port} there are refused; its task \\w+: .*${port}: bind: address already in use`,
+          'u',
+        ),
+      );
+      expect(lines.join('\n')).toMatch(new RegExp(`ports \\S*${port} are free or held by this deployment on this node`, 'u'));
+      const status = await execa('node', [CLI, 'status', '--project', other.project], {
+        env: { ...process.env, DOCKER_HOST: lab.managerHost },
+        reject: false,
+      });
+      expect(status.stdout, status.stderr).toMatch(/^"asrlab\d+port": serving, DEGRADED \(swarm/u);
+      expect(status.stdout).toMatch(
+        new RegExp(`problem: no edge runs on ${node3}: clients of port \\S*${port} there are refused; its task \\w+: `, 'u'),
+      );
+      expect(status.stdout).toContain(`port ${port} is taken on that node by another process or container`);
+    } finally {
+      holder.kill();
+      await holder.catch(() => undefined);
+      await stopSwarmDeployment(lab.manager.docker, other);
+    }
+  }, 600_000);
+
   type FailingTask = { container: Docker.Container; pid: string };
   /**
    * While `fault` holds an app task (Docker's DNS still lists it) for at least 6 s and until
@@ -309,6 +370,17 @@ describe('asrctl deploy --target swarm on a 3-node Swarm lab', () => {
       expect(status.stdout).toMatch(/^"asrlab\d+": serving, DEGRADED \(swarm/u);
       expect(status.stdout).toMatch(
         new RegExp(`problem: node \\S+ \\(${third.address.replaceAll('.', '\\.')}\\) is down \\(active\\)`, 'u'),
+      );
+      // Logs without -f: the reachable tasks' lines, a note naming the lost node, and an end.
+      const logs = await execa('node', [CLI, 'logs', '--project', project, '--tail', '3'], {
+        env: { ...process.env, DOCKER_HOST: lab.managerHost },
+        reject: false,
+        timeout: 120_000,
+      });
+      expect(logs.exitCode, `${logs.stderr} (killed: ${logs.isTerminated})`).toBe(0);
+      expect(logs.stdout).toMatch(new RegExp(`^${names.appService}\\.\\d+\\.\\w{12} \\| \\{`, 'mu'));
+      expect(logs.stderr).toMatch(
+        new RegExp(`note: node \\S+ \\(${third.address.replaceAll('.', '\\.')}\\) is down: not shown: ${names.appService}\\.`, 'u'),
       );
       const connections = await Promise.all(loops.map((l) => l.stop()));
       figure(

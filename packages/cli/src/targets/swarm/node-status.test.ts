@@ -22,6 +22,7 @@ const task = (id: string, nodeId: string, state: string, desiredState = 'running
   addresses: [],
   updatedAt: '',
   forceUpdate: 0,
+  labels: {},
 });
 
 describe('swarmNodeStatus', () => {

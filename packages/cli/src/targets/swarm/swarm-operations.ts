@@ -2,12 +2,17 @@ import { pollUntil } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { MAX_REPLICAS } from './max-replicas.js';
 import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
-import { findContainers } from '../../docker/containers.js';
+import { containerLabels, findContainers } from '../../docker/containers.js';
 import { removeNetwork } from '../../docker/networks.js';
-import { engineStatus } from '../../docker/engine.js';
+import { engineMessage, engineStatus } from '../../docker/engine.js';
+import { copyServiceLogs, copyTaskLogs } from '../../docker/logs.js';
+import type { LogsRequest } from '../deployment-target.js';
+import { brief } from '../../text/brief.js';
 import {
   SWARM_LABELS,
   type ServiceFacts,
+  type SwarmNode,
+  type TaskFacts,
   containerTemplate,
   inspectService,
   removeService,
@@ -21,7 +26,7 @@ import { type TaskServerState, taskServerStates, waitUntilEdgeSeesTasks } from '
 import { countOf } from '../../text/count-of.js';
 import { type SwarmNodeStatus, nodeName, nodeProblems, swarmNodeStatus } from './node-status.js';
 import { scaleProgress } from './scale-progress.js';
-import { assessSwarmDeployment, explainTaskError } from './swarm-state.js';
+import { assessSwarmDeployment, edgeNodeProblems, explainTaskError } from './swarm-state.js';
 import { swarmOwnerLabels } from './swarm-rollout.js';
 import { CliError } from '../../cli-error.js';
 
@@ -35,6 +40,86 @@ export async function isSwarmDeployment(docker: Docker, names: DeploymentNames):
     if (engineStatus(err) === 503) return false; // not a Swarm manager
     throw err;
   }
+}
+
+/**
+ * On a Swarm worker the services cannot be seen (the engine answers 503), and what runs here of a
+ * Swarm deployment are task containers carrying the project's labels: the commands refuse, as
+ * deploy does, rather than take them for a plain deployment (or for nothing).
+ */
+export async function swarmWorkerRefusal(docker: Docker, names: DeploymentNames): Promise<CliError | undefined> {
+  const swarm = await swarmFacts(docker);
+  if (swarm.state !== 'active' || swarm.isManager) return undefined;
+  const tasksHere = (await containerLabels(docker, { [LABELS.project]: names.project })).filter(
+    (l) => l[SWARM_LABELS.task] !== undefined,
+  ).length;
+  return new CliError(
+    'swarm_worker',
+    `this engine is a Swarm worker; the services of a Swarm deployment are seen and changed only on a manager${tasksHere > 0 ? ` (this node runs ${countOf(tasksHere, 'task container')} of "${names.project}")` : ''}`,
+    { hint: 'run asrctl on a manager node (DOCKER_HOST pointing at a manager)' },
+  );
+}
+
+/** How long `asrctl logs` waits for a task's node to send anything before it gives up on that node. */
+const SILENT_NODE_MS = 10_000;
+
+/**
+ * `asrctl logs` for a Swarm service. Following, the service's own stream (lines arrive from the
+ * nodes that answer). Without it, each task is asked apart, so tasks on a node Swarm cannot reach
+ * (down, or silent for SILENT_NODE_MS) do not hold back the others' lines: they end with a note on
+ * stderr naming the node.
+ */
+export async function swarmLogs(docker: Docker, names: DeploymentNames, request: LogsRequest): Promise<void> {
+  const { follow, tail, timestamps } = request;
+  const service = await inspectService(docker, request.service === 'app' ? names.appService : names.edgeService);
+  if (!service)
+    throw new CliError('swarm_operation_failed', `"${names.project}" has no ${request.service} service on this Swarm`, {
+      hint: 'asrctl status',
+    });
+  const { nodes } = await swarmFacts(docker);
+  const nodeOf = (id: string): SwarmNode | undefined => nodes.find((n) => n.id === id);
+  // Tasks that have (or had) a container, as `docker service logs` shows: old tasks tell why they ended.
+  const tasks = (await serviceTasks(docker, service.id)).filter((t) => t.containerId);
+  const unreachable = tasks.filter((t) => nodeOf(t.nodeId)?.state !== 'ready');
+  const note = (line: string): void => void request.stderr.write(`note: ${line}\n`);
+  const label = (t: TaskFacts): string => `${service.name}.${t.slot ?? t.nodeId.slice(0, 12)}.${t.id.slice(0, 12)}`;
+  /** One note per node: why its tasks' lines are missing, and which tasks. */
+  const byNode = (list: TaskFacts[], why: (node: string, state: string) => string): void => {
+    for (const nodeId of new Set(list.map((t) => t.nodeId))) {
+      const found = nodeOf(nodeId);
+      const here = list.filter((t) => t.nodeId === nodeId);
+      const node = found ? `node ${nodeName(found)}` : `node ${nodeId.slice(0, 12)}`;
+      note(`${why(node, found?.state ?? 'not in the Swarm')}: not shown: ${here.map(label).join(', ')}`);
+    }
+  };
+  if (follow) {
+    byNode(unreachable, (node, state) => `${node} is ${state}; its tasks' lines arrive if it comes back`);
+    return copyServiceLogs(
+      docker,
+      service.name,
+      { follow, ...(tail !== undefined && { tail }), timestamps },
+      request.stdout,
+      request.stderr,
+      request.signal,
+    );
+  }
+  const asked = tasks.filter((t) => !unreachable.includes(t));
+  const outcomes = await copyTaskLogs(
+    docker,
+    asked.map((t) => ({ id: t.id, label: label(t) })),
+    { ...(tail !== undefined && { tail }), timestamps },
+    request.stdout,
+    request.stderr,
+    SILENT_NODE_MS,
+    request.signal,
+  );
+  byNode(unreachable, (node, state) => `${node} is ${state}`);
+  const silent = asked.filter((t) => outcomes.some((o) => o.task.id === t.id && o.outcome === 'silent'));
+  byNode(silent, (node) => `${node} sent nothing for ${SILENT_NODE_MS / 1000} s (unreachable?)`);
+  // A task that no longer runs may have lost its container (Swarm prunes its history): not worth a note.
+  for (const o of outcomes)
+    if (o.outcome === 'failed' && asked.find((t) => t.id === o.task.id)?.desiredState === 'running')
+      note(`the lines of ${o.task.label} could not be read: ${brief(engineMessage(o.error))}`);
 }
 
 /** The running edge task on this node, if there is one. */
@@ -181,7 +266,14 @@ export async function swarmStatus(docker: Docker, names: DeploymentNames): Promi
     kind: state.kind,
     ...(ports && { publishedAs: ports }),
     ...(publishMode && { publishMode }),
-    problems: [...state.problems, ...nodeProblems(state.nodes, state.appTasks, state.desiredReplicas)],
+    problems: [
+      ...state.problems,
+      ...nodeProblems(state.nodes, state.appTasks, state.desiredReplicas),
+      // With no edge running anywhere the deployment is broken, and state.problems says why.
+      ...(state.edge?.spec.Mode?.Global && state.edgeTasks.some((t) => t.desiredState === 'running' && t.state === 'running')
+        ? edgeNodeProblems(state.nodes, state.edgeTasks, ports ?? '?')
+        : []),
+    ],
     services,
     ...(edgeRoutes && { edgeRoutes }),
     nodes: swarmNodeStatus(state.nodes, state.appTasks, appModels(state.app), appModelsFrom(state.app)),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { pollUntil } from '@asrctl/server';
+import { PollTimeoutError, pollUntil } from '@asrctl/server';
 import type Docker from 'dockerode';
 import { type DeploymentNames, LABELS } from '../../deployment/deployment-names.js';
 import type { DeployConfig } from '../../deployment/deploy-config.js';
@@ -20,6 +20,7 @@ import {
   removeUnusedSwarmObjects,
   serviceTasks,
   specImage,
+  swarmFacts,
   updateService,
 } from '../../docker/swarm.js';
 import { type RegistryAuth, registryAuth } from '../../docker/registry-auth.js';
@@ -31,6 +32,7 @@ import { startPeriodFor } from '../../deployment/model-loading.js';
 import { appImageWithModels, modelFreeBase } from './model-images.js';
 import { edgeServiceSpec, swarmEdgeConfig } from './edge-service.js';
 import { explainTaskError } from './swarm-state.js';
+import { nodeName } from './node-status.js';
 import { countOf } from '../../text/count-of.js';
 import { CliError } from '../../cli-error.js';
 
@@ -112,6 +114,7 @@ export const swarmRollingUpdate = {
     }
     try {
       await waitForEdge(docker, names, edgeSpec, replicas, say, signal);
+      if (edgeSpec.Mode?.Global) request.warnings.push(...(await edgeOnEveryNode(docker, names, edgeSpec, say, signal)));
     } catch (err) {
       if (signal.aborted) await rollBackInterrupted();
       throw err;
@@ -299,6 +302,68 @@ async function waitForEdge(
     say('the edge runs on other nodes only; the verify step checks it through the public port');
   }
 }
+
+/**
+ * In host mode each node's clients reach that node's own edge task. Waits until every node that can
+ * run tasks runs one of this spec, or its task failed (a port taken there by another process, say:
+ * the check before the deploy sees this node only), for at most EDGE_EVERYWHERE_MS. What does not
+ * run is returned as warnings naming the node: the deploy stands (the other nodes serve the new
+ * version, and a rollback would not free that port), and `asrctl status` keeps reporting it.
+ */
+async function edgeOnEveryNode(
+  docker: Docker,
+  names: DeploymentNames,
+  spec: ServiceSpec,
+  say: (line: string) => void,
+  signal: AbortSignal,
+): Promise<string[]> {
+  const hash = spec.Labels?.[LABELS.specHash] ?? '';
+  const ports = spec.Labels?.[LABELS.port] ?? '?';
+  const service = await inspectService(docker, names.edgeService);
+  if (!service) return [];
+  const survey = async () => {
+    const nodes = (await swarmFacts(docker)).nodes.filter((n) => n.state === 'ready' && n.availability === 'active');
+    const tasks = (await serviceTasks(docker, service.id)).filter((t) => t.labels[LABELS.specHash] === hash);
+    return nodes.map((node) => {
+      const here = tasks.filter((t) => t.nodeId === node.id); // newest first
+      const failed = here.find((t) => t.error && (t.state === 'failed' || t.state === 'rejected'));
+      return {
+        node,
+        running: here.some((t) => t.desiredState === 'running' && t.state === 'running'),
+        failed,
+        state: here.find((t) => t.desiredState === 'running')?.state ?? 'not scheduled',
+      };
+    });
+  };
+  let shown = '';
+  const nodes = await pollUntil(
+    async () => {
+      const found = await survey();
+      const line = `the edge runs on ${found.filter((n) => n.running).length} of ${countOf(found.length, 'node')}`;
+      if (line !== shown) say((shown = line));
+      return found;
+    },
+    (found) => found.every((n) => n.running || n.failed),
+    { what: 'the edge on every node', timeoutMs: EDGE_EVERYWHERE_MS, intervalMs: 1000, signal },
+  ).catch((err: unknown) => {
+    // Past the bound, what still does not run is warned of, as what failed.
+    if (err instanceof PollTimeoutError && err.last) return err.last as Awaited<ReturnType<typeof survey>>;
+    throw err;
+  });
+  return nodes
+    .filter((n) => !n.running)
+    .map(
+      (n) =>
+        `no edge runs on node ${nodeName(n.node)}: clients of port ${ports} there are refused; ${
+          n.failed
+            ? `its task ${n.failed.state}: ${explainTaskError(n.failed.error!)}`
+            : `its task is ${n.state} after ${EDGE_EVERYWHERE_MS / 1000} s`
+        } (asrctl status shows it)`,
+    );
+}
+
+/** How long a deploy waits for the edge to run on every node before it warns of those where it does not. */
+const EDGE_EVERYWHERE_MS = 60_000;
 
 /** Asks Swarm to go back to the service's previous spec and waits until it has. */
 async function rollBackService(docker: Docker, name: string, say: (line: string) => void): Promise<void> {

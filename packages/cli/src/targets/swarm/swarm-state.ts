@@ -3,6 +3,7 @@ import { type DeploymentNames } from '../../deployment/deployment-names.js';
 import { type ServiceFacts, type SwarmNode, type TaskFacts, inspectService, serviceTasks, swarmFacts } from '../../docker/swarm.js';
 import { countOf } from '../../text/count-of.js';
 import { nodeName } from './node-status.js';
+import { brief } from '../../text/brief.js';
 
 /** A deployment's Swarm services, their tasks and what is wrong with them. */
 export interface SwarmDeploymentState {
@@ -79,20 +80,46 @@ function taskProblems(tasks: TaskFacts[], node: (id: string) => string): string[
   return lines;
 }
 
+/**
+ * In host mode the edge is global: one task per node, each holding that node's ports. A node that
+ * can run tasks (ready and active) with no running edge task refuses its clients, however well the
+ * other nodes serve: a problem naming the node, the ports and its task's latest error.
+ */
+export function edgeNodeProblems(nodes: SwarmNode[], edgeTasks: TaskFacts[], ports: string): string[] {
+  const problems: string[] = [];
+  for (const node of nodes) {
+    if (node.state !== 'ready' || node.availability !== 'active') continue;
+    const here = edgeTasks.filter((t) => t.nodeId === node.id); // newest first
+    if (here.some((t) => t.desiredState === 'running' && t.state === 'running')) continue;
+    const failed = here.find((t) => t.error);
+    const now = here.find((t) => t.desiredState === 'running');
+    problems.push(
+      `no edge runs on node ${nodeName(node)}: clients of port ${ports} there are refused${
+        failed ? `; its task ${failed.state}: ${explainTaskError(failed.error!)}` : now ? ` (its task is ${now.state})` : ''
+      }`,
+    );
+  }
+  return problems;
+}
+
 /** The orchestrator's error, with what to do about the ones operators meet. */
-export function explainTaskError(error: string): string {
-  const missing = /bind source path does not exist: (\S+)/u.exec(error);
+export function explainTaskError(full: string): string {
+  const error = brief(full, 300);
+  const taken = /listen tcp\d? [^ ]*:(\d+): bind: address already in use/u.exec(full);
+  if (taken)
+    return `${error}\n    port ${taken[1]} is taken on that node by another process or container: free it there (ss -ltnp 'sport = :${taken[1]}'); Swarm keeps retrying`;
+  const missing = /bind source path does not exist: (\S+)/u.exec(full);
   if (missing)
     return `${error}\n    the model directory ${missing[1]} is missing on that node: put the models on a path every node shares, or run asrctl models pull there`;
-  if (/No such image|manifest unknown|pull access denied/iu.test(error)) {
+  if (/No such image|manifest unknown|pull access denied/iu.test(full)) {
     // An image named with a registry (a host with a dot or port, or localhost) was to be pulled from it.
     const registry = /(?:No such image|manifest unknown|pull access denied)[^:]*:\s*((?:[^/\s]+[.:][^/\s]*|localhost)(?::\d+)?)\//iu.exec(
-      error,
+      full,
     )?.[1];
     return registry
       ? `${error}\n    that node could not pull it from ${registry}: is the registry up, and reachable from that node (asrctl deploy checks it from this host only)?`
       : `${error}\n    that node cannot get the image: deploy with --registry so every node pulls it`;
   }
-  if (/unhealthy/iu.test(error)) return `${error} (readiness /readyz did not pass)`;
+  if (/unhealthy/iu.test(full)) return `${error} (readiness /readyz did not pass)`;
   return error;
 }

@@ -1,13 +1,12 @@
 import { CliError } from '../../cli-error.js';
 import { LABELS } from '../../deployment/deployment-names.js';
 import { inspectImage } from '../../docker/images.js';
-import { copyServiceLogs } from '../../docker/logs.js';
 import { inspectService, specImage, swarmFacts, unusedSwarmObjects } from '../../docker/swarm.js';
 import { formatBytes } from '../../models/disk.js';
 import { countOf } from '../../text/count-of.js';
 import type { DeploymentTarget } from '../deployment-target.js';
 import { checkSwarm } from './swarm-check.js';
-import { isSwarmDeployment, scaleSwarmApp, stopSwarmDeployment, swarmStatus } from './swarm-operations.js';
+import { isSwarmDeployment, scaleSwarmApp, stopSwarmDeployment, swarmLogs, swarmStatus, swarmWorkerRefusal } from './swarm-operations.js';
 import { swarmOwnerLabels, swarmRollingUpdate } from './swarm-rollout.js';
 import { assessSwarmDeployment } from './swarm-state.js';
 import { swarmStatusText } from './status-text.js';
@@ -25,11 +24,16 @@ export const swarmTarget: DeploymentTarget = {
   },
 
   isDeployed: isSwarmDeployment,
+  unseenFrom: swarmWorkerRefusal,
 
   deployment(docker, config, names) {
     return {
       strategy: 'swarm',
       rollBackOutcome: swarmRollingUpdate.rollBackOutcome,
+      // Other nodes' ports cannot be probed from here: the swap waits for the edge on every node and warns where it cannot start.
+      ...(config.publishMode === 'host' && {
+        portsCheckedHere: " on this node (the other nodes' are seen when their edges start)",
+      }),
       // A service names its image: a tag per content makes an edge change an update.
       edge: { imageFor: (builtId) => `${names.edgeImage}:${builtId.replace(/^sha256:/u, '').slice(0, 12)}` },
 
@@ -98,17 +102,7 @@ export const swarmTarget: DeploymentTarget = {
 
   stop: (docker, names, say) => stopSwarmDeployment(docker, names, say),
 
-  logs: (docker, names, request) => {
-    const { follow, tail, timestamps } = request;
-    return copyServiceLogs(
-      docker,
-      request.service === 'app' ? names.appService : names.edgeService,
-      { follow, ...(tail !== undefined && { tail }), timestamps },
-      request.stdout,
-      request.stderr,
-      request.signal,
-    );
-  },
+  logs: (docker, names, request) => swarmLogs(docker, names, request),
 
   async settingsLabels(docker, names) {
     const app = await inspectService(docker, names.appService);
