@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { SwarmNode, TaskFacts } from '../../docker/swarm.js';
+import type { TaskFacts } from '../../docker/swarm.js';
+import { swarmNode } from '../../testing/swarm-facts.js';
 import { nodeProblems, swarmNodeStatus } from './node-status.js';
 
-const node = (id: string, address: string, state = 'ready', availability = 'active'): SwarmNode => ({
-  id,
-  hostname: 'lab',
-  address,
-  state,
-  availability,
-  role: 'worker',
-  memoryBytes: 0,
-  cpus: 1,
-});
+const node = swarmNode;
 const task = (id: string, nodeId: string, state: string, desiredState = 'running'): TaskFacts => ({
   id: `${id}0123456789abcdef`,
   nodeId,

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { SwarmNode, TaskFacts } from '../../docker/swarm.js';
+import type { TaskFacts } from '../../docker/swarm.js';
+import { swarmNode } from '../../testing/swarm-facts.js';
 import { edgeNodeProblems, explainTaskError } from './swarm-state.js';
 
-const node = (id: string, address: string, state = 'ready', availability = 'active'): SwarmNode => ({
-  id,
-  hostname: 'lab',
-  address,
-  state,
-  availability,
-  role: 'worker',
-  memoryBytes: 0,
-  cpus: 1,
-});
+const node = swarmNode;
 const task = (nodeId: string, state: string, desiredState: string, error?: string): TaskFacts => ({
   id: `${nodeId}${state}0123456789`,
   nodeId,
