@@ -156,6 +156,24 @@ describe('AsrctlClient', () => {
     }
   });
 
+  it('says, of a WebSocket that stays silent after the handshake, that the vosk-server and FunASR ports do not greet', async () => {
+    // Before: only "no connection_established within N ms; nothing received".
+    const silent = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await once(silent, 'listening');
+    try {
+      const client = await AsrctlClient.connect(`ws://127.0.0.1:${(silent.address() as { port: number }).port}/`);
+      await expect(client.greeting(300)).rejects.toMatchObject({
+        code: 'timeout',
+        message: expect.stringContaining(
+          'an asrctl endpoint greets at once; the vosk-server and FunASR ports (--vosk-port, --funasr-port) do not',
+        ),
+      });
+      client.ws.terminate();
+    } finally {
+      silent.close();
+    }
+  });
+
   it('never prints a token given in the URL (?token=T) in its errors', async () => {
     await expect(AsrctlClient.connect(`${url('/elsewhere')}?language=en&token=secret-1`)).rejects.toMatchObject({
       message: expect.stringMatching(/^ws:\/\/.*\/elsewhere\?language=en&token=\*\*\* refused the WebSocket: HTTP 404 Not Found: /u),

@@ -162,8 +162,19 @@ export class AsrctlSession {
     return this.next((m) => m.type === type, `"${type}"`, timeoutMs) as Promise<Extract<TypedServerMessage, { type: T }> & ReceivedMessage>;
   }
 
-  greeting(timeoutMs?: number): Promise<GreetingMessage & ReceivedMessage> {
-    return this.nextType('connection_established', timeoutMs);
+  async greeting(timeoutMs?: number): Promise<GreetingMessage & ReceivedMessage> {
+    try {
+      return await this.nextType('connection_established', timeoutMs);
+    } catch (err) {
+      // Silence after the handshake: most likely a vosk-server or FunASR port, whose protocols wait for the client.
+      if (err instanceof AsrctlClientError && err.code === 'timeout' && this.messages.length === 0)
+        throw new AsrctlClientError(
+          'timeout',
+          `${err.message}: an asrctl endpoint greets at once; the vosk-server and FunASR ports (--vosk-port, --funasr-port) do not: connect to the main port, path /`,
+          { cause: err },
+        );
+      throw err;
+    }
   }
 
   nextFinal(timeoutMs?: number): Promise<TranscriptMessage & ReceivedMessage> {
