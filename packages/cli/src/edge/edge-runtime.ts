@@ -166,12 +166,21 @@ export async function taskServerStates(docker: Docker, edge: string): Promise<Ta
   return [...byServer.entries()].map(([server, s]) => ({ ...s, sessions: sessions.get(server) ?? 0 }));
 }
 
-/** Waits until the edge routes to `count` app tasks (each UP in its health check). */
-export async function waitUntilEdgeSeesTasks(docker: Docker, edge: string, count: number, timeoutMs: number): Promise<TaskServerState[]> {
+/**
+ * Waits until the edge routes to `count` app tasks (each UP in its health check); `exactly`: and to
+ * no more (after a scale down, the removed tasks' checks fail once they drain).
+ */
+export async function waitUntilEdgeSeesTasks(
+  docker: Docker,
+  edge: string,
+  count: number,
+  timeoutMs: number,
+  { exactly = false }: { exactly?: boolean } = {},
+): Promise<TaskServerState[]> {
   return pollUntil(
     // A just-started edge has no admin socket for a moment: not yet, rather than failed.
     async () => (await taskServerStates(docker, edge).catch(() => [])).filter((s) => s.status === 'UP'),
-    (up) => up.length >= count,
+    (up) => (exactly ? up.length === count : up.length >= count),
     {
       what: `the edge to see ${count} healthy app tasks`,
       timeoutMs,

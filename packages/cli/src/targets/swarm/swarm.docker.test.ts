@@ -178,7 +178,10 @@ describe('asrctl deploy --target swarm on a single-node Swarm (dnsrr app service
     const client = startReconnectingClient(url());
     await scaleSwarmApp(docker, names, 3, record);
     expect((await swarmStatus(docker, names)).edgeRoutes?.filter((r) => r.status === 'UP')).toHaveLength(3);
+    lines.length = 0;
     await scaleSwarmApp(docker, names, 1, record);
+    // Before, it said the edge routed to the 3 tasks it had before.
+    expect(lines.at(-1)).toBe('the edge routes to 1 healthy app task');
     await new Promise((r) => setTimeout(r, 4000));
     const connections = await loop.stop();
     const sessions = await client.stop();
