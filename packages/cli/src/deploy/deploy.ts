@@ -15,8 +15,11 @@ import { CliError, isCliError } from '../cli-error.js';
 import { interruptionCause } from './interruption.js';
 
 export const DEPLOY_PHASES: readonly DeployPhase[] = [environmentCheck, stateAssessment, modelPrefetch, imageBuild, swap, verify];
-/** `restart`: the same swap with the running image, no build. */
-export const RESTART_PHASES: readonly DeployPhase[] = [environmentCheck, stateAssessment, modelPrefetch, imageReuse, swap, verify];
+/**
+ * `restart`: the same swap with the running image, no build. The image is found before any model
+ * is fetched: with nothing serving, a restart ends there.
+ */
+export const RESTART_PHASES: readonly DeployPhase[] = [environmentCheck, stateAssessment, imageReuse, modelPrefetch, swap, verify];
 
 /** Runs the phases in order and presents them (listr2 in the CLI; plain lines in tests). */
 export type PhaseRunner = (phases: readonly DeployPhase[], ctx: DeployContext) => Promise<void>;

@@ -265,6 +265,12 @@ describe('Ctrl-C during asrctl deploy leaves the running service as it was (real
       expect(status.stdout).toContain(
         `problem: no edge, and ${names.app('blue')} does not publish the public port (it was started behind an edge)`,
       );
+
+      // A restart finds that out before fetching any model (before, it fetched them first).
+      const restart = await execa('node', [CLI, 'restart', '--project', project, '--plain'], { reject: false, cwd: models.dir });
+      expect(restart.exitCode).toBe(1);
+      expect(restart.stdout).toContain('[Image (reuse the running one)]');
+      expect(restart.stdout).not.toContain('[Model prefetch]');
     }, 300_000);
   });
 });
