@@ -445,6 +445,46 @@ describe('asrctl deploy settings from the environment', () => {
     expect(all.stderr).not.toContain('Docker engine');
     expect(existsSync(tokens)).toBe(false);
   });
+
+  it('refuses a FIFO (the read would block for good), a clip at a rate no server takes, and files the app (uid 1000) cannot read', async () => {
+    const fifo = join(dir, 'tokens-fifo');
+    await run('mkfifo', [fifo]);
+    const slow = join(dir, 'slow.wav');
+    await writeFile(slow, encodeWav(new Int16Array(4000), 4000));
+    const secret = join(dir, 'secret-tokens');
+    await writeFile(secret, 'token-1\n', { mode: 0o600 });
+    const hidden = join(dir, 'hidden-cn');
+    await run('cp', ['-r', join(dir, 'cn'), hidden]);
+    await run('chmod', ['700', hidden]);
+    const deploy = (args: string[]) =>
+      run(process.execPath, [ASRCTL, 'deploy', '--plain', '--project', `asrcli${process.pid}`, ...args], {
+        env: { ...process.env, DOCKER_HOST: `unix://${join(dir, 'no-engine.sock')}` },
+        timeout: 30_000,
+      }).catch((err: Outcome) => err);
+    // Before, the FIFO hung the deploy, deaf to one SIGTERM; the others were found after the old app stopped.
+    const out: Partial<Outcome> = await deploy([
+      '--model',
+      `cn=${join(dir, 'cn')}`,
+      '--tokens-file',
+      fifo,
+      '--verify-wav',
+      slow,
+      '--verify-text',
+      'x',
+    ]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain(`--tokens-file: ${fifo} is not a regular file`);
+    expect(out.stderr).toContain(`--verify-wav: ${slow} is 4000 Hz; servers take 8000 to 48000 Hz`);
+    // Owned by whoever runs this: unreadable by uid 1000 unless that is who runs it.
+    if (process.getuid?.() !== 1000) {
+      const unreadable: Partial<Outcome> = await deploy(['--model', `cn=${hidden}`, '--tokens-file', secret]);
+      expect(unreadable.code).toBe(2);
+      expect(unreadable.stderr).toContain(`--tokens-file: ${secret} cannot be read by the app, which runs as uid 1000`);
+      expect(unreadable.stderr).toContain(
+        `--model: ${hidden} cannot be read by the app, which runs as uid 1000 (make it readable: chown -R 1000 ${hidden}, or chmod -R a+rX ${hidden})`,
+      );
+    }
+  });
 });
 
 describe('every command that needs the engine, with the engine out of reach', () => {

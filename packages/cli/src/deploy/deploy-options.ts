@@ -122,8 +122,8 @@ export const DEPLOY_OPTIONS = defineOptions({
     },
     tlsCert: {
       arg: 'FILE',
-      help: 'certificate (PEM) for wss and https at the edge',
-      doc: 'certificate (PEM) for wss and https at the edge (the verify phase trusts exactly this certificate)',
+      help: 'certificate (PEM) for wss and https at the edge (blue-green or Swarm: recreate has no edge)',
+      doc: 'certificate (PEM) for wss and https at the edge (blue-green or Swarm: recreate has no edge; the verify phase trusts exactly this certificate)',
       pairedWith: { option: 'tlsKey', problem: 'TLS needs both --tls-cert and --tls-key' },
     },
     tlsKey: { arg: 'FILE', help: 'private key (PEM) of --tls-cert' },
@@ -134,7 +134,10 @@ export const DEPLOY_OPTIONS = defineOptions({
       multiple: true,
       shownDefault: 'everyone',
     },
-    tokensFile: { arg: 'FILE', help: 'require a token from clients, one per line (mounted read-only into the app, never in the image)' },
+    tokensFile: {
+      arg: 'FILE',
+      help: 'require a token from clients, one per line (mounted read-only into the app, never in the image; readable by its uid 1000)',
+    },
     verifyWav: { arg: 'FILE', help: 'WAV to recognize through the public port after the swap', shownDefault: 'a generated tone clip' },
     verifyText: { arg: 'TEXT', help: 'text --verify-wav must produce' },
     target: {

@@ -77,6 +77,20 @@ describe('asrctl deploy --strategy recreate on a real Docker engine', () => {
     expect(status.containers.map((c) => c.role)).toEqual(['app']);
   });
 
+  it('refuses TLS under recreate before anything stops: the app itself serves plain ws', async () => {
+    // Before, every such deploy stopped the old app, failed its own wss check and rolled back.
+    const tlsFiles = await selfSignedCertificate(models.dir);
+    const { active } = await deploymentStatus(docker, names);
+    lines.length = 0;
+    await expect(run({ tlsCert: tlsFiles.cert, tlsKey: tlsFiles.key })).rejects.toMatchObject({
+      code: 'invalid_deploy_config',
+      exitCode: 2,
+      message: expect.stringContaining('--tls-cert/--tls-key need --strategy blue-green: TLS ends at its edge, and recreate has none'),
+    });
+    expect(lines.join('\n')).not.toContain('[Swap]');
+    expect(await deploymentStatus(docker, names)).toMatchObject({ kind: 'update', shape: 'recreate', active });
+  });
+
   it('restarts with the settings it was deployed with, the strategy too; a flag given overrides one and says so', async () => {
     const restart = await execa('node', [CLI, 'restart', '--project', project, '--plain', '--memory', '1536m'], {
       reject: false,

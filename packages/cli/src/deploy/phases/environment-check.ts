@@ -1,8 +1,9 @@
-import { tlsPairProblems, tokensFileProblems } from '@asrctl/server';
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, isSupportedSampleRate, tlsPairProblems, tokensFileProblems } from '@asrctl/server';
 import { readWavFile } from '../../audio/wav-file.js';
 import { CliError } from '../../cli-error.js';
 import { createServer } from 'node:net';
-import { mkdir, statfs } from 'node:fs/promises';
+import { mkdir, readdir, stat, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
 import { engineFacts } from '../../docker/engine.js';
 import { ensureBaseImage } from '../../images/base-image-availability.js';
 import { directorySize, formatBytes, freeBytes } from '../../models/disk.js';
@@ -115,22 +116,74 @@ export const environmentCheck: DeployPhase = {
 /**
  * The files the options name, checked before anything stops: found only once the new app or edge
  * starts, a missing one failed the deploy after what served had stopped (and Docker made a
- * directory where a tokens file was missing). The tokens file is mounted from the engine's host,
- * so it is checked only when that is this one.
+ * directory where a tokens file was missing). What the app reads from the engine's host (the
+ * tokens file, bind-mounted models) must be readable by its user, uid 1000, not only by the one
+ * deploying; that is checked when the engine's host is this one.
  */
 async function checkFilesGiven(ctx: DeployContext): Promise<void> {
   const { config } = ctx;
-  const problems = [
-    ...(config.tls ? tlsPairProblems(config.tls.certPath, config.tls.keyPath).map((p) => `--tls-cert/--tls-key: ${p}`) : []),
-    ...(config.tokensFile !== undefined && engineIsLocal() ? tokensFileProblems(config.tokensFile).map((p) => `--tokens-file: ${p}`) : []),
-  ];
-  if (config.verifyWav !== undefined)
-    await readWavFile(config.verifyWav).catch((err: unknown) => problems.push(`--verify-wav: ${(err as Error).message}`));
+  const local = engineIsLocal();
+  const problems: string[] = [];
+  const regular = async (option: string, path: string): Promise<boolean> => {
+    const file = await stat(path).catch(() => undefined);
+    // A FIFO or device would block the read (and the deploy) for good.
+    if (file && !file.isFile()) problems.push(`${option}: ${path} is not a regular file`);
+    return !file || file.isFile();
+  };
+  if (config.tls && (await regular('--tls-cert', config.tls.certPath)) && (await regular('--tls-key', config.tls.keyPath)))
+    problems.push(...tlsPairProblems(config.tls.certPath, config.tls.keyPath).map((p) => `--tls-cert/--tls-key: ${p}`));
+  if (config.tokensFile !== undefined && local && (await regular('--tokens-file', config.tokensFile))) {
+    const unreadable = tokensFileProblems(config.tokensFile);
+    problems.push(...unreadable.map((p) => `--tokens-file: ${p}`));
+    if (unreadable.length === 0) problems.push(...(await unreadableByApp('--tokens-file', config.tokensFile)));
+  }
+  if (config.verifyWav !== undefined && (await regular('--verify-wav', config.verifyWav)))
+    await readWavFile(config.verifyWav).then(
+      (wav) => {
+        if (!isSupportedSampleRate(wav.sampleRate))
+          problems.push(
+            `--verify-wav: ${config.verifyWav} is ${wav.sampleRate} Hz; servers take ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE} Hz`,
+          );
+      },
+      (err: unknown) => problems.push(`--verify-wav: ${(err as Error).message}`),
+    );
+  // Models travel inside the image with a registry (Swarm); else the app reads them where they are.
+  if (local && config.registry === undefined)
+    for (const model of config.models)
+      if (await stat(model.hostDir).catch(() => undefined)) problems.push(...(await unreadableByApp('--model', model.hostDir)));
   if (problems.length > 0)
     throw new CliError('invalid_deploy_config', `files the deployment needs cannot be used:\n  - ${problems.join('\n  - ')}`, {
       hint: 'fix the files or the options naming them; nothing was changed',
       exitCode: 2,
     });
+}
+
+/** The app's user in its image (docker/Dockerfile: USER 1000:1000). */
+const APP_UID = 1000;
+
+/**
+ * What under `path` the app's user could not read (a directory it could not list), first few
+ * named: root deploying reads everything, the app does not (a 0600 tokens file, a 0700 model).
+ */
+async function unreadableByApp(option: string, path: string): Promise<string[]> {
+  const refused: string[] = [];
+  const readable = (mode: number, uid: number, gid: number, bits: number): boolean =>
+    (uid === APP_UID && (mode & (bits << 6)) === bits << 6) ||
+    (gid === APP_UID && (mode & (bits << 3)) === bits << 3) ||
+    (mode & bits) === bits;
+  const walk = async (p: string): Promise<void> => {
+    if (refused.length >= 3) return;
+    const s = await stat(p);
+    if (s.isDirectory()) {
+      if (!readable(s.mode, s.uid, s.gid, 5)) refused.push(p);
+      else for (const entry of await readdir(p)) await walk(join(p, entry));
+    } else if (!readable(s.mode, s.uid, s.gid, 4)) refused.push(p);
+  };
+  await walk(path);
+  return refused.map(
+    (p) =>
+      `${option}: ${p} cannot be read by the app, which runs as uid ${APP_UID} (make it readable: chown -R ${APP_UID} ${path}, or chmod -R a+rX ${path})`,
+  );
 }
 
 /** A project runs on one target at a time: switching means stopping it first. */

@@ -44,6 +44,13 @@ export const dockerTarget: DeploymentTarget = {
       ...(strategy.usesEdge && { edge: { imageFor: () => `${names.edgeImage}:latest` } }),
 
       async checkEnvironment({ engine }) {
+        // The app serves plain ws: under recreate every deploy would fail its own wss check, after the old app stopped.
+        if (config.tls && !strategy.usesEdge)
+          throw new CliError(
+            'invalid_deploy_config',
+            `--tls-cert/--tls-key need --strategy blue-green: TLS ends at its edge, and ${strategy.name} has none`,
+            { hint: 'deploy with --strategy blue-green, or without --tls-cert/--tls-key (nothing was changed)', exitCode: 2 },
+          );
         return {
           checkMemory(appMemoryBytes) {
             const during = strategy.peakAppContainers * appMemoryBytes;
