@@ -2,7 +2,7 @@ import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, isSupportedSampleRate, tlsPairProblem
 import { readWavFile } from '../../audio/wav-file.js';
 import { CliError } from '../../cli-error.js';
 import { createServer } from 'node:net';
-import { mkdir, readdir, stat, statfs } from 'node:fs/promises';
+import { lstat, mkdir, readdir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { engineFacts } from '../../docker/engine.js';
 import { ensureBaseImage } from '../../images/base-image-availability.js';
@@ -171,15 +171,18 @@ async function unreadableByApp(option: string, path: string): Promise<string[]> 
     (uid === APP_UID && (mode & (bits << 6)) === bits << 6) ||
     (gid === APP_UID && (mode & (bits << 3)) === bits << 3) ||
     (mode & bits) === bits;
-  const walk = async (p: string): Promise<void> => {
+  // The path itself may be a link; links inside are not followed (no loops; the app reads them in
+  // the container, where a link out of the directory leads nowhere anyway).
+  const walk = async (p: string, top: boolean): Promise<void> => {
     if (refused.length >= 3) return;
-    const s = await stat(p);
+    const s = await (top ? stat(p) : lstat(p)).catch(() => undefined);
+    if (!s || s.isSymbolicLink()) return;
     if (s.isDirectory()) {
       if (!readable(s.mode, s.uid, s.gid, 5)) refused.push(p);
-      else for (const entry of await readdir(p)) await walk(join(p, entry));
+      else for (const entry of await readdir(p).catch(() => [])) await walk(join(p, entry), false);
     } else if (!readable(s.mode, s.uid, s.gid, 4)) refused.push(p);
   };
-  await walk(path);
+  await walk(path, true);
   return refused.map(
     (p) =>
       `${option}: ${p} cannot be read by the app, which runs as uid ${APP_UID} (make it readable: chown -R ${APP_UID} ${path}, or chmod -R a+rX ${path})`,
