@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, isSupportedSampleRate } from '@asrctl/server';
 import { CliError } from '../cli-error.js';
 
 export interface PcmAudio {
@@ -71,4 +72,11 @@ export function decodeWav(bytes: Buffer, name = 'input'): PcmAudio {
     samples[i] = Math.round(sum / format.channels);
   }
   return { samples, sampleRate: format.rate, sourceChannels: format.channels, missingBytes };
+}
+
+/** Why no server would take this audio's rate (8 to 48 kHz), naming `name`; undefined when one would. */
+export function unsupportedRate(name: string, audio: PcmAudio): string | undefined {
+  return isSupportedSampleRate(audio.sampleRate)
+    ? undefined
+    : `${name} is ${audio.sampleRate} Hz; servers take ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE} Hz`;
 }

@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
-import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, isSupportedSampleRate, webSocketUrl, wholeNumber } from '@asrctl/server';
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, webSocketUrl, wholeNumber } from '@asrctl/server';
 import { CliError } from '../cli-error.js';
-import { readWavFile } from '../audio/wav-file.js';
+import { readWavFile, unsupportedRate } from '../audio/wav-file.js';
 import type { TranscriptMessage } from '@asrctl/server';
 import { transcribe } from '../client/transcription-client.js';
 import { parsedAs } from '../options/commander-options.js';
@@ -39,11 +39,8 @@ export function registerTranscribe(program: Command): void {
     .option('--timeout <ms>', 'how long to wait for the server at each step', parsedAs(wholeNumber(1, 3_600_000), 'timeout'), 30_000)
     .action(async (file: string, options: TranscribeCommandOptions) => {
       const audio = await readWavFile(file);
-      if (!isSupportedSampleRate(audio.sampleRate))
-        throw new CliError(
-          'invalid_wav',
-          `${file} is ${audio.sampleRate} Hz; servers take ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE} Hz (convert with: sox ${file} -r 16000 out.wav)`,
-        );
+      const rate = unsupportedRate(file, audio);
+      if (rate) throw new CliError('invalid_wav', `${rate} (convert with: sox ${file} -r 16000 out.wav)`);
       if (audio.missingBytes > 0)
         process.stderr.write(
           `asrctl: ${file} is cut short: ${(audio.missingBytes / 2 / audio.sampleRate / audio.sourceChannels).toFixed(1)} s of the audio its header declares is missing; transcribing what there is\n`,

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccessRefusal } from './access-policy.js';
 import type { ServerMetrics } from './metrics.js';
 import { PACKAGE_ROOT } from '../package-root.js';
 
@@ -16,7 +17,7 @@ export interface HttpDependencies {
   /** Whether this request may read /metrics (a token, when one is configured). */
   metricsAllowed(req: IncomingMessage): boolean;
   /** Why this client's address may not be served (--allow-ip), if it may not. */
-  addressRefusal(req: IncomingMessage): { message: string } | undefined;
+  addressRefusal(req: IncomingMessage): AccessRefusal | undefined;
 }
 
 /** Plain HTTP on the WebSocket's port: the test page, liveness, readiness and metrics. */
@@ -33,7 +34,7 @@ export async function handleHttp(req: IncomingMessage, res: ServerResponse, deps
   // Probes stay open to every address (Docker's health check, load balancers); the rest is the
   // server's, which --allow-ip keeps to its clients.
   const refusal = path === '/healthz' || path === '/readyz' ? undefined : deps.addressRefusal(req);
-  if (refusal) return json(res, 403, { error: 'ip_not_allowed', message: refusal.message });
+  if (refusal) return json(res, refusal.status, { error: refusal.reason, message: refusal.message });
   switch (path) {
     case '/':
     case '/index.html': {

@@ -1,5 +1,5 @@
-import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, isSupportedSampleRate, tlsPairProblems, tokensFileProblems } from '@asrctl/server';
-import { readWavFile } from '../../audio/wav-file.js';
+import { tlsPairProblems, tokensFileProblems } from '@asrctl/server';
+import { readWavFile, unsupportedRate } from '../../audio/wav-file.js';
 import { CliError } from '../../cli-error.js';
 import { createServer } from 'node:net';
 import { lstat, mkdir, readdir, stat, statfs } from 'node:fs/promises';
@@ -137,13 +137,12 @@ async function checkFilesGiven(ctx: DeployContext): Promise<void> {
     problems.push(...unreadable.map((p) => `--tokens-file: ${p}`));
     if (unreadable.length === 0) problems.push(...(await unreadableByApp('--tokens-file', config.tokensFile)));
   }
-  if (config.verifyWav !== undefined && (await regular('--verify-wav', config.verifyWav)))
-    await readWavFile(config.verifyWav).then(
+  const { verifyWav } = config;
+  if (verifyWav !== undefined && (await regular('--verify-wav', verifyWav)))
+    await readWavFile(verifyWav).then(
       (wav) => {
-        if (!isSupportedSampleRate(wav.sampleRate))
-          problems.push(
-            `--verify-wav: ${config.verifyWav} is ${wav.sampleRate} Hz; servers take ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE} Hz`,
-          );
+        const rate = unsupportedRate(verifyWav, wav);
+        if (rate) problems.push(`--verify-wav: ${rate}`);
       },
       (err: unknown) => problems.push(`--verify-wav: ${(err as Error).message}`),
     );
